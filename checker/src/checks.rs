@@ -1,0 +1,42 @@
+//! One module per check kind. Each takes the run's [`Ctx`] and its own spec and returns a
+//! [`Verdict`]; `Err` only when the check could not run at all.
+
+pub mod build;
+pub mod container;
+pub mod context;
+pub mod exec;
+pub mod http;
+pub mod image;
+pub mod network;
+pub mod run;
+pub mod stop;
+pub mod volume;
+
+use crate::engine::{Ctx, Verdict};
+use crate::error::EnvError;
+use crate::spec::{Check, CheckKind};
+
+/// Dispatch a check to its kind.
+pub async fn run(ctx: &mut Ctx<'_>, check: &Check) -> Result<Verdict, EnvError> {
+    match &check.kind {
+        CheckKind::Build(c) => build::build(ctx, c).await,
+        CheckKind::Rebuild(c) => build::rebuild(ctx, c).await,
+        CheckKind::Dockerfile(c) => Ok(build::dockerfile_rule(ctx, c)),
+        CheckKind::Image(c) => image::metadata(ctx, c).await,
+        CheckKind::File(c) => image::file(ctx, c).await,
+        CheckKind::Run(c) => run::run(ctx, c).await,
+        CheckKind::Exec(c) => exec::exec(ctx, c).await,
+        CheckKind::Container(c) => container::state(ctx, c).await,
+        CheckKind::Diff(c) => container::diff(ctx, c).await,
+        CheckKind::Http(c) => http::probe(ctx, c).await,
+        CheckKind::Volume(c) => volume::volume(ctx, c).await,
+        CheckKind::Network(c) => network::network(ctx, c).await,
+        CheckKind::Stop(c) => stop::stop(ctx, c).await,
+    }
+}
+
+/// The last `n` lines of a text, for showing logs in a failure.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}

@@ -1,0 +1,468 @@
+//! `build`, `rebuild` and `dockerfile` checks: the learner's Dockerfile is screened, its context
+//! packed, and the daemon builds it (classic builder through the API); the step log tells which
+//! steps came from the cache.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptionsBuilder};
+use futures_util::StreamExt;
+
+use super::context::{self, WARN_BYTES};
+use super::tail;
+use crate::docker::{classify, deadline};
+use crate::dockerfile;
+use crate::engine::{BuiltImage, Ctx, Verdict};
+use crate::error::EnvError;
+use crate::spec::{BuildCheck, DockerfileCheck, RebuildCheck};
+
+/// One build step as the builder reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The instruction, e.g. `RUN ./install-deps.sh`.
+    pub instruction: String,
+    pub cached: bool,
+    /// The image id the step produced (short form), when reported.
+    pub result: Option<String>,
+}
+
+/// Parse the classic builder's (and Podman's) step log.
+pub fn parse_steps(log: &str) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
+    for line in log.lines() {
+        let t = line.trim();
+        let header = t
+            .strip_prefix("Step ")
+            .and_then(|r| r.split_once(" : "))
+            .or_else(|| t.strip_prefix("STEP ").and_then(|r| r.split_once(": ")));
+        if let Some((_, instr)) = header {
+            steps.push(Step {
+                instruction: instr.trim().to_string(),
+                cached: false,
+                result: None,
+            });
+            continue;
+        }
+        let Some(last) = steps.last_mut() else {
+            continue;
+        };
+        if t.starts_with("---> Using cache") || t.starts_with("--> Using cache") {
+            last.cached = true;
+        } else if let Some(id) = t.strip_prefix("---> ").or_else(|| t.strip_prefix("--> ")) {
+            let id = id.trim();
+            if !id.contains(' ') && id.len() >= 12 {
+                last.result = Some(id.to_string());
+            }
+        }
+    }
+    steps
+}
+
+/// The outcome of one build.
+pub enum Built {
+    Ok { id: String, log: String },
+    Failed { log: String, error: String },
+    TimedOut { log: String, limit: Duration },
+}
+
+fn dockerfile_path(ctx: &Ctx<'_>, spec: &BuildCheck) -> (PathBuf, PathBuf) {
+    let root = ctx.dir.join(&spec.context);
+    let df = root.join(&spec.dockerfile);
+    (root, df)
+}
+
+/// Files a learner may have meant instead of `Dockerfile`.
+fn near_misses(dir: &Path, wanted: &str) -> Vec<String> {
+    let want = wanted.to_lowercase();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
+    let mut v: Vec<String> = rd
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| {
+            let l = n.to_lowercase();
+            n != wanted
+                && (l == want || l.starts_with(&format!("{want}.")) || l.starts_with("dockerfile"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Run the daemon's build and collect its log.
+pub async fn run_build(
+    ctx: &Ctx<'_>,
+    spec: &BuildCheck,
+    tag: &str,
+    tar: Vec<u8>,
+) -> Result<Built, EnvError> {
+    let engine = ctx.engine;
+    let labels = engine.labels(&ctx.exercise.id);
+    let mut opts = BuildImageOptionsBuilder::new()
+        .dockerfile(&spec.dockerfile)
+        .t(tag)
+        .rm(true)
+        .forcerm(true)
+        .labels(&labels)
+        .memory(1024 * 1024 * 1024);
+    if let Some(t) = &spec.target {
+        opts = opts.target(t);
+    }
+    let limit = spec
+        .deadline_s
+        .map(Duration::from_secs)
+        .unwrap_or(deadline::BUILD);
+    // The build gets one overall deadline instead of bollard's 120 s per request.
+    let docker = engine
+        .docker
+        .clone()
+        .with_timeout(limit + Duration::from_secs(30));
+    let mut stream = docker.build_image(opts.build(), None, Some(bollard::body_full(tar.into())));
+    let mut log = String::new();
+    let mut id = None;
+    let until = tokio::time::Instant::now() + limit;
+    loop {
+        let next = tokio::time::timeout_at(until, stream.next()).await;
+        match next {
+            Err(_) => {
+                drop(stream);
+                remove_fresh_layers(ctx, &log).await;
+                return Ok(Built::TimedOut { log, limit });
+            }
+            Ok(None) => break,
+            Ok(Some(Ok(info))) => {
+                if let Some(s) = info.stream {
+                    if let Some(rest) = s.trim().strip_prefix("Successfully built ") {
+                        id = Some(rest.trim().to_string());
+                    }
+                    log.push_str(&s);
+                }
+                if let Some(aux) = info.aux.and_then(|a| a.id) {
+                    id = Some(aux);
+                }
+            }
+            Ok(Some(Err(bollard::errors::Error::DockerStreamError { error }))) => {
+                remove_fresh_layers(ctx, &log).await;
+                return Ok(Built::Failed { log, error });
+            }
+            Ok(Some(Err(e))) => {
+                let env = classify("build", &e);
+                if let EnvError::Daemon { detail, .. } = &env {
+                    // The daemon rejected the request itself: a Dockerfile problem, usually.
+                    return Ok(Built::Failed {
+                        log,
+                        error: detail.clone(),
+                    });
+                }
+                return Err(env);
+            }
+        }
+    }
+    match id {
+        Some(id) => Ok(Built::Ok { id, log }),
+        None => Ok(Built::Failed {
+            error: "the build ended without producing an image".into(),
+            log,
+        }),
+    }
+}
+
+/// After a failed or cancelled build, the classic builder keeps the layers of the steps that
+/// finished. Those this build made (not cache hits) are ours to remove; untagged, unlabelled
+/// leftovers would otherwise pile up.
+async fn remove_fresh_layers(ctx: &Ctx<'_>, log: &str) {
+    let opts = || RemoveImageOptionsBuilder::new().force(false).build();
+    for step in parse_steps(log).iter().rev() {
+        if step.cached {
+            continue;
+        }
+        if let Some(id) = &step.result {
+            if let Ok(info) = ctx.engine.docker.inspect_image(id).await {
+                if info.repo_tags.as_ref().is_none_or(|t| t.is_empty()) {
+                    let _ = tokio::time::timeout(
+                        deadline::QUICK,
+                        ctx.engine.docker.remove_image(id, Some(opts()), None),
+                    )
+                    .await;
+                }
+            }
+        }
+    }
+}
+
+/// Explain a failed build in a learner's terms.
+fn explain_failure(dockerfile_text: &str, error: &str) -> String {
+    let lower = error.to_lowercase();
+    if let Some(flag) = dockerfile::needs_buildkit(dockerfile_text) {
+        if lower.contains("unknown flag") || lower.contains("heredoc") || lower.contains("<<") {
+            return format!(
+                "This Dockerfile uses {flag}, which requires BuildKit; this daemon's API builder is \
+                 the classic one. Rewrite the step without it (the course never needs it)."
+            );
+        }
+    }
+    if lower.contains("pull access denied")
+        || lower.contains("no such host")
+        || lower.contains("manifest unknown")
+        || lower.contains("not found: manifest")
+    {
+        return "The base image is not on this machine and no registry answered. Use the course's \
+                base images (run `dockdojo prepare`), spelled exactly as the task gives them."
+            .into();
+    }
+    if lower.contains("returned a non-zero code: 127") {
+        return "A RUN step called a program that does not exist in the image (exit 127).".into();
+    }
+    if lower.contains("no space left on device") {
+        return "Docker's disk is full. Free space (`docker system df`, `dockdojo clean`).".into();
+    }
+    "Read the build log above: the last step shown is the one that failed.".into()
+}
+
+/// The `build` check.
+pub async fn build(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvError> {
+    let expected = "the Dockerfile builds into an image";
+    let (root, df_path) = dockerfile_path(ctx, spec);
+    let text = match std::fs::read(&df_path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).to_string(),
+        Err(_) => {
+            let misses = near_misses(df_path.parent().unwrap_or(&root), &spec.dockerfile);
+            let mut actual = format!("no file at {}", df_path.display());
+            if !misses.is_empty() {
+                actual.push_str(&format!(" (found {} instead)", misses.join(", ")));
+            }
+            return Ok(Verdict::fail(expected, actual).advise(format!(
+                "Docker looks for a file named exactly `{}` (capital D, no extension) in the \
+                 exercise folder.",
+                spec.dockerfile
+            )));
+        }
+    };
+    if text.trim().is_empty() {
+        return Ok(
+            Verdict::fail(expected, format!("{} is empty", spec.dockerfile))
+                .advise("A Dockerfile starts with a FROM line naming its base image."),
+        );
+    }
+    if let Err(r) = dockerfile::screen(&text) {
+        return Ok(Verdict::fail(
+            expected,
+            format!("refused before building: line {}: {}", r.line, r.reason),
+        ));
+    }
+    let packed = match context::pack(&root, &spec.dockerfile, None) {
+        Ok(p) => p,
+        Err(p) => {
+            return Ok(Verdict::fail(
+                expected,
+                format!("could not read the build context: {}", p.0),
+            ))
+        }
+    };
+    let warning = (packed.bytes > WARN_BYTES).then(|| {
+        format!(
+            "The build context is {} MB; the biggest files: {}. Add a .dockerignore.",
+            packed.bytes / 1_000_000,
+            packed
+                .biggest
+                .iter()
+                .map(|(n, s)| format!("{n} ({} MB)", s / 1_000_000))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
+    let tag = format!(
+        "dockdojo-check/{}:{}-{}",
+        ctx.exercise.id,
+        &ctx.engine.session[..8],
+        spec.image
+    );
+    match run_build(ctx, spec, &tag, packed.tar).await? {
+        Built::Ok { id, log } => {
+            let steps = parse_steps(&log);
+            ctx.images.insert(
+                spec.image.clone(),
+                BuiltImage {
+                    id: id.clone(),
+                    tag,
+                    steps: steps.clone(),
+                    spec: spec.clone(),
+                },
+            );
+            let mut v = Verdict::pass(expected, format!("built in {} steps", steps.len()));
+            if let Some(w) = warning {
+                v = v.advise(w);
+            }
+            Ok(v)
+        }
+        Built::Failed { log, error } => Ok(Verdict::fail(
+            expected,
+            format!(
+                "the build failed: {}\n--- last lines of the build log ---\n{}",
+                error.trim(),
+                tail(&log, 8)
+            ),
+        )
+        .advise(explain_failure(&text, &error))),
+        Built::TimedOut { log, limit } => {
+            let last = parse_steps(&log)
+                .last()
+                .map(|s| s.instruction.clone())
+                .unwrap_or_else(|| "(before the first step)".into());
+            Ok(Verdict::fail(
+                expected,
+                format!(
+                    "the build did not finish within {} s; it was still running `{last}`",
+                    limit.as_secs()
+                ),
+            )
+            .advise("A step that never ends (a server started in RUN, `sleep infinity`) hangs the build; servers belong in CMD."))
+        }
+    }
+}
+
+/// The `rebuild` check: change one file as a code edit would, rebuild, and see which steps the
+/// cache served.
+pub async fn rebuild(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, EnvError> {
+    let Some(first) = ctx.images.get(&spec.image).cloned() else {
+        return Ok(Verdict::fail("a first build", "no image was built"));
+    };
+    let (root, _) = dockerfile_path(ctx, &first.spec);
+    let touched = ctx.dir.join(&spec.touch);
+    let rel = touched
+        .strip_prefix(&root)
+        .unwrap_or(Path::new(&spec.touch))
+        .to_path_buf();
+    let mut content = std::fs::read(&touched).map_err(|e| {
+        EnvError::Other(format!(
+            "cannot read {} for the rebuild check: {e}",
+            touched.display()
+        ))
+    })?;
+    content.extend_from_slice(b"\n");
+    let packed = match context::pack(&root, &first.spec.dockerfile, Some((&rel, &content))) {
+        Ok(p) => p,
+        Err(p) => return Ok(Verdict::fail("a rebuild", p.0)),
+    };
+    let tag = format!("{}-rebuild", first.tag);
+    let expected = format!(
+        "after changing {}, cached: {}; rebuilt: {}",
+        spec.touch,
+        if spec.cached.is_empty() {
+            "-".into()
+        } else {
+            spec.cached.join(", ")
+        },
+        if spec.rebuilt.is_empty() {
+            "-".into()
+        } else {
+            spec.rebuilt.join(", ")
+        }
+    );
+    let log = match run_build(ctx, &first.spec, &tag, packed.tar).await? {
+        Built::Ok { log, .. } => log,
+        Built::Failed { error, .. } => {
+            return Ok(Verdict::fail(
+                expected,
+                format!("the rebuild failed: {error}"),
+            ))
+        }
+        Built::TimedOut { limit, .. } => {
+            return Ok(Verdict::fail(
+                expected,
+                format!("the rebuild took over {} s", limit.as_secs()),
+            ))
+        }
+    };
+    let steps = parse_steps(&log);
+    let describe = steps
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                if s.cached { "cached " } else { "REBUILT" },
+                s.instruction
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let find = |needle: &str| steps.iter().find(|s| s.instruction.contains(needle));
+    for n in &spec.cached {
+        match find(n) {
+            None => {
+                return Ok(Verdict::fail(
+                    expected,
+                    format!("no step contains `{n}`; the steps were:\n{describe}"),
+                )
+                .advise("Keep the step the task names; the check looks for it by its text."))
+            }
+            Some(s) if !s.cached => {
+                let changed_before = steps
+                    .iter()
+                    .take_while(|x| !x.instruction.contains(n.as_str()))
+                    .find(|x| !x.cached)
+                    .map(|x| x.instruction.clone());
+                let why = match changed_before {
+                    Some(i) => format!(
+                        "`{i}` comes earlier and changed, so every step after it was rebuilt"
+                    ),
+                    None => "the step itself was rebuilt".into(),
+                };
+                return Ok(Verdict::fail(
+                    expected,
+                    format!("`{}` was rebuilt after a code-only change: {why}.\nThe rebuild:\n{describe}", s.instruction),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for n in &spec.rebuilt {
+        match find(n) {
+            Some(s) if s.cached => {
+                return Ok(Verdict::fail(
+                    expected,
+                    format!("`{}` came from the cache although {} changed: the image would ship stale code.\nThe rebuild:\n{describe}", s.instruction, spec.touch),
+                ))
+            }
+            None => return Ok(Verdict::fail(expected, format!("no step contains `{n}`; the steps were:\n{describe}"))),
+            Some(_) => {}
+        }
+    }
+    Ok(Verdict::pass(expected, describe))
+}
+
+/// The `dockerfile` check: a static rule.
+pub fn dockerfile_rule(ctx: &Ctx<'_>, spec: &DockerfileCheck) -> Verdict {
+    let path = ctx.dir.join(&spec.dockerfile);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Verdict::fail("a Dockerfile", format!("no file at {}", path.display()));
+    };
+    match dockerfile::check_rule(&text, spec.rule) {
+        Ok(seen) => Verdict::pass(format!("{:?}", spec.rule), seen),
+        Err((expected, actual)) => Verdict::fail(expected, actual),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classic_log_is_parsed() {
+        let log = "Step 1/3 : FROM busybox:1.36.1\n ---> 3f57d9401f8d\nStep 2/3 : COPY deps.txt /app/\n ---> Using cache\n ---> 1111111111aa\nStep 3/3 : RUN ./install\n ---> Running in 9f2c\nok\nRemoving intermediate container 9f2c\n ---> 2222222222bb\nSuccessfully built 2222222222bb\n";
+        let s = parse_steps(log);
+        assert_eq!(s.len(), 3);
+        assert!(!s[0].cached && s[1].cached && !s[2].cached);
+        assert_eq!(s[2].result.as_deref(), Some("2222222222bb"));
+        assert_eq!(s[1].instruction, "COPY deps.txt /app/");
+    }
+
+    #[test]
+    fn podman_log_is_parsed() {
+        let log = "STEP 1/2: FROM busybox:1.36.1\nSTEP 2/2: RUN true\n--> Using cache 4b2a\n";
+        let s = parse_steps(log);
+        assert_eq!(s.len(), 2);
+        assert!(s[1].cached);
+    }
+}

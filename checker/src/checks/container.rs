@@ -1,0 +1,308 @@
+//! `container` (a live container's state and config) and `diff` (its writable layer) checks.
+
+use bollard::models::ContainerInspectResponse;
+
+use crate::docker::{deadline, is_not_found};
+use crate::engine::{Ctx, Verdict};
+use crate::error::EnvError;
+use crate::spec::{ContainerCheck, DiffCheck};
+
+/// Inspect a container by handle or name; None when there is none.
+pub async fn inspect(
+    ctx: &Ctx<'_>,
+    name: &str,
+) -> Result<Option<ContainerInspectResponse>, EnvError> {
+    let target = ctx.container_id(name).unwrap_or_else(|| name.to_string());
+    match tokio::time::timeout(
+        deadline::QUICK,
+        ctx.engine.docker.inspect_container(&target, None),
+    )
+    .await
+    {
+        Err(_) => Err(EnvError::Deadline {
+            what: "inspect container".into(),
+            deadline: deadline::QUICK,
+        }),
+        Ok(Err(e)) if is_not_found(&e) => Ok(None),
+        Ok(r) => r
+            .map(Some)
+            .map_err(|e| crate::docker::classify("inspect container", &e)),
+    }
+}
+
+fn missing(name: &str, expected: String) -> Verdict {
+    Verdict::fail(expected, format!("there is no container named {name}"))
+        .advise(format!("`docker ps -a` lists containers; create it with `docker run --name {name} …` as the task says."))
+}
+
+/// The `container` check.
+pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, EnvError> {
+    let name = &spec.container;
+    let expected = format!("a container {name} configured as the task asks");
+    let found = inspect(ctx, name).await?;
+    if spec.exists == Some(false) {
+        return Ok(match found {
+            None => Verdict::pass(format!("no container named {name}"), "it is gone"),
+            Some(_) => Verdict::fail(
+                format!("no container named {name}"),
+                format!("{name} still exists"),
+            )
+            .advise(format!("Remove it with `docker rm -f {name}`.")),
+        });
+    }
+    let Some(info) = found else {
+        return Ok(missing(name, expected));
+    };
+    let st = info.state.clone().unwrap_or_default();
+    let cfg = info.config.clone().unwrap_or_default();
+    let host = info.host_config.clone().unwrap_or_default();
+    let running = st.running == Some(true);
+    if let Some(want) = spec.running {
+        if want != running {
+            let code = st.exit_code.unwrap_or(0);
+            let oom = st.oom_killed.unwrap_or(false);
+            return Ok(Verdict::fail(
+                format!("{name} {}", if want { "running" } else { "stopped" }),
+                if running {
+                    format!("{name} is running")
+                } else {
+                    format!(
+                        "{name} is {} (exit code {})",
+                        st.status.map(|s| s.to_string()).unwrap_or_default(),
+                        super::run::explain_exit(code, oom)
+                    )
+                },
+            ));
+        }
+    }
+    if let Some(want) = &spec.image {
+        let got = cfg.image.clone().unwrap_or_default();
+        if &got != want {
+            return Ok(Verdict::fail(
+                format!("{name} created from {want}"),
+                format!("created from {got}"),
+            ));
+        }
+    }
+    let env = cfg.env.clone().unwrap_or_default();
+    for (k, v) in &spec.env {
+        let found = env.iter().find_map(|e| {
+            e.split_once('=')
+                .filter(|(ek, _)| ek == k)
+                .map(|(_, ev)| ev.to_string())
+        });
+        if found.as_deref() != Some(v.as_str()) {
+            return Ok(Verdict::fail(
+                format!("{name} has {k}={v}"),
+                match found {
+                    Some(f) => format!("{k}={f}"),
+                    None => format!("{k} is not set"),
+                },
+            ));
+        }
+    }
+    let bindings = host.port_bindings.clone().unwrap_or_default();
+    for (cport, hport) in &spec.ports {
+        let key = if cport.contains('/') {
+            cport.clone()
+        } else {
+            format!("{cport}/tcp")
+        };
+        let got: Vec<String> = bindings
+            .get(&key)
+            .cloned()
+            .flatten()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|b| b.host_port.clone())
+            .collect();
+        if !got.iter().any(|p| p == &hport.to_string()) {
+            let all: Vec<String> = bindings
+                .iter()
+                .flat_map(|(c, bs)| {
+                    bs.clone()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(move |b| format!("{}->{c}", b.host_port.unwrap_or_default()))
+                })
+                .collect();
+            return Ok(Verdict::fail(
+                format!(
+                    "host port {hport} published to container port {key} (-p {hport}:{})",
+                    key.trim_end_matches("/tcp")
+                ),
+                if all.is_empty() {
+                    "no ports published".into()
+                } else {
+                    format!("published: {}", all.join(", "))
+                },
+            ));
+        }
+    }
+    if let Some(want) = &spec.restart_policy {
+        let got = host
+            .restart_policy
+            .as_ref()
+            .and_then(|r| r.name)
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        let got = if got.is_empty() {
+            "no".to_string()
+        } else {
+            got
+        };
+        if &got != want {
+            return Ok(Verdict::fail(
+                format!("restart policy {want}"),
+                format!("restart policy {got}"),
+            ));
+        }
+    }
+    if let Some(want) = spec.memory_mb {
+        let got = host.memory.unwrap_or(0);
+        if got != want as i64 * 1024 * 1024 {
+            return Ok(Verdict::fail(
+                format!("a memory limit of {want} MB (--memory {want}m)"),
+                if got == 0 {
+                    "no memory limit".into()
+                } else {
+                    format!("{} MB", got / 1024 / 1024)
+                },
+            ));
+        }
+    }
+    if let Some(want) = spec.cpus {
+        let got = host.nano_cpus.unwrap_or(0) as f64 / 1e9;
+        if (got - want).abs() > 0.001 {
+            return Ok(Verdict::fail(
+                format!("a CPU limit of {want} (--cpus {want})"),
+                if got == 0.0 {
+                    "no CPU limit".into()
+                } else {
+                    format!("{got} CPUs")
+                },
+            ));
+        }
+    }
+    if let Some(want) = spec.exit_code {
+        let got = st.exit_code.unwrap_or(0);
+        if running || got != want {
+            return Ok(Verdict::fail(
+                format!("exited with code {want}"),
+                if running {
+                    "still running".into()
+                } else {
+                    format!("exit code {got}")
+                },
+            ));
+        }
+    }
+    if let Some(want) = spec.oom_killed {
+        let got = st.oom_killed.unwrap_or(false);
+        if got != want {
+            return Ok(Verdict::fail(
+                if want { "OOM-killed" } else { "not OOM-killed" },
+                if got {
+                    "OOMKilled: true".to_string()
+                } else {
+                    format!("OOMKilled: false (exit code {})", st.exit_code.unwrap_or(0))
+                },
+            ));
+        }
+    }
+    let mounts = info.mounts.clone().unwrap_or_default();
+    for (vol, path) in &spec.volumes {
+        let ok = mounts.iter().any(|m| {
+            m.name.as_deref() == Some(vol.as_str())
+                && m.destination.as_deref() == Some(path.as_str())
+        });
+        if !ok {
+            let seen: Vec<String> = mounts
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} -> {}",
+                        m.name.clone().or(m.source.clone()).unwrap_or_default(),
+                        m.destination.clone().unwrap_or_default()
+                    )
+                })
+                .collect();
+            return Ok(Verdict::fail(
+                format!("named volume {vol} mounted at {path} (-v {vol}:{path})"),
+                if seen.is_empty() {
+                    "no volumes mounted".into()
+                } else {
+                    format!("mounts: {}", seen.join(", "))
+                },
+            ));
+        }
+    }
+    Ok(Verdict::pass(
+        expected,
+        format!("{name}: {}", if running { "running" } else { "stopped" }),
+    ))
+}
+
+/// The `diff` check: `docker diff`.
+pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvError> {
+    let name = &spec.container;
+    let expected = format!(
+        "{name}'s writable layer: {}{}",
+        if spec.changed.is_empty() {
+            String::new()
+        } else {
+            format!("has {}", spec.changed.join(", "))
+        },
+        if spec.unchanged.is_empty() {
+            String::new()
+        } else {
+            format!(" and not {}", spec.unchanged.join(", "))
+        }
+    );
+    let target = ctx.container_id(name).unwrap_or_else(|| name.clone());
+    let changes = match tokio::time::timeout(
+        deadline::QUICK,
+        ctx.engine.docker.container_changes(&target),
+    )
+    .await
+    {
+        Err(_) => {
+            return Err(EnvError::Deadline {
+                what: "container diff".into(),
+                deadline: deadline::QUICK,
+            })
+        }
+        Ok(Err(e)) if is_not_found(&e) => return Ok(missing(name, expected)),
+        Ok(r) => r
+            .map_err(|e| crate::docker::classify("container diff", &e))?
+            .unwrap_or_default(),
+    };
+    let paths: Vec<String> = changes.iter().map(|c| c.path.clone()).collect();
+    let shown = if paths.is_empty() {
+        "no changes".to_string()
+    } else {
+        paths
+            .iter()
+            .take(12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for p in &spec.changed {
+        if !paths.contains(p) {
+            return Ok(Verdict::fail(
+                expected,
+                format!("{name} has no {p} in its writable layer (changes: {shown})"),
+            ));
+        }
+    }
+    for p in &spec.unchanged {
+        if paths.contains(p) {
+            return Ok(Verdict::fail(
+                expected,
+                format!("{name} has {p} in its own writable layer (changes: {shown})"),
+            ));
+        }
+    }
+    Ok(Verdict::pass(expected, shown))
+}

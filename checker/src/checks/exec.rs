@@ -1,0 +1,191 @@
+//! The `exec` check: a command's exit code and output, run inside a container (a handle, a live
+//! container by name, or a fresh container from an image).
+
+use std::time::Duration;
+
+use bollard::exec::{StartExecOptions, StartExecResults};
+use bollard::models::ExecConfig;
+use futures_util::StreamExt;
+
+use super::run::{self, ContainerSpec};
+use crate::docker::{call, deadline, is_not_found, Engine};
+use crate::engine::{Ctx, Verdict};
+use crate::error::EnvError;
+use crate::spec::ExecCheck;
+
+/// The result of running a command.
+pub struct Output {
+    pub code: i64,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run `cmd` in a running container; `Ok(None)` when the container does not exist or is not running.
+pub async fn exec_in(
+    engine: &Engine,
+    container: &str,
+    cmd: &[String],
+    limit: Duration,
+) -> Result<Option<Output>, EnvError> {
+    let config = ExecConfig {
+        cmd: Some(cmd.to_vec()),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        ..Default::default()
+    };
+    let created = match tokio::time::timeout(
+        deadline::QUICK,
+        engine.docker.create_exec(container, config),
+    )
+    .await
+    {
+        Err(_) => {
+            return Err(EnvError::Deadline {
+                what: "exec".into(),
+                deadline: deadline::QUICK,
+            })
+        }
+        Ok(Err(e)) if is_not_found(&e) => return Ok(None),
+        Ok(Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 409, ..
+        })) => return Ok(None),
+        Ok(r) => r.map_err(|e| crate::docker::classify("exec", &e))?,
+    };
+    let started = call(
+        "exec",
+        deadline::QUICK,
+        engine.docker.start_exec(
+            &created.id,
+            Some(StartExecOptions {
+                detach: false,
+                ..Default::default()
+            }),
+        ),
+    )
+    .await?;
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    if let StartExecResults::Attached { mut output, .. } = started {
+        let until = tokio::time::Instant::now() + limit;
+        loop {
+            match tokio::time::timeout_at(until, output.next()).await {
+                Err(_) => {
+                    return Ok(Some(Output {
+                        code: -1,
+                        stdout,
+                        stderr: format!("{stderr}(timed out after {} s)", limit.as_secs()),
+                    }))
+                }
+                Ok(None) => break,
+                Ok(Some(Ok(bollard::container::LogOutput::StdErr { message }))) => {
+                    stderr.push_str(&String::from_utf8_lossy(&message))
+                }
+                Ok(Some(Ok(m))) => stdout.push_str(&m.to_string()),
+                Ok(Some(Err(e))) => return Err(crate::docker::classify("exec output", &e)),
+            }
+        }
+    }
+    let info = call(
+        "inspect exec",
+        deadline::QUICK,
+        engine.docker.inspect_exec(&created.id),
+    )
+    .await?;
+    Ok(Some(Output {
+        code: info.exit_code.unwrap_or(-1),
+        stdout,
+        stderr,
+    }))
+}
+
+/// Run `cmd` in a fresh checker-owned container from `image`; waits for it to exit.
+pub async fn run_once(
+    engine: &Engine,
+    exercise: &str,
+    spec: ContainerSpec,
+    limit: Duration,
+) -> Result<Result<Output, String>, EnvError> {
+    let id = match run::start(engine, exercise, "exec", &spec).await? {
+        Ok(id) => id,
+        Err(msg) => return Ok(Err(msg)),
+    };
+    let exit = run::wait_exit(engine, &id, limit).await?;
+    let logs = run::logs_tail(engine, &id, 200).await;
+    let _ = engine.remove_container(&id).await;
+    Ok(match exit {
+        Some((code, _)) => Ok(Output {
+            code,
+            stdout: logs,
+            stderr: String::new(),
+        }),
+        None => Ok(Output {
+            code: -1,
+            stdout: logs,
+            stderr: format!("(timed out after {} s)", limit.as_secs()),
+        }),
+    })
+}
+
+/// The `exec` check.
+pub async fn exec(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvError> {
+    let shown = spec.command.join(" ");
+    let mut expected = format!("`{shown}` exits with {}", spec.exit_code);
+    for s in &spec.stdout_contains {
+        expected.push_str(&format!(", prints \"{s}\""));
+    }
+    for s in &spec.stdout_excludes {
+        expected.push_str(&format!(", never prints \"{s}\""));
+    }
+    let limit = Duration::from_secs(30);
+    let out = if let Some(c) = &spec.container {
+        let target = ctx.container_id(c).unwrap_or_else(|| c.clone());
+        match exec_in(ctx.engine, &target, &spec.command, limit).await? {
+            Some(o) => o,
+            None => {
+                return Ok(
+                    Verdict::fail(expected, format!("no running container named {c}")).advise(
+                        format!(
+                            "Start it first; `docker ps -a --filter name={c}` shows its state."
+                        ),
+                    ),
+                )
+            }
+        }
+    } else {
+        let image = ctx.image_ref(spec.image.as_deref().unwrap_or_default());
+        let cs = ContainerSpec {
+            image,
+            cmd: Some(spec.command.clone()),
+            ..Default::default()
+        };
+        match run_once(ctx.engine, &ctx.exercise.id, cs, limit).await? {
+            Ok(o) => o,
+            Err(msg) => return Ok(Verdict::fail(expected, format!("could not run it: {msg}"))),
+        }
+    };
+    let both = format!("{}{}", out.stdout, out.stderr);
+    let shown_out = super::tail(&both, 6);
+    let actual = format!(
+        "exit code {}; output:\n{}",
+        out.code,
+        if shown_out.is_empty() {
+            "(none)".into()
+        } else {
+            shown_out
+        }
+    );
+    if out.code != spec.exit_code {
+        return Ok(Verdict::fail(expected, actual)
+            .advise(format!("Exit code {}.", run::explain_exit(out.code, false))));
+    }
+    for s in &spec.stdout_contains {
+        if !both.contains(s.as_str()) {
+            return Ok(Verdict::fail(expected, actual));
+        }
+    }
+    for s in &spec.stdout_excludes {
+        if both.contains(s.as_str()) {
+            return Ok(Verdict::fail(expected, actual));
+        }
+    }
+    Ok(Verdict::pass(expected, actual))
+}

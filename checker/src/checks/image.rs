@@ -1,0 +1,300 @@
+//! `image` (metadata) and `file` (present/absent in the image's filesystem) checks.
+
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+
+use crate::docker::{call, deadline, is_not_found};
+use crate::dockerfile::is_root_user;
+use crate::engine::{Ctx, Verdict};
+use crate::error::EnvError;
+use crate::spec::{CommandForm, FileCheck, ImageCheck};
+
+fn mb(bytes: i64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
+fn form_of(v: &[String]) -> CommandForm {
+    if v.len() == 3 && (v[0] == "/bin/sh" || v[0] == "sh") && v[1] == "-c" {
+        CommandForm::Shell
+    } else {
+        CommandForm::Exec
+    }
+}
+
+/// The `image` check: each field given is compared; the first mismatch is reported.
+pub async fn metadata(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvError> {
+    let image = ctx.image_ref(&spec.image);
+    let info = call(
+        "inspect image",
+        deadline::QUICK,
+        ctx.engine.docker.inspect_image(&image),
+    )
+    .await?;
+    let cfg = info.config.clone().unwrap_or_default();
+    let size = info.size.unwrap_or(0);
+    let layers = info
+        .root_fs
+        .as_ref()
+        .and_then(|r| r.layers.as_ref())
+        .map(|l| l.len())
+        .unwrap_or(0);
+    let user = cfg.user.clone().unwrap_or_default();
+    let mut seen = vec![format!("size {}", mb(size)), format!("{layers} layers")];
+    if let Some(max) = spec.max_size_mb {
+        if size as f64 > max * 1_000_000.0 {
+            return Ok(Verdict::fail(
+                format!("an image of at most {max} MB"),
+                format!("{} ({layers} layers)", mb(size)),
+            ));
+        }
+    }
+    if let Some(min) = spec.min_size_mb {
+        if (size as f64) < min * 1_000_000.0 {
+            return Ok(Verdict::fail(
+                format!("an image of at least {min} MB"),
+                mb(size),
+            ));
+        }
+    }
+    if let Some(max) = spec.max_layers {
+        if layers > max {
+            return Ok(Verdict::fail(
+                format!("at most {max} layers"),
+                format!("{layers} layers"),
+            ));
+        }
+    }
+    if let Some(u) = &spec.user {
+        if &user != u {
+            return Ok(Verdict::fail(
+                format!("USER {u}"),
+                if user.is_empty() {
+                    "no USER (root)".into()
+                } else {
+                    format!("USER {user}")
+                },
+            ));
+        }
+    }
+    if spec.non_root == Some(true) && is_root_user(&user) {
+        return Ok(Verdict::fail(
+            "the image runs as a non-root user",
+            if user.is_empty() {
+                "no USER set: processes run as root".into()
+            } else {
+                format!("USER {user} is root")
+            },
+        ));
+    }
+    if !user.is_empty() {
+        seen.push(format!("user {user}"));
+    }
+    let ep = cfg.entrypoint.clone().unwrap_or_default();
+    let cmd = cfg.cmd.clone().unwrap_or_default();
+    if let Some(want) = spec.cmd_form {
+        let (what, v) = if ep.is_empty() {
+            ("CMD", &cmd)
+        } else {
+            ("ENTRYPOINT", &ep)
+        };
+        let got = form_of(v);
+        if got != want {
+            let show = |f: CommandForm| {
+                if f == CommandForm::Exec {
+                    "exec form"
+                } else {
+                    "shell form"
+                }
+            };
+            return Ok(Verdict::fail(
+                format!("{what} in {}", show(want)),
+                format!(
+                    "{what} in {}: {}",
+                    show(got),
+                    serde_json::to_string(v).unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    if let Some(want) = &spec.cmd {
+        if &cmd != want {
+            return Ok(Verdict::fail(
+                format!("CMD {want:?}"),
+                format!("CMD {cmd:?}"),
+            ));
+        }
+    }
+    if let Some(want) = &spec.entrypoint {
+        if &ep != want {
+            return Ok(Verdict::fail(
+                format!("ENTRYPOINT {want:?}"),
+                format!("ENTRYPOINT {ep:?}"),
+            ));
+        }
+    }
+    let env = cfg.env.clone().unwrap_or_default();
+    for (k, v) in &spec.env {
+        let found = env.iter().find_map(|e| {
+            e.split_once('=')
+                .filter(|(ek, _)| ek == k)
+                .map(|(_, ev)| ev.to_string())
+        });
+        if found.as_deref() != Some(v.as_str()) {
+            return Ok(Verdict::fail(
+                format!("ENV {k}={v}"),
+                match found {
+                    Some(f) => format!("{k}={f}"),
+                    None => format!("{k} is not set"),
+                },
+            ));
+        }
+    }
+    let exposed = cfg.exposed_ports.clone().unwrap_or_default();
+    for p in &spec.exposed_ports {
+        let want = if p.contains('/') {
+            p.clone()
+        } else {
+            format!("{p}/tcp")
+        };
+        if !exposed.iter().any(|e| e == &want) {
+            return Ok(Verdict::fail(
+                format!("EXPOSE {want}"),
+                format!(
+                    "exposed: {}",
+                    if exposed.is_empty() {
+                        "none".into()
+                    } else {
+                        exposed.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
+    let labels = cfg.labels.clone().unwrap_or_default();
+    for (k, v) in &spec.labels {
+        if labels.get(k) != Some(v) {
+            return Ok(Verdict::fail(
+                format!("LABEL {k}={v}"),
+                format!(
+                    "{k}={}",
+                    labels.get(k).cloned().unwrap_or_else(|| "(unset)".into())
+                ),
+            ));
+        }
+    }
+    if let Some(want) = spec.healthcheck {
+        let has = cfg
+            .healthcheck
+            .as_ref()
+            .and_then(|h| h.test.as_ref())
+            .is_some_and(|t| !t.is_empty() && t[0] != "NONE");
+        if has != want {
+            return Ok(Verdict::fail(
+                if want {
+                    "a HEALTHCHECK"
+                } else {
+                    "no HEALTHCHECK"
+                },
+                if has {
+                    "a HEALTHCHECK is set"
+                } else {
+                    "no HEALTHCHECK"
+                },
+            ));
+        }
+    }
+    Ok(Verdict::pass(
+        "the image's metadata as the task asks",
+        seen.join(", "),
+    ))
+}
+
+/// The `file` check: copy the path out of a created (never started) container.
+pub async fn file(ctx: &mut Ctx<'_>, spec: &FileCheck) -> Result<Verdict, EnvError> {
+    let expected = match (&spec.contains, spec.exists) {
+        (_, false) => format!("no {} in the image", spec.path),
+        (Some(c), true) => format!("{} in the image, containing \"{c}\"", spec.path),
+        (None, true) => format!("{} in the image", spec.path),
+    };
+    let image = ctx.image_ref(&spec.image);
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(image),
+        cmd: Some(vec!["/dockdojo-never-started".into()]),
+        entrypoint: Some(vec![]),
+        labels: Some(ctx.engine.labels(&ctx.exercise.id)),
+        network_disabled: Some(true),
+        ..Default::default()
+    };
+    let name = ctx.engine.name(
+        &ctx.exercise.id,
+        &format!("files-{}", &uuid::Uuid::new_v4().to_string()[..4]),
+    );
+    let opts = CreateContainerOptionsBuilder::new().name(&name).build();
+    let created = call(
+        "create container",
+        deadline::QUICK,
+        ctx.engine.docker.create_container(Some(opts), body),
+    )
+    .await?;
+    let result = read_path(ctx, &created.id, &spec.path).await;
+    let _ = ctx.engine.remove_container(&created.id).await;
+    let content = result?;
+    match (content, spec.exists) {
+        (None, false) => Ok(Verdict::pass(expected, format!("{} is absent", spec.path))),
+        (Some(_), false) => Ok(Verdict::fail(
+            expected,
+            format!("{} is in the image", spec.path),
+        )),
+        (None, true) => Ok(Verdict::fail(
+            expected,
+            format!("{} is not in the image", spec.path),
+        )),
+        (Some(text), true) => match &spec.contains {
+            Some(c) if !text.contains(c.as_str()) => Ok(Verdict::fail(
+                expected,
+                format!("{} contains: {}", spec.path, super::tail(&text, 5)),
+            )),
+            _ => Ok(Verdict::pass(expected, format!("{} is present", spec.path))),
+        },
+    }
+}
+
+/// The content of a path in a container's filesystem (files concatenated for a directory), or None.
+pub async fn read_path(ctx: &Ctx<'_>, id: &str, path: &str) -> Result<Option<String>, EnvError> {
+    let opts = DownloadFromContainerOptionsBuilder::new()
+        .path(path)
+        .build();
+    let mut s = ctx.engine.docker.download_from_container(id, Some(opts));
+    let mut buf = Vec::new();
+    let until = tokio::time::Instant::now() + deadline::QUICK;
+    loop {
+        match tokio::time::timeout_at(until, s.next()).await {
+            Err(_) => {
+                return Err(EnvError::Deadline {
+                    what: "copy from container".into(),
+                    deadline: deadline::QUICK,
+                })
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) if is_not_found(&e) => return Ok(None),
+            Ok(Some(Err(e))) => return Err(crate::docker::classify("copy from container", &e)),
+            Ok(Some(Ok(b))) => {
+                if buf.len() < 4 * 1024 * 1024 {
+                    buf.extend_from_slice(&b)
+                }
+            }
+        }
+    }
+    let mut text = String::new();
+    let mut ar = tar::Archive::new(&buf[..]);
+    if let Ok(entries) = ar.entries() {
+        for mut e in entries.flatten() {
+            let mut b = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut e, &mut b);
+            text.push_str(&String::from_utf8_lossy(&b));
+        }
+    }
+    Ok(Some(text))
+}

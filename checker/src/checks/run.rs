@@ -1,0 +1,304 @@
+//! Starting containers the checker owns (the `run` check, and probes used by other checks).
+//! Each carries the run's labels, publishes only on 127.0.0.1, and gets limits, `no-new-privileges`,
+//! capped logs and no restart policy (reliability.md rule 6).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, PortBinding};
+use bollard::query_parameters::{CreateContainerOptionsBuilder, LogsOptionsBuilder};
+use futures_util::StreamExt;
+
+use super::tail;
+use crate::docker::{call, deadline, Engine};
+use crate::engine::{Ctx, Verdict};
+use crate::error::EnvError;
+use crate::spec::{RunCheck, RunExpect};
+
+/// What a checker-owned container looks like.
+#[derive(Debug, Default, Clone)]
+pub struct ContainerSpec {
+    pub image: String,
+    pub cmd: Option<Vec<String>>,
+    pub env: Vec<String>,
+    /// Container ports to publish on a random 127.0.0.1 port.
+    pub ports: Vec<u16>,
+    pub memory_mb: Option<u64>,
+    /// `volume:/path[:ro]` binds of named volumes.
+    pub volumes: Vec<String>,
+    pub network: Option<String>,
+}
+
+/// Create and start a labelled container. A failed start is returned as `Ok(Err(message))`
+/// (the learner's image is at fault), daemon trouble as `Err`.
+pub async fn start(
+    engine: &Engine,
+    exercise: &str,
+    what: &str,
+    spec: &ContainerSpec,
+) -> Result<Result<String, String>, EnvError> {
+    let mut bindings = HashMap::new();
+    for p in &spec.ports {
+        bindings.insert(
+            format!("{p}/tcp"),
+            Some(vec![PortBinding {
+                host_ip: Some("127.0.0.1".into()),
+                host_port: Some(String::new()),
+            }]),
+        );
+    }
+    let host = HostConfig {
+        port_bindings: Some(bindings),
+        memory: Some(spec.memory_mb.unwrap_or(256) as i64 * 1024 * 1024),
+        nano_cpus: Some(1_000_000_000),
+        pids_limit: Some(256),
+        security_opt: Some(vec!["no-new-privileges".into()]),
+        log_config: Some(HostConfigLogConfig {
+            typ: Some("json-file".into()),
+            config: Some(HashMap::from([
+                ("max-size".to_string(), "1m".to_string()),
+                ("max-file".to_string(), "1".to_string()),
+            ])),
+        }),
+        binds: (!spec.volumes.is_empty()).then(|| spec.volumes.clone()),
+        network_mode: spec.network.clone(),
+        ..Default::default()
+    };
+    let body = ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        cmd: spec.cmd.clone(),
+        env: (!spec.env.is_empty()).then(|| spec.env.clone()),
+        labels: Some(engine.labels(exercise)),
+        exposed_ports: (!spec.ports.is_empty())
+            .then(|| spec.ports.iter().map(|p| format!("{p}/tcp")).collect()),
+        host_config: Some(host),
+        ..Default::default()
+    };
+    let name = engine.name(
+        exercise,
+        &format!("{what}-{}", &uuid::Uuid::new_v4().to_string()[..4]),
+    );
+    let opts = CreateContainerOptionsBuilder::new().name(&name).build();
+    let created = match tokio::time::timeout(
+        deadline::QUICK,
+        engine.docker.create_container(Some(opts), body),
+    )
+    .await
+    {
+        Err(_) => {
+            return Err(EnvError::Deadline {
+                what: "create container".into(),
+                deadline: deadline::QUICK,
+            })
+        }
+        Ok(Err(bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message,
+        })) if status_code == 404 || status_code == 400 => return Ok(Err(message)),
+        Ok(r) => r.map_err(|e| crate::docker::classify("create container", &e))?,
+    };
+    let id = created.id;
+    match tokio::time::timeout(
+        deadline::QUICK,
+        engine.docker.start_container(
+            &id,
+            None::<bollard::query_parameters::StartContainerOptions>,
+        ),
+    )
+    .await
+    {
+        Err(_) => Err(EnvError::Deadline {
+            what: "start container".into(),
+            deadline: deadline::QUICK,
+        }),
+        Ok(Ok(())) => Ok(Ok(id)),
+        Ok(Err(bollard::errors::Error::DockerResponseServerError { message, .. })) => {
+            // Stuck in Created after a failed start (a port clash, a missing program): remove it.
+            let _ = engine.remove_container(&id).await;
+            Ok(Err(message))
+        }
+        Ok(Err(e)) => {
+            let _ = engine.remove_container(&id).await;
+            Err(crate::docker::classify("start container", &e))
+        }
+    }
+}
+
+/// The last lines of a container's output (stdout and stderr).
+pub async fn logs_tail(engine: &Engine, id: &str, n: usize) -> String {
+    let opts = LogsOptionsBuilder::new()
+        .stdout(true)
+        .stderr(true)
+        .tail(&n.to_string())
+        .build();
+    let mut s = engine.docker.logs(id, Some(opts));
+    let mut out = String::new();
+    let until = tokio::time::Instant::now() + Duration::from_secs(5);
+    while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(until, s.next()).await {
+        out.push_str(&chunk.to_string());
+    }
+    tail(&out, n)
+}
+
+/// Wait until a container is no longer running; its exit code, or None at the deadline.
+pub async fn wait_exit(
+    engine: &Engine,
+    id: &str,
+    within: Duration,
+) -> Result<Option<(i64, bool)>, EnvError> {
+    let until = tokio::time::Instant::now() + within;
+    loop {
+        let info = call(
+            "inspect container",
+            deadline::QUICK,
+            engine.docker.inspect_container(id, None),
+        )
+        .await?;
+        let st = info.state.unwrap_or_default();
+        if st.running != Some(true) && st.status.map(|s| s.to_string()) != Some("created".into()) {
+            return Ok(Some((
+                st.exit_code.unwrap_or(-1),
+                st.oom_killed.unwrap_or(false),
+            )));
+        }
+        if tokio::time::Instant::now() >= until {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What an exit code usually means, for failure messages.
+pub fn explain_exit(code: i64, oom: bool) -> String {
+    match (code, oom) {
+        (137, true) => "137: OOM-killed (it used more memory than its limit)".into(),
+        (137, false) => {
+            "137: killed by SIGKILL (e.g. after the stop timeout, or `docker kill`)".into()
+        }
+        (143, _) => "143: stopped by SIGTERM".into(),
+        (127, _) => {
+            "127: the command was not found in the image (check CMD/ENTRYPOINT and PATH)".into()
+        }
+        (126, _) => {
+            "126: the command exists but cannot be run (not executable, or a directory)".into()
+        }
+        (125, _) => "125: Docker itself could not run the container".into(),
+        (1, _) => "1: the program reported an error (read its log)".into(),
+        (0, _) => "0: it finished successfully".into(),
+        (c, _) => format!("{c}"),
+    }
+}
+
+/// The `run` check.
+pub async fn run(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvError> {
+    let image = ctx.image_ref(&spec.image);
+    let cs = ContainerSpec {
+        image,
+        cmd: spec.command.clone(),
+        env: spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        ports: spec.ports.clone(),
+        memory_mb: spec.memory_mb,
+        ..Default::default()
+    };
+    let expected = match spec.expect {
+        RunExpect::Running => "the container starts and keeps running".to_string(),
+        RunExpect::Exits => match spec.exit_code {
+            Some(c) => format!("the container runs and exits with code {c}"),
+            None => "the container runs and exits".into(),
+        },
+    };
+    let id = match start(ctx.engine, &ctx.exercise.id, &spec.name, &cs).await? {
+        Ok(id) => id,
+        Err(msg) => {
+            return Ok(Verdict::fail(expected, format!("it did not start: {msg}"))
+                .advise("Docker could not start the image's command: check CMD/ENTRYPOINT."))
+        }
+    };
+    ctx.containers.insert(spec.name.clone(), id.clone());
+    match spec.expect {
+        RunExpect::Running => {
+            let settle = Duration::from_secs_f64(spec.settle_s.unwrap_or(1.0));
+            match wait_exit(ctx.engine, &id, settle).await? {
+                None => Ok(output_verdict(ctx, &id, spec, expected, "running".into()).await),
+                Some((code, oom)) => {
+                    let logs = logs_tail(ctx.engine, &id, 5).await;
+                    Ok(Verdict::fail(
+                        expected,
+                        format!(
+                            "it exited right after starting, code {}\n--- last log lines ---\n{}",
+                            explain_exit(code, oom),
+                            if logs.is_empty() {
+                                "(no output)".into()
+                            } else {
+                                logs
+                            }
+                        ),
+                    ))
+                }
+            }
+        }
+        RunExpect::Exits => {
+            let within = Duration::from_secs_f64(spec.within_s);
+            match wait_exit(ctx.engine, &id, within).await? {
+                None => Ok(Verdict::fail(
+                    expected,
+                    format!("still running after {} s", spec.within_s),
+                )),
+                Some((code, oom)) => match spec.exit_code {
+                    Some(want) if want != code => {
+                        let logs = logs_tail(ctx.engine, &id, 5).await;
+                        Ok(Verdict::fail(
+                            expected,
+                            format!(
+                                "exit code {}\n--- last log lines ---\n{logs}",
+                                explain_exit(code, oom)
+                            ),
+                        ))
+                    }
+                    _ => Ok(output_verdict(
+                        ctx,
+                        &id,
+                        spec,
+                        expected,
+                        format!("exited with code {code}"),
+                    )
+                    .await),
+                },
+            }
+        }
+    }
+}
+
+async fn output_verdict(
+    ctx: &Ctx<'_>,
+    id: &str,
+    spec: &RunCheck,
+    mut expected: String,
+    actual: String,
+) -> Verdict {
+    if spec.output_contains.is_empty() {
+        return Verdict::pass(expected, actual);
+    }
+    for s in &spec.output_contains {
+        expected.push_str(&format!(", printing \"{s}\""));
+    }
+    let logs = logs_tail(ctx.engine, id, 50).await;
+    match spec
+        .output_contains
+        .iter()
+        .find(|s| !logs.contains(s.as_str()))
+    {
+        None => Verdict::pass(expected, format!("{actual}; output: {}", tail(&logs, 3))),
+        Some(_) => Verdict::fail(
+            expected,
+            format!(
+                "{actual}; its output was:\n{}",
+                if logs.is_empty() {
+                    "(nothing)".to_string()
+                } else {
+                    tail(&logs, 6)
+                }
+            ),
+        ),
+    }
+}

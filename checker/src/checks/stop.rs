@@ -1,0 +1,71 @@
+//! The `stop` check: a real `docker stop`, timed on the monotonic clock, and the exit code it left.
+
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters::StopContainerOptionsBuilder;
+
+use super::container::inspect;
+use crate::docker::deadline;
+use crate::engine::{Ctx, Verdict};
+use crate::error::EnvError;
+use crate::spec::StopCheck;
+
+pub async fn stop(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvError> {
+    let name = &spec.container;
+    let timeout = spec.timeout_s.unwrap_or(10);
+    let expected = format!(
+        "`docker stop` finishes within {} s with exit code {}",
+        spec.max_seconds,
+        spec.exit_codes
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    );
+    let Some(info) = inspect(ctx, name).await? else {
+        return Ok(Verdict::fail(
+            expected,
+            format!("there is no container named {name}"),
+        ));
+    };
+    if info.state.as_ref().and_then(|s| s.running) != Some(true) {
+        return Ok(Verdict::fail(
+            expected,
+            format!("{name} was not running, so it could not be stopped"),
+        ));
+    }
+    let target = ctx.container_id(name).unwrap_or_else(|| name.clone());
+    let opts = StopContainerOptionsBuilder::new().t(timeout as i32).build();
+    let t0 = Instant::now();
+    let limit = Duration::from_secs(timeout as u64) + deadline::STOP_GRACE;
+    match tokio::time::timeout(limit, ctx.engine.docker.stop_container(&target, Some(opts))).await {
+        Err(_) => {
+            return Err(EnvError::Deadline {
+                what: "stop container".into(),
+                deadline: limit,
+            })
+        }
+        Ok(r) => r.map_err(|e| crate::docker::classify("stop container", &e))?,
+    }
+    let took = t0.elapsed().as_secs_f64();
+    let after = inspect(ctx, name)
+        .await?
+        .and_then(|i| i.state)
+        .unwrap_or_default();
+    let code = after.exit_code.unwrap_or(-1);
+    let actual = format!(
+        "stopped in {took:.1} s, exit code {}",
+        super::run::explain_exit(code, after.oom_killed.unwrap_or(false))
+    );
+    if took > spec.max_seconds || code == 137 {
+        return Ok(Verdict::fail(expected, actual).advise(
+            "The process did not handle SIGTERM, so Docker waited out the timeout and sent SIGKILL (137). \
+             Usually PID 1 is a shell (shell-form CMD) that does not pass SIGTERM on: use the exec form \
+             (CMD [\"program\", \"arg\"]), `exec` in a start script, or `--init`.",
+        ));
+    }
+    if !spec.exit_codes.contains(&code) {
+        return Ok(Verdict::fail(expected, actual));
+    }
+    Ok(Verdict::pass(expected, actual))
+}

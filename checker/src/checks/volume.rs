@@ -1,0 +1,59 @@
+//! The `volume` check: the data is in the named volume itself. A fresh probe container mounts the
+//! volume read-only and reads the file, so data left in some container's writable layer (or an
+//! anonymous volume) does not count.
+
+use std::time::Duration;
+
+use super::exec::run_once;
+use super::run::ContainerSpec;
+use crate::docker::{deadline, is_not_found};
+use crate::engine::{Ctx, Verdict, PROBE_IMAGE};
+use crate::error::EnvError;
+use crate::spec::VolumeCheck;
+
+pub async fn volume(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, EnvError> {
+    let v = &spec.volume;
+    let expected = match &spec.contains {
+        Some(c) => format!("named volume {v} holds {} containing \"{c}\"", spec.file),
+        None => format!("named volume {v} holds {}", spec.file),
+    };
+    match tokio::time::timeout(deadline::QUICK, ctx.engine.docker.inspect_volume(v)).await {
+        Err(_) => return Err(EnvError::Deadline { what: "inspect volume".into(), deadline: deadline::QUICK }),
+        Ok(Err(e)) if is_not_found(&e) => {
+            return Ok(Verdict::fail(expected, format!("there is no volume named {v}"))
+                .advise(format!("`docker volume ls` lists volumes; `-v {v}:/path` on `docker run` creates and mounts it.")))
+        }
+        Ok(r) => {
+            r.map_err(|e| crate::docker::classify("inspect volume", &e))?;
+        }
+    }
+    let file = spec.file.trim_start_matches('/');
+    let cs = ContainerSpec {
+        image: PROBE_IMAGE.into(),
+        cmd: Some(vec!["cat".into(), format!("/dockdojo-volume/{file}")]),
+        volumes: vec![format!("{v}:/dockdojo-volume:ro")],
+        ..Default::default()
+    };
+    let out = match run_once(ctx.engine, &ctx.exercise.id, cs, Duration::from_secs(20)).await? {
+        Ok(o) => o,
+        Err(msg) => return Err(EnvError::Other(format!(
+            "could not start the probe container ({PROBE_IMAGE}): {msg}\nRun `dockdojo prepare`."
+        ))),
+    };
+    if out.code != 0 {
+        return Ok(Verdict::fail(expected, format!("{v} exists but has no {file}"))
+            .advise("The file was written somewhere else: into the container's own writable layer (gone with `docker rm`) or another volume. Mount the named volume at the folder the app writes to."));
+    }
+    if let Some(c) = &spec.contains {
+        if !out.stdout.contains(c.as_str()) {
+            return Ok(Verdict::fail(
+                expected,
+                format!("{file} in {v} contains: {}", super::tail(&out.stdout, 3)),
+            ));
+        }
+    }
+    Ok(Verdict::pass(
+        expected,
+        format!("{file} found in volume {v}"),
+    ))
+}

@@ -1,0 +1,148 @@
+//! Docker access: one [`Engine`] per dockdojo run. It connects the way the CLI does, gives every
+//! call its own deadline, labels everything it creates with this run's session, and removes only
+//! what carries those labels (re-checked on the client before each delete).
+
+pub mod cleanup;
+pub mod connect;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use bollard::Docker;
+
+use crate::error::EnvError;
+use crate::labels;
+use connect::{describe_bollard, Endpoint, LookupEnv};
+
+/// Deadlines for the kinds of calls we make.
+pub mod deadline {
+    use std::time::Duration;
+    /// Inspect, list, remove, create.
+    pub const QUICK: Duration = Duration::from_secs(15);
+    /// Stopping a container (on top of its own stop timeout).
+    pub const STOP_GRACE: Duration = Duration::from_secs(10);
+    /// A learner's build, unless the exercise says otherwise.
+    pub const BUILD: Duration = Duration::from_secs(300);
+}
+
+/// Which runtime answers the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    Docker,
+    Podman,
+}
+
+/// A connected daemon plus this run's identity.
+#[derive(Clone)]
+pub struct Engine {
+    pub docker: Docker,
+    pub endpoint: Endpoint,
+    pub runtime: Runtime,
+    pub server_version: String,
+    pub api_version: String,
+    /// A fresh UUID per dockdojo process.
+    pub session: String,
+}
+
+impl Engine {
+    /// Connect (the CLI's lookup order), learn the runtime, and start a session.
+    pub async fn connect() -> Result<Self, EnvError> {
+        Self::connect_with(&LookupEnv::from_process()).await
+    }
+
+    pub async fn connect_with(env: &LookupEnv) -> Result<Self, EnvError> {
+        let (docker, endpoint) = connect::connect(env).await?;
+        let version = call("version", deadline::QUICK, docker.version()).await?;
+        let is_podman = version
+            .components
+            .as_ref()
+            .is_some_and(|cs| cs.iter().any(|c| c.name.to_lowercase().contains("podman")));
+        Ok(Self {
+            docker,
+            endpoint,
+            runtime: if is_podman {
+                Runtime::Podman
+            } else {
+                Runtime::Docker
+            },
+            server_version: version.version.unwrap_or_default(),
+            api_version: version.api_version.unwrap_or_default(),
+            session: uuid::Uuid::new_v4().to_string(),
+        })
+    }
+
+    /// The labels for something this run creates for `exercise`.
+    pub fn labels(&self, exercise: &str) -> HashMap<String, String> {
+        HashMap::from([
+            (labels::MANAGED.to_string(), "true".to_string()),
+            (labels::SESSION.to_string(), self.session.clone()),
+            (labels::EXERCISE.to_string(), exercise.to_string()),
+            (labels::PID.to_string(), std::process::id().to_string()),
+            (labels::ROLE.to_string(), "check".to_string()),
+            (labels::HOST.to_string(), cleanup::hostname()),
+        ])
+    }
+
+    /// A name for a resource of this run: `dockdojo-<exercise>-<what>-<8 hex of the session>`.
+    pub fn name(&self, exercise: &str, what: &str) -> String {
+        format!("dockdojo-{exercise}-{what}-{}", &self.session[..8])
+    }
+}
+
+/// Run one Docker call with its own deadline, turning transport and daemon errors into
+/// [`EnvError`]s that tell causes apart.
+pub async fn call<T>(
+    what: &str,
+    limit: Duration,
+    fut: impl Future<Output = Result<T, bollard::errors::Error>>,
+) -> Result<T, EnvError> {
+    match tokio::time::timeout(limit, fut).await {
+        Err(_) => Err(EnvError::Deadline {
+            what: what.to_string(),
+            deadline: limit,
+        }),
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(classify(what, &e)),
+    }
+}
+
+/// Sort a bollard error into the causes a learner can act on.
+pub fn classify(what: &str, e: &bollard::errors::Error) -> EnvError {
+    use bollard::errors::Error as B;
+    let detail = describe_bollard(e);
+    if detail.contains("no space left on device") {
+        return EnvError::DiskFull { detail };
+    }
+    match e {
+        B::DockerResponseServerError { message, .. } => EnvError::Daemon {
+            what: what.to_string(),
+            detail: message.clone(),
+        },
+        B::RequestTimeoutError => EnvError::Deadline {
+            what: what.to_string(),
+            deadline: Duration::from_secs(120),
+        },
+        B::HyperResponseError { .. } | B::IOError { .. } | B::HyperLegacyError { .. } => {
+            EnvError::ConnectionLost {
+                what: what.to_string(),
+                detail,
+            }
+        }
+        _ => EnvError::Daemon {
+            what: what.to_string(),
+            detail,
+        },
+    }
+}
+
+/// True for "404 no such …" answers.
+pub fn is_not_found(e: &bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}

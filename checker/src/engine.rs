@@ -1,0 +1,215 @@
+//! Running an exercise's checks in order against the daemon and collecting a [`Report`].
+//! A check that fails is a result; an `Err` means the run could not check at all (exit 3).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::checks;
+use crate::docker::Engine;
+use crate::error::EnvError;
+use crate::report::{CheckResult, Report};
+use crate::spec::{Check, CheckKind, Exercise};
+
+/// The course image the checker uses for its own probes (reading a volume, resolving a name).
+pub const PROBE_IMAGE: &str = "busybox:1.36.1";
+
+pub struct RunOptions {
+    /// The exercise folder in the learner's workspace.
+    pub dir: PathBuf,
+}
+
+/// An image the checker built in this run.
+#[derive(Debug, Clone)]
+pub struct BuiltImage {
+    pub id: String,
+    pub tag: String,
+    /// The build's steps in order, with whether each came from the cache.
+    pub steps: Vec<checks::build::Step>,
+    /// Where and how it was built, so `rebuild` can repeat it.
+    pub spec: crate::spec::BuildCheck,
+}
+
+/// What the checks of one run share.
+pub struct Ctx<'a> {
+    pub engine: &'a Engine,
+    pub exercise: &'a Exercise,
+    pub dir: PathBuf,
+    pub images: HashMap<String, BuiltImage>,
+    /// Run handles → container ids.
+    pub containers: HashMap<String, String>,
+}
+
+/// One check's verdict before timing and book links are added.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub passed: bool,
+    pub expected: String,
+    pub actual: String,
+    /// Extra, situation-specific advice, shown before the check's own hint.
+    pub advice: Option<String>,
+    pub unsupported: bool,
+}
+
+impl Verdict {
+    pub fn pass(expected: impl Into<String>, actual: impl Into<String>) -> Self {
+        Self {
+            passed: true,
+            expected: expected.into(),
+            actual: actual.into(),
+            advice: None,
+            unsupported: false,
+        }
+    }
+    pub fn fail(expected: impl Into<String>, actual: impl Into<String>) -> Self {
+        Self {
+            passed: false,
+            ..Self::pass(expected, actual)
+        }
+    }
+    pub fn advise(mut self, advice: impl Into<String>) -> Self {
+        self.advice = Some(advice.into());
+        self
+    }
+    pub fn unsupported(expected: impl Into<String>, why: impl Into<String>) -> Self {
+        Self {
+            passed: false,
+            unsupported: true,
+            ..Self::pass(
+                expected,
+                format!("unsupported on this runtime: {}", why.into()),
+            )
+        }
+    }
+}
+
+impl Ctx<'_> {
+    /// A container for a check: a run handle of this run, else a live container by name.
+    pub fn container_id(&self, name: &str) -> Option<String> {
+        self.containers.get(name).cloned()
+    }
+
+    /// The handle a check needs that an earlier failed check did not produce.
+    fn missing_dependency(&self, check: &Check) -> Option<String> {
+        let image = |h: &String| (!self.images.contains_key(h)).then(|| format!("image '{h}'"));
+        let run_handle = |h: &String| {
+            let is_handle = self
+                .exercise
+                .checks
+                .iter()
+                .any(|c| matches!(&c.kind, CheckKind::Run(r) if &r.name == h));
+            (is_handle && !self.containers.contains_key(h)).then(|| format!("container '{h}'"))
+        };
+        match &check.kind {
+            CheckKind::Image(c) => image(&c.image),
+            CheckKind::File(c) => image(&c.image),
+            CheckKind::Run(c) => image(&c.image),
+            CheckKind::Rebuild(c) => image(&c.image),
+            CheckKind::Exec(c) => c.container.as_ref().and_then(run_handle).or_else(|| {
+                c.image
+                    .as_ref()
+                    .filter(|i| self.is_handle(i))
+                    .and_then(image)
+            }),
+            CheckKind::Http(c) => c.container.as_ref().and_then(run_handle),
+            CheckKind::Stop(c) => run_handle(&c.container),
+            CheckKind::Diff(c) => run_handle(&c.container),
+            _ => None,
+        }
+    }
+
+    /// Is `name` an image handle declared by a build check?
+    pub fn is_handle(&self, name: &str) -> bool {
+        self.exercise
+            .checks
+            .iter()
+            .any(|c| matches!(&c.kind, CheckKind::Build(b) if b.image == name))
+    }
+
+    /// An image handle's tag, or the name itself when it is a plain reference.
+    pub fn image_ref(&self, name: &str) -> String {
+        self.images
+            .get(name)
+            .map(|i| i.id.clone())
+            .unwrap_or_else(|| name.to_string())
+    }
+}
+
+/// Run every check of `exercise` and clean up what the run created, whatever happens.
+pub async fn run_exercise(
+    engine: &Engine,
+    exercise: &Exercise,
+    opts: &RunOptions,
+) -> Result<Report, EnvError> {
+    let started = Instant::now();
+    let mut ctx = Ctx {
+        engine,
+        exercise,
+        dir: opts.dir.clone(),
+        images: HashMap::new(),
+        containers: HashMap::new(),
+    };
+    let result = run_checks(&mut ctx).await;
+    let cleaned = engine.cleanup_session().await;
+    let results = result?;
+    if !cleaned.failed.is_empty() {
+        return Err(EnvError::Other(format!(
+            "the checks ran, but cleanup failed: {}\nRun `dockdojo clean` to retry.",
+            cleaned.failed.join("; ")
+        )));
+    }
+    Ok(Report {
+        exercise: exercise.id.clone(),
+        passed: results.iter().all(|r| r.passed || r.unsupported),
+        duration_ms: started.elapsed().as_millis() as u64,
+        checks: results,
+    })
+}
+
+async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
+    let mut out = Vec::new();
+    for check in &ctx.exercise.checks {
+        let t = Instant::now();
+        let verdict = match ctx.missing_dependency(check) {
+            Some(missing) => {
+                out.push(CheckResult {
+                    id: check.id.clone(),
+                    title: check.title.clone(),
+                    passed: false,
+                    expected: check.title.clone(),
+                    actual: format!(
+                        "not run: needs {missing}, which an earlier check did not produce"
+                    ),
+                    hint: "Fix the first failing check above; this one runs after it.".into(),
+                    book: book_link(ctx.exercise, check),
+                    duration_ms: 0,
+                    skipped: true,
+                    unsupported: false,
+                });
+                continue;
+            }
+            None => checks::run(ctx, check).await?,
+        };
+        let hint = match &verdict.advice {
+            Some(a) if !verdict.passed => format!("{a}\n{}", check.hint),
+            _ => check.hint.clone(),
+        };
+        out.push(CheckResult {
+            id: check.id.clone(),
+            title: check.title.clone(),
+            passed: verdict.passed,
+            expected: verdict.expected,
+            actual: verdict.actual,
+            hint,
+            book: book_link(ctx.exercise, check),
+            duration_ms: t.elapsed().as_millis() as u64,
+            skipped: false,
+            unsupported: verdict.unsupported,
+        });
+    }
+    Ok(out)
+}
+
+fn book_link(ex: &Exercise, check: &Check) -> String {
+    check.book.clone().unwrap_or_else(|| ex.book.clone())
+}

@@ -1,0 +1,17 @@
+//! dockdojo's checker: the exercise spec, the check engine, Docker access (bollard), ownership
+//! labels and cleanup, course base images, and reports. No terminal code lives here.
+
+pub mod checks;
+pub mod docker;
+pub mod dockerfile;
+pub mod engine;
+pub mod error;
+pub mod images;
+pub mod labels;
+pub mod report;
+pub mod spec;
+
+pub use engine::{run_exercise, RunOptions};
+pub use error::EnvError;
+pub use report::{CheckResult, Report};
+pub use spec::Exercise;

@@ -1,0 +1,149 @@
+//! The course catalog, embedded in the binary from `exercises/`: every exercise's spec, task,
+//! starter, solution and mutants. One source of truth for the CLI, the TUI, JSON and the book.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use checker::spec::{self, Exercise, MutantExpect};
+use include_dir::{include_dir, Dir, File};
+
+static EXERCISES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/exercises");
+const EXEC_BITS: &str = include_str!(concat!(env!("OUT_DIR"), "/exec_bits.txt"));
+
+/// One exercise: its parsed spec and its embedded folder.
+pub struct Entry {
+    pub spec: Exercise,
+    pub dir: &'static Dir<'static>,
+}
+
+/// A mutant: a known-wrong attempt and what it must fail on.
+pub struct Mutant {
+    pub name: String,
+    pub expect: MutantExpect,
+    pub dir: &'static Dir<'static>,
+}
+
+impl Entry {
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+    pub fn task(&self) -> &'static str {
+        self.dir
+            .get_file(format!("{}/README.md", self.spec.id))
+            .and_then(|f| f.contents_utf8())
+            .unwrap_or("")
+    }
+    pub fn sub(&self, name: &str) -> Option<&'static Dir<'static>> {
+        self.dir.get_dir(format!("{}/{name}", self.spec.id))
+    }
+    pub fn mutants(&self) -> Result<Vec<Mutant>> {
+        let Some(m) = self.sub("mutants") else {
+            return Ok(vec![]);
+        };
+        let mut out = Vec::new();
+        for d in m.dirs() {
+            let name = d.path().file_name().unwrap().to_string_lossy().to_string();
+            let file = d
+                .get_file(d.path().join("expect.toml"))
+                .with_context(|| format!("{}: mutant {name} has no expect.toml", self.id()))?;
+            let text = file.contents_utf8().unwrap_or("");
+            let expect =
+                spec::parse_mutant_expect(&file.path().display().to_string(), text, &self.spec)?;
+            out.push(Mutant {
+                name,
+                expect,
+                dir: d,
+            });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+/// All exercises, in id order. A spec error in the embedded catalog is a build defect; it is
+/// reported with its file and line.
+pub fn load() -> Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    for d in EXERCISES.dirs() {
+        let id = d.path().display().to_string();
+        let Some(f) = d.get_file(format!("{id}/exercise.toml")) else {
+            continue;
+        };
+        let text = f
+            .contents_utf8()
+            .with_context(|| format!("{id}/exercise.toml is not UTF-8"))?;
+        let spec = spec::parse_exercise(&format!("exercises/{id}/exercise.toml"), text)?;
+        if spec.id != id {
+            bail!(
+                "exercises/{id}/exercise.toml: id '{}' does not match its folder",
+                spec.id
+            );
+        }
+        out.push(Entry { spec, dir: d });
+    }
+    out.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+    Ok(out)
+}
+
+pub fn find<'a>(all: &'a [Entry], id: &str) -> Result<&'a Entry> {
+    all.iter()
+        .find(|e| e.spec.id == id || e.spec.id.get(3..) == Some(id))
+        .with_context(|| {
+            format!(
+                "no exercise '{id}'. Exercises: {}",
+                all.iter().map(|e| e.id()).collect::<Vec<_>>().join(", ")
+            )
+        })
+}
+
+fn is_exec(path: &Path) -> bool {
+    let p = path.display().to_string();
+    EXEC_BITS.lines().any(|l| l == p)
+}
+
+/// Write an embedded folder's files into `dest`, exec bits restored; paths are relative to `base`.
+pub fn extract(dir: &Dir<'_>, base: &Path, dest: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut written = Vec::new();
+    extract_into(dir, base, dest, &mut written)?;
+    Ok(written)
+}
+
+fn extract_into(
+    dir: &Dir<'_>,
+    base: &Path,
+    dest: &Path,
+    written: &mut Vec<std::path::PathBuf>,
+) -> Result<()> {
+    for f in dir.files() {
+        write_file(f, base, dest)?;
+        written.push(
+            f.path()
+                .strip_prefix(base)
+                .unwrap_or(f.path())
+                .to_path_buf(),
+        );
+    }
+    for d in dir.dirs() {
+        std::fs::create_dir_all(dest.join(d.path().strip_prefix(base).unwrap_or(d.path())))?;
+        extract_into(d, base, dest, written)?;
+    }
+    Ok(())
+}
+
+fn write_file(f: &File<'_>, base: &Path, dest: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let rel = f.path().strip_prefix(base).unwrap_or(f.path());
+    if rel.file_name().is_some_and(|n| n == ".gitkeep") {
+        return Ok(());
+    }
+    let target = dest.join(rel);
+    if let Some(p) = target.parent() {
+        std::fs::create_dir_all(p)?;
+    }
+    std::fs::write(&target, f.contents())
+        .with_context(|| format!("writing {}", target.display()))?;
+    if is_exec(f.path()) {
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
+}

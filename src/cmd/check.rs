@@ -1,0 +1,101 @@
+//! `dockdojo check`: grade exercises, print the reports, record progress.
+
+use checker::{run_exercise, Report, RunOptions};
+
+use crate::catalog::{self, Entry};
+use crate::interrupt::guarded;
+use crate::output::{render_report, Style};
+use crate::progress::{now, Status, Store};
+use crate::workspace::Workspace;
+use crate::{CmdResult, Exit, Fail};
+
+pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
+    let entries = catalog::load()?;
+    let ws = Workspace::find().map_err(Fail::usage)?;
+    let store = Store::new(&ws.state_dir());
+    let (prog, warning) = store.load();
+    if let Some(w) = &warning {
+        eprintln!("{w}");
+    }
+    let targets: Vec<&Entry> = if all {
+        entries.iter().collect()
+    } else if !ids.is_empty() {
+        ids.iter()
+            .map(|i| catalog::find(&entries, i))
+            .collect::<Result<_, _>>()?
+    } else if let Some(cur) = ws
+        .current_exercise()
+        .and_then(|c| catalog::find(&entries, &c).ok())
+    {
+        vec![cur]
+    } else {
+        let next = entries
+            .iter()
+            .find(|e| {
+                prog.exercises
+                    .get(e.id())
+                    .is_none_or(|p| p.status != Status::Passed)
+            })
+            .or(entries.last());
+        next.into_iter().collect()
+    };
+    for e in &targets {
+        if !ws.exercise_dir(e.id()).is_dir() {
+            return Err(Fail::usage(anyhow::anyhow!(
+                "the folder {} is missing; `dockdojo reset {}` recreates it",
+                ws.exercise_dir(e.id()).display(),
+                e.id()
+            )));
+        }
+    }
+    let engine = super::connect().await?;
+    let style = Style::stdout();
+    let mut any_failed = false;
+    for e in targets {
+        let (eng, spec, dir) = (engine.clone(), e.spec.clone(), ws.exercise_dir(e.id()));
+        if !json {
+            eprintln!("Checking {}…", e.id());
+        }
+        let report: Report = match guarded(&engine, async move {
+            run_exercise(&eng, &spec, &RunOptions { dir }).await
+        })
+        .await
+        {
+            Ok(r) => r?,
+            Err(exit) => return Ok(exit),
+        };
+        record(&store, &report)?;
+        any_failed |= !report.passed;
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string(&report).map_err(anyhow::Error::from)?
+            );
+        } else {
+            print!("{}", render_report(&report, &e.spec.title, &style));
+        }
+    }
+    Ok(if any_failed { Exit::Failed } else { Exit::Ok })
+}
+
+fn record(store: &Store, r: &Report) -> Result<(), Fail> {
+    let t = now();
+    store
+        .update(|p| {
+            let e = p.exercises.entry(r.exercise.clone()).or_default();
+            e.attempts += 1;
+            e.first_checked.get_or_insert(t);
+            if r.passed {
+                e.status = Status::Passed;
+                e.passed_at.get_or_insert(t);
+                e.last_failure = None;
+            } else {
+                if e.status != Status::Passed {
+                    e.status = Status::Failing;
+                }
+                e.last_failure = r.first_failure().map(|c| c.id.clone());
+            }
+        })
+        .map_err(Fail::env)?;
+    Ok(())
+}

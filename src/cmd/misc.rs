@@ -1,0 +1,287 @@
+//! The small commands: init, list, hint, solution, reset, clean, and bare `dockdojo`.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::catalog::{self, Entry};
+use crate::output::Style;
+use crate::progress::{Status, Store};
+use crate::workspace::Workspace;
+use crate::{CmdResult, Exit, Fail};
+
+pub fn no_command() -> CmdResult {
+    let cwd = std::env::current_dir()?;
+    match Workspace::find_from(&cwd) {
+        Some(_) => {
+            list(false)?;
+            println!(
+                "\nNext: `cd` into an exercise folder, read its README.md, then `dockdojo check`."
+            );
+            println!("`dockdojo --help` lists every command.");
+            Ok(Exit::Ok)
+        }
+        None => {
+            println!("{NOT_IN_WORKSPACE}");
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+pub fn init(dir: Option<PathBuf>) -> CmdResult {
+    let entries = catalog::load()?;
+    let root = dir.unwrap_or_else(|| PathBuf::from("dojo"));
+    let (ws, added) = Workspace::init(&root, &entries).map_err(Fail::usage)?;
+    if added.is_empty() {
+        println!(
+            "{} is up to date: every exercise already has its folder.",
+            ws.root.display()
+        );
+    } else {
+        println!(
+            "Created {} with {} exercises:",
+            ws.root.display(),
+            added.len()
+        );
+        for e in &entries {
+            if added.iter().any(|a| a == e.id()) {
+                println!("  {}  {}", e.id(), e.spec.title);
+            }
+        }
+    }
+    println!(
+        "\nNext:\n  cd {}\n  dockdojo doctor      # is Docker ready?\n  dockdojo prepare     # the course's base images\n  cd {} && cat README.md",
+        ws.root.display(),
+        entries.first().map(|e| e.id()).unwrap_or(".")
+    );
+    Ok(Exit::Ok)
+}
+
+#[derive(Serialize)]
+struct ListItem<'a> {
+    id: &'a str,
+    title: &'a str,
+    chapter: u32,
+    minutes: u32,
+    mode: checker::spec::Mode,
+    status: Status,
+    hints_used: u32,
+    attempts: u32,
+}
+
+pub fn list(json: bool) -> CmdResult {
+    let entries = catalog::load()?;
+    let ws = Workspace::find_from(&std::env::current_dir()?);
+    let prog = ws.as_ref().map(|w| {
+        let (p, warning) = Store::new(&w.state_dir()).load();
+        if let Some(w) = warning {
+            eprintln!("{w}");
+        }
+        p
+    });
+    let items: Vec<ListItem> = entries
+        .iter()
+        .map(|e| {
+            let p = prog
+                .as_ref()
+                .and_then(|p| p.exercises.get(e.id()).cloned())
+                .unwrap_or_default();
+            ListItem {
+                id: e.id(),
+                title: &e.spec.title,
+                chapter: e.spec.chapter,
+                minutes: e.spec.minutes,
+                mode: e.spec.mode,
+                status: p.status,
+                hints_used: p.hints_used,
+                attempts: p.attempts,
+            }
+        })
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&items).map_err(anyhow::Error::from)?
+        );
+        return Ok(Exit::Ok);
+    }
+    let st = Style::stdout();
+    let mut chapter = u32::MAX;
+    for i in &items {
+        if i.chapter != chapter {
+            chapter = i.chapter;
+            println!("{}", st.bold(&format!("Chapter {chapter}")));
+        }
+        let status = match i.status {
+            Status::Passed => st.green("passed"),
+            Status::Failing => st.red("failing"),
+            Status::NotStarted => st.dim("not started"),
+        };
+        println!(
+            "  {:<24} {:<44} {:>3} min  {status}",
+            i.id, i.title, i.minutes
+        );
+    }
+    if ws.is_none() {
+        println!("\n(Not in a workspace: `dockdojo init` creates one.)");
+    }
+    Ok(Exit::Ok)
+}
+
+fn entry_and_ws(id: &str) -> Result<(Vec<Entry>, Workspace, usize), Fail> {
+    let entries = catalog::load()?;
+    let found = catalog::find(&entries, id)
+        .map_err(Fail::usage)?
+        .id()
+        .to_string();
+    let idx = entries
+        .iter()
+        .position(|e| e.id() == found)
+        .unwrap_or_default();
+    let ws = Workspace::find().map_err(Fail::usage)?;
+    Ok((entries, ws, idx))
+}
+
+pub fn hint(id: &str) -> CmdResult {
+    let (entries, ws, idx) = entry_and_ws(id)?;
+    let e = &entries[idx];
+    let store = Store::new(&ws.state_dir());
+    let mut shown = 0;
+    let warning = store
+        .update(|p| {
+            let ep = p.exercises.entry(e.id().to_string()).or_default();
+            if (ep.hints_used as usize) < e.spec.hints.len() {
+                ep.hints_used += 1;
+            }
+            shown = ep.hints_used as usize;
+        })
+        .map_err(Fail::env)?;
+    if let Some(w) = warning {
+        eprintln!("{w}");
+    }
+    let n = e.spec.hints.len();
+    for (i, h) in e.spec.hints.iter().enumerate().take(shown.max(1)) {
+        println!("Hint {}/{n}: {h}", i + 1);
+    }
+    if shown >= n {
+        println!(
+            "\nThat was the last hint. The book explains it: book/{}",
+            e.spec.book
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+pub fn solution(id: &str, force: bool) -> CmdResult {
+    let (entries, ws, idx) = entry_and_ws(id)?;
+    let e = &entries[idx];
+    let (prog, _) = Store::new(&ws.state_dir()).load();
+    let passed = prog
+        .exercises
+        .get(e.id())
+        .is_some_and(|p| p.status == Status::Passed);
+    if !passed && !force {
+        println!(
+            "You have not passed {} yet. Try `dockdojo hint {}` first; `dockdojo solution {} --force` shows it anyway.",
+            e.id(),
+            e.id(),
+            e.id()
+        );
+        return Ok(Exit::Failed);
+    }
+    let Some(sol) = e.sub("solution") else {
+        return Err(Fail::usage(anyhow::anyhow!(
+            "{} has no solution folder",
+            e.id()
+        )));
+    };
+    print_dir(sol, sol.path());
+    Ok(Exit::Ok)
+}
+
+fn print_dir(d: &include_dir::Dir<'_>, base: &std::path::Path) {
+    for f in d.files() {
+        let rel = f.path().strip_prefix(base).unwrap_or(f.path());
+        println!("==> {} <==", rel.display());
+        println!("{}", f.contents_utf8().unwrap_or("(binary file)"));
+    }
+    for sub in d.dirs() {
+        print_dir(sub, base);
+    }
+}
+
+pub fn reset(id: &str) -> CmdResult {
+    let (entries, ws, idx) = entry_and_ws(id)?;
+    let e = &entries[idx];
+    let backup = ws.reset(e).map_err(Fail::env)?;
+    println!(
+        "{} is back to its starting files.",
+        ws.exercise_dir(e.id()).display()
+    );
+    if let Some(b) = backup {
+        println!("Your previous version is in {}.", b.display());
+    }
+    if !e.spec.live.containers.is_empty()
+        || !e.spec.live.volumes.is_empty()
+        || !e.spec.live.networks.is_empty()
+    {
+        println!(
+            "Containers, volumes and networks you created for it are yours; dockdojo leaves them. To start over: {}",
+            live_cleanup_hint(&e.spec.live)
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+fn live_cleanup_hint(l: &checker::spec::Live) -> String {
+    let mut parts = Vec::new();
+    if !l.containers.is_empty() {
+        parts.push(format!("docker rm -f {}", l.containers.join(" ")));
+    }
+    if !l.volumes.is_empty() {
+        parts.push(format!("docker volume rm {}", l.volumes.join(" ")));
+    }
+    if !l.networks.is_empty() {
+        parts.push(format!("docker network rm {}", l.networks.join(" ")));
+    }
+    parts.join("; ")
+}
+
+pub async fn clean(all: bool) -> CmdResult {
+    let engine = super::connect().await?;
+    let cleaned = engine.clean(all).await;
+    for w in &cleaned.warnings {
+        eprintln!("warning: {w}");
+    }
+    if cleaned.removed.is_empty() {
+        println!(
+            "Nothing to remove: no containers, images, volumes or networks labelled by dockdojo."
+        );
+    } else {
+        println!("Removed {}:", cleaned.removed.len());
+        for r in &cleaned.removed {
+            println!("  {r}");
+        }
+    }
+    if !all {
+        println!("(Course base images are kept; `dockdojo clean --all` removes them too.)");
+    }
+    if !cleaned.failed.is_empty() {
+        for f in &cleaned.failed {
+            eprintln!("could not remove {f}");
+        }
+        return Ok(Exit::Env);
+    }
+    Ok(Exit::Ok)
+}
+
+const NOT_IN_WORKSPACE: &str = "dockdojo: learn Docker by doing.
+
+You are not in a dockdojo workspace. Start one:
+
+    dockdojo init        # creates ./dojo with every exercise
+    cd dojo
+    dockdojo doctor      # checks your Docker installation
+    dockdojo prepare     # makes the course's base images available
+
+Then read an exercise's README.md and run `dockdojo check` in its folder.";

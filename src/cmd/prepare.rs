@@ -1,0 +1,46 @@
+//! `dockdojo prepare`: make the course's base images available (present → pull → local stand-in,
+//! or load/save an archive).
+
+use std::path::PathBuf;
+
+use checker::images::{self, Outcome, PrepareError, PrepareOptions};
+
+use crate::{CmdResult, Exit, Fail};
+
+pub async fn run(offline: bool, save: Option<PathBuf>, load: Option<PathBuf>) -> CmdResult {
+    let engine = super::connect().await?;
+    let opts = PrepareOptions {
+        offline,
+        load,
+        save,
+        only: vec![],
+    };
+    let mut progress = |line: &str| eprintln!("{line}");
+    match images::prepare(&engine.docker, &opts, &mut progress).await {
+        Ok(outcomes) => {
+            println!("Course images ready:");
+            for (image, o) in outcomes {
+                let how = match o {
+                    Outcome::Present { standin: false } => "already here",
+                    Outcome::Present { standin: true } => "already here (a local stand-in)",
+                    Outcome::Pulled => "pulled",
+                    Outcome::StandIn => "built locally as a stand-in",
+                    Outcome::Loaded => "loaded from the archive",
+                };
+                println!("  {image:<24} {how}");
+            }
+            if let Some(s) = &opts.save {
+                println!(
+                    "Saved them to {} (hand it out; students run `dockdojo prepare --load FILE`).",
+                    s.display()
+                );
+            }
+            Ok(Exit::Ok)
+        }
+        Err(PrepareError::Env(e)) => Err(Fail::env(e)),
+        Err(e @ (PrepareError::Archive { .. } | PrepareError::UnknownImage { .. })) => {
+            Err(Fail::usage(e))
+        }
+        Err(e) => Err(Fail::env(e)),
+    }
+}

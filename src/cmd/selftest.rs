@@ -1,0 +1,303 @@
+//! `dockdojo self-test`: prove every exercise both ways. In a fresh temporary workspace per case:
+//! the starter must fail, the solution must pass, and each mutant must fail with its named check
+//! being the first to fail (and the message containing `message_contains`). Ends with the line
+//! `N passed, M failed`.
+//!
+//! Live exercises run `solve.sh` / `attempt.sh`, which create containers by the names the task
+//! gives (unlabelled, as a learner's would be). Self-test refuses to start a case if any of those
+//! names already exist, so everything by those names afterwards was made by the case, and removes
+//! exactly those names.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters::{RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
+use checker::docker::Engine;
+use checker::spec::{Live, Mode};
+use checker::{run_exercise, Report, RunOptions};
+
+use crate::catalog::{self, Entry};
+use crate::interrupt::guarded;
+use crate::{CmdResult, Exit, Fail};
+
+/// One case of an exercise.
+enum Case<'a> {
+    Starter,
+    Solution,
+    Mutant(&'a catalog::Mutant),
+}
+
+impl Case<'_> {
+    fn name(&self) -> String {
+        match self {
+            Case::Starter => "starter fails".into(),
+            Case::Solution => "solution passes".into(),
+            Case::Mutant(m) => format!("mutant {} fails on {}", m.name, m.expect.check),
+        }
+    }
+}
+
+pub async fn run(ids: Vec<String>, verbose: bool) -> CmdResult {
+    let entries = catalog::load()?;
+    let targets: Vec<&Entry> = if ids.is_empty() {
+        entries.iter().collect()
+    } else {
+        ids.iter()
+            .map(|i| catalog::find(&entries, i))
+            .collect::<Result<_, _>>()
+            .map_err(Fail::usage)?
+    };
+    let engine = super::connect().await?;
+    let started = Instant::now();
+    let (mut passed, mut failed) = (0, 0);
+    for e in targets {
+        println!("{} — {}", e.id(), e.spec.title);
+        let mutants = e.mutants()?;
+        let mut cases = vec![Case::Starter, Case::Solution];
+        cases.extend(mutants.iter().map(Case::Mutant));
+        if mutants.len() < 2 {
+            println!(
+                "  FAIL an exercise needs at least two mutants (has {})",
+                mutants.len()
+            );
+            failed += 1;
+        }
+        for case in cases {
+            let t = Instant::now();
+            let outcome = run_case(&engine, e, &case).await;
+            let secs = t.elapsed().as_secs_f64();
+            match outcome {
+                Ok(Ok(detail)) => {
+                    passed += 1;
+                    println!("  ok   {} ({detail}, {secs:.1} s)", case.name());
+                }
+                Ok(Err((why, report))) => {
+                    failed += 1;
+                    println!("  FAIL {}: {why} ({secs:.1} s)", case.name());
+                    if verbose {
+                        if let Some(r) = report {
+                            print!(
+                                "{}",
+                                crate::output::render_report(
+                                    &r,
+                                    &e.spec.title,
+                                    &crate::output::Style::stdout()
+                                )
+                            );
+                        }
+                    }
+                }
+                Err(CaseError::Interrupted(x)) => return Ok(x),
+                Err(CaseError::Fail(f)) => return Err(f),
+            }
+        }
+    }
+    println!("self-test took {:.1} s", started.elapsed().as_secs_f64());
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 { Exit::Ok } else { Exit::Failed })
+}
+
+enum CaseError {
+    Interrupted(Exit),
+    Fail(Fail),
+}
+
+type CaseOutcome = Result<String, (String, Option<Report>)>;
+
+async fn run_case(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOutcome, CaseError> {
+    let live = e.spec.live.clone();
+    if let Some(clash) = existing_names(engine, &live)
+        .await
+        .map_err(|x| CaseError::Fail(Fail::env(x)))?
+    {
+        return Ok(Err((
+            format!("{clash} already exists and was not made by this self-test; remove it or run self-test where it does not exist"),
+            None,
+        )));
+    }
+    let result = case_body(engine, e, case).await;
+    remove_names(engine, &live).await;
+    result
+}
+
+async fn case_body(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOutcome, CaseError> {
+    let tmp = tempfile::tempdir().map_err(|x| CaseError::Fail(Fail::env(x)))?;
+    let dir = tmp.path().join(e.id());
+    std::fs::create_dir_all(&dir).map_err(|x| CaseError::Fail(Fail::env(x)))?;
+    let overlay = |d: &'static include_dir::Dir<'static>| -> Result<(), CaseError> {
+        catalog::extract(d, d.path(), &dir).map_err(|x| CaseError::Fail(Fail::env(x)))?;
+        let _ = std::fs::remove_file(dir.join("expect.toml"));
+        Ok(())
+    };
+    if let Some(s) = e.sub("starter") {
+        overlay(s)?;
+    }
+    let script = match case {
+        Case::Starter => None,
+        Case::Solution => {
+            let s = e.sub("solution").ok_or_else(|| {
+                CaseError::Fail(Fail::usage(anyhow::anyhow!("{} has no solution/", e.id())))
+            })?;
+            overlay(s)?;
+            Some("solve.sh")
+        }
+        Case::Mutant(m) => {
+            overlay(m.dir)?;
+            Some("attempt.sh")
+        }
+    };
+    if e.spec.mode == Mode::Scenario {
+        if let Some(setup) = e.dir.get_file(format!("{}/setup.sh", e.id())) {
+            std::fs::write(dir.join(".setup.sh"), setup.contents())
+                .map_err(|x| CaseError::Fail(Fail::env(x)))?;
+            if let Err(why) = run_script(&dir, ".setup.sh").await {
+                return Ok(Err((format!("setup.sh failed: {why}"), None)));
+            }
+        }
+    }
+    if let Some(s) = script.filter(|s| dir.join(s).is_file()) {
+        if let Err(why) = run_script(&dir, s).await {
+            return Ok(Err((format!("{s} failed: {why}"), None)));
+        }
+    }
+    let (eng, spec, d) = (engine.clone(), e.spec.clone(), dir.clone());
+    let report = match guarded(engine, async move {
+        run_exercise(&eng, &spec, &RunOptions { dir: d }).await
+    })
+    .await
+    {
+        Ok(r) => r.map_err(|x| CaseError::Fail(Fail::env(x)))?,
+        Err(x) => return Err(CaseError::Interrupted(x)),
+    };
+    Ok(judge(case, report))
+}
+
+fn judge(case: &Case<'_>, report: Report) -> CaseOutcome {
+    let first = report.first_failure().cloned();
+    match case {
+        Case::Starter => match first {
+            Some(f) => Ok(format!("first failure: {}", f.id)),
+            None => Err((
+                "the starter passes every check: the exercise asks nothing".into(),
+                Some(report),
+            )),
+        },
+        Case::Solution => match first {
+            None => Ok(format!("{} checks", report.checks.len())),
+            Some(f) => Err((
+                format!("check '{}' failed: {}", f.id, one_line(&f.actual)),
+                Some(report),
+            )),
+        },
+        Case::Mutant(m) => match first {
+            None => Err((
+                "the mutant passes every check: no check catches it".into(),
+                Some(report),
+            )),
+            Some(f) if f.id != m.expect.check => Err((
+                format!(
+                    "the first failing check is '{}', not '{}': {}",
+                    f.id,
+                    m.expect.check,
+                    one_line(&f.actual)
+                ),
+                Some(report),
+            )),
+            Some(f) => {
+                let text = format!("{}\n{}\n{}", f.expected, f.actual, f.hint);
+                match &m.expect.message_contains {
+                    Some(want) if !text.contains(want.as_str()) => Err((
+                        format!(
+                            "'{}' failed, but its message lacks \"{want}\": {}",
+                            f.id,
+                            one_line(&f.actual)
+                        ),
+                        Some(report),
+                    )),
+                    _ => Ok(format!("'{}': {}", f.id, one_line(&f.actual))),
+                }
+            }
+        },
+    }
+}
+
+fn one_line(s: &str) -> String {
+    let l = s.lines().next().unwrap_or("");
+    if l.chars().count() > 100 {
+        format!("{}…", l.chars().take(100).collect::<String>())
+    } else {
+        l.to_string()
+    }
+}
+
+async fn run_script(dir: &Path, name: &str) -> Result<(), String> {
+    let child = tokio::process::Command::new("bash")
+        .arg(name)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(Duration::from_secs(300), child).await {
+        Err(_) => Err("did not finish within 300 s".into()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(out)) if out.status.success() => Ok(()),
+        Ok(Ok(out)) => Err(format!(
+            "exit {}: {}",
+            out.status.code().unwrap_or(-1),
+            crate::output::last_lines(&String::from_utf8_lossy(&out.stderr), 4)
+        )),
+    }
+}
+
+/// The first of the task's names that already exists.
+async fn existing_names(engine: &Engine, live: &Live) -> Result<Option<String>, checker::EnvError> {
+    let d = &engine.docker;
+    for c in &live.containers {
+        if d.inspect_container(c, None).await.is_ok() {
+            return Ok(Some(format!("container {c}")));
+        }
+    }
+    for v in &live.volumes {
+        if d.inspect_volume(v).await.is_ok() {
+            return Ok(Some(format!("volume {v}")));
+        }
+    }
+    for n in &live.networks {
+        if d.inspect_network(n, None).await.is_ok() {
+            return Ok(Some(format!("network {n}")));
+        }
+    }
+    for i in &live.images {
+        if d.inspect_image(i).await.is_ok() {
+            return Ok(Some(format!("image {i}")));
+        }
+    }
+    Ok(None)
+}
+
+/// Remove the task's names (checked absent before the case, so made by it).
+async fn remove_names(engine: &Engine, live: &Live) {
+    let d = &engine.docker;
+    let q = Duration::from_secs(30);
+    for c in &live.containers {
+        let o = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
+        let _ = tokio::time::timeout(q, d.remove_container(c, Some(o))).await;
+    }
+    for n in &live.networks {
+        let _ = tokio::time::timeout(q, d.remove_network(n)).await;
+    }
+    for v in &live.volumes {
+        let _ = tokio::time::timeout(
+            q,
+            d.remove_volume(v, None::<bollard::query_parameters::RemoveVolumeOptions>),
+        )
+        .await;
+    }
+    for i in &live.images {
+        let o = RemoveImageOptionsBuilder::new().force(true).build();
+        let _ = tokio::time::timeout(q, d.remove_image(i, Some(o), None)).await;
+    }
+}

@@ -1,0 +1,195 @@
+//! `dockdojo`: an interactive Docker course. The book teaches; this binary grades each exercise
+//! against your real Docker daemon and tells you exactly what is wrong.
+
+mod catalog;
+mod cmd;
+mod interrupt;
+mod output;
+mod progress;
+mod workspace;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes (design.md): 0 passed, 1 a check failed, 2 usage or spec error, 3 environment,
+/// 130 interrupted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    Failed = 1,
+    Usage = 2,
+    Env = 3,
+    Interrupted = 130,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// An error with the exit code it maps to.
+#[derive(Debug)]
+pub struct Fail {
+    pub exit: Exit,
+    pub error: anyhow::Error,
+}
+
+impl Fail {
+    pub fn usage(e: impl Into<anyhow::Error>) -> Self {
+        Self {
+            exit: Exit::Usage,
+            error: e.into(),
+        }
+    }
+    pub fn env(e: impl Into<anyhow::Error>) -> Self {
+        Self {
+            exit: Exit::Env,
+            error: e.into(),
+        }
+    }
+}
+
+impl From<checker::EnvError> for Fail {
+    fn from(e: checker::EnvError) -> Self {
+        Self::env(e)
+    }
+}
+
+impl From<anyhow::Error> for Fail {
+    fn from(e: anyhow::Error) -> Self {
+        // Environment errors keep exit 3 even when wrapped.
+        let exit = if e.downcast_ref::<checker::EnvError>().is_some() {
+            Exit::Env
+        } else {
+            Exit::Usage
+        };
+        Self { exit, error: e }
+    }
+}
+
+impl From<std::io::Error> for Fail {
+    fn from(e: std::io::Error) -> Self {
+        Self::env(e)
+    }
+}
+
+pub type CmdResult = Result<Exit, Fail>;
+
+#[derive(Parser)]
+#[command(
+    name = "dockdojo",
+    version,
+    about = "Learn Docker by doing: a book, and a grader that checks your work against your real Docker daemon."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a workspace with every exercise's starting files (default ./dojo)
+    Init { dir: Option<PathBuf> },
+    /// List the exercises with their chapter and your progress
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Grade exercises against your Docker daemon
+    Check {
+        /// Exercise ids (default: the one whose folder you are in, else the next unfinished)
+        ids: Vec<String>,
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+        /// One JSON report object per exercise, one per line
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the next hint for an exercise
+    Hint { id: String },
+    /// Show the reference solution (after you pass, or with --force)
+    Solution {
+        id: String,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put an exercise folder back to its starting files (yours is kept in .dockdojo/backup/)
+    Reset { id: String },
+    /// Verify your Docker installation end to end
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make the course's base images available (present, pulled, or built locally)
+    Prepare {
+        /// Never pull: build local stand-ins from host packages
+        #[arg(long)]
+        offline: bool,
+        /// Write the course images to an archive (for a room without internet)
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
+        /// Load the course images from an archive made with --save
+        #[arg(long, value_name = "FILE")]
+        load: Option<PathBuf>,
+    },
+    /// Remove everything dockdojo created (by label), nothing else
+    Clean {
+        /// Also remove the course base images
+        #[arg(long)]
+        all: bool,
+    },
+    /// Prove every exercise: starter fails, solution passes, each mutant fails on its check
+    SelfTest {
+        ids: Vec<String>,
+        /// Keep going after a failure (default); print each case's report on failure
+        #[arg(long)]
+        verbose: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return Exit::Env.into();
+        }
+    };
+    let result = rt.block_on(dispatch(cli));
+    // Do not wait for stray tasks (a hung stream) on the way out.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(code) => code.into(),
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            f.exit.into()
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> CmdResult {
+    match cli.command {
+        None => cmd::misc::no_command(),
+        Some(Command::Init { dir }) => cmd::misc::init(dir),
+        Some(Command::List { json }) => cmd::misc::list(json),
+        Some(Command::Check { ids, all, json }) => cmd::check::run(ids, all, json).await,
+        Some(Command::Hint { id }) => cmd::misc::hint(&id),
+        Some(Command::Solution { id, force }) => cmd::misc::solution(&id, force),
+        Some(Command::Reset { id }) => cmd::misc::reset(&id),
+        Some(Command::Doctor { json }) => cmd::doctor::run(json).await,
+        Some(Command::Prepare {
+            offline,
+            save,
+            load,
+        }) => cmd::prepare::run(offline, save, load).await,
+        Some(Command::Clean { all }) => cmd::misc::clean(all).await,
+        Some(Command::SelfTest { ids, verbose }) => cmd::selftest::run(ids, verbose).await,
+    }
+}

@@ -1,0 +1,174 @@
+//! Progress in `.dockdojo/progress.json`: status, attempts, hints used and time per exercise.
+//! Writes are crash-safe (temp file, fsync, rename, fsync the folder); a corrupt file is set aside
+//! as `progress.json.corrupt-<time>` with a message, never a panic.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    NotStarted,
+    Failing,
+    Passed,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ExerciseProgress {
+    pub status: Status,
+    pub attempts: u32,
+    pub hints_used: u32,
+    /// Unix seconds.
+    pub first_checked: Option<u64>,
+    pub passed_at: Option<u64>,
+    /// The first failing check of the last attempt.
+    pub last_failure: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Progress {
+    pub schema_version: u32,
+    #[serde(default)]
+    pub exercises: BTreeMap<String, ExerciseProgress>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self {
+            schema_version: SCHEMA,
+            exercises: BTreeMap::new(),
+        }
+    }
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The progress file of a workspace, with load and atomic save.
+pub struct Store {
+    pub path: PathBuf,
+}
+
+impl Store {
+    pub fn new(state_dir: &Path) -> Self {
+        Self {
+            path: state_dir.join("progress.json"),
+        }
+    }
+
+    /// Load; a missing file is empty progress; a corrupt one is moved aside and reported in the
+    /// returned warning.
+    pub fn load(&self) -> (Progress, Option<String>) {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(b) => b,
+            Err(_) => return (Progress::default(), None),
+        };
+        let parsed = serde_json::from_slice::<Progress>(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|p| {
+                if p.schema_version == SCHEMA {
+                    Ok(p)
+                } else {
+                    Err(format!(
+                        "schema_version {} (this dockdojo writes {SCHEMA})",
+                        p.schema_version
+                    ))
+                }
+            });
+        match parsed {
+            Ok(p) => (p, None),
+            Err(why) => {
+                let stamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                let aside = self.path.with_extension(format!("json.corrupt-{stamp}"));
+                let moved = std::fs::rename(&self.path, &aside).is_ok();
+                let msg = if moved {
+                    format!(
+                        "warning: {} could not be read ({why}); it was moved to {} and progress starts afresh. Nothing else was changed.",
+                        self.path.display(),
+                        aside.display()
+                    )
+                } else {
+                    format!(
+                        "warning: {} could not be read ({why}); starting afresh",
+                        self.path.display()
+                    )
+                };
+                (Progress::default(), Some(msg))
+            }
+        }
+    }
+
+    /// Write atomically: the file on disk is always the old or the new version.
+    pub fn save(&self, p: &Progress) -> Result<()> {
+        let dir = self.path.parent().context("progress path has no folder")?;
+        std::fs::create_dir_all(dir)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        tmp.write_all(&serde_json::to_vec_pretty(p)?)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.path)
+            .map_err(|e| e.error)
+            .with_context(|| format!("saving {}", self.path.display()))?;
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    }
+
+    /// Load, change, save.
+    pub fn update(&self, f: impl FnOnce(&mut Progress)) -> Result<Option<String>> {
+        let (mut p, warning) = self.load();
+        f(&mut p);
+        self.save(&p)?;
+        Ok(warning)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip_and_corrupt_files_are_set_aside() {
+        let t = tempfile::tempdir().unwrap();
+        let s = Store::new(t.path());
+        let (p, w) = s.load();
+        assert_eq!(p, Progress::default());
+        assert!(w.is_none());
+        s.update(|p| {
+            p.exercises.entry("01-x".into()).or_default().status = Status::Passed;
+        })
+        .unwrap();
+        assert_eq!(s.load().0.exercises["01-x"].status, Status::Passed);
+        for bad in [
+            &b"{\"schema_ver"[..],
+            &[0u8; 64][..],
+            b"garbage",
+            b"{\"schema_version\": 99}",
+        ] {
+            std::fs::write(&s.path, bad).unwrap();
+            let (p, w) = s.load();
+            assert_eq!(p, Progress::default());
+            assert!(w.unwrap().contains("moved to"));
+            assert!(!s.path.exists());
+        }
+        let aside = std::fs::read_dir(t.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains("corrupt"))
+            .count();
+        assert!(aside >= 1);
+    }
+}
