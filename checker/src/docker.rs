@@ -74,13 +74,18 @@ impl Engine {
 
     /// The labels for something this run creates for `exercise`.
     pub fn labels(&self, exercise: &str) -> HashMap<String, String> {
+        let mut l = self.build_labels();
+        l.insert(labels::EXERCISE.to_string(), exercise.to_string());
+        l
+    }
+
+    /// The labels for images this run builds. The classic builder turns each label into a build
+    /// step of its own, so images carry only what ownership needs (their tag names the exercise).
+    pub fn build_labels(&self) -> HashMap<String, String> {
         HashMap::from([
             (labels::MANAGED.to_string(), "true".to_string()),
             (labels::SESSION.to_string(), self.session.clone()),
-            (labels::EXERCISE.to_string(), exercise.to_string()),
-            (labels::PID.to_string(), std::process::id().to_string()),
-            (labels::ROLE.to_string(), "check".to_string()),
-            (labels::HOST.to_string(), cleanup::hostname()),
+            (labels::OWNER.to_string(), cleanup::owner()),
         ])
     }
 

@@ -143,16 +143,18 @@ pub async fn prepare(
     prepare_images(docker, BASE_IMAGES, opts, progress).await
 }
 
-/// Is `reference` in the daemon? `Some(true)` when it is a stand-in dockdojo built.
+/// Is `reference` in the daemon? `Some(true)` when it is a stand-in dockdojo built for exactly
+/// that reference. (Images built `FROM` a stand-in inherit its labels, so the label's value must
+/// name the reference, not merely exist.)
 pub async fn image_present(docker: &Docker, reference: &str) -> Result<Option<bool>, EnvError> {
     let what = format!("inspect image {reference}");
     match within(&what, INSPECT_DEADLINE, docker.inspect_image(reference)).await? {
         Ok(img) => {
             let labels = img.config.and_then(|c| c.labels);
-            let standin = labels::is_managed(labels.as_ref())
-                && labels
-                    .as_ref()
-                    .is_some_and(|l| l.contains_key(labels::STANDIN));
+            let standin = labels
+                .as_ref()
+                .and_then(|l| l.get(labels::STANDIN))
+                .is_some_and(|s| s == reference);
             Ok(Some(standin))
         }
         Err(BollardError::DockerResponseServerError {
@@ -277,6 +279,7 @@ const PULL_IDLE_DEADLINE: Duration = Duration::from_secs(120);
 const PULL_TOTAL_DEADLINE: Duration = Duration::from_secs(45 * 60);
 /// Importing a root filesystem tar (a few MB for busybox, ~460 MB for gcc).
 const IMPORT_SMALL_DEADLINE: Duration = Duration::from_secs(120);
+#[cfg_attr(not(unix), allow(dead_code))] // only the Debian stand-in (unix) is large
 const IMPORT_LARGE_DEADLINE: Duration = Duration::from_secs(20 * 60);
 
 /// Run `fut` with a deadline, naming the call in the error.
@@ -470,7 +473,7 @@ fn import_changes(cmd: &str, path: &str, labels: &[(String, String)]) -> Vec<Str
 
 /// The labels of a stand-in for `reference` built from `source`, sorted for stable output.
 fn standin_labels(reference: &str, source: &str) -> Vec<(String, String)> {
-    let mut l: Vec<(String, String)> = labels::base_image_labels(Some(reference))
+    let mut l: Vec<(String, String)> = labels::base_image_labels(reference)
         .into_iter()
         .collect();
     l.push((STANDIN_SOURCE.to_string(), source.to_string()));
@@ -479,6 +482,7 @@ fn standin_labels(reference: &str, source: &str) -> Vec<(String, String)> {
 }
 
 /// A root filesystem tar for [`import_rootfs`]: in memory, or streamed in chunks.
+#[cfg_attr(not(unix), allow(dead_code))] // `Stream` is the Debian stand-in's (unix)
 enum RootfsBody {
     Bytes(Vec<u8>),
     Stream(ChunkStream),

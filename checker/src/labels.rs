@@ -10,21 +10,19 @@ pub const MANAGED: &str = "io.dockdojo.managed";
 pub const SESSION: &str = "io.dockdojo.session";
 /// The exercise the resource belongs to.
 pub const EXERCISE: &str = "io.dockdojo.exercise";
-/// The pid of the dockdojo process that owns the session (used by the startup sweep).
-pub const PID: &str = "io.dockdojo.pid";
-/// What the resource is for: `check` (temporary, removed after the run) or `base` (a course image
-/// kept between runs).
-pub const ROLE: &str = "io.dockdojo.role";
-/// The host that ran the session (the sweep only judges sessions of its own host).
-pub const HOST: &str = "io.dockdojo.host";
-/// On base images built locally instead of pulled: what they stand in for.
+/// `<host>/<pid>` of the dockdojo process that owns the session: the startup sweep removes the
+/// resources of sessions whose process is gone (judged only on the same host).
+pub const OWNER: &str = "io.dockdojo.owner";
+/// On course base images built locally instead of pulled: the reference they stand in for.
+///
+/// Base images deliberately do NOT carry [`MANAGED`]: labels are inherited, so every image a
+/// learner builds `FROM` a stand-in, and every container run from it, would look like dockdojo's.
+/// A base image is recognised by this label naming one of the image's own tags.
 pub const STANDIN: &str = "io.dockdojo.standin";
 
-/// True when a resource's labels say dockdojo created it.
+/// True when a resource's labels say a dockdojo run created it: the managed flag and a session.
 pub fn is_managed(labels: Option<&HashMap<String, String>>) -> bool {
-    labels
-        .and_then(|l| l.get(MANAGED))
-        .is_some_and(|v| v == "true")
+    labels.is_some_and(|l| l.get(MANAGED).is_some_and(|v| v == "true") && l.contains_key(SESSION))
 }
 
 /// True when the labels say the resource belongs to `session`.
@@ -40,16 +38,16 @@ pub fn managed_filter() -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_string(), vec![format!("{MANAGED}=true")])])
 }
 
-/// Labels for a course base image (kept between runs; `clean --all` removes it).
-pub fn base_image_labels(standin_for: Option<&str>) -> HashMap<String, String> {
-    let mut l = HashMap::from([
-        (MANAGED.to_string(), "true".to_string()),
-        (ROLE.to_string(), "base".to_string()),
-    ]);
-    if let Some(s) = standin_for {
-        l.insert(STANDIN.to_string(), s.to_string());
-    }
-    l
+/// Labels for a course base image stand-in (kept between runs; `clean --all` removes it).
+pub fn base_image_labels(standin_for: &str) -> HashMap<String, String> {
+    HashMap::from([(STANDIN.to_string(), standin_for.to_string())])
+}
+
+/// Is this image a base-image stand-in dockdojo built? Its stand-in label names one of its tags.
+pub fn is_standin(labels: Option<&HashMap<String, String>>, repo_tags: &[String]) -> bool {
+    labels
+        .and_then(|l| l.get(STANDIN))
+        .is_some_and(|s| repo_tags.iter().any(|t| t == s))
 }
 
 #[cfg(test)]
@@ -64,10 +62,25 @@ mod tests {
         l.insert(MANAGED.to_string(), "false".to_string());
         assert!(!is_managed(Some(&l)));
         l.insert(MANAGED.to_string(), "true".to_string());
-        assert!(is_managed(Some(&l)));
+        assert!(!is_managed(Some(&l)), "a session is required too");
         assert!(!in_session(Some(&l), "abc"));
         l.insert(SESSION.to_string(), "abc".to_string());
+        assert!(is_managed(Some(&l)));
         assert!(in_session(Some(&l), "abc"));
         assert!(!in_session(Some(&l), "abd"));
+    }
+}
+
+#[cfg(test)]
+mod standin_tests {
+    use super::*;
+
+    #[test]
+    fn a_standin_must_name_its_own_tag() {
+        let l = base_image_labels("busybox:1.36.1");
+        assert!(!is_managed(Some(&l)), "base images are never 'managed'");
+        assert!(is_standin(Some(&l), &["busybox:1.36.1".into()]));
+        // A learner's image built FROM the stand-in inherits the label, not the tag.
+        assert!(!is_standin(Some(&l), &["myapp:1".into()]));
     }
 }

@@ -36,9 +36,17 @@ pub fn parse_steps(log: &str) -> Vec<Step> {
             .and_then(|r| r.split_once(" : "))
             .or_else(|| t.strip_prefix("STEP ").and_then(|r| r.split_once(": ")));
         if let Some((_, instr)) = header {
+            let instruction = instr.trim().to_string();
+            // The labels dockdojo adds are its own steps, not the learner's.
+            if instruction.starts_with("LABEL io.dockdojo.") {
+                steps.push(Step { instruction, cached: true, result: None });
+                continue;
+            }
+            // A base image is never rebuilt: FROM has no cache line, but it did not change.
+            let cached = instruction.to_uppercase().starts_with("FROM ");
             steps.push(Step {
-                instruction: instr.trim().to_string(),
-                cached: false,
+                instruction,
+                cached,
                 result: None,
             });
             continue;
@@ -98,7 +106,7 @@ pub async fn run_build(
     tar: Vec<u8>,
 ) -> Result<Built, EnvError> {
     let engine = ctx.engine;
-    let labels = engine.labels(&ctx.exercise.id);
+    let labels = engine.build_labels();
     let mut opts = BuildImageOptionsBuilder::new()
         .dockerfile(&spec.dockerfile)
         .t(tag)
@@ -281,6 +289,7 @@ pub async fn build(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
     match run_build(ctx, spec, &tag, packed.tar).await? {
         Built::Ok { id, log } => {
             let steps = parse_steps(&log);
+            let learner_steps = steps.iter().filter(|s| !s.instruction.starts_with("LABEL io.dockdojo.")).count();
             ctx.images.insert(
                 spec.image.clone(),
                 BuiltImage {
@@ -290,7 +299,7 @@ pub async fn build(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
                     spec: spec.clone(),
                 },
             );
-            let mut v = Verdict::pass(expected, format!("built in {} steps", steps.len()));
+            let mut v = Verdict::pass(expected, format!("built in {learner_steps} steps"));
             if let Some(w) = warning {
                 v = v.advise(w);
             }
@@ -375,7 +384,10 @@ pub async fn rebuild(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, 
             ))
         }
     };
-    let steps = parse_steps(&log);
+    let steps: Vec<Step> = parse_steps(&log)
+        .into_iter()
+        .filter(|s| !s.instruction.starts_with("LABEL io.dockdojo."))
+        .collect();
     let describe = steps
         .iter()
         .map(|s| {

@@ -168,6 +168,22 @@ pub async fn wait_exit(
     }
 }
 
+/// A failed start in a learner's words (the runtime's message is long and technical).
+pub fn explain_start_error(msg: &str) -> String {
+    let lower = msg.to_lowercase();
+    let short = if lower.contains("executable file not found") || lower.contains("no such file or directory") {
+        "the command to run (CMD/ENTRYPOINT) does not exist in the image. Check its path, that the \
+         file was copied in, and, for a binary in a `scratch` image, that it is statically linked"
+    } else if lower.contains("permission denied") {
+        "the command to run exists but is not executable (chmod +x it, or run it through sh)"
+    } else if lower.contains("port is already allocated") || lower.contains("address already in use") {
+        "a host port it needs is already in use"
+    } else {
+        return msg.trim().to_string();
+    };
+    format!("{short}.\n(Docker said: {})", msg.trim())
+}
+
 /// What an exit code usually means, for failure messages.
 pub fn explain_exit(code: i64, oom: bool) -> String {
     match (code, oom) {
@@ -210,8 +226,7 @@ pub async fn run(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvError
     let id = match start(ctx.engine, &ctx.exercise.id, &spec.name, &cs).await? {
         Ok(id) => id,
         Err(msg) => {
-            return Ok(Verdict::fail(expected, format!("it did not start: {msg}"))
-                .advise("Docker could not start the image's command: check CMD/ENTRYPOINT."))
+            return Ok(Verdict::fail(expected, format!("it did not start: {}", explain_start_error(&msg))))
         }
     };
     ctx.containers.insert(spec.name.clone(), id.clone());

@@ -46,13 +46,16 @@ impl Scope {
         if !labels::is_managed(l) {
             return false;
         }
-        let role = l.and_then(|l| l.get(labels::ROLE)).map(String::as_str);
         match self {
             Scope::Session(s) => labels::in_session(l, s),
-            Scope::AllButBase => role != Some("base"),
-            Scope::Everything => true,
+            Scope::AllButBase | Scope::Everything => true,
         }
     }
+}
+
+/// This process as an owner label value: `<host>/<pid>`.
+pub fn owner() -> String {
+    format!("{}/{}", hostname(), std::process::id())
 }
 
 pub fn hostname() -> String {
@@ -93,13 +96,13 @@ impl Engine {
             label_sets.push(i.labels);
         }
         for l in label_sets {
-            let (Some(session), Some(pid)) = (l.get(labels::SESSION), l.get(labels::PID)) else {
+            let (Some(session), Some(owner)) = (l.get(labels::SESSION), l.get(labels::OWNER)) else {
                 continue;
             };
-            if session == &self.session || l.get(labels::HOST) != Some(&host) {
+            let Some((owner_host, pid)) = owner.rsplit_once('/') else {
                 continue;
-            }
-            if l.get(labels::ROLE).map(String::as_str) == Some("base") {
+            };
+            if session == &self.session || owner_host != host {
                 continue;
             }
             if !pid_alive(pid) {
@@ -340,8 +343,33 @@ async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
         Err(e) => out.failed.push(format!("listing images: {e}")),
     }
 
+    if matches!(scope, Scope::Everything) {
+        remove_standins(engine, &mut out).await;
+    }
     if saw_foreign {
         out.warnings.push(IGNORED_FILTER.to_string());
     }
     out
+}
+
+/// Remove the course base-image stand-ins: only the tag each one's label names, so an image a
+/// learner also tagged keeps that tag.
+async fn remove_standins(engine: &Engine, out: &mut Cleaned) {
+    let filter = HashMap::from([("label".to_string(), vec![labels::STANDIN.to_string()])]);
+    let opts = ListImagesOptionsBuilder::new().filters(&filter).build();
+    let list = match call("list images", deadline::QUICK, engine.docker.list_images(Some(opts))).await {
+        Ok(l) => l,
+        Err(e) => return out.failed.push(format!("listing base images: {e}")),
+    };
+    for i in list {
+        if !labels::is_standin(Some(&i.labels), &i.repo_tags) {
+            continue;
+        }
+        let tag = i.labels[labels::STANDIN].clone();
+        let opts = RemoveImageOptionsBuilder::new().force(false).build();
+        match call("remove image", deadline::QUICK, engine.docker.remove_image(&tag, Some(opts), None)).await {
+            Ok(_) => out.removed.push(format!("base image {tag}")),
+            Err(e) => out.failed.push(format!("base image {tag}: {e}")),
+        }
+    }
 }

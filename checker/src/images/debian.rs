@@ -603,7 +603,7 @@ mod tests {
         );
     }
 
-    /// Cancel a real debootstrap midway (default after 30 s, when its mounts are up) and check
+    /// Cancel a real debootstrap midway (default after 40 s, when its mounts are up here) and check
     /// that nothing is left: no process, no mount, no directory. Slow and needs the network:
     /// `cargo test -p checker cancelled -- --ignored --nocapture`.
     #[tokio::test]
@@ -615,28 +615,26 @@ mod tests {
         let after = std::env::var("DOCKDOJO_TEST_CANCEL_AFTER")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(30);
+            .unwrap_or(40);
         let reference = "dockdojo-test-cancel/gcc:never";
         let before: Vec<PathBuf> = leftovers();
         let mut lines = Vec::new();
-        let mut sink = |l: &str| lines.push(l.to_string());
-        let run = build(&docker, reference, &mut sink);
-        let watch = async {
-            tokio::time::sleep(Duration::from_secs(after)).await;
-            let m: Vec<PathBuf> = std::fs::read_dir(temp_base())
-                .unwrap()
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.to_string_lossy().contains("dockdojo-rootfs-"))
-                .flat_map(|p| mounts_below(&std::fs::canonicalize(p).unwrap()))
-                .collect();
-            eprintln!("mounted at cancel time: {m:?}");
-        };
-        tokio::select! {
-            r = run => panic!("finished before the cancel: {r:?}"),
-            () = watch => {}
+        {
+            let mut sink = |l: &str| lines.push(l.to_string());
+            let run = build(&docker, reference, &mut sink);
+            let watch = async {
+                tokio::time::sleep(Duration::from_secs(after)).await;
+                let m: Vec<PathBuf> = leftovers()
+                    .iter()
+                    .flat_map(|p| mounts_below(&std::fs::canonicalize(p).unwrap()))
+                    .collect();
+                eprintln!("mounted at cancel time: {m:?}");
+            };
+            tokio::select! {
+                r = run => panic!("finished before the cancel: {r:?}"),
+                () = watch => {}
+            }
         }
-        drop(sink);
         eprintln!("{lines:#?}");
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(leftovers(), before, "directories left behind");
