@@ -48,7 +48,8 @@ impl Scope {
         }
         match self {
             Scope::Session(s) => labels::in_session(l, s),
-            Scope::AllButBase | Scope::Everything => true,
+            // `clean` leaves alone what another dockdojo still running on this host is using.
+            Scope::AllButBase | Scope::Everything => !owned_by_other_live_process(l),
         }
     }
 }
@@ -68,6 +69,14 @@ pub fn hostname() -> String {
 /// Is `pid` a live dockdojo process on this host?
 fn pid_alive(pid: &str) -> bool {
     pid.parse::<u32>().is_ok() && std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Is the owner label another live process on this host?
+fn owned_by_other_live_process(l: Option<&HashMap<String, String>>) -> bool {
+    let Some((host, pid)) = l.and_then(|l| l.get(labels::OWNER)).and_then(|o| o.rsplit_once('/')) else {
+        return false;
+    };
+    host == hostname() && pid != std::process::id().to_string() && pid_alive(pid)
 }
 
 impl Engine {

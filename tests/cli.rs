@@ -1,0 +1,168 @@
+//! The CLI contract without a daemon: init, list, hint, solution, reset, progress files, usage and
+//! environment errors with their exit codes.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+use common::{dockdojo, text, workspace};
+
+#[test]
+fn init_writes_every_exercise_with_exec_bits() {
+    let (_t, root) = workspace();
+    let ids: Vec<String> = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("exercises"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("exercise.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(ids.len() >= 6, "{ids:?}");
+    for id in &ids {
+        let readme = std::fs::read_to_string(root.join(id).join("README.md")).unwrap();
+        assert!(readme.len() > 100, "{id} README is too short");
+    }
+    let script = root.join("03-cache-order/install-deps.sh");
+    let mode = std::fs::metadata(&script).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "exec bit restored on {}", script.display());
+    assert!(!root.join("01-writable-layer/.gitkeep").exists());
+}
+
+#[test]
+fn init_refuses_a_non_empty_folder_and_updates_a_workspace() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("mine.txt"), "keep").unwrap();
+    let o = dockdojo(t.path(), &["init", "."], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("not empty"), "{}", text(&o));
+    let (_t, root) = workspace();
+    std::fs::remove_dir_all(root.join("03-cache-order")).unwrap();
+    std::fs::write(root.join("01-writable-layer/notes.txt"), "mine").unwrap();
+    let o = dockdojo(&root, &["init", "."], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(root.join("03-cache-order/Dockerfile").is_file());
+    assert_eq!(std::fs::read_to_string(root.join("01-writable-layer/notes.txt")).unwrap(), "mine");
+}
+
+#[test]
+fn list_json_has_every_exercise_with_status() {
+    let (_t, root) = workspace();
+    let o = dockdojo(&root, &["list", "--json"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let items = v.as_array().unwrap();
+    assert!(items.len() >= 6);
+    for i in items {
+        assert_eq!(i["status"], "not_started");
+        assert!(i["chapter"].as_u64().unwrap() <= 13);
+        assert!(i["id"].as_str().unwrap().len() > 3);
+    }
+}
+
+#[test]
+fn hints_come_one_at_a_time_and_are_remembered() {
+    let (_t, root) = workspace();
+    let first = dockdojo(&root, &["hint", "03-cache-order"], &[]);
+    assert!(first.status.success());
+    let t1 = text(&first);
+    assert!(t1.contains("Hint 1/") && !t1.contains("Hint 2/"), "{t1}");
+    let t2 = text(&dockdojo(&root, &["hint", "cache-order"], &[]));
+    assert!(t2.contains("Hint 2/"), "the slug works too and the ladder advances: {t2}");
+    let o = dockdojo(&root, &["list", "--json"], &[]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let item = v.as_array().unwrap().iter().find(|i| i["id"] == "03-cache-order").unwrap().clone();
+    assert_eq!(item["hints_used"], 2);
+}
+
+#[test]
+fn solution_waits_for_a_pass_unless_forced() {
+    let (_t, root) = workspace();
+    let o = dockdojo(&root, &["solution", "03-cache-order"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("--force"), "{}", text(&o));
+    let o = dockdojo(&root, &["solution", "03-cache-order", "--force"], &[]);
+    assert!(o.status.success());
+    assert!(text(&o).contains("==> Dockerfile <=="), "{}", text(&o));
+}
+
+#[test]
+fn reset_restores_the_starter_and_keeps_a_backup() {
+    let (_t, root) = workspace();
+    let df = root.join("03-cache-order/Dockerfile");
+    let original = std::fs::read_to_string(&df).unwrap();
+    std::fs::write(&df, "FROM busybox:1.36.1\n# my work\n").unwrap();
+    let o = dockdojo(&root, &["reset", "03-cache-order"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&df).unwrap(), original);
+    let backups: Vec<_> = std::fs::read_dir(root.join(".dockdojo/backup")).unwrap().flatten().collect();
+    assert_eq!(backups.len(), 1);
+    let kept = std::fs::read_to_string(backups[0].path().join("Dockerfile")).unwrap();
+    assert!(kept.contains("# my work"));
+}
+
+#[test]
+fn a_corrupt_progress_file_is_set_aside_not_fatal() {
+    let (_t, root) = workspace();
+    let p = root.join(".dockdojo/progress.json");
+    for bad in [&b"{\"schema_version\": 1, \"exerc"[..], &[0u8; 100][..], b"\xff\xfe garbage", b"{\"schema_version\": 7}"] {
+        std::fs::write(&p, bad).unwrap();
+        let o = dockdojo(&root, &["hint", "03-cache-order"], &[]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("moved to"), "{}", text(&o));
+        // The hint was still recorded in a fresh, valid file.
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        assert_eq!(v["exercises"]["03-cache-order"]["hints_used"], 1);
+    }
+    let aside = std::fs::read_dir(root.join(".dockdojo"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
+        .count();
+    assert_eq!(aside, 4, "every corrupt version is kept");
+}
+
+#[test]
+fn outside_a_workspace_check_is_a_usage_error_and_bare_dockdojo_explains() {
+    let t = tempfile::tempdir().unwrap();
+    let o = dockdojo(t.path(), &["check"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("dockdojo init"), "{}", text(&o));
+    let o = dockdojo(t.path(), &[], &[]);
+    assert!(o.status.success());
+    assert!(text(&o).contains("dockdojo init"), "{}", text(&o));
+    let o = dockdojo(t.path(), &["check", "--frobnicate"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let (_t, root) = workspace();
+    let o = dockdojo(&root, &["hint", "99-nope"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("no exercise '99-nope'"), "{}", text(&o));
+}
+
+#[test]
+fn an_unreachable_daemon_is_exit_3_within_5_seconds_and_says_what_was_tried() {
+    let (_t, root) = workspace();
+    for args in [&["check", "03-cache-order"][..], &["clean"][..], &["doctor"][..]] {
+        let t0 = Instant::now();
+        let o = dockdojo(&root, args, &[("DOCKER_HOST", "unix:///nonexistent.sock")]);
+        assert!(t0.elapsed() < Duration::from_secs(5), "{args:?} took {:?}", t0.elapsed());
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", text(&o));
+        let t = text(&o);
+        assert!(t.contains("cannot reach Docker"), "{t}");
+        assert!(t.contains("/nonexistent.sock") && t.contains("DOCKER_HOST"), "{t}");
+    }
+    // Progress is untouched by an environment error.
+    assert!(!root.join(".dockdojo/progress.json").exists());
+}
+
+#[test]
+fn a_missing_docker_context_is_an_error_not_a_fallback() {
+    let (_t, root) = workspace();
+    let cfg = tempfile::tempdir().unwrap();
+    let o = dockdojo(
+        &root,
+        &["check", "03-cache-order"],
+        &[("DOCKER_CONTEXT", "ghost"), ("DOCKER_CONFIG", cfg.path().to_str().unwrap())],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("context 'ghost'"), "{}", text(&o));
+}
