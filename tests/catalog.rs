@@ -26,32 +26,56 @@ fn every_exercise_is_complete() {
     for d in dirs {
         let id = d.file_name().unwrap().to_string_lossy().to_string();
         let file = d.join("exercise.toml");
-        let ex = parse_exercise(&file.display().to_string(), &std::fs::read_to_string(&file).unwrap())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let ex = parse_exercise(
+            &file.display().to_string(),
+            &std::fs::read_to_string(&file).unwrap(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ex.id, id);
         let readme = std::fs::read_to_string(d.join("README.md")).unwrap_or_default();
-        assert!(readme.contains("dockdojo check"), "{id}: the task tells how to check it");
+        assert!(
+            readme.contains("dockdojo check"),
+            "{id}: the task tells how to check it"
+        );
         assert!(d.join("starter").is_dir(), "{id}: starter/");
         let sol = d.join("solution");
         assert!(sol.is_dir(), "{id}: solution/");
         if ex.mode == Mode::Live {
-            assert!(sol.join("solve.sh").is_file(), "{id}: a live exercise's solution is solve.sh");
+            assert!(
+                sol.join("solve.sh").is_file(),
+                "{id}: a live exercise's solution is solve.sh"
+            );
         }
-        assert!(ex.book.starts_with(&format!("ch{:02}-", ex.chapter)), "{id}: book {} is in its chapter", ex.book);
+        assert!(
+            ex.book.starts_with(&format!("ch{:02}-", ex.chapter)),
+            "{id}: book {} is in its chapter",
+            ex.book
+        );
         assert!(ex.book.contains(".md#"), "{id}: book link has an anchor");
-        let mutants: Vec<_> = std::fs::read_dir(d.join("mutants")).unwrap().flatten().collect();
+        let mutants: Vec<_> = std::fs::read_dir(d.join("mutants"))
+            .unwrap()
+            .flatten()
+            .collect();
         assert!(mutants.len() >= 2, "{id}: at least two mutants");
         for m in mutants {
             let f = m.path().join("expect.toml");
-            let text = std::fs::read_to_string(&f).unwrap_or_else(|_| panic!("{} missing", f.display()));
-            parse_mutant_expect(&f.display().to_string(), &text, &ex).unwrap_or_else(|e| panic!("{e}"));
+            let text =
+                std::fs::read_to_string(&f).unwrap_or_else(|_| panic!("{} missing", f.display()));
+            parse_mutant_expect(&f.display().to_string(), &text, &ex)
+                .unwrap_or_else(|e| panic!("{e}"));
         }
         for p in &ex.live.ports {
             if let Some(other) = ports.insert(*p, id.clone()) {
                 panic!("port {p} is used by {other} and {id}");
             }
         }
-        for n in ex.live.containers.iter().chain(&ex.live.volumes).chain(&ex.live.networks) {
+        for n in ex
+            .live
+            .containers
+            .iter()
+            .chain(&ex.live.volumes)
+            .chain(&ex.live.networks)
+        {
             if let Some(other) = names.insert(n.clone(), id.clone()) {
                 panic!("name {n} is used by {other} and {id}");
             }

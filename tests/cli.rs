@@ -11,12 +11,13 @@ use common::{dockdojo, text, workspace};
 #[test]
 fn init_writes_every_exercise_with_exec_bits() {
     let (_t, root) = workspace();
-    let ids: Vec<String> = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("exercises"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().join("exercise.toml").is_file())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .collect();
+    let ids: Vec<String> =
+        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("exercises"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().join("exercise.toml").is_file())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
     assert!(ids.len() >= 6, "{ids:?}");
     for id in &ids {
         let readme = std::fs::read_to_string(root.join(id).join("README.md")).unwrap();
@@ -24,7 +25,12 @@ fn init_writes_every_exercise_with_exec_bits() {
     }
     let script = root.join("03-cache-order/install-deps.sh");
     let mode = std::fs::metadata(&script).unwrap().permissions().mode();
-    assert_eq!(mode & 0o111, 0o111, "exec bit restored on {}", script.display());
+    assert_eq!(
+        mode & 0o111,
+        0o111,
+        "exec bit restored on {}",
+        script.display()
+    );
     assert!(!root.join("01-writable-layer/.gitkeep").exists());
 }
 
@@ -41,7 +47,10 @@ fn init_refuses_a_non_empty_folder_and_updates_a_workspace() {
     let o = dockdojo(&root, &["init", "."], &[]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(root.join("03-cache-order/Dockerfile").is_file());
-    assert_eq!(std::fs::read_to_string(root.join("01-writable-layer/notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(root.join("01-writable-layer/notes.txt")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]
@@ -67,10 +76,19 @@ fn hints_come_one_at_a_time_and_are_remembered() {
     let t1 = text(&first);
     assert!(t1.contains("Hint 1/") && !t1.contains("Hint 2/"), "{t1}");
     let t2 = text(&dockdojo(&root, &["hint", "cache-order"], &[]));
-    assert!(t2.contains("Hint 2/"), "the slug works too and the ladder advances: {t2}");
+    assert!(
+        t2.contains("Hint 2/"),
+        "the slug works too and the ladder advances: {t2}"
+    );
     let o = dockdojo(&root, &["list", "--json"], &[]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let item = v.as_array().unwrap().iter().find(|i| i["id"] == "03-cache-order").unwrap().clone();
+    let item = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "03-cache-order")
+        .unwrap()
+        .clone();
     assert_eq!(item["hints_used"], 2);
 }
 
@@ -94,7 +112,10 @@ fn reset_restores_the_starter_and_keeps_a_backup() {
     let o = dockdojo(&root, &["reset", "03-cache-order"], &[]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(std::fs::read_to_string(&df).unwrap(), original);
-    let backups: Vec<_> = std::fs::read_dir(root.join(".dockdojo/backup")).unwrap().flatten().collect();
+    let backups: Vec<_> = std::fs::read_dir(root.join(".dockdojo/backup"))
+        .unwrap()
+        .flatten()
+        .collect();
     assert_eq!(backups.len(), 1);
     let kept = std::fs::read_to_string(backups[0].path().join("Dockerfile")).unwrap();
     assert!(kept.contains("# my work"));
@@ -104,7 +125,12 @@ fn reset_restores_the_starter_and_keeps_a_backup() {
 fn a_corrupt_progress_file_is_set_aside_not_fatal() {
     let (_t, root) = workspace();
     let p = root.join(".dockdojo/progress.json");
-    for bad in [&b"{\"schema_version\": 1, \"exerc"[..], &[0u8; 100][..], b"\xff\xfe garbage", b"{\"schema_version\": 7}"] {
+    for bad in [
+        &b"{\"schema_version\": 1, \"exerc"[..],
+        &[0u8; 100][..],
+        b"\xff\xfe garbage",
+        b"{\"schema_version\": 7}",
+    ] {
         std::fs::write(&p, bad).unwrap();
         let o = dockdojo(&root, &["hint", "03-cache-order"], &[]);
         assert!(o.status.success(), "{}", text(&o));
@@ -141,14 +167,25 @@ fn outside_a_workspace_check_is_a_usage_error_and_bare_dockdojo_explains() {
 #[test]
 fn an_unreachable_daemon_is_exit_3_within_5_seconds_and_says_what_was_tried() {
     let (_t, root) = workspace();
-    for args in [&["check", "03-cache-order"][..], &["clean"][..], &["doctor"][..]] {
+    for args in [
+        &["check", "03-cache-order"][..],
+        &["clean"][..],
+        &["doctor"][..],
+    ] {
         let t0 = Instant::now();
         let o = dockdojo(&root, args, &[("DOCKER_HOST", "unix:///nonexistent.sock")]);
-        assert!(t0.elapsed() < Duration::from_secs(5), "{args:?} took {:?}", t0.elapsed());
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "{args:?} took {:?}",
+            t0.elapsed()
+        );
         assert_eq!(o.status.code(), Some(3), "{args:?}: {}", text(&o));
         let t = text(&o);
         assert!(t.contains("cannot reach Docker"), "{t}");
-        assert!(t.contains("/nonexistent.sock") && t.contains("DOCKER_HOST"), "{t}");
+        assert!(
+            t.contains("/nonexistent.sock") && t.contains("DOCKER_HOST"),
+            "{t}"
+        );
     }
     // Progress is untouched by an environment error.
     assert!(!root.join(".dockdojo/progress.json").exists());
@@ -161,7 +198,10 @@ fn a_missing_docker_context_is_an_error_not_a_fallback() {
     let o = dockdojo(
         &root,
         &["check", "03-cache-order"],
-        &[("DOCKER_CONTEXT", "ghost"), ("DOCKER_CONFIG", cfg.path().to_str().unwrap())],
+        &[
+            ("DOCKER_CONTEXT", "ghost"),
+            ("DOCKER_CONFIG", cfg.path().to_str().unwrap()),
+        ],
     );
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("context 'ghost'"), "{}", text(&o));

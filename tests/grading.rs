@@ -11,19 +11,31 @@ fn self_test_proves_every_exercise_both_ways() {
     let (o, pid) = dockdojo_pid(t.path(), &["self-test"], &[]);
     let out = text(&o);
     println!("{out}");
-    assert!(leftovers_of(pid).is_empty(), "self-test left {:?}", leftovers_of(pid));
+    assert!(
+        leftovers_of(pid).is_empty(),
+        "self-test left {:?}",
+        leftovers_of(pid)
+    );
     assert!(o.status.success(), "self-test failed:\n{out}");
     // Every exercise contributes a starter, a solution and two or more mutants.
-    let exercises = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("exercises"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().join("exercise.toml").is_file())
-        .count();
-    let last = out.lines().rfind(|l| l.ends_with("failed")).unwrap_or_default().to_string();
+    let exercises =
+        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("exercises"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().join("exercise.toml").is_file())
+            .count();
+    let last = out
+        .lines()
+        .rfind(|l| l.ends_with("failed"))
+        .unwrap_or_default()
+        .to_string();
     let (passed, failed) = last.split_once(" passed, ").unwrap();
     let passed: usize = passed.trim().parse().unwrap();
     assert_eq!(failed.trim(), "0 failed");
-    assert!(passed >= exercises * 4, "{passed} cases for {exercises} exercises");
+    assert!(
+        passed >= exercises * 4,
+        "{passed} cases for {exercises} exercises"
+    );
     assert_eq!(out.matches("  ok   starter fails").count(), exercises);
     assert_eq!(out.matches("  ok   solution passes").count(), exercises);
 }
@@ -48,7 +60,10 @@ fn check_json_follows_the_report_contract() {
         assert!(c["passed"].is_boolean() && c["duration_ms"].is_u64());
     }
     let failed = checks.iter().find(|c| c["passed"] == false).unwrap();
-    assert!(failed["book"].as_str().unwrap().contains(".md#"), "{failed}");
+    assert!(
+        failed["book"].as_str().unwrap().contains(".md#"),
+        "{failed}"
+    );
 
     apply_solution(&root, id);
     let (o, pid) = dockdojo_pid(&root.join(id), &["check", "--json"], &[]);
@@ -60,4 +75,3 @@ fn check_json_follows_the_report_contract() {
     let o = dockdojo(&root, &["solution", id], &[]);
     assert!(o.status.success(), "{}", text(&o));
 }
-

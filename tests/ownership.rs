@@ -7,7 +7,9 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{apply_solution, bin, docker, docker_ok, dockdojo_pid, leftovers_of, short_id, text, workspace};
+use common::{
+    apply_solution, bin, dockdojo_pid, docker, docker_ok, leftovers_of, short_id, text, workspace,
+};
 
 struct Bystanders {
     x: String,
@@ -17,14 +19,31 @@ impl Bystanders {
     fn create() -> Self {
         let x = short_id();
         let b = Self { x: x.clone() };
-        docker_ok(&["run", "-d", "--name", &format!("dojo-bystander-{x}"), "busybox:1.36.1", "sleep", "600"]);
         docker_ok(&[
-            "create", "--name", &format!("bystander-flagged-{x}"),
-            "--label", "io.dockdojo.managed=true", "busybox:1.36.1", "true",
+            "run",
+            "-d",
+            "--name",
+            &format!("dojo-bystander-{x}"),
+            "busybox:1.36.1",
+            "sleep",
+            "600",
+        ]);
+        docker_ok(&[
+            "create",
+            "--name",
+            &format!("bystander-flagged-{x}"),
+            "--label",
+            "io.dockdojo.managed=true",
+            "busybox:1.36.1",
+            "true",
         ]);
         docker_ok(&["volume", "create", &format!("dojo-bystander-{x}")]);
         docker_ok(&["network", "create", &format!("dojo-bystander-{x}")]);
-        docker_ok(&["tag", "busybox:1.36.1", &format!("dockdojo-check/bystander:{x}")]);
+        docker_ok(&[
+            "tag",
+            "busybox:1.36.1",
+            &format!("dockdojo-check/bystander:{x}"),
+        ]);
         b
     }
 
@@ -32,22 +51,42 @@ impl Bystanders {
         let x = &self.x;
         for (what, kind, name) in [
             ("container", "container", format!("dojo-bystander-{x}")),
-            ("flagged container", "container", format!("bystander-flagged-{x}")),
+            (
+                "flagged container",
+                "container",
+                format!("bystander-flagged-{x}"),
+            ),
             ("volume", "volume", format!("dojo-bystander-{x}")),
             ("network", "network", format!("dojo-bystander-{x}")),
             ("image", "image", format!("dockdojo-check/bystander:{x}")),
         ] {
-            assert!(docker(&[kind, "inspect", &name]).0, "the bystander {what} did not survive {after}");
+            assert!(
+                docker(&[kind, "inspect", &name]).0,
+                "the bystander {what} did not survive {after}"
+            );
         }
-        let running = docker_ok(&["inspect", "-f", "{{.State.Running}}", &format!("dojo-bystander-{x}")]);
-        assert_eq!(running, "true", "the bystander container was stopped by {after}");
+        let running = docker_ok(&[
+            "inspect",
+            "-f",
+            "{{.State.Running}}",
+            &format!("dojo-bystander-{x}"),
+        ]);
+        assert_eq!(
+            running, "true",
+            "the bystander container was stopped by {after}"
+        );
     }
 }
 
 impl Drop for Bystanders {
     fn drop(&mut self) {
         let x = &self.x;
-        docker(&["rm", "-f", &format!("dojo-bystander-{x}"), &format!("bystander-flagged-{x}")]);
+        docker(&[
+            "rm",
+            "-f",
+            &format!("dojo-bystander-{x}"),
+            &format!("bystander-flagged-{x}"),
+        ]);
         docker(&["volume", "rm", &format!("dojo-bystander-{x}")]);
         docker(&["network", "rm", &format!("dojo-bystander-{x}")]);
         docker(&["rmi", &format!("dockdojo-check/bystander:{x}")]);
@@ -81,7 +120,11 @@ fn interrupt_a_hanging_build(signal: &str, marker: &str) {
     let (_t, root) = workspace();
     let id = "03-first-dockerfile";
     apply_solution(&root, id);
-    std::fs::write(root.join(id).join("Dockerfile"), format!("FROM busybox:1.36.1\nRUN sleep {marker}\nCMD [\"true\"]\n")).unwrap();
+    std::fs::write(
+        root.join(id).join("Dockerfile"),
+        format!("FROM busybox:1.36.1\nRUN sleep {marker}\nCMD [\"true\"]\n"),
+    )
+    .unwrap();
     let child = Command::new(bin())
         .args(["check", id])
         .current_dir(&root)
@@ -92,27 +135,49 @@ fn interrupt_a_hanging_build(signal: &str, marker: &str) {
         .unwrap();
     let pid = child.id();
     let building = || {
-        docker(&["ps", "-q", "--filter", "status=running"]).1.lines().any(|cid| {
-            docker(&["inspect", "-f", "{{json .Config.Cmd}}", cid]).1.contains(&format!("sleep {marker}"))
-        })
+        docker(&["ps", "-q", "--filter", "status=running"])
+            .1
+            .lines()
+            .any(|cid| {
+                docker(&["inspect", "-f", "{{json .Config.Cmd}}", cid])
+                    .1
+                    .contains(&format!("sleep {marker}"))
+            })
     };
     let t0 = Instant::now();
     while !building() {
-        assert!(t0.elapsed() < Duration::from_secs(60), "the build never started");
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the build never started"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
-    Command::new("kill").args([signal, &pid.to_string()]).status().unwrap();
+    Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
     let t1 = Instant::now();
     let out = child.wait_with_output().unwrap();
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(130), "{all}");
-    assert!(t1.elapsed() < Duration::from_secs(30), "cleanup took {:?}", t1.elapsed());
+    assert!(
+        t1.elapsed() < Duration::from_secs(30),
+        "cleanup took {:?}",
+        t1.elapsed()
+    );
     assert!(all.contains("Interrupted"), "{all}");
     assert!(leftovers_of(pid).is_empty(), "{:?}", leftovers_of(pid));
     // The daemon cancels the build when the client goes away; give it a moment.
     let t2 = Instant::now();
     while building() {
-        assert!(t2.elapsed() < Duration::from_secs(20), "the build container is still running");
+        assert!(
+            t2.elapsed() < Duration::from_secs(20),
+            "the build container is still running"
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
     // Progress was not touched by the interrupted run.

@@ -473,9 +473,7 @@ fn import_changes(cmd: &str, path: &str, labels: &[(String, String)]) -> Vec<Str
 
 /// The labels of a stand-in for `reference` built from `source`, sorted for stable output.
 fn standin_labels(reference: &str, source: &str) -> Vec<(String, String)> {
-    let mut l: Vec<(String, String)> = labels::base_image_labels(reference)
-        .into_iter()
-        .collect();
+    let mut l: Vec<(String, String)> = labels::base_image_labels(reference).into_iter().collect();
     l.push((STANDIN_SOURCE.to_string(), source.to_string()));
     l.sort();
     l

@@ -252,23 +252,42 @@ async fn run_script(dir: &Path, name: &str) -> Result<(), String> {
 /// The first of the task's names that already exists.
 async fn existing_names(engine: &Engine, live: &Live) -> Result<Option<String>, checker::EnvError> {
     let d = &engine.docker;
+    let q = checker::docker::deadline::QUICK;
+    let exists = |r: Result<bool, tokio::time::error::Elapsed>, what: &str| {
+        r.map_err(|_| checker::EnvError::Deadline {
+            what: what.to_string(),
+            deadline: q,
+        })
+    };
     for c in &live.containers {
-        if d.inspect_container(c, None).await.is_ok() {
+        if exists(
+            tokio::time::timeout(q, async { d.inspect_container(c, None).await.is_ok() }).await,
+            "inspect container",
+        )? {
             return Ok(Some(format!("container {c}")));
         }
     }
     for v in &live.volumes {
-        if d.inspect_volume(v).await.is_ok() {
+        if exists(
+            tokio::time::timeout(q, async { d.inspect_volume(v).await.is_ok() }).await,
+            "inspect volume",
+        )? {
             return Ok(Some(format!("volume {v}")));
         }
     }
     for n in &live.networks {
-        if d.inspect_network(n, None).await.is_ok() {
+        if exists(
+            tokio::time::timeout(q, async { d.inspect_network(n, None).await.is_ok() }).await,
+            "inspect network",
+        )? {
             return Ok(Some(format!("network {n}")));
         }
     }
     for i in &live.images {
-        if d.inspect_image(i).await.is_ok() {
+        if exists(
+            tokio::time::timeout(q, async { d.inspect_image(i).await.is_ok() }).await,
+            "inspect image",
+        )? {
             return Ok(Some(format!("image {i}")));
         }
     }

@@ -34,18 +34,30 @@ pub fn dockdojo_pid(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Output,
 
 /// Resources left by the dockdojo process `pid` (all kinds, stopped containers included).
 pub fn leftovers_of(pid: u32) -> Vec<String> {
-    let host = std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into());
     labelled(&format!("label=io.dockdojo.owner={host}/{pid}"))
 }
 
 pub fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// Run the docker CLI; returns (success, stdout).
 pub fn docker(args: &[&str]) -> (bool, String) {
-    let o = Command::new("docker").args(args).output().expect("run docker");
-    (o.status.success(), String::from_utf8_lossy(&o.stdout).trim().to_string())
+    let o = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker");
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).trim().to_string(),
+    )
 }
 
 pub fn docker_ok(args: &[&str]) -> String {
@@ -65,7 +77,10 @@ pub fn workspace() -> (tempfile::TempDir, PathBuf) {
 
 /// Copy an exercise's reference solution files (not scripts) over its workspace folder.
 pub fn apply_solution(root: &Path, id: &str) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("exercises").join(id).join("solution");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("exercises")
+        .join(id)
+        .join("solution");
     copy_tree(&src, &root.join(id));
 }
 
@@ -113,6 +128,12 @@ pub fn short_id() -> String {
 
 fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("{:x}", (n ^ (std::process::id() as u128) << 20) & 0xffff_ffff)
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{:x}",
+        (n ^ (std::process::id() as u128) << 20) & 0xffff_ffff
+    )
 }

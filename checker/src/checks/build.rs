@@ -39,7 +39,11 @@ pub fn parse_steps(log: &str) -> Vec<Step> {
             let instruction = instr.trim().to_string();
             // The labels dockdojo adds are its own steps, not the learner's.
             if instruction.starts_with("LABEL io.dockdojo.") {
-                steps.push(Step { instruction, cached: true, result: None });
+                steps.push(Step {
+                    instruction,
+                    cached: true,
+                    result: None,
+                });
                 continue;
             }
             // A base image is never rebuilt: FROM has no cache line, but it did not change.
@@ -289,7 +293,10 @@ pub async fn build(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
     match run_build(ctx, spec, &tag, packed.tar).await? {
         Built::Ok { id, log } => {
             let steps = parse_steps(&log);
-            let learner_steps = steps.iter().filter(|s| !s.instruction.starts_with("LABEL io.dockdojo.")).count();
+            let learner_steps = steps
+                .iter()
+                .filter(|s| !s.instruction.starts_with("LABEL io.dockdojo."))
+                .count();
             ctx.images.insert(
                 spec.image.clone(),
                 BuiltImage {
@@ -355,20 +362,22 @@ pub async fn rebuild(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, 
         Err(p) => return Ok(Verdict::fail("a rebuild", p.0)),
     };
     let tag = format!("{}-rebuild", first.tag);
-    let expected = format!(
-        "after changing {}, cached: {}; rebuilt: {}",
-        spec.touch,
-        if spec.cached.is_empty() {
-            "-".into()
-        } else {
-            spec.cached.join(", ")
-        },
-        if spec.rebuilt.is_empty() {
-            "-".into()
-        } else {
-            spec.rebuilt.join(", ")
+    let mut expected = format!("after a change to {}, a rebuild where", spec.touch);
+    if !spec.cached.is_empty() {
+        expected.push_str(&format!(
+            " the `{}` step(s) come from the cache",
+            spec.cached.join("`, `")
+        ));
+    }
+    if !spec.rebuilt.is_empty() {
+        if !spec.cached.is_empty() {
+            expected.push_str(" and");
         }
-    );
+        expected.push_str(&format!(
+            " the `{}` step(s) run again",
+            spec.rebuilt.join("`, `")
+        ));
+    }
     let log = match run_build(ctx, &first.spec, &tag, packed.tar).await? {
         Built::Ok { log, .. } => log,
         Built::Failed { error, .. } => {
@@ -399,7 +408,7 @@ pub async fn rebuild(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, 
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let find = |needle: &str| steps.iter().find(|s| s.instruction.contains(needle));
+    let find = |needle: &str| steps.iter().find(|s| step_matches(&s.instruction, needle));
     for n in &spec.cached {
         match find(n) {
             None => {
@@ -412,7 +421,7 @@ pub async fn rebuild(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, 
             Some(s) if !s.cached => {
                 let changed_before = steps
                     .iter()
-                    .take_while(|x| !x.instruction.contains(n.as_str()))
+                    .take_while(|x| !step_matches(&x.instruction, n))
                     .find(|x| !x.cached)
                     .map(|x| x.instruction.clone());
                 let why = match changed_before {
@@ -444,6 +453,18 @@ pub async fn rebuild(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, 
     Ok(Verdict::pass(expected, describe))
 }
 
+/// Does a step match a `cached`/`rebuilt` entry? An entry is a substring of the instruction; one
+/// that starts with an instruction keyword (`RUN install-deps`) also requires that keyword.
+pub fn step_matches(instruction: &str, entry: &str) -> bool {
+    match entry.split_once(' ') {
+        Some((kw, rest)) if kw.len() > 1 && kw.chars().all(|c| c.is_ascii_uppercase()) => {
+            instruction.to_uppercase().starts_with(&format!("{kw} "))
+                && instruction.contains(rest.trim())
+        }
+        _ => instruction.contains(entry),
+    }
+}
+
 /// The `dockerfile` check: a static rule.
 pub fn dockerfile_rule(ctx: &Ctx<'_>, spec: &DockerfileCheck) -> Verdict {
     let path = ctx.dir.join(&spec.dockerfile);
@@ -468,6 +489,20 @@ mod tests {
         assert!(!s[0].cached && s[1].cached && !s[2].cached);
         assert_eq!(s[2].result.as_deref(), Some("2222222222bb"));
         assert_eq!(s[1].instruction, "COPY deps.txt /app/");
+    }
+
+    #[test]
+    fn entries_with_a_keyword_match_only_that_instruction() {
+        assert!(step_matches("RUN /app/install-deps.sh", "RUN install-deps"));
+        assert!(!step_matches(
+            "COPY deps.txt install-deps.sh /app/",
+            "RUN install-deps"
+        ));
+        assert!(step_matches(
+            "COPY deps.txt install-deps.sh /app/",
+            "install-deps"
+        ));
+        assert!(step_matches("run ./install-deps.sh", "RUN install-deps"));
     }
 
     #[test]

@@ -171,17 +171,41 @@ pub async fn wait_exit(
 /// A failed start in a learner's words (the runtime's message is long and technical).
 pub fn explain_start_error(msg: &str) -> String {
     let lower = msg.to_lowercase();
-    let short = if lower.contains("executable file not found") || lower.contains("no such file or directory") {
+    let short = if lower.contains("executable file not found")
+        || lower.contains("no such file or directory")
+    {
         "the command to run (CMD/ENTRYPOINT) does not exist in the image. Check its path, that the \
          file was copied in, and, for a binary in a `scratch` image, that it is statically linked"
     } else if lower.contains("permission denied") {
         "the command to run exists but is not executable (chmod +x it, or run it through sh)"
-    } else if lower.contains("port is already allocated") || lower.contains("address already in use") {
+    } else if lower.contains("port is already allocated")
+        || lower.contains("address already in use")
+    {
         "a host port it needs is already in use"
     } else {
         return msg.trim().to_string();
     };
     format!("{short}.\n(Docker said: {})", msg.trim())
+}
+
+/// The runtime's own complaints in a container's log (some engines report a failed exec as exit
+/// code 1 with a line in the log instead of a failed start).
+pub fn explain_runtime_log(logs: &str) -> Option<String> {
+    let l = logs.to_lowercase();
+    if l.contains("exec ") && l.contains("no such file or directory") {
+        Some(
+            "The container's command could not be started: \"no such file or directory\". Either the \
+             path in CMD/ENTRYPOINT is wrong, or the program is dynamically linked and its loader and \
+             libraries are not in the image (common in `scratch` images: link it statically)."
+                .into(),
+        )
+    } else if l.contains("exec format error") {
+        Some("\"exec format error\": the program was built for another CPU architecture, or a script lacks its `#!` line.".into())
+    } else if l.contains("exec ") && l.contains("permission denied") {
+        Some("\"permission denied\": the command is not executable; `chmod +x` it (or `RUN chmod +x …`).".into())
+    } else {
+        None
+    }
 }
 
 /// What an exit code usually means, for failure messages.
@@ -226,7 +250,10 @@ pub async fn run(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvError
     let id = match start(ctx.engine, &ctx.exercise.id, &spec.name, &cs).await? {
         Ok(id) => id,
         Err(msg) => {
-            return Ok(Verdict::fail(expected, format!("it did not start: {}", explain_start_error(&msg))))
+            return Ok(Verdict::fail(
+                expected,
+                format!("it did not start: {}", explain_start_error(&msg)),
+            ))
         }
     };
     ctx.containers.insert(spec.name.clone(), id.clone());
@@ -237,18 +264,19 @@ pub async fn run(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvError
                 None => Ok(output_verdict(ctx, &id, spec, expected, "running".into()).await),
                 Some((code, oom)) => {
                     let logs = logs_tail(ctx.engine, &id, 5).await;
-                    Ok(Verdict::fail(
-                        expected,
-                        format!(
+                    let v =
+                        Verdict::fail(
+                            expected,
+                            format!(
                             "it exited right after starting, code {}\n--- last log lines ---\n{}",
                             explain_exit(code, oom),
-                            if logs.is_empty() {
-                                "(no output)".into()
-                            } else {
-                                logs
-                            }
+                            if logs.is_empty() { "(no output)" } else { logs.as_str() }
                         ),
-                    ))
+                        );
+                    Ok(match explain_runtime_log(&logs) {
+                        Some(a) => v.advise(a),
+                        None => v,
+                    })
                 }
             }
         }
@@ -262,13 +290,17 @@ pub async fn run(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvError
                 Some((code, oom)) => match spec.exit_code {
                     Some(want) if want != code => {
                         let logs = logs_tail(ctx.engine, &id, 5).await;
-                        Ok(Verdict::fail(
+                        let v = Verdict::fail(
                             expected,
                             format!(
                                 "exit code {}\n--- last log lines ---\n{logs}",
                                 explain_exit(code, oom)
                             ),
-                        ))
+                        );
+                        Ok(match explain_runtime_log(&logs) {
+                            Some(a) => v.advise(a),
+                            None => v,
+                        })
                     }
                     _ => Ok(output_verdict(
                         ctx,

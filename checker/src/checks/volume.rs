@@ -36,9 +36,11 @@ pub async fn volume(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, En
     };
     let out = match run_once(ctx.engine, &ctx.exercise.id, cs, Duration::from_secs(20)).await? {
         Ok(o) => o,
-        Err(msg) => return Err(EnvError::Other(format!(
+        Err(msg) => {
+            return Err(EnvError::Other(format!(
             "could not start the probe container ({PROBE_IMAGE}): {msg}\nRun `dockdojo prepare`."
-        ))),
+        )))
+        }
     };
     if out.code != 0 {
         return Ok(Verdict::fail(expected, format!("{v} exists but has no {file}"))

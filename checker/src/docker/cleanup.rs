@@ -73,7 +73,10 @@ fn pid_alive(pid: &str) -> bool {
 
 /// Is the owner label another live process on this host?
 fn owned_by_other_live_process(l: Option<&HashMap<String, String>>) -> bool {
-    let Some((host, pid)) = l.and_then(|l| l.get(labels::OWNER)).and_then(|o| o.rsplit_once('/')) else {
+    let Some((host, pid)) = l
+        .and_then(|l| l.get(labels::OWNER))
+        .and_then(|o| o.rsplit_once('/'))
+    else {
         return false;
     };
     host == hostname() && pid != std::process::id().to_string() && pid_alive(pid)
@@ -105,7 +108,8 @@ impl Engine {
             label_sets.push(i.labels);
         }
         for l in label_sets {
-            let (Some(session), Some(owner)) = (l.get(labels::SESSION), l.get(labels::OWNER)) else {
+            let (Some(session), Some(owner)) = (l.get(labels::SESSION), l.get(labels::OWNER))
+            else {
                 continue;
             };
             let Some((owner_host, pid)) = owner.rsplit_once('/') else {
@@ -366,7 +370,13 @@ async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
 async fn remove_standins(engine: &Engine, out: &mut Cleaned) {
     let filter = HashMap::from([("label".to_string(), vec![labels::STANDIN.to_string()])]);
     let opts = ListImagesOptionsBuilder::new().filters(&filter).build();
-    let list = match call("list images", deadline::QUICK, engine.docker.list_images(Some(opts))).await {
+    let list = match call(
+        "list images",
+        deadline::QUICK,
+        engine.docker.list_images(Some(opts)),
+    )
+    .await
+    {
         Ok(l) => l,
         Err(e) => return out.failed.push(format!("listing base images: {e}")),
     };
@@ -376,7 +386,13 @@ async fn remove_standins(engine: &Engine, out: &mut Cleaned) {
         }
         let tag = i.labels[labels::STANDIN].clone();
         let opts = RemoveImageOptionsBuilder::new().force(false).build();
-        match call("remove image", deadline::QUICK, engine.docker.remove_image(&tag, Some(opts), None)).await {
+        match call(
+            "remove image",
+            deadline::QUICK,
+            engine.docker.remove_image(&tag, Some(opts), None),
+        )
+        .await
+        {
             Ok(_) => out.removed.push(format!("base image {tag}")),
             Err(e) => out.failed.push(format!("base image {tag}: {e}")),
         }

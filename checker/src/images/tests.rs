@@ -469,7 +469,10 @@ async fn busybox_standin_is_built_labelled_and_then_present() {
             .unwrap_or_default()
             .contains(&"PATH=/bin:/usr/bin:/sbin:/usr/sbin".to_string()));
         let l = cfg.labels.unwrap();
-        assert!(!l.contains_key(labels::MANAGED), "inherited by every learner image: {l:?}");
+        assert!(
+            !l.contains_key(labels::MANAGED),
+            "inherited by every learner image: {l:?}"
+        );
         assert_eq!(l[labels::STANDIN], bb);
         assert!(l[STANDIN_SOURCE].contains("BusyBox v"), "{l:?}");
         let size = img.size.unwrap();

@@ -1,0 +1,148 @@
+//! `container`: a live container's state and config, looked up by name.
+
+use crate::common::{check, free_port, grade, Fixture, Live, BASE};
+
+#[tokio::test]
+async fn container_state_and_config_of_live_containers() {
+    let mut live = Live::new();
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:8080");
+    let web = live.run(
+        "web",
+        &[
+            "--restart",
+            "unless-stopped",
+            "--memory",
+            "64m",
+            "--cpus",
+            "0.5",
+            "-e",
+            "APP_MODE=prod",
+            "-p",
+            &publish,
+            BASE,
+            "sleep",
+            "1000",
+        ],
+    );
+    let done = live.run_to_exit("done", &[BASE, "sh", "-c", "exit 3"]);
+    let gone = live.name("gone");
+    let on = |name: &str, fields: &str| format!("container = \"{name}\"\n{fields}");
+    let all_ok = format!(
+        "running = true\nimage = \"{BASE}\"\nenv = {{ APP_MODE = \"prod\" }}\n\
+         ports = {{ \"8080\" = {port} }}\nrestart_policy = \"unless-stopped\"\n\
+         memory_mb = 64\ncpus = 0.5"
+    );
+    let other_port = port ^ 1;
+    let checks = [
+        check("all-ok", "container", &on(&web, &all_ok)),
+        check(
+            "exited-ok",
+            "container",
+            &on(&done, "running = false\nexit_code = 3"),
+        ),
+        check("gone-ok", "container", &on(&gone, "exists = false")),
+        check("want-stopped", "container", &on(&web, "running = false")),
+        check("want-running", "container", &on(&done, "running = true")),
+        check(
+            "image",
+            "container",
+            &on(&web, "image = \"busybox:1.37.0\""),
+        ),
+        check(
+            "env",
+            "container",
+            &on(&web, "env = { APP_MODE = \"dev\" }"),
+        ),
+        check(
+            "env-unset",
+            "container",
+            &on(&web, "env = { LOG_LEVEL = \"debug\" }"),
+        ),
+        check(
+            "port",
+            "container",
+            &on(&web, &format!("ports = {{ \"8080/tcp\" = {other_port} }}")),
+        ),
+        check(
+            "no-ports",
+            "container",
+            &on(&done, "ports = { \"8080\" = 18080 }"),
+        ),
+        check(
+            "restart",
+            "container",
+            &on(&web, "restart_policy = \"always\""),
+        ),
+        check(
+            "no-restart",
+            "container",
+            &on(&done, "restart_policy = \"on-failure\""),
+        ),
+        check("memory", "container", &on(&web, "memory_mb = 128")),
+        check("no-memory", "container", &on(&done, "memory_mb = 64")),
+        check("cpus", "container", &on(&web, "cpus = 1.0")),
+        check("exit-code", "container", &on(&done, "exit_code = 0")),
+        check("still-running", "container", &on(&web, "exit_code = 0")),
+        check("not-gone", "container", &on(&web, "exists = false")),
+        check("missing", "container", &on(&gone, "running = true")),
+    ]
+    .concat();
+    let fx = Fixture::new();
+    let g = grade("90-container", "live", &checks, fx.path()).await;
+    assert!(g.passed("all-ok").actual.contains("running"));
+    g.passed("exited-ok");
+    g.passed("gone-ok");
+    g.failed(
+        "want-stopped",
+        &[&format!("{web} stopped"), &format!("{web} is running")],
+    );
+    g.failed(
+        "want-running",
+        &[
+            &format!("{done} running"),
+            &format!("{done} is exited (exit code 3)"),
+        ],
+    );
+    g.failed(
+        "image",
+        &["created from busybox:1.37.0", "created from busybox:1.36.1"],
+    );
+    g.failed("env", &["has APP_MODE=dev", "APP_MODE=prod"]);
+    g.failed("env-unset", &["LOG_LEVEL is not set"]);
+    g.failed(
+        "port",
+        &[
+            &format!("host port {other_port} published to container port 8080/tcp (-p {other_port}:8080)"),
+            &format!("published: {port}->8080/tcp"),
+        ],
+    );
+    g.failed("no-ports", &["no ports published"]);
+    g.failed(
+        "restart",
+        &["restart policy always", "restart policy unless-stopped"],
+    );
+    g.failed(
+        "no-restart",
+        &["restart policy on-failure", "restart policy no"],
+    );
+    g.failed(
+        "memory",
+        &["a memory limit of 128 MB (--memory 128m)", "64 MB"],
+    );
+    g.failed("no-memory", &["no memory limit"]);
+    g.failed("cpus", &["a CPU limit of 1 (--cpus 1)", "0.5 CPUs"]);
+    g.failed("exit-code", &["exited with code 0", "exit code 3"]);
+    g.failed("still-running", &["still running"]);
+    g.failed(
+        "not-gone",
+        &[&format!("{web} still exists"), "docker rm -f"],
+    );
+    g.failed(
+        "missing",
+        &[
+            &format!("there is no container named {gone}"),
+            "docker ps -a",
+        ],
+    );
+}
