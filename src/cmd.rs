@@ -1,7 +1,9 @@
 //! One module per command.
 
+pub mod book;
 pub mod check;
 pub mod doctor;
+pub mod layers;
 pub mod misc;
 pub mod prepare;
 pub mod selftest;

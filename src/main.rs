@@ -1,11 +1,15 @@
 //! `dockdojo`: an interactive Docker course. The book teaches; this binary grades each exercise
 //! against your real Docker daemon and tells you exactly what is wrong.
 
+mod book;
 mod catalog;
 mod cmd;
 mod interrupt;
+mod layers;
 mod output;
 mod progress;
+mod quiz;
+mod tui;
 mod workspace;
 
 use std::path::PathBuf;
@@ -118,6 +122,22 @@ enum Command {
     },
     /// Put an exercise folder back to its starting files (yours is kept in .dockdojo/backup/)
     Reset { id: String },
+    /// Arrange a scenario exercise's situation (run it again to start over)
+    Setup { id: String },
+    /// Build the book and serve it on 127.0.0.1 (or write it with --out)
+    Book {
+        /// Write the built book here instead of serving it
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Port on 127.0.0.1 (0 picks a free one)
+        #[arg(long, default_value_t = 3017)]
+        port: u16,
+        /// Do not open a browser
+        #[arg(long)]
+        no_open: bool,
+    },
+    /// A chapter's quiz, graded (without a chapter: the list)
+    Quiz { chapter: Option<u32> },
     /// Verify your Docker installation end to end
     Doctor {
         #[arg(long)]
@@ -144,9 +164,22 @@ enum Command {
     /// Prove every exercise: starter fails, solution passes, each mutant fails on its check
     SelfTest {
         ids: Vec<String>,
-        /// Keep going after a failure (default); print each case's report on failure
+        /// Print the full report of each case that does not behave as expected
         #[arg(long)]
         verbose: bool,
+        /// Exercises proven side by side
+        #[arg(long, short, default_value_t = 3)]
+        jobs: usize,
+    },
+    /// Explore a local image layer by layer: sizes, instructions, files added and removed
+    Layers {
+        /// Any local image: a name, name:tag or id
+        image: String,
+        #[arg(long)]
+        json: bool,
+        /// Files shown per layer (0 = all)
+        #[arg(long, default_value_t = 5)]
+        top: usize,
     },
 }
 
@@ -176,13 +209,16 @@ fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> CmdResult {
     match cli.command {
-        None => cmd::misc::no_command(),
+        None => tui::run().await,
         Some(Command::Init { dir }) => cmd::misc::init(dir),
         Some(Command::List { json }) => cmd::misc::list(json),
         Some(Command::Check { ids, all, json }) => cmd::check::run(ids, all, json).await,
         Some(Command::Hint { id }) => cmd::misc::hint(&id),
         Some(Command::Solution { id, force }) => cmd::misc::solution(&id, force),
         Some(Command::Reset { id }) => cmd::misc::reset(&id),
+        Some(Command::Setup { id }) => cmd::misc::setup(&id).await,
+        Some(Command::Book { out, port, no_open }) => cmd::book::book(out, port, !no_open).await,
+        Some(Command::Quiz { chapter }) => cmd::book::quiz(chapter),
         Some(Command::Doctor { json }) => cmd::doctor::run(json).await,
         Some(Command::Prepare {
             offline,
@@ -190,6 +226,9 @@ async fn dispatch(cli: Cli) -> CmdResult {
             load,
         }) => cmd::prepare::run(offline, save, load).await,
         Some(Command::Clean { all }) => cmd::misc::clean(all).await,
-        Some(Command::SelfTest { ids, verbose }) => cmd::selftest::run(ids, verbose).await,
+        Some(Command::SelfTest { ids, verbose, jobs }) => {
+            cmd::selftest::run(ids, verbose, jobs).await
+        }
+        Some(Command::Layers { image, json, top }) => cmd::layers::run(image, json, top).await,
     }
 }

@@ -30,6 +30,51 @@ pub struct ExerciseProgress {
     pub passed_at: Option<u64>,
     /// The first failing check of the last attempt.
     pub last_failure: Option<String>,
+    /// Seconds spent on the exercise in the app (idle stretches not counted). Added after
+    /// schema 1 shipped: files without it read as 0, and older dockdojo versions ignore it.
+    #[serde(default)]
+    pub time_spent_s: u64,
+}
+
+impl Progress {
+    /// Record a check run's outcome: attempts, first check time, pass time, last failure. A pass
+    /// is kept when a later run fails (the learner may be experimenting).
+    pub fn record_report(&mut self, r: &checker::Report, t: u64) {
+        let e = self.exercises.entry(r.exercise.clone()).or_default();
+        e.attempts += 1;
+        e.first_checked.get_or_insert(t);
+        if r.passed {
+            e.status = Status::Passed;
+            e.passed_at.get_or_insert(t);
+            e.last_failure = None;
+        } else {
+            if e.status != Status::Passed {
+                e.status = Status::Failing;
+            }
+            e.last_failure = r.first_failure().map(|c| c.id.clone());
+        }
+    }
+
+    /// Add time spent on an exercise.
+    pub fn add_time(&mut self, id: &str, seconds: u64) {
+        if seconds > 0 {
+            let e = self.exercises.entry(id.to_string()).or_default();
+            e.time_spent_s = e.time_spent_s.saturating_add(seconds);
+        }
+    }
+
+    /// Reveal the next hint (up to `available`); returns how many are revealed now.
+    pub fn use_hint(&mut self, id: &str, available: usize) -> u32 {
+        let e = self.exercises.entry(id.to_string()).or_default();
+        if (e.hints_used as usize) < available {
+            e.hints_used += 1;
+        }
+        e.hints_used
+    }
+
+    pub fn status(&self, id: &str) -> Status {
+        self.exercises.get(id).map(|e| e.status).unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -139,6 +184,51 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_written_before_time_tracking_still_load() {
+        let t = tempfile::tempdir().unwrap();
+        let s = Store::new(t.path());
+        std::fs::write(
+            &s.path,
+            r#"{"schema_version": 1, "exercises": {"01-x": {"status": "passed", "attempts": 2,
+               "hints_used": 1, "first_checked": 5, "passed_at": 9, "last_failure": null}}}"#,
+        )
+        .unwrap();
+        let (p, w) = s.load();
+        assert!(w.is_none(), "{w:?}");
+        assert_eq!(p.exercises["01-x"].time_spent_s, 0);
+        assert_eq!(p.exercises["01-x"].attempts, 2);
+        s.update(|p| p.add_time("01-x", 42)).unwrap();
+        let text = std::fs::read_to_string(&s.path).unwrap();
+        assert!(text.contains("\"time_spent_s\": 42"), "{text}");
+        assert_eq!(s.load().0.exercises["01-x"].time_spent_s, 42);
+    }
+
+    #[test]
+    fn reports_hints_and_time_are_recorded() {
+        let mut p = Progress::default();
+        let report = |passed| checker::Report {
+            exercise: "01-x".into(),
+            passed,
+            duration_ms: 1,
+            checks: vec![],
+        };
+        p.record_report(&report(false), 10);
+        assert_eq!(p.status("01-x"), Status::Failing);
+        p.record_report(&report(true), 20);
+        p.record_report(&report(false), 30);
+        let e = &p.exercises["01-x"];
+        assert_eq!(
+            (e.status, e.attempts, e.first_checked, e.passed_at),
+            (Status::Passed, 3, Some(10), Some(20))
+        );
+        assert_eq!(p.use_hint("01-x", 2), 1);
+        assert_eq!(p.use_hint("01-x", 2), 2);
+        assert_eq!(p.use_hint("01-x", 2), 2);
+        p.add_time("01-x", 0);
+        assert_eq!(p.exercises["01-x"].time_spent_s, 0);
+    }
 
     #[test]
     fn roundtrip_and_corrupt_files_are_set_aside() {

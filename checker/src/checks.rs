@@ -2,12 +2,16 @@
 //! [`Verdict`]; `Err` only when the check could not run at all.
 
 pub mod build;
+pub mod compose;
 pub mod container;
 pub mod context;
 pub mod exec;
 pub mod http;
 pub mod image;
+pub mod layers;
 pub mod network;
+pub mod reload;
+pub mod restart;
 pub mod run;
 pub mod stop;
 pub mod volume;
@@ -32,6 +36,11 @@ pub async fn run(ctx: &mut Ctx<'_>, check: &Check) -> Result<Verdict, EnvError> 
         CheckKind::Volume(c) => volume::volume(ctx, c).await,
         CheckKind::Network(c) => network::network(ctx, c).await,
         CheckKind::Stop(c) => stop::stop(ctx, c).await,
+        CheckKind::Restart(c) => restart::restart(ctx, c).await,
+        CheckKind::Layers(c) => layers::layers(ctx, c).await,
+        CheckKind::Context(c) => Ok(build::context(ctx, c)),
+        CheckKind::Reload(c) => reload::reload(ctx, c).await,
+        CheckKind::Compose(c) => compose::compose(ctx, c).await,
     }
 }
 

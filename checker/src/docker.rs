@@ -72,6 +72,15 @@ impl Engine {
         })
     }
 
+    /// The same connection with a session of its own (for runs side by side: each run's cleanup
+    /// removes only its own session's resources).
+    pub fn fork_session(&self) -> Self {
+        Self {
+            session: uuid::Uuid::new_v4().to_string(),
+            ..self.clone()
+        }
+    }
+
     /// The labels for something this run creates for `exercise`.
     pub fn labels(&self, exercise: &str) -> HashMap<String, String> {
         let mut l = self.build_labels();

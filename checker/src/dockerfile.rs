@@ -11,6 +11,8 @@ use crate::spec::DockerfileRule;
 pub struct Refusal {
     pub line: usize,
     pub reason: String,
+    /// The text does not parse (a learner's mistake), as opposed to a dangerous directive.
+    pub parse_error: bool,
 }
 
 fn line_at(text: &str, offset: usize) -> usize {
@@ -20,8 +22,9 @@ fn line_at(text: &str, offset: usize) -> usize {
 /// Parse, mapping the parser's error to a line and a sentence.
 pub fn parse(text: &str) -> Result<parse_dockerfile::Dockerfile<'_>, Refusal> {
     parse_dockerfile::parse(text).map_err(|e| Refusal {
-        line: e.line(),
+        line: e.line().max(1),
         reason: format!("the Dockerfile does not parse: {e}"),
+        parse_error: true,
     })
 }
 
@@ -39,6 +42,7 @@ pub fn screen(text: &str) -> Result<(), Refusal> {
                  course builds with the daemon's own frontend. Remove the line.",
                 s.value.value
             ),
+            parse_error: false,
         });
     }
     for ins in &df.instructions {
@@ -73,6 +77,7 @@ fn screen_instruction(text: &str, ins: &Instruction<'_>) -> Result<(), Refusal> 
                     return Err(Refusal {
                         line,
                         reason: format!("{why}; dockdojo does not build that. Remove the flag."),
+                        parse_error: false,
                     });
                 }
             }
@@ -83,6 +88,7 @@ fn screen_instruction(text: &str, ins: &Instruction<'_>) -> Result<(), Refusal> 
                 reason: "`WORKDIR` into /proc/self/fd can escape the container (CVE-2024-21626); \
                          dockdojo does not build that."
                     .into(),
+                parse_error: false,
             });
         }
         Instruction::Onbuild(o) => screen_instruction(text, &o.instruction)?,
@@ -135,9 +141,17 @@ pub fn check_rule(text: &str, rule: DockerfileRule) -> RuleResult {
         .collect();
     match rule {
         DockerfileRule::FromPinned => {
+            let args: Vec<(String, String)> = df
+                .global_args()
+                .filter_map(|a| {
+                    let (k, v) = a.arguments.value.split_once('=')?;
+                    Some((k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+                })
+                .collect();
             let mut seen = Vec::new();
             for s in df.stages() {
-                let image = s.from.image.value.as_ref();
+                let image = substitute_args(s.from.image.value.as_ref(), &args);
+                let image = image.as_str();
                 let line = line_at(text, s.from.image.span.start);
                 if image == "scratch" || stage_names.contains(&image.to_lowercase()) {
                     continue;
@@ -155,6 +169,7 @@ pub fn check_rule(text: &str, rule: DockerfileRule) -> RuleResult {
         }
         DockerfileRule::MultiStage => {
             let stages = df.stages().len();
+            let stage_word = if stages == 1 { "stage" } else { "stages" };
             let last = df.stages().last();
             let copies_from = last.is_some_and(|s| {
                 s.instructions.iter().any(|i| match i {
@@ -170,7 +185,7 @@ pub fn check_rule(text: &str, rule: DockerfileRule) -> RuleResult {
                 Err((
                     "two or more stages, the final one using `COPY --from=<stage>`".into(),
                     format!(
-                        "{stages} stage(s){}",
+                        "{stages} {stage_word}{}",
                         if stages >= 2 {
                             ", but the final stage copies nothing from another stage"
                         } else {
@@ -220,6 +235,17 @@ pub fn check_rule(text: &str, rule: DockerfileRule) -> RuleResult {
             Ok("exec form".into())
         }
     }
+}
+
+/// Replace `$NAME` / `${NAME}` by the defaults of global `ARG`s (as the builder does for FROM).
+fn substitute_args(image: &str, args: &[(String, String)]) -> String {
+    let mut out = image.to_string();
+    for (k, v) in args {
+        out = out
+            .replace(&format!("${{{k}}}"), v)
+            .replace(&format!("${k}"), v);
+    }
+    out
 }
 
 /// Why an image reference is not pinned, if it is not.
@@ -304,6 +330,11 @@ mod tests {
     fn rules() {
         assert!(check_rule("FROM busybox\n", DockerfileRule::FromPinned).is_err());
         assert!(check_rule("FROM a:1 AS b\nFROM b\n", DockerfileRule::FromPinned).is_ok());
+        let arg = "ARG V=1.36.1\nFROM busybox:${V}\n";
+        assert!(
+            check_rule(arg, DockerfileRule::FromPinned).is_ok(),
+            "ARG defaults count"
+        );
         let ms =
             "FROM gcc:12.2.0-bookworm AS build\nRUN true\nFROM scratch\nCOPY --from=build /a /a\n";
         assert!(check_rule(ms, DockerfileRule::MultiStage).is_ok());

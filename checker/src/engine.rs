@@ -38,6 +38,9 @@ pub struct Ctx<'a> {
     pub images: HashMap<String, BuiltImage>,
     /// Run handles → container ids.
     pub containers: HashMap<String, String>,
+    /// Image ids this run's builds made themselves (intermediate and build-stage layers). They
+    /// carry no labels, so they are removed by id when the run ends, if still untagged.
+    pub fresh_layers: Vec<String>,
 }
 
 /// One check's verdict before timing and book links are added.
@@ -114,6 +117,9 @@ impl Ctx<'_> {
             CheckKind::Http(c) => c.container.as_ref().and_then(run_handle),
             CheckKind::Stop(c) => run_handle(&c.container),
             CheckKind::Diff(c) => run_handle(&c.container),
+            CheckKind::Restart(c) => run_handle(&c.container),
+            CheckKind::Layers(c) => image(&c.image),
+            CheckKind::Container(c) => c.container.as_ref().and_then(run_handle),
             _ => None,
         }
     }
@@ -148,9 +154,13 @@ pub async fn run_exercise(
         dir: opts.dir.clone(),
         images: HashMap::new(),
         containers: HashMap::new(),
+        fresh_layers: Vec::new(),
     };
     let result = run_checks(&mut ctx).await;
     let cleaned = engine.cleanup_session().await;
+    // After the tagged images are gone, the stage layers they did not keep alive can go too.
+    let layers = std::mem::take(&mut ctx.fresh_layers);
+    crate::checks::build::remove_untagged(&ctx, &layers).await;
     let results = result?;
     if !cleaned.failed.is_empty() {
         return Err(EnvError::Other(format!(

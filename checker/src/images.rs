@@ -27,6 +27,8 @@ mod archive;
 mod busybox;
 #[cfg(unix)]
 mod debian;
+#[cfg(unix)]
+mod registry;
 #[cfg(test)]
 mod tests;
 
@@ -48,6 +50,9 @@ pub enum StandIn {
     BusyboxStatic,
     /// A Debian bookworm root filesystem with gcc, made by `debootstrap` (needs root and Linux).
     DebianGcc,
+    /// A `FROM scratch`-like image holding Debian's distribution registry (package
+    /// `docker-registry`, 2.8.x) and the host's C library it links against (Linux).
+    DebianRegistry,
 }
 
 impl StandIn {
@@ -57,6 +62,10 @@ impl StandIn {
             StandIn::BusyboxStatic => "the host's static busybox (Debian package busybox-static)",
             StandIn::DebianGcc => {
                 "a Debian bookworm root filesystem with gcc, made by debootstrap (root, Linux)"
+            }
+            StandIn::DebianRegistry => {
+                "Debian's distribution registry (package docker-registry) and the host's C library \
+                 (Linux)"
             }
         }
     }
@@ -73,6 +82,11 @@ pub const BASE_IMAGES: &[BaseImage] = &[
         reference: "gcc:12.2.0-bookworm",
         standin: StandIn::DebianGcc,
         purpose: "the build stage of the multi-stage exercises",
+    },
+    BaseImage {
+        reference: "registry:2.8.2",
+        standin: StandIn::DebianRegistry,
+        purpose: "a local registry for pushing, pulling, digests and a tag that moves under you",
     },
 ];
 
@@ -264,6 +278,17 @@ async fn build_standin(
                 img.reference
             ),
         }),
+        #[cfg(unix)]
+        StandIn::DebianRegistry => registry::build(docker, img.reference, progress).await,
+        #[cfg(not(unix))]
+        StandIn::DebianRegistry => Err(PrepareError::MissingTool {
+            tool: "docker-registry".into(),
+            fix: format!(
+                "the {} stand-in can only be built on Linux. Ask your instructor for an image \
+                 archive and run `dockdojo prepare --load FILE`.",
+                img.reference
+            ),
+        }),
     }
 }
 
@@ -277,7 +302,8 @@ const PULL_FIRST_DEADLINE: Duration = Duration::from_secs(45);
 /// Between two progress messages of a running pull.
 const PULL_IDLE_DEADLINE: Duration = Duration::from_secs(120);
 const PULL_TOTAL_DEADLINE: Duration = Duration::from_secs(45 * 60);
-/// Importing a root filesystem tar (a few MB for busybox, ~460 MB for gcc).
+/// Importing a root filesystem tar (a few MB for busybox, ~25 MB for the registry, ~460 MB for
+/// gcc).
 const IMPORT_SMALL_DEADLINE: Duration = Duration::from_secs(120);
 #[cfg_attr(not(unix), allow(dead_code))] // only the Debian stand-in (unix) is large
 const IMPORT_LARGE_DEADLINE: Duration = Duration::from_secs(20 * 60);
@@ -463,12 +489,22 @@ fn megabytes(bytes: u64) -> String {
 
 /// The `changes` lines (Dockerfile syntax) that give an imported root filesystem its config.
 fn import_changes(cmd: &str, path: &str, labels: &[(String, String)]) -> Vec<String> {
-    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
     let mut changes = vec![format!("CMD [{}]", quote(cmd)), format!("ENV PATH={path}")];
-    for (k, v) in labels {
-        changes.push(format!("LABEL {}={}", quote(k), quote(v)));
-    }
+    changes.extend(label_changes(labels));
     changes
+}
+
+/// A JSON string (as `changes` lines write exec-form arrays and labels).
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// One `LABEL "key"="value"` line per label.
+fn label_changes(labels: &[(String, String)]) -> Vec<String> {
+    labels
+        .iter()
+        .map(|(k, v)| format!("LABEL {}={}", quote(k), quote(v)))
+        .collect()
 }
 
 /// The labels of a stand-in for `reference` built from `source`, sorted for stable output.

@@ -68,6 +68,9 @@ pub struct Live {
     pub networks: Vec<String>,
     #[serde(default)]
     pub images: Vec<String>,
+    /// Compose project names the task uses (everything labelled with one of them is the task's).
+    #[serde(default)]
+    pub projects: Vec<String>,
     #[serde(default)]
     pub ports: Vec<u16>,
 }
@@ -148,6 +151,16 @@ pub enum CheckKind {
     Stop(StopCheck),
     /// `docker diff`: files a container added or changed in its writable layer.
     Diff(DiffCheck),
+    /// Make a running container's process fail and see its restart policy bring it back.
+    Restart(RestartCheck),
+    /// Scan every layer of an image (as `docker save` ships it) for paths or text.
+    Layers(LayersCheck),
+    /// The build context as Docker would send it (after `.dockerignore`).
+    Context(ContextCheck),
+    /// Change a file on the host and see the change served through a published port (bind mounts).
+    Reload(ReloadCheck),
+    /// A Compose project's state, by the `com.docker.compose.*` labels.
+    Compose(ComposeCheck),
 }
 
 impl CheckKind {
@@ -166,6 +179,11 @@ impl CheckKind {
             Self::Rebuild(_) => "rebuild",
             Self::Stop(_) => "stop",
             Self::Diff(_) => "diff",
+            Self::Restart(_) => "restart",
+            Self::Layers(_) => "layers",
+            Self::Context(_) => "context",
+            Self::Reload(_) => "reload",
+            Self::Compose(_) => "compose",
         }
     }
 }
@@ -186,6 +204,13 @@ pub struct BuildCheck {
     pub target: Option<String>,
     /// Seconds before the build is cancelled (default 300).
     pub deadline_s: Option<u64>,
+    /// Ask the daemon to pull a newer base image first (`docker build --pull`); for exercises on
+    /// pinning against the course's local registry.
+    #[serde(default)]
+    pub pull: bool,
+    /// `--build-arg` values.
+    #[serde(default)]
+    pub build_args: BTreeMap<String, String>,
 }
 
 /// Static Dockerfile rules.
@@ -322,7 +347,12 @@ pub struct ExecCheck {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContainerCheck {
-    pub container: String,
+    /// The container's name (or a run handle). Exactly one of `container` / `project`+`service`.
+    pub container: Option<String>,
+    /// A Compose project name: with `service`, finds the container by its
+    /// `com.docker.compose.project` / `com.docker.compose.service` labels (Compose v1 and v2 alike).
+    pub project: Option<String>,
+    pub service: Option<String>,
     /// `false`: the container must be gone (e.g. removed to prove data outlives it).
     pub exists: Option<bool>,
     pub running: Option<bool>,
@@ -342,6 +372,29 @@ pub struct ContainerCheck {
     /// Named volumes mounted: volume name → mount path.
     #[serde(default)]
     pub volumes: BTreeMap<String, String>,
+    /// Bind mounts: host folder (relative to the exercise folder) → mount path.
+    #[serde(default)]
+    pub binds: BTreeMap<String, String>,
+    /// Text its log (stdout and stderr) must contain.
+    #[serde(default)]
+    pub output_contains: Vec<String>,
+    /// The health status to reach (`healthy`, `unhealthy`), waiting up to `within_s`.
+    pub health: Option<String>,
+    /// Seconds to wait for `health` (default 30).
+    pub within_s: Option<f64>,
+    /// The user the container runs as must not be root (checked with `id -u` inside).
+    pub non_root: Option<bool>,
+}
+
+impl ContainerCheck {
+    /// How the task names the container, for messages.
+    pub fn display_name(&self) -> String {
+        match (&self.container, &self.project, &self.service) {
+            (Some(c), _, _) => c.clone(),
+            (None, Some(p), Some(s)) => format!("service {s} of project {p}"),
+            _ => "the container".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -371,6 +424,10 @@ pub struct VolumeCheck {
     /// A file path inside the volume (relative to its root).
     pub file: String,
     pub contains: Option<String>,
+    /// Text the file must not contain (e.g. stale data from an earlier run).
+    pub excludes: Option<String>,
+    /// `false`: the volume must not exist at all.
+    pub exists: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -426,6 +483,80 @@ pub struct DiffCheck {
     /// Paths that must not appear.
     #[serde(default)]
     pub unchanged: Vec<String>,
+}
+
+fn default_restart_within() -> f64 {
+    20.0
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestartCheck {
+    pub container: String,
+    /// A command run inside the container that makes its main process fail (e.g.
+    /// `["touch", "/tmp/crash"]` for an app that exits when it sees that file).
+    pub trigger: Vec<String>,
+    /// Seconds to wait for it to be running again.
+    #[serde(default = "default_restart_within")]
+    pub within_s: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayersCheck {
+    #[serde(default = "default_image")]
+    pub image: String,
+    /// Paths (absolute, as in the image) that must not be in any layer, even one a later layer deletes.
+    #[serde(default)]
+    pub absent_paths: Vec<String>,
+    /// Text that must not appear in any file of any layer.
+    #[serde(default)]
+    pub absent_text: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextCheck {
+    #[serde(default = "default_context")]
+    pub context: String,
+    #[serde(default = "default_dockerfile")]
+    pub dockerfile: String,
+    /// Paths (relative to the context) that must not be sent to the daemon.
+    #[serde(default)]
+    pub absent: Vec<String>,
+    /// Paths that must be sent.
+    #[serde(default)]
+    pub present: Vec<String>,
+    /// Largest acceptable context, in MB.
+    pub max_mb: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReloadCheck {
+    pub host_port: u16,
+    /// The file to change, relative to the exercise folder. Its content is restored afterwards.
+    pub file: String,
+    /// The URL path that serves it.
+    #[serde(default = "default_path")]
+    pub path: String,
+    #[serde(default = "default_within")]
+    pub within_s: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeCheck {
+    /// The project name (`-p`, `name:`, or the folder name).
+    pub project: String,
+    /// Services with a running container.
+    #[serde(default)]
+    pub running: Vec<String>,
+    /// Volumes (as named in the compose file) that must exist.
+    #[serde(default)]
+    pub volumes: Vec<String>,
+    /// `false`: the project must have no containers at all (it was brought down).
+    pub up: Option<bool>,
 }
 
 /// `mutants/<name>/expect.toml`.

@@ -247,6 +247,46 @@ fn live_cleanup_hint(l: &checker::spec::Live) -> String {
     parts.join("; ")
 }
 
+/// `dockdojo setup ID`: arrange a scenario exercise's situation (a crashing container, a moved
+/// tag…) by running its `setup.sh` in the exercise folder. Running it again starts over.
+pub async fn setup(id: &str) -> CmdResult {
+    let (entries, ws, idx) = entry_and_ws(id)?;
+    let e = &entries[idx];
+    let Some(script) = e.dir.get_file(format!("{}/setup.sh", e.id())) else {
+        println!("{} needs no setup: its README.md says what to do.", e.id());
+        return Ok(Exit::Ok);
+    };
+    let dir = ws.exercise_dir(e.id());
+    if !dir.is_dir() {
+        return Err(Fail::usage(anyhow::anyhow!(
+            "{} is missing; `dockdojo reset {}` recreates it",
+            dir.display(),
+            e.id()
+        )));
+    }
+    let path = ws.state_dir().join(format!("setup-{}.sh", e.id()));
+    std::fs::write(&path, script.contents())?;
+    println!("Arranging the situation for {}…", e.id());
+    let status = tokio::process::Command::new("bash")
+        .arg(&path)
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null())
+        .status()
+        .await?;
+    if !status.success() {
+        return Err(Fail::env(anyhow::anyhow!(
+            "the setup script failed (exit {}); is Docker running and are the course images there (`dockdojo doctor`)?",
+            status.code().unwrap_or(-1)
+        )));
+    }
+    println!(
+        "Ready. Read {}/README.md, then `dockdojo check {}`.",
+        dir.display(),
+        e.id()
+    );
+    Ok(Exit::Ok)
+}
+
 pub async fn clean(all: bool) -> CmdResult {
     let engine = super::connect().await?;
     let cleaned = engine.clean(all).await;

@@ -15,6 +15,7 @@ use bollard::query_parameters::{RemoveContainerOptionsBuilder, RemoveImageOption
 use checker::docker::Engine;
 use checker::spec::{Live, Mode};
 use checker::{run_exercise, Report, RunOptions};
+use futures_util::StreamExt;
 
 use crate::catalog::{self, Entry};
 use crate::interrupt::guarded;
@@ -37,7 +38,7 @@ impl Case<'_> {
     }
 }
 
-pub async fn run(ids: Vec<String>, verbose: bool) -> CmdResult {
+pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
     let entries = catalog::load()?;
     let targets: Vec<&Entry> = if ids.is_empty() {
         entries.iter().collect()
@@ -50,51 +51,81 @@ pub async fn run(ids: Vec<String>, verbose: bool) -> CmdResult {
     let engine = super::connect().await?;
     let started = Instant::now();
     let (mut passed, mut failed) = (0, 0);
-    for e in targets {
-        println!("{} — {}", e.id(), e.spec.title);
-        let mutants = e.mutants()?;
-        let mut cases = vec![Case::Starter, Case::Solution];
-        cases.extend(mutants.iter().map(Case::Mutant));
-        if mutants.len() < 2 {
-            println!(
-                "  FAIL an exercise needs at least two mutants (has {})",
-                mutants.len()
-            );
-            failed += 1;
-        }
-        for case in cases {
-            let t = Instant::now();
-            let outcome = run_case(&engine, e, &case).await;
-            let secs = t.elapsed().as_secs_f64();
-            match outcome {
-                Ok(Ok(detail)) => {
-                    passed += 1;
-                    println!("  ok   {} ({detail}, {secs:.1} s)", case.name());
-                }
-                Ok(Err((why, report))) => {
-                    failed += 1;
-                    println!("  FAIL {}: {why} ({secs:.1} s)", case.name());
-                    if verbose {
-                        if let Some(r) = report {
-                            print!(
-                                "{}",
-                                crate::output::render_report(
-                                    &r,
-                                    &e.spec.title,
-                                    &crate::output::Style::stdout()
-                                )
-                            );
-                        }
-                    }
-                }
-                Err(CaseError::Interrupted(x)) => return Ok(x),
-                Err(CaseError::Fail(f)) => return Err(f),
-            }
+    // Exercises run side by side (their names and ports never clash); each prints its block when
+    // it is done.
+    let mut results = futures_util::stream::iter(targets)
+        .map(|e| prove(&engine, e, verbose))
+        .buffer_unordered(jobs.max(1));
+    while let Some(r) = results.next().await {
+        let r = r?;
+        print!("{}", r.text);
+        passed += r.passed;
+        failed += r.failed;
+        if let Some(x) = r.interrupted {
+            return Ok(x);
         }
     }
     println!("self-test took {:.1} s", started.elapsed().as_secs_f64());
     println!("{passed} passed, {failed} failed");
     Ok(if failed == 0 { Exit::Ok } else { Exit::Failed })
+}
+
+/// One exercise's cases: their printed lines and counts.
+struct Proof {
+    text: String,
+    passed: usize,
+    failed: usize,
+    interrupted: Option<Exit>,
+}
+
+async fn prove(engine: &Engine, e: &Entry, verbose: bool) -> Result<Proof, Fail> {
+    let mut p = Proof {
+        text: format!("{} — {}\n", e.id(), e.spec.title),
+        passed: 0,
+        failed: 0,
+        interrupted: None,
+    };
+    let mutants = e.mutants()?;
+    let mut cases = vec![Case::Starter, Case::Solution];
+    cases.extend(mutants.iter().map(Case::Mutant));
+    if mutants.len() < 2 {
+        p.text.push_str(&format!(
+            "  FAIL an exercise needs at least two mutants (has {})\n",
+            mutants.len()
+        ));
+        p.failed += 1;
+    }
+    for case in cases {
+        let t = Instant::now();
+        let engine = engine.fork_session();
+        let outcome = run_case(&engine, e, &case).await;
+        let secs = t.elapsed().as_secs_f64();
+        match outcome {
+            Ok(Ok(detail)) => {
+                p.passed += 1;
+                p.text
+                    .push_str(&format!("  ok   {} ({detail}, {secs:.1} s)\n", case.name()));
+            }
+            Ok(Err((why, report))) => {
+                p.failed += 1;
+                p.text
+                    .push_str(&format!("  FAIL {}: {why} ({secs:.1} s)\n", case.name()));
+                if let (true, Some(r)) = (verbose, report) {
+                    p.text.push_str(&crate::output::render_report(
+                        &r,
+                        &e.spec.title,
+                        &crate::output::Style::stdout(),
+                    ));
+                }
+            }
+            Err(CaseError::Interrupted(x)) => {
+                p.interrupted = Some(x);
+                return Ok(p);
+            }
+            Err(CaseError::Fail(f)) => return Err(f),
+        }
+    }
+    Ok(p)
 }
 
 enum CaseError {
@@ -283,6 +314,23 @@ async fn existing_names(engine: &Engine, live: &Live) -> Result<Option<String>, 
             return Ok(Some(format!("network {n}")));
         }
     }
+    for p in &live.projects {
+        let f = std::collections::HashMap::from([(
+            "label".to_string(),
+            vec![format!("com.docker.compose.project={p}")],
+        )]);
+        let opts = bollard::query_parameters::ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&f)
+            .build();
+        let found = tokio::time::timeout(q, d.list_containers(Some(opts))).await;
+        if exists(
+            found.map(|r| r.map(|l| !l.is_empty()).unwrap_or(false)),
+            "list containers",
+        )? {
+            return Ok(Some(format!("Compose project {p}")));
+        }
+    }
     for i in &live.images {
         if exists(
             tokio::time::timeout(q, async { d.inspect_image(i).await.is_ok() }).await,
@@ -305,6 +353,9 @@ async fn remove_names(engine: &Engine, live: &Live) {
             .build();
         let _ = tokio::time::timeout(q, d.remove_container(c, Some(o))).await;
     }
+    for p in &live.projects {
+        remove_project(engine, p).await;
+    }
     for n in &live.networks {
         let _ = tokio::time::timeout(q, d.remove_network(n)).await;
     }
@@ -318,5 +369,61 @@ async fn remove_names(engine: &Engine, live: &Live) {
     for i in &live.images {
         let o = RemoveImageOptionsBuilder::new().force(true).build();
         let _ = tokio::time::timeout(q, d.remove_image(i, Some(o), None)).await;
+    }
+}
+
+/// Remove a Compose project's containers, networks and volumes by its label (checked absent
+/// before the case, so made by it).
+async fn remove_project(engine: &Engine, project: &str) {
+    let d = &engine.docker;
+    let q = Duration::from_secs(30);
+    let label = format!("com.docker.compose.project={project}");
+    let f = std::collections::HashMap::from([("label".to_string(), vec![label])]);
+    let owned = |l: Option<&std::collections::HashMap<String, String>>| {
+        l.and_then(|l| l.get("com.docker.compose.project"))
+            .map(String::as_str)
+            == Some(project)
+    };
+    let opts = bollard::query_parameters::ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&f)
+        .build();
+    if let Ok(Ok(list)) = tokio::time::timeout(q, d.list_containers(Some(opts))).await {
+        for c in list.into_iter().filter(|c| owned(c.labels.as_ref())) {
+            let o = RemoveContainerOptionsBuilder::new()
+                .force(true)
+                .v(true)
+                .build();
+            let _ = tokio::time::timeout(q, d.remove_container(&c.id.unwrap_or_default(), Some(o)))
+                .await;
+        }
+    }
+    let opts = bollard::query_parameters::ListNetworksOptionsBuilder::new()
+        .filters(&f)
+        .build();
+    if let Ok(Ok(list)) = tokio::time::timeout(q, d.list_networks(Some(opts))).await {
+        for n in list.into_iter().filter(|n| owned(n.labels.as_ref())) {
+            let _ = tokio::time::timeout(q, d.remove_network(&n.id.unwrap_or_default())).await;
+        }
+    }
+    let opts = bollard::query_parameters::ListVolumesOptionsBuilder::new()
+        .filters(&f)
+        .build();
+    if let Ok(Ok(list)) = tokio::time::timeout(q, d.list_volumes(Some(opts))).await {
+        for v in list
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|v| owned(Some(&v.labels)))
+        {
+            let _ = tokio::time::timeout(
+                q,
+                d.remove_volume(
+                    &v.name,
+                    None::<bollard::query_parameters::RemoveVolumeOptions>,
+                ),
+            )
+            .await;
+        }
     }
 }

@@ -78,7 +78,11 @@ pub enum Built {
 }
 
 fn dockerfile_path(ctx: &Ctx<'_>, spec: &BuildCheck) -> (PathBuf, PathBuf) {
-    let root = ctx.dir.join(&spec.context);
+    let root = if spec.context == "." || spec.context.is_empty() {
+        ctx.dir.clone()
+    } else {
+        ctx.dir.join(&spec.context)
+    };
     let df = root.join(&spec.dockerfile);
     (root, df)
 }
@@ -121,6 +125,18 @@ pub async fn run_build(
     if let Some(t) = &spec.target {
         opts = opts.target(t);
     }
+    if spec.pull {
+        opts = opts.pull("true");
+    }
+    if !spec.build_args.is_empty() {
+        opts = opts.buildargs(
+            &spec
+                .build_args
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        );
+    }
     let limit = spec
         .deadline_s
         .map(Duration::from_secs)
@@ -139,7 +155,12 @@ pub async fn run_build(
         match next {
             Err(_) => {
                 drop(stream);
-                remove_fresh_layers(ctx, &log).await;
+                // The daemon cancels the running step when we hang up, but only after a moment:
+                // until then its layers are in use. Try again for a while.
+                let until = tokio::time::Instant::now() + Duration::from_secs(30);
+                while !remove_fresh_layers(ctx, &log).await && tokio::time::Instant::now() < until {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
                 return Ok(Built::TimedOut { log, limit });
             }
             Ok(None) => break,
@@ -183,24 +204,41 @@ pub async fn run_build(
 /// After a failed or cancelled build, the classic builder keeps the layers of the steps that
 /// finished. Those this build made (not cache hits) are ours to remove; untagged, unlabelled
 /// leftovers would otherwise pile up.
-async fn remove_fresh_layers(ctx: &Ctx<'_>, log: &str) {
+/// Returns whether every such layer is gone.
+pub async fn remove_fresh_layers(ctx: &Ctx<'_>, log: &str) -> bool {
+    remove_untagged(ctx, &fresh_layers(log)).await
+}
+
+/// The image ids a build made itself (not cache hits), oldest first.
+pub fn fresh_layers(log: &str) -> Vec<String> {
+    parse_steps(log)
+        .into_iter()
+        .filter(|s| !s.cached)
+        .filter_map(|s| s.result)
+        .collect()
+}
+
+/// Remove untagged images by id, newest first; returns whether all are gone.
+pub async fn remove_untagged(ctx: &Ctx<'_>, ids: &[String]) -> bool {
     let opts = || RemoveImageOptionsBuilder::new().force(false).build();
-    for step in parse_steps(log).iter().rev() {
-        if step.cached {
-            continue;
-        }
-        if let Some(id) = &step.result {
-            if let Ok(info) = ctx.engine.docker.inspect_image(id).await {
-                if info.repo_tags.as_ref().is_none_or(|t| t.is_empty()) {
-                    let _ = tokio::time::timeout(
-                        deadline::QUICK,
-                        ctx.engine.docker.remove_image(id, Some(opts()), None),
-                    )
-                    .await;
+    let mut all_gone = true;
+    for id in ids.iter().rev() {
+        match ctx.engine.docker.inspect_image(id).await {
+            Err(_) => {}
+            Ok(info) if info.repo_tags.as_ref().is_none_or(|t| t.is_empty()) => {
+                let r = tokio::time::timeout(
+                    deadline::QUICK,
+                    ctx.engine.docker.remove_image(id, Some(opts()), None),
+                )
+                .await;
+                if !matches!(r, Ok(Ok(_))) {
+                    all_gone = false;
                 }
             }
+            Ok(_) => {}
         }
     }
+    all_gone
 }
 
 /// Explain a failed build in a learner's terms.
@@ -258,6 +296,13 @@ pub async fn build(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
         );
     }
     if let Err(r) = dockerfile::screen(&text) {
+        if r.parse_error {
+            return Ok(Verdict::fail(
+                expected,
+                format!("the build failed: line {}: {}", r.line, r.reason),
+            )
+            .advise("Every Dockerfile instruction is a keyword (FROM, RUN, COPY, CMD…) followed by its arguments; the first instruction is FROM."));
+        }
         return Ok(Verdict::fail(
             expected,
             format!("refused before building: line {}: {}", r.line, r.reason),
@@ -292,6 +337,7 @@ pub async fn build(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
     );
     match run_build(ctx, spec, &tag, packed.tar).await? {
         Built::Ok { id, log } => {
+            ctx.fresh_layers.extend(fresh_layers(&log));
             let steps = parse_steps(&log);
             let learner_steps = steps
                 .iter()
@@ -379,7 +425,10 @@ pub async fn rebuild(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, 
         ));
     }
     let log = match run_build(ctx, &first.spec, &tag, packed.tar).await? {
-        Built::Ok { log, .. } => log,
+        Built::Ok { log, .. } => {
+            ctx.fresh_layers.extend(fresh_layers(&log));
+            log
+        }
         Built::Failed { error, .. } => {
             return Ok(Verdict::fail(
                 expected,
@@ -465,6 +514,82 @@ pub fn step_matches(instruction: &str, entry: &str) -> bool {
     }
 }
 
+/// The `context` check: what `docker build` would send, after `.dockerignore`.
+pub fn context(ctx: &Ctx<'_>, spec: &crate::spec::ContextCheck) -> Verdict {
+    let root = ctx.dir.join(&spec.context);
+    let expected = {
+        let mut e = String::from("a build context");
+        if !spec.absent.is_empty() {
+            e.push_str(&format!(" without {}", spec.absent.join(", ")));
+        }
+        if !spec.present.is_empty() {
+            e.push_str(&format!(" with {}", spec.present.join(", ")));
+        }
+        if let Some(m) = spec.max_mb {
+            e.push_str(&format!(" of at most {m} MB"));
+        }
+        e
+    };
+    let packed = match context::pack(&root, &spec.dockerfile, None) {
+        Ok(p) => p,
+        Err(p) => {
+            return Verdict::fail(
+                expected,
+                format!("could not read the build context: {}", p.0),
+            )
+        }
+    };
+    let names = context::names(&packed.tar);
+    let sent = |p: &str| {
+        let p = p.trim_start_matches("./").trim_end_matches('/');
+        names
+            .iter()
+            .any(|n| n == p || n.starts_with(&format!("{p}/")))
+    };
+    if let Some(p) = spec.absent.iter().find(|p| sent(p)) {
+        return Verdict::fail(
+            expected,
+            format!("{p} is sent to the daemon with every build"),
+        )
+        .advise("List it in .dockerignore (one pattern per line, relative to the context).");
+    }
+    if let Some(p) = spec.present.iter().find(|p| !sent(p)) {
+        return Verdict::fail(
+            expected,
+            format!("{p} is not sent, so the build cannot use it"),
+        )
+        .advise("A .dockerignore pattern excludes it; narrow the pattern or add a `!` exception.");
+    }
+    let mb = packed.bytes as f64 / 1_000_000.0;
+    if let Some(m) = spec.max_mb {
+        if mb > m {
+            return Verdict::fail(
+                expected,
+                format!(
+                    "{mb:.1} MB; biggest: {}",
+                    packed
+                        .biggest
+                        .iter()
+                        .map(|(n, s)| format!("{n} ({:.1} MB)", *s as f64 / 1e6))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+    }
+    Verdict::pass(expected, format!("{} entries, {mb:.1} MB", names.len()))
+}
+
+fn rule_text(r: crate::spec::DockerfileRule) -> &'static str {
+    use crate::spec::DockerfileRule::*;
+    match r {
+        FromPinned => "every FROM pinned to a version or digest",
+        MultiStage => "a multi-stage build",
+        NonRootUser => "a final USER that is not root",
+        ExecForm => "CMD/ENTRYPOINT in exec form",
+    }
+}
+
 /// The `dockerfile` check: a static rule.
 pub fn dockerfile_rule(ctx: &Ctx<'_>, spec: &DockerfileCheck) -> Verdict {
     let path = ctx.dir.join(&spec.dockerfile);
@@ -472,7 +597,7 @@ pub fn dockerfile_rule(ctx: &Ctx<'_>, spec: &DockerfileCheck) -> Verdict {
         return Verdict::fail("a Dockerfile", format!("no file at {}", path.display()));
     };
     match dockerfile::check_rule(&text, spec.rule) {
-        Ok(seen) => Verdict::pass(format!("{:?}", spec.rule), seen),
+        Ok(seen) => Verdict::pass(rule_text(spec.rule), seen),
         Err((expected, actual)) => Verdict::fail(expected, actual),
     }
 }

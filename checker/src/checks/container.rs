@@ -35,11 +35,54 @@ fn missing(name: &str, expected: String) -> Verdict {
         .advise(format!("`docker ps -a` lists containers; create it with `docker run --name {name} …` as the task says."))
 }
 
+/// Find a Compose service's container by its labels (re-checked on the client).
+pub async fn find_compose(
+    ctx: &Ctx<'_>,
+    project: &str,
+    service: &str,
+) -> Result<Option<String>, EnvError> {
+    let filters = std::collections::HashMap::from([(
+        "label".to_string(),
+        vec![
+            format!("com.docker.compose.project={project}"),
+            format!("com.docker.compose.service={service}"),
+        ],
+    )]);
+    let opts = bollard::query_parameters::ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let list = crate::docker::call(
+        "list containers",
+        deadline::QUICK,
+        ctx.engine.docker.list_containers(Some(opts)),
+    )
+    .await?;
+    Ok(list.into_iter().find_map(|c| {
+        let l = c.labels.unwrap_or_default();
+        let ok = l.get("com.docker.compose.project").map(String::as_str) == Some(project)
+            && l.get("com.docker.compose.service").map(String::as_str) == Some(service);
+        if ok {
+            c.id
+        } else {
+            None
+        }
+    }))
+}
+
 /// The `container` check.
 pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, EnvError> {
-    let name = &spec.container;
-    let expected = format!("a container {name} configured as the task asks");
-    let found = inspect(ctx, name).await?;
+    let shown = spec.display_name();
+    let name = &shown;
+    let expected = format!("{name} configured as the task asks");
+    let found = match (&spec.container, &spec.project, &spec.service) {
+        (Some(c), _, _) => inspect(ctx, c).await?,
+        (None, Some(p), Some(s)) => match find_compose(ctx, p, s).await? {
+            Some(id) => inspect(ctx, &id).await?,
+            None => None,
+        },
+        _ => None,
+    };
     if spec.exists == Some(false) {
         return Ok(match found {
             None => Verdict::pass(format!("no container named {name}"), "it is gone"),
@@ -51,8 +94,13 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
         });
     }
     let Some(info) = found else {
+        if spec.container.is_none() {
+            return Ok(Verdict::fail(expected, format!("no container for {name}"))
+                .advise("Bring the stack up (`docker compose up -d` or `docker-compose up -d`) in the exercise folder; `docker ps -a` lists containers."));
+        }
         return Ok(missing(name, expected));
     };
+    let id = info.id.clone().unwrap_or_default();
     let st = info.state.clone().unwrap_or_default();
     let cfg = info.config.clone().unwrap_or_default();
     let host = info.host_config.clone().unwrap_or_default();
@@ -237,28 +285,165 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
             ));
         }
     }
+    for (host, path) in &spec.binds {
+        let want = ctx.dir.join(host);
+        let want = want.canonicalize().unwrap_or(want);
+        let rel = host.trim_start_matches("./").trim_end_matches('/');
+        let ok = mounts.iter().any(|m| {
+            m.typ.as_deref() == Some("bind")
+                && m.destination.as_deref() == Some(path.as_str())
+                && m.source
+                    .as_deref()
+                    .map(std::path::Path::new)
+                    .is_some_and(|s| s == want || s.ends_with(rel))
+        });
+        if !ok {
+            let seen: Vec<String> = mounts
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {} -> {}",
+                        m.typ.clone().unwrap_or_default(),
+                        m.source.clone().unwrap_or_default(),
+                        m.destination.clone().unwrap_or_default()
+                    )
+                })
+                .collect();
+            return Ok(Verdict::fail(
+                format!("the exercise's {host} folder bind-mounted at {path} (-v \"$PWD/{rel}:{path}\")"),
+                if seen.is_empty() { "no mounts".into() } else { format!("mounts: {}", seen.join(", ")) },
+            ));
+        }
+    }
+    if !spec.output_contains.is_empty() {
+        let logs = super::run::logs_tail(ctx.engine, &id, 100).await;
+        if let Some(missing_text) = spec
+            .output_contains
+            .iter()
+            .find(|t| !logs.contains(t.as_str()))
+        {
+            return Ok(Verdict::fail(
+                format!("{name}'s output includes \"{missing_text}\""),
+                if logs.is_empty() {
+                    "it printed nothing".to_string()
+                } else {
+                    format!("its output ends with:\n{}", super::tail(&logs, 5))
+                },
+            ));
+        }
+    }
+    if spec.non_root == Some(true) {
+        let cmd = ["id".to_string(), "-u".to_string()];
+        let out =
+            super::exec::exec_in(ctx.engine, &id, &cmd, std::time::Duration::from_secs(10)).await?;
+        let want = format!("{name} runs as a non-root user");
+        match out {
+            Some(o) if o.code == 0 && o.stdout.trim() != "0" => {}
+            Some(o) if o.code == 0 => {
+                return Ok(Verdict::fail(want, "it runs as root (uid 0)").advise(
+                    "Add a `USER` (e.g. `USER app`) to the Dockerfile, or run with `--user`.",
+                ))
+            }
+            _ => {
+                return Ok(Verdict::fail(
+                    want,
+                    "could not run `id -u` inside it (is it running?)",
+                ))
+            }
+        }
+    }
+    if let Some(want) = &spec.health {
+        return health(ctx, &id, name, want, spec.within_s.unwrap_or(30.0)).await;
+    }
     Ok(Verdict::pass(
         expected,
         format!("{name}: {}", if running { "running" } else { "stopped" }),
     ))
 }
 
+/// Wait for a container's health status.
+async fn health(
+    ctx: &Ctx<'_>,
+    id: &str,
+    name: &str,
+    want: &str,
+    within: f64,
+) -> Result<Verdict, EnvError> {
+    let expected = format!("{name} reports {want} within {within} s");
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs_f64(within);
+    loop {
+        let info = inspect(ctx, id).await?.unwrap_or_default();
+        let st = info.state.clone().unwrap_or_default();
+        let has_check = info
+            .config
+            .as_ref()
+            .and_then(|c| c.healthcheck.as_ref())
+            .and_then(|h| h.test.as_ref())
+            .is_some_and(|t| !t.is_empty() && t[0] != "NONE");
+        let h = st.health.clone();
+        let status = h
+            .as_ref()
+            .and_then(|h| h.status)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        if !has_check {
+            return Ok(Verdict::fail(
+                expected,
+                format!("{name} has no HEALTHCHECK, so Docker never reports it healthy"),
+            )
+            .advise("Add a HEALTHCHECK to the Dockerfile (or `--health-cmd` on docker run)."));
+        }
+        if h.is_none()
+            && st.running == Some(true)
+            && ctx.engine.runtime == crate::docker::Runtime::Podman
+        {
+            return Ok(Verdict::unsupported(
+                expected,
+                "this runtime does not run healthchecks here",
+            ));
+        }
+        if status == want {
+            return Ok(Verdict::pass(expected, format!("{name} is {status}")));
+        }
+        if st.running != Some(true) || tokio::time::Instant::now() >= until {
+            let last = h
+                .and_then(|h| h.log)
+                .and_then(|l| l.last().cloned())
+                .map(|r| {
+                    format!(
+                        "; the last probe exited {} with: {}",
+                        r.exit_code.unwrap_or(-1),
+                        r.output.unwrap_or_default().trim()
+                    )
+                })
+                .unwrap_or_default();
+            let now = if status.is_empty() {
+                "without a health status"
+            } else {
+                status.as_str()
+            };
+            let actual = if st.running != Some(true) {
+                format!("{name} is not running")
+            } else {
+                format!("{name} is {now}{last}")
+            };
+            return Ok(Verdict::fail(expected, actual));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
 /// The `diff` check: `docker diff`.
 pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvError> {
     let name = &spec.container;
-    let expected = format!(
-        "{name}'s writable layer: {}{}",
-        if spec.changed.is_empty() {
-            String::new()
-        } else {
-            format!("has {}", spec.changed.join(", "))
-        },
-        if spec.unchanged.is_empty() {
-            String::new()
-        } else {
-            format!(" and not {}", spec.unchanged.join(", "))
-        }
-    );
+    let mut parts = Vec::new();
+    if !spec.changed.is_empty() {
+        parts.push(format!("has {}", spec.changed.join(", ")));
+    }
+    if !spec.unchanged.is_empty() {
+        parts.push(format!("does not have {}", spec.unchanged.join(", ")));
+    }
+    let expected = format!("{name}'s writable layer {}", parts.join(" and "));
     let target = ctx.container_id(name).unwrap_or_else(|| name.clone());
     let changes = match tokio::time::timeout(
         deadline::QUICK,

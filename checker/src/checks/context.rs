@@ -117,6 +117,22 @@ pub fn pack(
     })
 }
 
+/// The paths in a packed context.
+pub fn names(tar: &[u8]) -> Vec<String> {
+    let mut a = tar::Archive::new(tar);
+    let Ok(entries) = a.entries() else {
+        return vec![];
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            e.path()
+                .ok()
+                .map(|p| p.display().to_string().trim_end_matches('/').to_string())
+        })
+        .collect()
+}
+
 fn walk(
     root: &Path,
     dir: &Path,

@@ -127,7 +127,18 @@ pub async fn run_once(
 
 /// The `exec` check.
 pub async fn exec(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvError> {
-    let shown = spec.command.join(" ");
+    let shown = spec
+        .command
+        .iter()
+        .map(|a| {
+            if a.contains(' ') {
+                format!("\"{a}\"")
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut expected = format!("`{shown}` exits with {}", spec.exit_code);
     for s in &spec.stdout_contains {
         expected.push_str(&format!(", prints \"{s}\""));
@@ -174,8 +185,12 @@ pub async fn exec(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvErr
         }
     );
     if out.code != spec.exit_code {
-        return Ok(Verdict::fail(expected, actual)
-            .advise(format!("Exit code {}.", run::explain_exit(out.code, false))));
+        return Ok(
+            Verdict::fail(expected, actual).advise(match run::explain_runtime_log(&both) {
+                Some(a) => a,
+                None => format!("Exit code {}.", run::explain_exit(out.code, false)),
+            }),
+        );
     }
     for s in &spec.stdout_contains {
         if !both.contains(s.as_str()) {

@@ -41,12 +41,16 @@ pub async fn metadata(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, E
         .map(|l| l.len())
         .unwrap_or(0);
     let user = cfg.user.clone().unwrap_or_default();
-    let mut seen = vec![format!("size {}", mb(size)), format!("{layers} layers")];
+    let layer_word = if layers == 1 { "layer" } else { "layers" };
+    let mut seen = vec![
+        format!("size {}", mb(size)),
+        format!("{layers} {layer_word}"),
+    ];
     if let Some(max) = spec.max_size_mb {
         if size as f64 > max * 1_000_000.0 {
             return Ok(Verdict::fail(
                 format!("an image of at most {max} MB"),
-                format!("{} ({layers} layers)", mb(size)),
+                format!("{} ({layers} {layer_word})", mb(size)),
             ));
         }
     }
@@ -62,7 +66,7 @@ pub async fn metadata(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, E
         if layers > max {
             return Ok(Verdict::fail(
                 format!("at most {max} layers"),
-                format!("{layers} layers"),
+                format!("{layers} {layer_word}"),
             ));
         }
     }

@@ -11,8 +11,12 @@ use crate::spec::NetworkCheck;
 pub async fn network(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, EnvError> {
     let n = &spec.network;
     let expected = format!(
-        "network {n} with {}{}",
-        spec.members.join(", "),
+        "network {n}{}{}",
+        if spec.members.is_empty() {
+            String::new()
+        } else {
+            format!(" with {}", spec.members.join(", "))
+        },
         if spec.resolves.is_empty() {
             String::new()
         } else {
@@ -59,29 +63,41 @@ pub async fn network(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, 
         }
     }
     for [from, to] in &spec.resolves {
-        let cmd = match spec.http_port {
-            Some(p) => format!("wget -q -O- -T 3 http://{to}:{p}/ >/dev/null && echo DOJO-OK"),
-            None => format!("nslookup {to} 127.0.0.11 >/dev/null 2>&1 && echo DOJO-OK"),
+        // Resolve first (so a DNS failure is named as one), then fetch through the container port.
+        // No `wget -T`: some static busybox builds crash on it; the exec has its own deadline.
+        let resolve = format!("nslookup {to} 127.0.0.11 >/dev/null 2>&1 && echo DOJO-RESOLVED");
+        let fetch = spec
+            .http_port
+            .map(|p| format!("wget -q -O- http://{to}:{p}/ >/dev/null && echo DOJO-FETCHED"));
+        let script = match &fetch {
+            Some(f) => format!("{resolve}; {f}"),
+            None => resolve.clone(),
         };
         let out = super::exec::exec_in(
             ctx.engine,
             from,
-            &["sh".into(), "-c".into(), cmd.clone()],
+            &["sh".into(), "-c".into(), script],
             Duration::from_secs(10),
         )
         .await?;
-        match out {
-            None => return Ok(Verdict::fail(expected, format!("{from} is not running"))),
-            Some(o) if o.stdout.contains("DOJO-OK") => {}
-            Some(o) => {
+        let Some(o) = out else {
+            return Ok(Verdict::fail(expected, format!("{from} is not running")));
+        };
+        if !o.stdout.contains("DOJO-RESOLVED") {
+            return Ok(Verdict::fail(expected, format!("from {from}, the name {to} does not resolve"))
+                .advise(if n == "bridge" {
+                    format!("Docker's DNS (127.0.0.11) answers names only on user-defined networks; the default bridge has none. Create one (`docker network create NAME`) and run {from} and {to} with `--network NAME`.")
+                } else {
+                    format!("Docker's DNS (127.0.0.11) answers names only on user-defined networks; the default bridge has none. Put {from} and {to} on the same network you created (`--network {n}`).")
+                }));
+        }
+        if let Some(p) = spec.http_port {
+            if !o.stdout.contains("DOJO-FETCHED") {
                 return Ok(Verdict::fail(
                     expected,
-                    format!(
-                        "from {from}, `{}` failed: {}",
-                        cmd.trim_end_matches(" >/dev/null && echo DOJO-OK"),
-                        super::tail(&format!("{}{}", o.stdout, o.stderr), 3)
-                    ),
-                ))
+                    format!("from {from}, {to} resolves, but nothing answers at http://{to}:{p}/ {}", super::tail(&o.stderr, 2)),
+                )
+                .advise(format!("Between containers, use the container port ({p}), not a port published on the host; and the app must listen on 0.0.0.0.")));
             }
         }
     }

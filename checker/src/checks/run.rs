@@ -192,7 +192,9 @@ pub fn explain_start_error(msg: &str) -> String {
 /// code 1 with a line in the log instead of a failed start).
 pub fn explain_runtime_log(logs: &str) -> Option<String> {
     let l = logs.to_lowercase();
-    if l.contains("exec ") && l.contains("no such file or directory") {
+    if l.contains("executable file not found") {
+        Some("The program is not in the image (not found on its PATH): check its name, that it was copied or installed, and PATH.".into())
+    } else if l.contains("exec ") && l.contains("no such file or directory") {
         Some(
             "The container's command could not be started: \"no such file or directory\". Either the \
              path in CMD/ENTRYPOINT is wrong, or the program is dynamically linked and its loader and \
@@ -329,7 +331,7 @@ async fn output_verdict(
     for s in &spec.output_contains {
         expected.push_str(&format!(", printing \"{s}\""));
     }
-    let logs = logs_tail(ctx.engine, id, 50).await;
+    let logs = logs_tail(ctx.engine, id, 2000).await;
     match spec
         .output_contains
         .iter()

@@ -57,7 +57,12 @@ pub async fn stop(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvErr
         "stopped in {took:.1} s, exit code {}",
         super::run::explain_exit(code, after.oom_killed.unwrap_or(false))
     );
-    if took > spec.max_seconds || code == 137 {
+    if code != 137 && took > spec.max_seconds {
+        return Ok(Verdict::fail(expected, actual).advise(format!(
+            "It handled SIGTERM, but shutting down took {took:.1} s: finish the cleanup faster, or stop waiting for work that can be dropped."
+        )));
+    }
+    if code == 137 {
         return Ok(Verdict::fail(expected, actual).advise(
             "The process did not handle SIGTERM, so Docker waited out the timeout and sent SIGKILL (137). \
              Usually PID 1 is a shell (shell-form CMD) that does not pass SIGTERM on: use the exec form \

@@ -19,6 +19,13 @@ pub async fn volume(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, En
     };
     match tokio::time::timeout(deadline::QUICK, ctx.engine.docker.inspect_volume(v)).await {
         Err(_) => return Err(EnvError::Deadline { what: "inspect volume".into(), deadline: deadline::QUICK }),
+        Ok(Err(e)) if is_not_found(&e) && spec.exists == Some(false) => {
+            return Ok(Verdict::pass(format!("no volume named {v}"), "it is gone"));
+        }
+        Ok(Ok(_)) if spec.exists == Some(false) => {
+            return Ok(Verdict::fail(format!("no volume named {v}"), format!("{v} still exists"))
+                .advise(format!("Remove it: `docker volume rm {v}` (or `down -v` for a Compose stack).")));
+        }
         Ok(Err(e)) if is_not_found(&e) => {
             return Ok(Verdict::fail(expected, format!("there is no volume named {v}"))
                 .advise(format!("`docker volume ls` lists volumes; `-v {v}:/path` on `docker run` creates and mounts it.")))

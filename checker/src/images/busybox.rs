@@ -225,8 +225,8 @@ fn parse_banner(help: &str) -> Option<(String, String)> {
 
 // ---- the root filesystem ------------------------------------------------------------------------
 
-/// One entry of the image's root filesystem.
-enum Node<'a> {
+/// One entry of an image's root filesystem.
+pub(super) enum Node<'a> {
     Dir { mode: u32, owner: u64 },
     File { mode: u32, data: &'a [u8] },
     Symlink { target: &'a str },
@@ -287,7 +287,17 @@ pub(super) fn rootfs_tar(busybox: &[u8], applets: &[String], mtime: u64) -> io::
         },
     ));
 
-    let mut tar = tar::Builder::new(Vec::with_capacity(busybox.len() + 256 * 1024));
+    write_tar(nodes, mtime, busybox.len() + 256 * 1024)
+}
+
+/// A tar of `nodes` (paths relative to the root, parents first), every entry owned by root
+/// unless a directory says otherwise, all with `mtime`.
+pub(super) fn write_tar(
+    nodes: Vec<(String, Node)>,
+    mtime: u64,
+    capacity: usize,
+) -> io::Result<Vec<u8>> {
+    let mut tar = tar::Builder::new(Vec::with_capacity(capacity));
     for (path, node) in nodes {
         let mut h = tar::Header::new_gnu();
         h.set_mtime(mtime);

@@ -512,7 +512,7 @@ fn temp_base() -> PathBuf {
 
 /// An executable named `name` on `PATH` or in the sbin directories (often missing from users'
 /// `PATH`).
-fn find_tool(name: &str) -> Option<PathBuf> {
+pub(super) fn find_tool(name: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
@@ -552,7 +552,7 @@ fn host_go_arch() -> Option<&'static str> {
 }
 
 /// The last `n` non-empty lines of `text`.
-fn tail(text: &str, n: usize) -> String {
+pub(super) fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }

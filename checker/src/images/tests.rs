@@ -249,6 +249,9 @@ fn only_selects_by_reference_or_name() {
     assert_eq!(one[0].reference, "busybox:1.36.1");
     let one = select(BASE_IMAGES, &["gcc:12.2.0-bookworm".into()]).unwrap();
     assert_eq!(one[0].standin, StandIn::DebianGcc);
+    let one = select(BASE_IMAGES, &["registry".into()]).unwrap();
+    assert_eq!(one[0].reference, "registry:2.8.2");
+    assert_eq!(one[0].standin, StandIn::DebianRegistry);
     let err = select(BASE_IMAGES, &["alpine".into()]).unwrap_err();
     assert!(matches!(err, PrepareError::UnknownImage { .. }));
     assert!(err.to_string().contains("busybox:1.36.1"), "{err}");
@@ -269,12 +272,14 @@ fn import_changes_quote_labels() {
     let changes = import_changes("sh", IMAGE_PATH, &labels);
     assert_eq!(changes[0], r#"CMD ["sh"]"#);
     assert_eq!(changes[1], "ENV PATH=/bin:/usr/bin:/sbin:/usr/sbin");
-    assert!(changes.contains(&r#"LABEL "io.dockdojo.managed"="true""#.to_string()));
-    assert!(changes.contains(&r#"LABEL "io.dockdojo.role"="base""#.to_string()));
-    assert!(changes.contains(&r#"LABEL "io.dockdojo.standin"="busybox:1.36.1""#.to_string()));
-    assert!(changes.contains(
-        &r#"LABEL "io.dockdojo.standin.source"="host BusyBox v1.35.0 \"x\"""#.to_string()
-    ));
+    // Only the stand-in labels: `managed` would be inherited by every image built FROM it.
+    assert_eq!(
+        &changes[2..],
+        &[
+            r#"LABEL "io.dockdojo.standin"="busybox:1.36.1""#.to_string(),
+            r#"LABEL "io.dockdojo.standin.source"="host BusyBox v1.35.0 \"x\"""#.to_string(),
+        ]
+    );
 }
 
 #[test]
@@ -358,6 +363,344 @@ mod debian_parsers {
     }
 }
 
+// ---- the registry root filesystem ---------------------------------------------------------------
+
+#[cfg(unix)]
+mod registry_parts {
+    use super::super::busybox::elf_info;
+    use super::super::registry::*;
+    use super::{entries, fake_elf};
+
+    fn libs() -> Vec<Library> {
+        vec![
+            Library {
+                path: "/lib64/ld-linux-x86-64.so.2".into(),
+                data: b"\x7fELF pretend loader".to_vec(),
+            },
+            Library {
+                path: "/lib/x86_64-linux-gnu/libc.so.6".into(),
+                data: b"\x7fELF pretend libc".to_vec(),
+            },
+        ]
+    }
+
+    #[test]
+    fn rootfs_has_binary_loader_libc_config_users_and_modes() {
+        let binary = b"\x7fELF pretend registry".to_vec();
+        let tar = rootfs_tar(&binary, &libs(), 1_683_990_000).unwrap();
+        let m = entries(&tar);
+
+        let reg = &m["bin/registry"];
+        assert_eq!(reg.kind, tar::EntryType::Regular);
+        assert_eq!(reg.mode, 0o755);
+        assert_eq!((reg.uid, reg.gid), (0, 0));
+        assert_eq!(reg.data, binary);
+        assert_eq!(reg.mtime, 1_683_990_000);
+
+        for lib in libs() {
+            let e = &m[lib.path.trim_start_matches('/')];
+            assert_eq!(e.kind, tar::EntryType::Regular, "{}", lib.path);
+            assert_eq!(e.mode, 0o755, "{}", lib.path);
+            assert_eq!(e.data, lib.data, "{}", lib.path);
+        }
+        for d in ["lib/", "lib/x86_64-linux-gnu/", "lib64/"] {
+            assert_eq!(m[d].kind, tar::EntryType::Directory, "{d}");
+            assert_eq!(m[d].mode, 0o755, "{d}");
+        }
+
+        let data = &m["var/lib/registry/"];
+        assert_eq!(data.kind, tar::EntryType::Directory);
+        assert_eq!(data.mode, 0o755);
+        assert_eq!(m["tmp/"].mode, 0o1777);
+        assert_eq!(m["root/"].mode, 0o700);
+        assert_eq!(m["proc/"].mode, 0o555);
+        for d in [
+            "bin/",
+            "dev/",
+            "etc/",
+            "etc/docker/",
+            "etc/docker/registry/",
+            "sys/",
+        ] {
+            assert_eq!(m[d].kind, tar::EntryType::Directory, "{d}");
+        }
+
+        let config = &m["etc/docker/registry/config.yml"];
+        assert_eq!(config.mode, 0o644);
+        assert_eq!(String::from_utf8(config.data.clone()).unwrap(), CONFIG);
+
+        let passwd = String::from_utf8(m["etc/passwd"].data.clone()).unwrap();
+        assert_eq!(passwd, PASSWD);
+        assert!(passwd.starts_with("root:x:0:0:root:/root:"));
+        assert!(passwd.contains("\nnobody:x:65534:65534:"));
+        assert_eq!(
+            String::from_utf8(m["etc/group"].data.clone()).unwrap(),
+            "root:x:0:\nnobody:x:65534:\n"
+        );
+        assert_eq!(m["etc/passwd"].mode, 0o644);
+
+        // Nothing else: no shell, no package leftovers.
+        let files: Vec<&String> = m
+            .iter()
+            .filter(|(_, e)| e.kind != tar::EntryType::Directory)
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(files.len(), 6, "{files:?}");
+        assert!(m.keys().all(|p| !p.starts_with('/') && !p.contains("..")));
+    }
+
+    #[test]
+    fn rootfs_lists_parents_before_children() {
+        let tar = rootfs_tar(b"x", &libs(), 0).unwrap();
+        let mut archive = tar::Archive::new(tar.as_slice());
+        let mut seen: Vec<String> = Vec::new();
+        for e in archive.entries().unwrap() {
+            let path = e.unwrap().path().unwrap().to_string_lossy().into_owned();
+            let trimmed = path.trim_end_matches('/');
+            if let Some((parent, _)) = trimmed.rsplit_once('/') {
+                assert!(
+                    seen.iter().any(|s| s == &format!("{parent}/")),
+                    "{path} before {parent}/"
+                );
+            }
+            seen.push(path);
+        }
+    }
+
+    #[test]
+    fn a_static_registry_needs_no_libraries() {
+        let m = entries(&rootfs_tar(b"x", &[], 0).unwrap());
+        assert!(m.contains_key("bin/registry"));
+        assert!(!m.keys().any(|p| p.starts_with("lib")), "{:?}", m.keys());
+    }
+
+    #[test]
+    fn unsafe_library_paths_are_refused() {
+        for bad in [
+            "../etc/shadow",
+            "lib/relative.so",
+            "/lib/../../x.so",
+            "/bin/registry",
+            "/bin/registry/x.so",
+            "/etc/passwd",
+            "/var/lib/registry",
+            "/",
+        ] {
+            let lib = Library {
+                path: bad.into(),
+                data: b"x".to_vec(),
+            };
+            assert!(rootfs_tar(b"x", &[lib], 0).is_err(), "{bad} accepted");
+        }
+        assert_eq!(
+            image_relative("/lib64/ld-linux-x86-64.so.2").as_deref(),
+            Some("lib64/ld-linux-x86-64.so.2")
+        );
+        assert_eq!(image_relative("/lib/./a.so").as_deref(), Some("lib/a.so"));
+        assert_eq!(image_relative("/a/../b"), None);
+    }
+
+    #[test]
+    fn config_is_the_upstream_one_with_deletes() {
+        let lines: Vec<&str> = CONFIG.lines().collect();
+        assert_eq!(lines[0], "version: 0.1");
+        for want in [
+            "storage:",
+            "  filesystem:",
+            "    rootdirectory: /var/lib/registry",
+            "  delete:",
+            "    enabled: true",
+            "http:",
+            "  addr: :5000",
+            "health:",
+            "  storagedriver:",
+        ] {
+            assert!(lines.contains(&want), "missing {want:?} in\n{CONFIG}");
+        }
+        // `enabled: true` under storage.delete and health.storagedriver.
+        let delete = lines.iter().position(|l| *l == "  delete:").unwrap();
+        assert_eq!(lines[delete + 1], "    enabled: true");
+        let health = lines.iter().position(|l| *l == "  storagedriver:").unwrap();
+        assert_eq!(lines[health + 1], "    enabled: true");
+        assert!(!CONFIG.contains("auth:"), "no authentication");
+        assert!(!CONFIG.contains('\t'));
+        assert_eq!(CONFIG_PATH, "/etc/docker/registry/config.yml");
+        assert_eq!(DATA_DIR, "/var/lib/registry");
+    }
+
+    #[test]
+    fn changes_match_the_upstream_image() {
+        let labels = crate::images::standin_labels("registry:2.8.2", "Debian docker-registry");
+        let changes = import_changes(&labels);
+        assert_eq!(
+            &changes[..5],
+            &[
+                r#"ENTRYPOINT ["/bin/registry"]"#,
+                r#"CMD ["serve", "/etc/docker/registry/config.yml"]"#,
+                "EXPOSE 5000/tcp",
+                r#"VOLUME ["/var/lib/registry"]"#,
+                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            ]
+        );
+        assert!(changes.contains(&r#"LABEL "io.dockdojo.standin"="registry:2.8.2""#.to_string()));
+        assert!(changes.contains(
+            &r#"LABEL "io.dockdojo.standin.source"="Debian docker-registry""#.to_string()
+        ));
+        assert!(!changes.iter().any(|c| c.contains("io.dockdojo.managed")));
+    }
+
+    #[test]
+    fn versions_are_read() {
+        assert_eq!(
+            parse_version("/usr/bin/docker-registry github.com/docker/distribution 2.8.2+ds1\n")
+                .as_deref(),
+            Some("2.8.2+ds1")
+        );
+        assert_eq!(
+            parse_version("registry github.com/distribution/distribution/v3 v3.0.0\n").as_deref(),
+            Some("3.0.0")
+        );
+        assert_eq!(parse_version("Error: unknown flag: --version\n"), None);
+        assert_eq!(parse_version(""), None);
+
+        let fake = b"\0\0GNU C Library (Debian GLIBC 2.36-9+deb12u10) stable release version \
+                     2.36.\nCopyright";
+        assert_eq!(glibc_version(fake).as_deref(), Some("2.36"));
+        assert_eq!(glibc_version(b"no banner"), None);
+    }
+
+    /// A 64-bit little-endian ELF with a `PT_INTERP`, one `PT_LOAD` over the whole file and a
+    /// `PT_DYNAMIC` whose `DT_NEEDED` names point into a string table.
+    fn fake_dynamic_elf(interp: Option<&str>, needed: &[&str]) -> Vec<u8> {
+        const BASE: u64 = 0x40_0000;
+        let mut phdrs: Vec<(u32, u64, u64)> = Vec::new(); // (type, offset, size)
+        let mut b = vec![0u8; 64 + 56 * 3];
+        let interp_at = b.len() as u64;
+        if let Some(i) = interp {
+            b.extend_from_slice(i.as_bytes());
+            b.push(0);
+            phdrs.push((3, interp_at, i.len() as u64 + 1));
+        }
+        let strtab_at = b.len() as u64;
+        b.push(0);
+        let mut offsets = Vec::new();
+        for n in needed {
+            offsets.push(b.len() as u64 - strtab_at);
+            b.extend_from_slice(n.as_bytes());
+            b.push(0);
+        }
+        let strsz = b.len() as u64 - strtab_at;
+        while !b.len().is_multiple_of(8) {
+            b.push(0);
+        }
+        let dyn_at = b.len() as u64;
+        let mut dynamic: Vec<(u64, u64)> = offsets.iter().map(|o| (1, *o)).collect();
+        dynamic.push((5, BASE + strtab_at));
+        dynamic.push((10, strsz));
+        dynamic.push((0, 0));
+        for (tag, val) in &dynamic {
+            b.extend_from_slice(&tag.to_le_bytes());
+            b.extend_from_slice(&val.to_le_bytes());
+        }
+        phdrs.push((2, dyn_at, dynamic.len() as u64 * 16));
+        let total = b.len() as u64;
+        phdrs.insert(0, (1, 0, total));
+        let head = fake_elf(true, true, 62, &[0; 0]);
+        b[..64].copy_from_slice(&head[..64]);
+        b[32..40].copy_from_slice(&64u64.to_le_bytes());
+        b[54..56].copy_from_slice(&56u16.to_le_bytes());
+        b[56..58].copy_from_slice(&(phdrs.len() as u16).to_le_bytes());
+        for (i, (kind, offset, size)) in phdrs.iter().enumerate() {
+            let at = 64 + 56 * i;
+            b[at..at + 4].copy_from_slice(&kind.to_le_bytes());
+            b[at + 8..at + 16].copy_from_slice(&offset.to_le_bytes());
+            b[at + 16..at + 24].copy_from_slice(&(BASE + offset).to_le_bytes());
+            b[at + 32..at + 40].copy_from_slice(&size.to_le_bytes());
+            b[at + 40..at + 48].copy_from_slice(&size.to_le_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn linking_reads_interpreter_and_needed_libraries() {
+        let elf = fake_dynamic_elf(Some("/lib64/ld-linux-x86-64.so.2"), &["libc.so.6"]);
+        assert_eq!(
+            linking(&elf).unwrap(),
+            Linking {
+                interpreter: Some("/lib64/ld-linux-x86-64.so.2".into()),
+                needed: vec!["libc.so.6".into()],
+            }
+        );
+        let more = fake_dynamic_elf(
+            Some("/lib/ld-linux-aarch64.so.1"),
+            &["libpthread.so.0", "libc.so.6"],
+        );
+        assert_eq!(
+            linking(&more).unwrap().needed,
+            vec!["libpthread.so.0", "libc.so.6"]
+        );
+        let plain = linking(&fake_dynamic_elf(None, &[])).unwrap();
+        assert_eq!(plain, Linking::default());
+        let mut cut = elf.clone();
+        cut.truncate(200);
+        assert!(linking(&cut).is_err());
+        assert!(linking(b"#!/bin/sh\n").is_err());
+    }
+
+    #[test]
+    fn only_libc_and_its_loader_are_accepted() {
+        let links = |interp: Option<&str>, needed: &[&str]| Linking {
+            interpreter: interp.map(str::to_string),
+            needed: needed.iter().map(|s| s.to_string()).collect(),
+        };
+        let ld = Some("/lib64/ld-linux-x86-64.so.2");
+        assert_eq!(
+            loader_for(&links(ld, &["libc.so.6"]), "x")
+                .unwrap()
+                .as_deref(),
+            ld
+        );
+        assert_eq!(loader_for(&links(None, &[]), "x").unwrap(), None);
+        assert_eq!(loader_for(&links(ld, &[]), "x").unwrap().as_deref(), ld);
+        let err = loader_for(&links(ld, &["libpthread.so.0", "libc.so.6"]), "reg").unwrap_err();
+        assert!(
+            err.contains("needs libpthread.so.0 besides the C library"),
+            "{err}"
+        );
+        assert!(err.contains("--load FILE"), "{err}");
+        assert!(loader_for(&links(None, &["libc.so.6"]), "x").is_err());
+        assert!(loader_for(&links(Some("ld.so"), &["libc.so.6"]), "x").is_err());
+        assert!(loader_for(&links(Some("/lib/../ld.so"), &["libc.so.6"]), "x").is_err());
+    }
+
+    #[test]
+    fn host_binaries_link_as_expected() {
+        // A normal distribution binary needs the loader and libc; glibc itself needs only the
+        // loader (which is what the stand-in relies on).
+        let Ok(ls) = std::fs::read("/bin/ls") else {
+            return;
+        };
+        let info = elf_info(&ls).unwrap();
+        let links = linking(&ls).unwrap();
+        let interp = links.interpreter.clone().expect("/bin/ls is dynamic");
+        assert!(links.needed.iter().any(|n| n == "libc.so.6"), "{links:?}");
+        let tuple = multiarch(&info)[0];
+        let libc = std::fs::read(format!("/lib/{tuple}/libc.so.6")).unwrap();
+        let own = linking(&libc).unwrap();
+        let loader = std::path::Path::new(&interp).file_name().unwrap();
+        assert_eq!(own.needed, vec![loader.to_string_lossy().into_owned()]);
+        assert!(glibc_version(&libc).is_some_and(|v| v.starts_with("2.")));
+        if info.machine == 62 {
+            assert_eq!(interp, "/lib64/ld-linux-x86-64.so.2");
+            assert_eq!(tuple, "x86_64-linux-gnu");
+        }
+        // Debian's registry (when installed) needs libc and nothing else.
+        if let Ok(reg) = std::fs::read("/usr/bin/docker-registry") {
+            assert_eq!(linking(&reg).unwrap().needed, vec!["libc.so.6"]);
+        }
+    }
+}
+
 // ---- against the real daemon ---------------------------------------------------------------------
 
 const SOCKET: &str = "/var/run/docker.sock";
@@ -406,7 +749,40 @@ fn test_images(busybox: &'static str, gcc: &'static str) -> Vec<BaseImage> {
 
 /// Run `body`, then remove `refs` (our own test tags) whether it passed or panicked.
 async fn with_cleanup<F: Future<Output = ()>>(docker: &Docker, refs: &[&str], body: F) {
+    with_cleanup_all(docker, &[], refs, body).await;
+}
+
+/// [`with_cleanup`] that first removes the containers named `containers` (with their anonymous
+/// volumes), each only if it carries the test's `session` labels.
+async fn with_cleanup_all<F: Future<Output = ()>>(
+    docker: &Docker,
+    containers: &[(&str, &str)],
+    refs: &[&str],
+    body: F,
+) {
     let result = std::panic::AssertUnwindSafe(body).catch_unwind().await;
+    for (name, session) in containers {
+        let Ok(Ok(c)) = tokio::time::timeout(
+            Duration::from_secs(30),
+            docker.inspect_container(
+                name,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            ),
+        )
+        .await
+        else {
+            continue;
+        };
+        if !labels::in_session(c.config.and_then(|c| c.labels).as_ref(), session) {
+            eprintln!("not removing {name}: it is not this test's");
+            continue;
+        }
+        let opts = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
+        let _ = dl(docker.remove_container(name, Some(opts))).await;
+    }
     for r in refs {
         let _ = dl(docker.remove_image(
             r,
@@ -508,6 +884,190 @@ async fn busybox_standin_is_built_labelled_and_then_present() {
         assert!(again[0].contains("already present"), "{again:?}");
     })
     .await;
+}
+
+/// Builds the registry stand-in under a test tag (from /usr/bin/docker-registry, else a package
+/// fetched with `apt-get download`), runs it on a random 127.0.0.1 port and asks `GET /v2/`.
+#[cfg(unix)]
+#[tokio::test]
+async fn registry_standin_serves_the_v2_api() {
+    use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+
+    let Some(docker) = daemon().await else { return };
+    let installed = std::path::Path::new("/usr/bin/docker-registry").is_file();
+    let fetchable = ["apt-get", "dpkg-deb"]
+        .iter()
+        .all(|t| super::debian::find_tool(t).is_some());
+    if !installed && !fetchable {
+        eprintln!("skipped: no docker-registry and no apt-get + dpkg-deb on this host");
+        return;
+    }
+    let reg = test_reference("registry:2.8.2");
+    let session = uuid::Uuid::new_v4().to_string();
+    let name = format!("dockdojo-test-{}-registry", &session[..8]);
+    let images = vec![BaseImage {
+        reference: reg,
+        standin: StandIn::DebianRegistry,
+        purpose: "test",
+    }];
+    let d = docker.clone();
+    let (name2, session2) = (name.clone(), session.clone());
+    with_cleanup_all(&docker, &[(&name, &session)], &[reg], async move {
+        let (name, session) = (name2, session2);
+        let before = registry_temp_dirs();
+        let opts = PrepareOptions {
+            offline: true,
+            only: vec![reg.to_string()],
+            ..Default::default()
+        };
+        let mut lines = Vec::new();
+        let started = Instant::now();
+        let out = prepare_images(&d, &images, &opts, &mut |l: &str| lines.push(l.to_string()))
+            .await
+            .unwrap();
+        eprintln!("registry stand-in in {:?}: {lines:#?}", started.elapsed());
+        assert_eq!(out, vec![(reg.to_string(), Outcome::StandIn)]);
+        assert!(
+            lines.iter().any(|l| l.contains(&format!(
+                "{reg}: built a local stand-in from Debian's docker-registry 2.8."
+            ))),
+            "{lines:?}"
+        );
+        assert_eq!(
+            registry_temp_dirs(),
+            before,
+            "temporary directory left behind"
+        );
+
+        let img = dl(d.inspect_image(reg)).await.unwrap();
+        let cfg = img.config.unwrap();
+        assert_eq!(cfg.entrypoint, Some(vec!["/bin/registry".to_string()]));
+        assert_eq!(
+            cfg.cmd,
+            Some(vec![
+                "serve".to_string(),
+                "/etc/docker/registry/config.yml".to_string()
+            ])
+        );
+        assert_eq!(cfg.exposed_ports, Some(vec!["5000/tcp".to_string()]));
+        assert_eq!(cfg.volumes, Some(vec!["/var/lib/registry".to_string()]));
+        let l = cfg.labels.unwrap();
+        assert!(
+            !l.contains_key(labels::MANAGED),
+            "inherited by every learner image: {l:?}"
+        );
+        assert_eq!(l[labels::STANDIN], reg);
+        assert!(l[STANDIN_SOURCE].contains("docker-registry 2.8."), "{l:?}");
+        let size = img.size.unwrap();
+        eprintln!(
+            "registry stand-in: {size} bytes; source {:?}",
+            l[STANDIN_SOURCE]
+        );
+        assert!(size > 5_000_000 && size < 60_000_000, "size {size}");
+        assert_eq!(image_present(&d, reg).await.unwrap(), Some(true));
+
+        // Run it as the course does: published on 127.0.0.1 only, on a port the daemon picks.
+        let body = ContainerCreateBody {
+            image: Some(reg.to_string()),
+            labels: Some(HashMap::from([
+                (labels::MANAGED.to_string(), "true".to_string()),
+                (labels::SESSION.to_string(), session.clone()),
+            ])),
+            host_config: Some(HostConfig {
+                port_bindings: Some(HashMap::from([(
+                    "5000/tcp".to_string(),
+                    Some(vec![PortBinding {
+                        host_ip: Some("127.0.0.1".into()),
+                        host_port: Some(String::new()),
+                    }]),
+                )])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let opts = bollard::query_parameters::CreateContainerOptionsBuilder::new()
+            .name(&name)
+            .build();
+        dl(d.create_container(Some(opts), body)).await.unwrap();
+        dl(d.start_container(
+            &name,
+            None::<bollard::query_parameters::StartContainerOptions>,
+        ))
+        .await
+        .unwrap();
+        let c = dl(d.inspect_container(
+            &name,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        ))
+        .await
+        .unwrap();
+        let port: u16 = c
+            .network_settings
+            .and_then(|n| n.ports)
+            .and_then(|p| p.get("5000/tcp").cloned().flatten())
+            .and_then(|b| b.first().and_then(|b| b.host_port.clone()))
+            .and_then(|p| p.parse().ok())
+            .expect("5000/tcp published");
+
+        let started = Instant::now();
+        let mut last = None;
+        while started.elapsed() < Duration::from_secs(30) {
+            let probe = crate::checks::http::get(port, "/v2/").await;
+            if matches!(
+                probe,
+                crate::checks::http::Probe::Answer { status: 200, .. }
+            ) {
+                last = Some(probe);
+                break;
+            }
+            last = Some(probe);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        eprintln!(
+            "GET /v2/ on 127.0.0.1:{port} after {:?}: {last:?}",
+            started.elapsed()
+        );
+        match &last {
+            Some(crate::checks::http::Probe::Answer { status: 200, body }) => {
+                assert_eq!(body.trim(), "{}");
+            }
+            other => panic!("the registry did not answer 200 on /v2/: {other:?}"),
+        }
+        let catalog = crate::checks::http::get(port, "/v2/_catalog").await;
+        assert_eq!(
+            catalog,
+            crate::checks::http::Probe::Answer {
+                status: 200,
+                body: "{\"repositories\":[]}\n".into()
+            }
+        );
+
+        let opts = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
+        dl(d.remove_container(&name, Some(opts))).await.unwrap();
+    })
+    .await;
+    let gone = dl(docker.inspect_container(
+        &name,
+        None::<bollard::query_parameters::InspectContainerOptions>,
+    ))
+    .await;
+    assert!(gone.is_err(), "{name} still there");
+}
+
+/// `dockdojo-registry-*` directories in the temporary directory.
+#[cfg(unix)]
+fn registry_temp_dirs() -> Vec<std::path::PathBuf> {
+    let mut v: Vec<std::path::PathBuf> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains("dockdojo-registry-"))
+        .collect();
+    v.sort();
+    v
 }
 
 #[tokio::test]

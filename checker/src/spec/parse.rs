@@ -172,6 +172,7 @@ fn validate(ex: &Exercise) -> Result<(), (Option<usize>, String)> {
         .iter()
         .chain(&ex.live.volumes)
         .chain(&ex.live.networks)
+        .chain(&ex.live.projects)
     {
         if !name.starts_with("dojo-") {
             return Err((None, format!("live name '{name}' must start with `dojo-`")));
@@ -246,12 +247,34 @@ fn validate(ex: &Exercise) -> Result<(), (Option<usize>, String)> {
                     ));
                 }
             }
+            CheckKind::Layers(l) => need_image(&l.image)?,
+            CheckKind::Container(cc) => {
+                let by_name = cc.container.is_some();
+                let by_compose = cc.project.is_some() && cc.service.is_some();
+                if by_name == by_compose
+                    || (!by_name && (cc.project.is_some() != cc.service.is_some()))
+                {
+                    return Err((
+                        at,
+                        format!(
+                            "check '{}': give either `container`, or `project` and `service`",
+                            c.id
+                        ),
+                    ));
+                }
+            }
+            CheckKind::Restart(r) if r.trigger.is_empty() => {
+                return Err((at, format!("check '{}': `trigger` is empty", c.id)));
+            }
             CheckKind::Dockerfile(_)
-            | CheckKind::Container(_)
             | CheckKind::Volume(_)
             | CheckKind::Network(_)
             | CheckKind::Stop(_)
-            | CheckKind::Diff(_) => {}
+            | CheckKind::Diff(_)
+            | CheckKind::Restart(_)
+            | CheckKind::Context(_)
+            | CheckKind::Reload(_)
+            | CheckKind::Compose(_) => {}
         }
     }
     Ok(())

@@ -39,12 +39,11 @@ async fn missing_dockerfile_names_the_path_and_the_near_miss() {
     ]
     .concat();
     let g = grade("90-build-missing", "build", &checks, fx.path()).await;
-    let expected_path = fx.path().join("Dockerfile");
     g.failed(
         "build",
         &[
-            &format!("no file at {}", expected_path.display()),
-            "(found dockerfile instead)",
+            &format!("no file at {}", fx.path().display()),
+            "Dockerfile (found dockerfile instead)",
             "named exactly `Dockerfile` (capital D",
             "hint for build",
         ],
@@ -101,6 +100,22 @@ async fn build_exceeding_its_deadline_fails_naming_the_hung_step() {
             "servers belong in CMD",
         ],
     );
+}
+
+#[tokio::test]
+async fn build_exceeding_its_deadline_leaves_no_layers() {
+    let fx = Fixture::new();
+    fx.dockerfile("RUN echo first-step-ok > /ok\nRUN sleep 60\n");
+    let g = grade(
+        "90-build-deadline-leak",
+        "build",
+        &check("build", "build", "deadline_s = 3"),
+        fx.path(),
+    )
+    .await;
+    g.failed("build", &["did not finish within 3 s"]);
+    let left = case_leftovers(&fx.case);
+    assert!(left.is_empty(), "the cancelled build left {left:?}");
 }
 
 #[tokio::test]

@@ -6,32 +6,25 @@ use crate::common::{check, free_port, grade, Fixture, Live, BASE};
 async fn container_state_and_config_of_live_containers() {
     let mut live = Live::new();
     let port = free_port();
-    let publish = format!("127.0.0.1:{port}:8080");
-    let web = live.run(
-        "web",
-        &[
-            "--restart",
-            "unless-stopped",
-            "--memory",
-            "64m",
-            "--cpus",
-            "0.5",
-            "-e",
-            "APP_MODE=prod",
-            "-p",
-            &publish,
-            BASE,
-            "sleep",
-            "1000",
-        ],
+    let flags = format!(
+        "--restart unless-stopped --memory 64m --cpus 0.5 -e APP_MODE=prod \
+         -p 127.0.0.1:{port}:8080"
     );
+    let mut args: Vec<&str> = flags.split_whitespace().collect();
+    args.extend([BASE, "sleep", "1000"]);
+    let web = live.run("web", &args);
     let done = live.run_to_exit("done", &[BASE, "sh", "-c", "exit 3"]);
     let gone = live.name("gone");
     let on = |name: &str, fields: &str| format!("container = \"{name}\"\n{fields}");
     let all_ok = format!(
-        "running = true\nimage = \"{BASE}\"\nenv = {{ APP_MODE = \"prod\" }}\n\
-         ports = {{ \"8080\" = {port} }}\nrestart_policy = \"unless-stopped\"\n\
-         memory_mb = 64\ncpus = 0.5"
+        r#"
+        running = true
+        image = "{BASE}"
+        env = {{ APP_MODE = "prod" }}
+        ports = {{ "8080" = {port} }}
+        restart_policy = "unless-stopped"
+        memory_mb = 64
+        cpus = 0.5"#
     );
     let other_port = port ^ 1;
     let checks = [

@@ -85,11 +85,6 @@ async fn exec_exit_codes_and_output() {
             &exec(web, "[\"sh\", \"-c\", \"no-such-program\"]", ""),
         ),
         check(
-            "missing-binary",
-            "exec",
-            &exec(web, "[\"no-such-program\", \"--help\"]", ""),
-        ),
-        check(
             "no-container",
             "exec",
             &exec(&format!("container = \"{missing}\""), "[\"true\"]", ""),
@@ -105,7 +100,7 @@ async fn exec_exit_codes_and_output() {
     g.failed(
         "wrong-code",
         &[
-            "`sh -c echo nope; exit 2` exits with 0",
+            "`sh -c \"echo nope; exit 2\"` exits with 0",
             "exit code 2",
             "nope",
             "Exit code 2",
@@ -128,7 +123,6 @@ async fn exec_exit_codes_and_output() {
             "127: the command was not found",
         ],
     );
-    g.failed("missing-binary", &["no-such-program"]);
     g.failed(
         "no-container",
         &[
@@ -167,4 +161,23 @@ async fn exec_in_a_live_container_by_name() {
         "stopped",
         &[&format!("no running container named {stopped}")],
     );
+}
+
+#[tokio::test]
+async fn exec_of_a_missing_program_says_it_does_not_exist() {
+    let mut live = Live::new();
+    let web = live.run("web", &[BASE, "sleep", "1000"]);
+    let checks = check(
+        "missing-binary",
+        "exec",
+        &exec(
+            &format!("container = \"{web}\""),
+            "[\"no-such-program\", \"--help\"]",
+            "",
+        ),
+    );
+    let fx = Fixture::new();
+    let g = grade("90-exec-missing", "live", &checks, fx.path()).await;
+    let r = g.failed("missing-binary", &["executable file not found"]);
+    assert!(!r.hint.contains("the command exists"), "{}", r.hint);
 }

@@ -104,13 +104,9 @@ async fn http_on_a_fixed_host_port() {
     let mut live = Live::new();
     let port = free_port();
     let publish = format!("127.0.0.1:{port}:8080");
-    let web = live.run(
-        "web",
-        &[
-            "-p", &publish, BASE, "sh", "-c",
-            "mkdir -p /tmp/www && echo live-dojo > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www",
-        ],
-    );
+    let serve = "mkdir -p /tmp/www && echo live-dojo > /tmp/www/index.html \
+                 && exec httpd -f -p 8080 -h /tmp/www";
+    let web = live.run("web", &["-p", &publish, BASE, "sh", "-c", serve]);
     wait_until_exec(&web, "test -f /tmp/www/index.html");
     let idle = free_port();
     let checks = [

@@ -26,10 +26,19 @@ async fn image_metadata_passes_and_fails_field_by_field() {
     let fx = Fixture::new();
     fx.dockerfile_named("good.Dockerfile", GOOD);
     fx.dockerfile_named("plain.Dockerfile", PLAIN);
-    let all_good = "max_size_mb = 5\nmin_size_mb = 1\nmax_layers = 1\nuser = \"app\"\n\
-         non_root = true\ncmd_form = \"exec\"\ncmd = [\"sleep\", \"1000\"]\n\
-         env = { APP_MODE = \"prod\" }\nexposed_ports = [\"8080\"]\n\
-         labels = { \"org.opencontainers.image.title\" = \"dojo\" }\nhealthcheck = true";
+    // TOML ignores the indentation.
+    let all_good = r#"
+        max_size_mb = 5
+        min_size_mb = 1
+        max_layers = 1
+        user = "app"
+        non_root = true
+        cmd_form = "exec"
+        cmd = ["sleep", "1000"]
+        env = { APP_MODE = "prod" }
+        exposed_ports = ["8080"]
+        labels = { "org.opencontainers.image.title" = "dojo" }
+        healthcheck = true"#;
     let checks = [
         check(
             "build-good",
@@ -103,12 +112,12 @@ async fn image_metadata_passes_and_fails_field_by_field() {
     g.passed("build-plain");
     let r = g.passed("all-good");
     assert!(
-        r.actual.contains("1 layers") && r.actual.contains("user app"),
+        r.actual.contains("1 layer") && r.actual.contains("user app"),
         "{}",
         r.actual
     );
     g.passed("plain-ok");
-    g.failed("too-big", &["an image of at most 1 MB", "MB (1 layers)"]);
+    g.failed("too-big", &["an image of at most 1 MB", "MB (1 layer)"]);
     g.failed("too-small", &["an image of at least 50 MB"]);
     g.failed("too-many-layers", &["at most 2 layers", "3 layers"]);
     g.failed("user", &["USER app", "no USER (root)"]);

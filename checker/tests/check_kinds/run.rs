@@ -130,3 +130,25 @@ async fn run_explains_a_missing_program() {
         ],
     );
 }
+
+#[tokio::test]
+async fn run_output_contains_sees_early_output() {
+    let fx = Fixture::new();
+    fx.dockerfile("CMD [\"sleep\", \"1000\"]\n");
+    let chatty = "[\"sh\", \"-c\", \"echo ready-now; seq 1 60\"]";
+    let checks = [
+        check("build", "build", ""),
+        check(
+            "chatty",
+            "run",
+            &run(
+                "chatty",
+                chatty,
+                "expect = \"exits\"\noutput_contains = [\"ready-now\"]",
+            ),
+        ),
+    ]
+    .concat();
+    let g = grade("90-run-chatty", "build", &checks, fx.path()).await;
+    g.passed("chatty");
+}

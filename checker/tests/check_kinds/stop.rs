@@ -77,3 +77,26 @@ async fn stop_of_a_pid_1_that_ignores_sigterm_fails() {
         &[&format!("there is no container named {missing}")],
     );
 }
+
+#[tokio::test]
+async fn stop_that_is_graceful_but_slow_is_not_called_a_sigkill() {
+    let mut live = Live::new();
+    let slow = live.run(
+        "slow",
+        &[
+            BASE,
+            "sh",
+            "-c",
+            "trap 'sleep 2; exit 0' TERM; sleep 1000 & wait",
+        ],
+    );
+    let checks = check(
+        "slow",
+        "stop",
+        &format!("container = \"{slow}\"\nmax_seconds = 1\ntimeout_s = 10"),
+    );
+    let fx = Fixture::new();
+    let g = grade("90-stop-slow", "live", &checks, fx.path()).await;
+    let r = g.failed("slow", &["exit code 0"]);
+    assert!(!r.hint.contains("did not handle SIGTERM"), "{}", r.hint);
+}

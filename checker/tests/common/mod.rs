@@ -87,6 +87,32 @@ impl Fixture {
     }
 }
 
+impl Drop for Fixture {
+    /// A safety net, not a substitute for the checker's own cleanup (tests that care assert
+    /// [`case_leftovers`] first): remove whatever a build of this fixture's Dockerfiles left.
+    /// The `kt.case` value is unique to this fixture, so nothing else carries it.
+    fn drop(&mut self) {
+        for _ in 0..10 {
+            let left = case_leftovers(&self.case);
+            if left.is_empty() {
+                return;
+            }
+            for l in left {
+                match l.split_once(' ') {
+                    Some(("container", id)) => {
+                        let _ = docker_try(&["rm", "-f", id]);
+                    }
+                    Some((_, id)) => {
+                        let _ = docker_try(&["rmi", id]);
+                    }
+                    None => {}
+                }
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
 /// One `[[checks]]` table: `title` is the id, `hint` is `hint for <id>`, then the kind's own
 /// fields, one `key = value` per line.
 pub fn check(id: &str, kind: &str, fields: &str) -> String {
@@ -122,7 +148,8 @@ pub struct Graded {
 }
 
 /// Parse the exercise, connect a fresh engine (a fresh session), grade `dir`, and prove the run
-/// left nothing labelled with its session.
+/// left nothing labelled with its session. `DOJO_SHOW_REPORTS=1` prints every result (run the
+/// tests with `--nocapture` to read them).
 pub async fn grade(id: &str, mode: &str, checks: &str, dir: &Path) -> Graded {
     let text = exercise_toml(id, mode, checks);
     let exercise = checker::spec::parse_exercise("exercise.toml", &text)
@@ -136,6 +163,11 @@ pub async fn grade(id: &str, mode: &str, checks: &str, dir: &Path) -> Graded {
     let report = run_exercise(&engine, &exercise, &opts)
         .await
         .unwrap_or_else(|e| panic!("run_exercise could not check at all: {e}"));
+    if std::env::var_os("DOJO_SHOW_REPORTS").is_some() {
+        for r in &report.checks {
+            eprintln!("[{id}] {}", show(r));
+        }
+    }
     assert_session_clean(&engine.session);
     Graded {
         report,

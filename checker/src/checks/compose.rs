@@ -1,0 +1,134 @@
+//! The `compose` check: a Compose project's state read from the labels Compose v1 and v2 both put
+//! on what they create (`com.docker.compose.project`, `.service`, `.volume`).
+
+use std::collections::HashMap;
+
+use bollard::query_parameters::{ListContainersOptionsBuilder, ListVolumesOptionsBuilder};
+
+use crate::docker::{call, deadline};
+use crate::engine::{Ctx, Verdict};
+use crate::error::EnvError;
+use crate::spec::ComposeCheck;
+
+const PROJECT: &str = "com.docker.compose.project";
+
+pub async fn compose(ctx: &mut Ctx<'_>, spec: &ComposeCheck) -> Result<Verdict, EnvError> {
+    let p = &spec.project;
+    let filters = HashMap::from([("label".to_string(), vec![format!("{PROJECT}={p}")])]);
+    let opts = ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let containers = call(
+        "list containers",
+        deadline::QUICK,
+        ctx.engine.docker.list_containers(Some(opts)),
+    )
+    .await?;
+    let containers: Vec<_> = containers
+        .into_iter()
+        .filter(|c| {
+            c.labels
+                .as_ref()
+                .and_then(|l| l.get(PROJECT))
+                .map(String::as_str)
+                == Some(p.as_str())
+        })
+        .collect();
+    let service = |c: &bollard::models::ContainerSummary| {
+        c.labels
+            .as_ref()
+            .and_then(|l| l.get("com.docker.compose.service"))
+            .cloned()
+            .unwrap_or_default()
+    };
+    if spec.up == Some(false) {
+        let expected = format!("project {p} is down (no containers)");
+        return Ok(if containers.is_empty() {
+            Verdict::pass(expected, "no containers")
+        } else {
+            Verdict::fail(
+                expected,
+                format!(
+                    "{} container(s) remain: {}",
+                    containers.len(),
+                    containers
+                        .iter()
+                        .map(&service)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        });
+    }
+    let mut expected = format!("Compose project {p}");
+    if !spec.running.is_empty() {
+        expected.push_str(&format!(" with {} running", spec.running.join(", ")));
+    }
+    if !spec.volumes.is_empty() {
+        expected.push_str(&format!(" and volume(s) {}", spec.volumes.join(", ")));
+    }
+    let running: Vec<String> = containers
+        .iter()
+        .filter(|c| c.state.map(|s| s.to_string()).as_deref() == Some("running"))
+        .map(&service)
+        .collect();
+    for s in &spec.running {
+        if !running.contains(s) {
+            let actual = if containers.is_empty() {
+                format!("no containers belong to project {p}")
+            } else {
+                format!(
+                    "{s} is not running (running: {})",
+                    if running.is_empty() {
+                        "none".into()
+                    } else {
+                        running.join(", ")
+                    }
+                )
+            };
+            return Ok(Verdict::fail(expected, actual).advise(format!(
+                "Run the stack with the project name the task gives: `docker compose -p {p} up -d` (or `docker-compose -p {p} up -d`); `docker compose -p {p} ps` shows it."
+            )));
+        }
+    }
+    if !spec.volumes.is_empty() {
+        let vf = HashMap::from([("label".to_string(), vec![format!("{PROJECT}={p}")])]);
+        let vopts = ListVolumesOptionsBuilder::new().filters(&vf).build();
+        let vols = call(
+            "list volumes",
+            deadline::QUICK,
+            ctx.engine.docker.list_volumes(Some(vopts)),
+        )
+        .await?;
+        let names: Vec<String> = vols
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|v| v.labels.get(PROJECT).map(String::as_str) == Some(p.as_str()))
+            .filter_map(|v| v.labels.get("com.docker.compose.volume").cloned())
+            .collect();
+        for v in &spec.volumes {
+            if !names.contains(v) {
+                return Ok(Verdict::fail(
+                    expected,
+                    format!(
+                        "project {p} has no volume {v} (volumes: {})",
+                        if names.is_empty() {
+                            "none".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                )
+                .advise(
+                    "Declare it under the top-level `volumes:` key and mount it in the service.",
+                ));
+            }
+        }
+    }
+    Ok(Verdict::pass(
+        expected,
+        format!("running: {}", running.join(", ")),
+    ))
+}

@@ -1,0 +1,181 @@
+//! The `layers` check: every layer of an image, as `docker save` ships it, scanned for paths and
+//! text. A file deleted in a later layer is still in the earlier one, and still ships.
+
+use std::io::{Read, Seek, Write};
+
+use futures_util::StreamExt;
+
+use crate::docker::{call, deadline};
+use crate::engine::{Ctx, Verdict};
+use crate::error::EnvError;
+use crate::spec::LayersCheck;
+
+/// One layer: its position, the instruction that made it, and what it holds.
+pub struct Finding {
+    pub layer: usize,
+    pub instruction: String,
+    pub path: String,
+    pub what: String,
+}
+
+/// Write `docker save` of an image to a temp file.
+pub async fn save_image(ctx: &Ctx<'_>, image: &str) -> Result<std::fs::File, EnvError> {
+    let mut file = tempfile::tempfile().map_err(|e| EnvError::Other(format!("temp file: {e}")))?;
+    let mut s = ctx.engine.docker.export_image(image);
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        match tokio::time::timeout_at(until, s.next()).await {
+            Err(_) => {
+                return Err(EnvError::Deadline {
+                    what: "save image".into(),
+                    deadline: std::time::Duration::from_secs(300),
+                })
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(crate::docker::classify("save image", &e)),
+            Ok(Some(Ok(b))) => file
+                .write_all(&b)
+                .map_err(|e| EnvError::Other(format!("writing the saved image: {e}")))?,
+        }
+    }
+    file.rewind().map_err(|e| EnvError::Other(e.to_string()))?;
+    Ok(file)
+}
+
+/// The layer tars of a saved image, in order (from manifest.json), as (name, bytes).
+pub fn layer_tars(saved: &mut std::fs::File) -> std::io::Result<Vec<Vec<u8>>> {
+    let mut manifest = None;
+    let mut blobs = std::collections::HashMap::new();
+    let mut a = tar::Archive::new(saved);
+    for e in a.entries()? {
+        let mut e = e?;
+        let name = e.path()?.display().to_string();
+        let mut buf = Vec::new();
+        if name == "manifest.json" {
+            e.read_to_end(&mut buf)?;
+            manifest = Some(buf);
+        } else if name.ends_with("layer.tar") || name.starts_with("blobs/") {
+            e.read_to_end(&mut buf)?;
+            blobs.insert(name, buf);
+        }
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&manifest.unwrap_or_default()).unwrap_or_default();
+    let layers = manifest
+        .get(0)
+        .and_then(|m| m.get("Layers"))
+        .and_then(|l| l.as_array())
+        .cloned()
+        .unwrap_or_default();
+    Ok(layers
+        .iter()
+        .filter_map(|l| l.as_str().and_then(|n| blobs.remove(n)))
+        .collect())
+}
+
+/// Scan layer tars for the check's paths and text.
+pub fn scan(layers: &[Vec<u8>], spec: &LayersCheck) -> Vec<(usize, String, String)> {
+    let mut found = Vec::new();
+    for (i, layer) in layers.iter().enumerate() {
+        let mut a = tar::Archive::new(&layer[..]);
+        let Ok(entries) = a.entries() else { continue };
+        for e in entries.flatten() {
+            let Ok(p) = e.path() else { continue };
+            let path = format!("/{}", p.display().to_string().trim_start_matches("./"));
+            if path.contains("/.wh.") {
+                continue;
+            }
+            if let Some(want) = spec
+                .absent_paths
+                .iter()
+                .find(|w| path.trim_end_matches('/') == w.trim_end_matches('/'))
+            {
+                found.push((i, path.clone(), format!("the file {want}")));
+            }
+            if !spec.absent_text.is_empty()
+                && e.header().entry_type().is_file()
+                && e.size() <= 4 * 1024 * 1024
+            {
+                let mut e = e;
+                let mut buf = Vec::new();
+                if e.read_to_end(&mut buf).is_ok() {
+                    let text = String::from_utf8_lossy(&buf);
+                    for t in &spec.absent_text {
+                        if text.contains(t.as_str()) {
+                            found.push((i, path.clone(), format!("the text \"{t}\"")));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The instructions that made each non-empty layer, oldest first.
+async fn layer_instructions(ctx: &Ctx<'_>, image: &str) -> Vec<String> {
+    let Ok(hist) = call(
+        "image history",
+        deadline::QUICK,
+        ctx.engine.docker.image_history(image),
+    )
+    .await
+    else {
+        return vec![];
+    };
+    hist.iter()
+        .rev()
+        .filter(|h| h.size > 0 || !h.created_by.contains("#(nop)"))
+        .map(|h| {
+            let c = h
+                .created_by
+                .replace("/bin/sh -c #(nop) ", "")
+                .replace("/bin/sh -c ", "RUN ");
+            c.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+        .collect()
+}
+
+pub async fn layers(ctx: &mut Ctx<'_>, spec: &LayersCheck) -> Result<Verdict, EnvError> {
+    let image = ctx.image_ref(&spec.image);
+    let mut what: Vec<String> = spec.absent_paths.clone();
+    what.extend(spec.absent_text.iter().map(|t| format!("\"{t}\"")));
+    let expected = format!("no layer of the image contains {}", what.join(", "));
+    let mut saved = save_image(ctx, &image).await?;
+    let layers = layer_tars(&mut saved)
+        .map_err(|e| EnvError::Other(format!("reading the saved image: {e}")))?;
+    let found = scan(&layers, spec);
+    if found.is_empty() {
+        return Ok(Verdict::pass(
+            expected,
+            format!("scanned {} layers", layers.len()),
+        ));
+    }
+    let instr = layer_instructions(ctx, &image).await;
+    let (i, path, thing) = &found[0];
+    let made_by = instr
+        .get(*i)
+        .map(|s| format!(" (made by `{}`)", truncate(s, 80)))
+        .unwrap_or_default();
+    let later = if *i + 1 < layers.len() {
+        format!(
+            "; {} later layer(s) cannot take it out again",
+            layers.len() - i - 1
+        )
+    } else {
+        String::new()
+    };
+    Ok(Verdict::fail(
+        expected,
+        format!("layer {} of {}{made_by} contains {thing} at {path}{later}", i + 1, layers.len()),
+    )
+    .advise("Deleting a file in a later step only hides it: the layer that added it still ships, and `docker save` or a layer explorer shows it. Keep it out of every layer: .dockerignore it, or use it only in a build stage that is not shipped."))
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}

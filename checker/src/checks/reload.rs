@@ -1,0 +1,55 @@
+//! The `reload` check: change a file on the host and expect the change to be served through a
+//! published port right away, which is what a bind mount gives (a copy baked into the image does
+//! not change). The file's content is restored afterwards.
+
+use std::time::Duration;
+
+use super::http::{get, Probe};
+use crate::engine::{Ctx, Verdict};
+use crate::error::EnvError;
+use crate::spec::ReloadCheck;
+
+pub async fn reload(ctx: &mut Ctx<'_>, spec: &ReloadCheck) -> Result<Verdict, EnvError> {
+    let path = ctx.dir.join(&spec.file);
+    let expected = format!(
+        "a change to {} shows at http://127.0.0.1:{}{} without rebuilding or restarting",
+        spec.file, spec.host_port, spec.path
+    );
+    let Ok(original) = std::fs::read(&path) else {
+        return Ok(Verdict::fail(
+            expected,
+            format!("there is no {} in the exercise folder", spec.file),
+        ));
+    };
+    let token = format!("dockdojo-reload-{}", &uuid::Uuid::new_v4().to_string()[..8]);
+    let mut changed = original.clone();
+    changed.extend_from_slice(format!("\n<!-- {token} -->\n").as_bytes());
+    // Write in place (same inode): editors differ, but a bind mount of the folder sees both ways.
+    if let Err(e) = std::fs::write(&path, &changed) {
+        return Err(EnvError::Other(format!(
+            "cannot change {} for the reload check: {e}",
+            path.display()
+        )));
+    }
+    let until = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
+    let verdict = loop {
+        let last = match get(spec.host_port, &spec.path).await {
+            Probe::Answer { status, body } if body.contains(&token) => {
+                break Verdict::pass(expected.clone(), format!("{status}, the change was served"));
+            }
+            other => other,
+        };
+        if tokio::time::Instant::now() >= until {
+            let actual = match &last {
+                Probe::Answer { status, .. } => format!("{status}, but still the old content: the container serves a copy, not your folder"),
+                Probe::Refused => format!("nothing answers on 127.0.0.1:{}", spec.host_port),
+                Probe::NoAnswer(w) => format!("no HTTP answer on 127.0.0.1:{} ({w})", spec.host_port),
+            };
+            break Verdict::fail(expected.clone(), actual)
+                .advise("Mount the folder instead of copying it: `-v \"$PWD/site:/path/in/container\"` (a bind mount); changes then show at once.");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let _ = std::fs::write(&path, &original);
+    Ok(verdict)
+}

@@ -1,0 +1,72 @@
+//! The `restart` check: make the container's main process fail from inside (a trigger the app
+//! honours), then see whether its restart policy brings it back.
+
+use std::time::Duration;
+
+use super::container::inspect;
+use super::exec::exec_in;
+use crate::engine::{Ctx, Verdict};
+use crate::error::EnvError;
+use crate::spec::RestartCheck;
+
+pub async fn restart(ctx: &mut Ctx<'_>, spec: &RestartCheck) -> Result<Verdict, EnvError> {
+    let name = &spec.container;
+    let expected = format!(
+        "after its process fails, {name} is restarted by Docker within {} s",
+        spec.within_s
+    );
+    let target = ctx.container_id(name).unwrap_or_else(|| name.clone());
+    let Some(before) = inspect(ctx, &target).await? else {
+        return Ok(Verdict::fail(
+            expected,
+            format!("there is no container named {name}"),
+        ));
+    };
+    if before.state.as_ref().and_then(|s| s.running) != Some(true) {
+        return Ok(Verdict::fail(expected, format!("{name} is not running")));
+    }
+    let count0 = before.restart_count.unwrap_or(0);
+    let started0 = before
+        .state
+        .as_ref()
+        .and_then(|s| s.started_at.clone())
+        .unwrap_or_default();
+    // The trigger may kill the exec along with the process: its result does not matter.
+    let _ = exec_in(ctx.engine, &target, &spec.trigger, Duration::from_secs(10)).await?;
+    let until = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
+    let mut saw_exit = false;
+    loop {
+        let info = inspect(ctx, &target).await?.unwrap_or_default();
+        let st = info.state.clone().unwrap_or_default();
+        let count = info.restart_count.unwrap_or(0);
+        let started = st.started_at.clone().unwrap_or_default();
+        if st.running != Some(true) {
+            saw_exit = true;
+        }
+        if st.running == Some(true) && (count > count0 || started != started0) {
+            return Ok(Verdict::pass(
+                expected,
+                format!("restarted (restart count {count})"),
+            ));
+        }
+        if tokio::time::Instant::now() >= until {
+            let policy = info
+                .host_config
+                .and_then(|h| h.restart_policy)
+                .and_then(|r| r.name)
+                .map(|n| n.to_string())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| "no".into());
+            let actual = if st.running == Some(true) && !saw_exit {
+                format!("{name} kept running: the trigger did not make it fail")
+            } else {
+                format!(
+                    "{name} stopped (exit code {}) and stayed down; its restart policy is `{policy}`",
+                    st.exit_code.unwrap_or(0)
+                )
+            };
+            return Ok(Verdict::fail(expected, actual));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

@@ -1,0 +1,314 @@
+//! The app's loop: draw, wait for the next event (a key, a task's answer, a saved file, a daemon
+//! event, a tick while something moves, a signal), map it to an action, update the state, and
+//! carry out the effects. Idle, it sleeps: no ticks unless a spinner is on screen.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use ratatui::DefaultTerminal;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinHandle;
+
+use super::action::{self, Event};
+use super::app::{App, Delta, Effect, Level, Trigger, WatchMode};
+use super::input::Input;
+use super::watch::{self, Watch};
+use super::worker::{Job, Worker};
+use super::{daemon, ui};
+use crate::catalog::{self, Entry};
+use crate::progress::{now as unix_now, Store};
+use crate::workspace::Workspace;
+use checker::docker::cleanup::Cleaned;
+
+const TICK: Duration = Duration::from_millis(100);
+/// How often counted time is written to the progress file.
+const FLUSH_EVERY: Duration = Duration::from_secs(60);
+
+pub struct Runtime {
+    ws: Workspace,
+    entries: Vec<Entry>,
+    store: Store,
+    worker: Worker,
+    tx: UnboundedSender<Event>,
+    watch: Option<Watch>,
+    daemon: JoinHandle<()>,
+    input: Option<Input>,
+    trace: Trace,
+}
+
+/// Start the tasks, check the current exercise, and run until the learner quits.
+pub async fn run(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    ws: Workspace,
+    entries: Vec<Entry>,
+    store: Store,
+) -> (std::io::Result<()>, Runtime) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let watched = entries
+        .iter()
+        .filter(|e| !matches!(e.spec.mode, checker::spec::Mode::Build))
+        .map(|e| (e.id().to_string(), e.spec.live.clone()))
+        .collect();
+    let mut rt = Runtime {
+        ws,
+        entries,
+        store,
+        worker: Worker::spawn(tx.clone()),
+        watch: None,
+        daemon: daemon::spawn(watched, tx.clone()),
+        input: None,
+        tx: tx.clone(),
+        trace: Trace::from_env(),
+    };
+    rt.input = match Input::spawn(tx) {
+        Ok(i) => Some(i),
+        Err(e) => return (Err(e), rt),
+    };
+    rt.set_watch(app.watch, app);
+    let mut fx = Vec::new();
+    if let Some(id) = app.current().map(|e| e.id.clone()) {
+        app.request_check(id, Trigger::Opened, Instant::now(), &mut fx);
+    }
+    for e in fx {
+        rt.execute(e, app);
+    }
+    let result = rt.event_loop(terminal, app, &mut rx).await;
+    (result, rt)
+}
+
+impl Runtime {
+    async fn event_loop(
+        &mut self,
+        terminal: &mut DefaultTerminal,
+        app: &mut App,
+        rx: &mut UnboundedReceiver<Event>,
+    ) -> std::io::Result<()> {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut flush =
+            tokio::time::interval_at(tokio::time::Instant::now() + FLUSH_EVERY, FLUSH_EVERY);
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        let mut verdict: Option<String> = None;
+        loop {
+            terminal.draw(|f| ui::render(f, app))?;
+            if let Some(v) = verdict.take() {
+                self.trace.log(&format!("drawn {v}"));
+            }
+            #[cfg(debug_assertions)]
+            if std::env::var_os("DOCKDOJO_TEST_PANIC").is_some() {
+                panic!("DOCKDOJO_TEST_PANIC is set: panicking on purpose to test terminal restore");
+            }
+            let ev = tokio::select! {
+                ev = rx.recv() => match ev {
+                    Some(ev) => ev,
+                    None => return Ok(()),
+                },
+                _ = tick.tick(), if app.animating() => Event::Tick,
+                _ = flush.tick() => Event::FlushTime,
+                _ = term.recv() => Event::Signal,
+                _ = int.recv() => Event::Signal,
+                _ = hup.recv() => Event::Signal,
+            };
+            match &ev {
+                Event::WorkerPanicked => reenter(terminal)?,
+                Event::FileSaved { exercise, path } => {
+                    self.trace.log(&format!("file-saved {exercise}/{path}"))
+                }
+                Event::Daemon { what, .. } => self.trace.log(&format!("daemon {what}")),
+                Event::CheckDone { id, report } => {
+                    let v = format!("{id} {}", if report.passed { "passed" } else { "failed" });
+                    self.trace
+                        .log(&format!("verdict {v} in {} ms", report.duration_ms));
+                    verdict = Some(v);
+                }
+                _ => {}
+            }
+            let now = Instant::now();
+            if let Some(action) = action::map(ev, app) {
+                for effect in app.update(action, now) {
+                    self.execute(effect, app);
+                }
+            }
+            if app.quit {
+                return Ok(());
+            }
+        }
+    }
+
+    fn execute(&mut self, effect: Effect, app: &mut App) {
+        match effect {
+            Effect::Check { id } => {
+                self.trace.log(&format!("check {id}"));
+                let dir = self.ws.exercise_dir(&id);
+                match catalog::find(&self.entries, &id) {
+                    Ok(e) if dir.is_dir() => self.worker.send(Job::Check {
+                        id,
+                        spec: Box::new(e.spec.clone()),
+                        dir,
+                    }),
+                    _ => {
+                        let _ = self.tx.send(Event::CheckFailed {
+                            error: format!(
+                                "the folder {} is missing; press r to recreate it",
+                                dir.display()
+                            ),
+                            id,
+                        });
+                    }
+                }
+            }
+            Effect::Record(delta) => {
+                let mut saved = None;
+                let result = self.store.update(|p| {
+                    match &delta {
+                        Delta::Report(r) => p.record_report(r, unix_now()),
+                        Delta::Hint { id, available } => {
+                            p.use_hint(id, *available);
+                        }
+                        Delta::Time { id, seconds } => p.add_time(id, *seconds),
+                    }
+                    saved = Some(p.clone());
+                });
+                match result {
+                    Ok(warning) => {
+                        if let Some(p) = saved {
+                            app.set_progress(p);
+                        }
+                        if let Some(w) = warning {
+                            app.say(Level::Warn, w);
+                        }
+                    }
+                    Err(e) => app.say(Level::Warn, format!("could not save your progress: {e:#}")),
+                }
+            }
+            Effect::ListImages => self.worker.send(Job::ListImages),
+            Effect::LoadLayers(image) => self.worker.send(Job::Layers(image)),
+            Effect::Reset(id) => self.reset(&id, app),
+            Effect::OpenBook(page) => open_book(&page, app),
+            Effect::SetWatch(mode) => self.set_watch(mode, app),
+            Effect::ReloadProgress => {
+                let (p, warning) = self.store.load();
+                app.set_progress(p);
+                if let Some(w) = warning {
+                    app.say(Level::Warn, w);
+                }
+            }
+        }
+    }
+
+    fn reset(&mut self, id: &str, app: &mut App) {
+        let Ok(e) = catalog::find(&self.entries, id) else {
+            return;
+        };
+        match self.ws.reset(e) {
+            Ok(backup) => {
+                let kept = backup
+                    .map(|b| format!(" Yours is in {}.", b.display()))
+                    .unwrap_or_default();
+                app.say(
+                    Level::Info,
+                    format!("{id} is back to its starting files.{kept}"),
+                );
+            }
+            Err(err) => app.say(Level::Warn, format!("could not reset {id}: {err:#}")),
+        }
+    }
+
+    fn set_watch(&mut self, mode: WatchMode, app: &mut App) {
+        self.watch = None;
+        let ids = self.entries.iter().map(|e| e.id().to_string()).collect();
+        match watch::start(&self.ws.root, ids, mode, self.tx.clone()) {
+            Ok(w) => self.watch = Some(w),
+            Err(why) => {
+                app.watch = WatchMode::Manual;
+                app.watch_note = Some(why.clone());
+                app.say(Level::Warn, why);
+            }
+        }
+    }
+
+    /// Stop the tasks and remove what this session created.
+    pub async fn shutdown(self) -> Option<Cleaned> {
+        drop(self.input);
+        drop(self.watch);
+        self.daemon.abort();
+        self.worker.shutdown().await
+    }
+}
+
+/// After a caught panic the hook has restored the terminal: take it again.
+fn reenter(terminal: &mut DefaultTerminal) -> std::io::Result<()> {
+    use ratatui::crossterm::{execute, terminal};
+    terminal::enable_raw_mode()?;
+    execute!(std::io::stdout(), terminal::EnterAlternateScreen)?;
+    terminal.clear()
+}
+
+/// The book section: opened in a browser when `DOCKDOJO_BOOK_URL` says where the book is
+/// served, else named so the learner can open it with `dockdojo book`.
+fn open_book(page: &str, app: &mut App) {
+    let base = std::env::var("DOCKDOJO_BOOK_URL")
+        .ok()
+        .filter(|b| !b.is_empty());
+    let Some(base) = base else {
+        app.say(
+            Level::Info,
+            format!("Read book/{page} (`dockdojo book` serves the book)."),
+        );
+        return;
+    };
+    let url = format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        page.replacen(".md", ".html", 1)
+    );
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let spawned = std::process::Command::new(opener)
+        .arg(&url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    match spawned {
+        Ok(mut child) => {
+            std::thread::spawn(move || child.wait());
+            app.say(Level::Info, format!("Opened {url}"));
+        }
+        Err(_) => app.say(Level::Info, format!("Read {url}")),
+    }
+}
+
+/// `DOCKDOJO_TRACE=FILE`: one timestamped line per trigger, check and verdict, to measure
+/// latencies from outside.
+struct Trace(Option<std::fs::File>);
+
+impl Trace {
+    fn from_env() -> Self {
+        let file = std::env::var_os("DOCKDOJO_TRACE").and_then(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .ok()
+        });
+        Self(file)
+    }
+
+    fn log(&mut self, what: &str) {
+        if let Some(f) = &mut self.0 {
+            let ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0);
+            let _ = writeln!(f, "{ms} {what}");
+        }
+    }
+}

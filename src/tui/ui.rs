@@ -1,0 +1,89 @@
+//! Rendering: the screen as a function of the [`App`] state, one file per region. Nothing here
+//! changes state or does I/O, so every screen is tested with `TestBackend` snapshots.
+
+mod checks;
+mod footer;
+mod header;
+mod help;
+mod layers;
+mod list;
+mod markdown;
+mod popups;
+mod summary;
+mod task;
+mod wrap;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Clear};
+use ratatui::Frame;
+
+use super::app::{App, Focus, Overlay, Screen};
+
+pub fn render(f: &mut Frame, app: &App) {
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(f.area());
+    header::render(f, header, app);
+    match &app.screen {
+        Screen::Main => {
+            let list_width = if body.width >= 110 { 34 } else { 26 };
+            let [left, right] =
+                Layout::horizontal([Constraint::Length(list_width), Constraint::Fill(1)])
+                    .areas(body);
+            list::render(f, left, app);
+            let task_share = match app.focus {
+                Focus::Task => 65,
+                Focus::Checks => 35,
+            };
+            let [task_area, checks_area] =
+                Layout::vertical([Constraint::Percentage(task_share), Constraint::Fill(1)])
+                    .areas(right);
+            task::render(f, task_area, app);
+            checks::render(f, checks_area, app);
+        }
+        Screen::Layers(view) => layers::render(f, body, app, view),
+    }
+    footer::render(f, footer, app);
+    match app.overlay {
+        Overlay::None | Overlay::ConfirmReset => {}
+        Overlay::Help => help::render(f, body, app),
+        Overlay::Hints => popups::hints(f, body, app),
+        Overlay::Solution { scroll } => popups::solution(f, body, app, scroll),
+        Overlay::Summary(kind) => summary::render(f, body, app, kind),
+    }
+}
+
+/// A panel's frame; the focused one stands out.
+fn panel<'a>(app: &App, title: impl Into<Line<'a>>, focused: bool) -> Block<'a> {
+    let style = if focused {
+        app.theme.focus_border()
+    } else {
+        app.theme.border()
+    };
+    Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(style)
+        .title(title)
+}
+
+/// A popup of at most `w`×`h` centred in `area`, cleared underneath.
+fn popup(f: &mut Frame, area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, r);
+    r
+}

@@ -1,0 +1,49 @@
+//! The exercise list, grouped by chapter, each with its status: · not started, ✗ failing,
+//! ✓ passed, a spinner while its checks run.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListItem, ListState};
+use ratatui::Frame;
+
+use crate::progress::Status;
+use crate::tui::app::App;
+
+pub fn render(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut items = Vec::new();
+    let mut selected_row = 0;
+    let mut chapter = None;
+    for (i, e) in app.exercises.iter().enumerate() {
+        if chapter != Some(e.chapter) {
+            chapter = Some(e.chapter);
+            items.push(ListItem::new(Line::from(Span::styled(
+                format!("Chapter {}", e.chapter),
+                t.label(),
+            ))));
+        }
+        let (mark, style) = if app.is_running(&e.id) {
+            (app.spinner_char().to_string(), t.accent())
+        } else {
+            match app.status(&e.id) {
+                Status::Passed => ("✓".to_string(), t.ok()),
+                Status::Failing => ("✗".to_string(), t.fail()),
+                Status::NotStarted => ("·".to_string(), t.dim()),
+            }
+        };
+        if i == app.selected {
+            selected_row = items.len();
+        }
+        items.push(ListItem::new(Line::from(vec![
+            Span::raw(" "),
+            Span::styled(mark, style),
+            Span::raw(" "),
+            Span::raw(e.id.clone()),
+        ])));
+    }
+    let list = List::new(items)
+        .block(super::panel(app, " Exercises ", false))
+        .highlight_style(t.selected());
+    let mut state = ListState::default().with_selected(Some(selected_row));
+    f.render_stateful_widget(list, area, &mut state);
+}
