@@ -81,7 +81,9 @@ pub fn load() -> Result<Vec<Entry>> {
         }
         out.push(Entry { spec, dir: d });
     }
-    out.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+    out.sort_by(|a, b| {
+        (a.spec.chapter, a.spec.order, &a.spec.id).cmp(&(b.spec.chapter, b.spec.order, &b.spec.id))
+    });
     Ok(out)
 }
 

@@ -248,7 +248,9 @@ fn substitute_args(image: &str, args: &[(String, String)]) -> String {
     out
 }
 
-/// Why an image reference is not pinned, if it is not.
+/// Why an image reference is not pinned, if it is not. A digest pins; a tag pins only when it
+/// names a full version (major.minor.patch): `3.12-slim` still moves with every patch release
+/// and every rebuild of the OS under it.
 pub fn pin_problem(image: &str) -> Option<&'static str> {
     if image.contains("@sha256:") {
         return None;
@@ -260,7 +262,18 @@ pub fn pin_problem(image: &str) -> Option<&'static str> {
         Some((_, tag)) if !tag.chars().any(|c| c.is_ascii_digit()) => {
             Some("uses a floating tag with no version number")
         }
-        Some(_) => None,
+        Some((_, tag)) => {
+            let t = tag.strip_prefix('v').unwrap_or(tag);
+            let version: String = t
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let parts = version.split('.').filter(|p| !p.is_empty()).count();
+            (parts < 3).then_some(
+                "pins only part of the version: patch releases (and the OS under the image) still \
+                 move under that tag; pin the full version, like 3.12.3-slim-bookworm, or a digest",
+            )
+        }
     }
 }
 
@@ -281,7 +294,15 @@ mod tests {
         assert!(pin_problem("python:slim").is_some());
         assert!(pin_problem("busybox:1.36.1").is_none());
         assert!(pin_problem("localhost:5000/app").is_some());
-        assert!(pin_problem("localhost:5000/app:1.2").is_none());
+        assert!(
+            pin_problem("localhost:5000/app:1.2").is_some(),
+            "a minor version floats"
+        );
+        assert!(pin_problem("localhost:5000/app:1.2.0").is_none());
+        assert!(pin_problem("python:3.12-slim").is_some());
+        assert!(pin_problem("python:3.12.3-slim-bookworm").is_none());
+        assert!(pin_problem("node:14").is_some());
+        assert!(pin_problem("gcc:12.2.0-bookworm").is_none());
         assert!(pin_problem("x@sha256:abc").is_none());
     }
 
@@ -329,7 +350,7 @@ mod tests {
     #[test]
     fn rules() {
         assert!(check_rule("FROM busybox\n", DockerfileRule::FromPinned).is_err());
-        assert!(check_rule("FROM a:1 AS b\nFROM b\n", DockerfileRule::FromPinned).is_ok());
+        assert!(check_rule("FROM a:1.0.0 AS b\nFROM b\n", DockerfileRule::FromPinned).is_ok());
         let arg = "ARG V=1.36.1\nFROM busybox:${V}\n";
         assert!(
             check_rule(arg, DockerfileRule::FromPinned).is_ok(),

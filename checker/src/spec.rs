@@ -23,6 +23,8 @@ pub struct Exercise {
     pub chapter: u32,
     /// Expected minutes for a learner (schedules are summed from it).
     pub minutes: u32,
+    /// Position within its chapter (lower first; default 50, then by id).
+    pub order: u32,
     pub difficulty: Difficulty,
     pub mode: Mode,
     /// The book page (and anchor) that teaches this exercise, e.g. `ch03-build-cache.md#cache-order`.
@@ -366,6 +368,9 @@ pub struct ContainerCheck {
     /// `no`, `always`, `unless-stopped`, `on-failure`.
     pub restart_policy: Option<String>,
     pub memory_mb: Option<u64>,
+    /// A memory limit of at least / at most this many MB (a right-sized range instead of one value).
+    pub memory_min_mb: Option<u64>,
+    pub memory_max_mb: Option<u64>,
     pub cpus: Option<f64>,
     pub exit_code: Option<i64>,
     pub oom_killed: Option<bool>,

@@ -163,6 +163,16 @@ async fn case_body(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOu
     if let Some(s) = e.sub("starter") {
         overlay(s)?;
     }
+    // As a learner: the starter files, then the scenario's setup, then the attempt.
+    if e.spec.mode == Mode::Scenario {
+        if let Some(setup) = e.dir.get_file(format!("{}/setup.sh", e.id())) {
+            std::fs::write(dir.join(".setup.sh"), setup.contents())
+                .map_err(|x| CaseError::Fail(Fail::env(x)))?;
+            if let Err(why) = run_script(&dir, ".setup.sh").await {
+                return Ok(Err((format!("setup.sh failed: {why}"), None)));
+            }
+        }
+    }
     let script = match case {
         Case::Starter => None,
         Case::Solution => {
@@ -177,15 +187,6 @@ async fn case_body(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOu
             Some("attempt.sh")
         }
     };
-    if e.spec.mode == Mode::Scenario {
-        if let Some(setup) = e.dir.get_file(format!("{}/setup.sh", e.id())) {
-            std::fs::write(dir.join(".setup.sh"), setup.contents())
-                .map_err(|x| CaseError::Fail(Fail::env(x)))?;
-            if let Err(why) = run_script(&dir, ".setup.sh").await {
-                return Ok(Err((format!("setup.sh failed: {why}"), None)));
-            }
-        }
-    }
     if let Some(s) = script.filter(|s| dir.join(s).is_file()) {
         if let Err(why) = run_script(&dir, s).await {
             return Ok(Err((format!("{s} failed: {why}"), None)));

@@ -232,11 +232,14 @@ impl Runtime {
     }
 
     /// Stop the tasks and remove what this session created.
-    pub async fn shutdown(self) -> Option<Cleaned> {
+    pub async fn shutdown(mut self) -> Option<Cleaned> {
+        self.trace.log("quit");
         drop(self.input);
         drop(self.watch);
         self.daemon.abort();
-        self.worker.shutdown().await
+        let cleaned = self.worker.shutdown().await;
+        self.trace.log("cleaned up");
+        cleaned
     }
 }
 

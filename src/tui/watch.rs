@@ -4,9 +4,9 @@
 //! some VM mounts), polling or manual mode take over.
 
 use std::any::Any;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{new_debouncer_opt, Config, DebounceEventResult};
@@ -40,9 +40,14 @@ pub fn start(
 ) -> Result<Watch, String> {
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let handler_root = root.clone();
+    let mut seen = Fingerprints::scan(&root);
     let handler = move |res: DebounceEventResult| match res {
         Ok(events) => {
-            for ev in batch(&handler_root, &ids, events.into_iter().map(|e| e.path)) {
+            let changed = events
+                .into_iter()
+                .map(|e| e.path)
+                .filter(|p| seen.changed(p));
+            for ev in batch(&handler_root, &ids, changed) {
                 let _ = tx.send(ev);
             }
         }
@@ -89,15 +94,53 @@ fn describe(e: notify::Error) -> String {
     format!("file watching is unavailable: {e}{hint}; press c to check, or a for polling")
 }
 
+/// Size and modification time of every file, to tell a real change from an event that changed
+/// nothing: the watcher also reports files being opened (the checker reads the build context),
+/// and an editor may rewrite a file unchanged.
+struct Fingerprints(HashMap<PathBuf, (Option<SystemTime>, u64)>);
+
+impl Fingerprints {
+    /// The files of the workspace now (bounded: a workspace is small; a huge one is cut short).
+    fn scan(root: &Path) -> Self {
+        let mut map = HashMap::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let Ok(meta) = e.metadata() else { continue };
+                if meta.is_dir() && !meta.file_type().is_symlink() {
+                    stack.push(e.path());
+                } else if meta.is_file() {
+                    map.insert(e.path(), (meta.modified().ok(), meta.len()));
+                }
+                if map.len() > 50_000 {
+                    return Self(map);
+                }
+            }
+        }
+        Self(map)
+    }
+
+    /// Did `path` change since last seen (created, written, deleted)? Folders never count.
+    fn changed(&mut self, path: &Path) -> bool {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => false,
+            Ok(m) => {
+                let fp = (m.modified().ok(), m.len());
+                self.0.insert(path.to_path_buf(), fp) != Some(fp)
+            }
+            Err(_) => self.0.remove(path).is_some(),
+        }
+    }
+}
+
 /// One event per exercise (and one for progress) out of a batch of changed paths.
 fn batch(root: &Path, ids: &[String], paths: impl Iterator<Item = PathBuf>) -> Vec<Event> {
     let mut saved: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut progress = false;
     for p in paths {
-        // A folder's own events (its listing changed) say nothing a file's event does not.
-        if p.is_dir() {
-            continue;
-        }
         match classify(root, ids, &p) {
             Some(Change::Saved { exercise, path }) => saved.entry(exercise).or_default().push(path),
             Some(Change::Progress) => progress = true,
@@ -185,6 +228,27 @@ mod tests {
         ] {
             assert_eq!(c(ignored), None, "{ignored}");
         }
+    }
+
+    #[test]
+    fn only_real_changes_count() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("Dockerfile");
+        std::fs::write(&f, "FROM x").unwrap();
+        let mut seen = Fingerprints::scan(t.path());
+        // Opened and read (the checker packing the build context): nothing changed.
+        let _ = std::fs::read(&f);
+        assert!(!seen.changed(&f));
+        assert!(!seen.changed(t.path()), "a folder is not a change");
+        std::fs::write(&f, "FROM busybox:1.36.1").unwrap();
+        assert!(seen.changed(&f));
+        assert!(!seen.changed(&f), "reported once");
+        let new = t.path().join("app.sh");
+        std::fs::write(&new, "echo").unwrap();
+        assert!(seen.changed(&new));
+        std::fs::remove_file(&new).unwrap();
+        assert!(seen.changed(&new));
+        assert!(!seen.changed(&new));
     }
 
     #[test]

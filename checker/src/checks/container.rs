@@ -96,7 +96,10 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
     let Some(info) = found else {
         if spec.container.is_none() {
             return Ok(Verdict::fail(expected, format!("no container for {name}"))
-                .advise("Bring the stack up (`docker compose up -d` or `docker-compose up -d`) in the exercise folder; `docker ps -a` lists containers."));
+                .advise(format!(
+                    "Bring the stack up with the project name the task gives: `docker compose -p {p} up -d` (or `docker-compose -p {p} up -d`) in the exercise folder; `docker compose -p {p} ps -a` shows it.",
+                    p = spec.project.clone().unwrap_or_default()
+                )));
         }
         return Ok(missing(name, expected));
     };
@@ -219,6 +222,26 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
             ));
         }
     }
+    if spec.memory_min_mb.is_some() || spec.memory_max_mb.is_some() {
+        let got = host.memory.unwrap_or(0) / 1024 / 1024;
+        let lo = spec.memory_min_mb.unwrap_or(0) as i64;
+        let hi = spec.memory_max_mb.map(|m| m as i64);
+        let ok = got > 0 && got >= lo && hi.is_none_or(|h| got <= h);
+        if !ok {
+            let want = match hi {
+                Some(h) => format!("a memory limit between {lo} and {h} MB"),
+                None => format!("a memory limit of at least {lo} MB"),
+            };
+            return Ok(Verdict::fail(
+                want,
+                if got == 0 {
+                    "no memory limit".into()
+                } else {
+                    format!("{got} MB")
+                },
+            ));
+        }
+    }
     if let Some(want) = spec.cpus {
         let got = host.nano_cpus.unwrap_or(0) as f64 / 1e9;
         if (got - want).abs() > 0.001 {
@@ -239,8 +262,13 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
                 format!("exited with code {want}"),
                 if running {
                     "still running".into()
+                } else if st.status.map(|s| s.to_string()).as_deref() == Some("created") {
+                    "it never started (status: created)".into()
                 } else {
-                    format!("exit code {got}")
+                    format!(
+                        "exit code {}",
+                        super::run::explain_exit(got, st.oom_killed.unwrap_or(false))
+                    )
                 },
             ));
         }

@@ -5,7 +5,6 @@ use std::io::{Read, Seek, Write};
 
 use futures_util::StreamExt;
 
-use crate::docker::{call, deadline};
 use crate::engine::{Ctx, Verdict};
 use crate::error::EnvError;
 use crate::spec::LayersCheck;
@@ -42,9 +41,11 @@ pub async fn save_image(ctx: &Ctx<'_>, image: &str) -> Result<std::fs::File, Env
     Ok(file)
 }
 
-/// The layer tars of a saved image, in order (from manifest.json), as (name, bytes).
-pub fn layer_tars(saved: &mut std::fs::File) -> std::io::Result<Vec<Vec<u8>>> {
+/// The layer tars of a saved image, in order (from manifest.json), with the instruction that made
+/// each (from the image config's history, skipping entries marked `empty_layer`).
+pub fn layer_tars(saved: &mut std::fs::File) -> std::io::Result<(Vec<Vec<u8>>, Vec<String>)> {
     let mut manifest = None;
+    let mut files: std::collections::HashMap<String, Vec<u8>> = std::collections::HashMap::new();
     let mut blobs = std::collections::HashMap::new();
     let mut a = tar::Archive::new(saved);
     for e in a.entries()? {
@@ -57,6 +58,9 @@ pub fn layer_tars(saved: &mut std::fs::File) -> std::io::Result<Vec<Vec<u8>>> {
         } else if name.ends_with("layer.tar") || name.starts_with("blobs/") {
             e.read_to_end(&mut buf)?;
             blobs.insert(name, buf);
+        } else if name.ends_with(".json") {
+            e.read_to_end(&mut buf)?;
+            files.insert(name, buf);
         }
     }
     let manifest: serde_json::Value =
@@ -67,10 +71,44 @@ pub fn layer_tars(saved: &mut std::fs::File) -> std::io::Result<Vec<Vec<u8>>> {
         .and_then(|l| l.as_array())
         .cloned()
         .unwrap_or_default();
-    Ok(layers
+    let config_name = manifest
+        .get(0)
+        .and_then(|m| m.get("Config"))
+        .and_then(|c| c.as_str())
+        .unwrap_or_default();
+    let config: serde_json::Value = files
+        .get(config_name)
+        .or_else(|| blobs.get(config_name))
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .unwrap_or_default();
+    let instructions = config
+        .get("history")
+        .and_then(|h| h.as_array())
+        .map(|h| {
+            h.iter()
+                .filter(|e| {
+                    !e.get("empty_layer")
+                        .and_then(|x| x.as_bool())
+                        .unwrap_or(false)
+                })
+                .map(|e| {
+                    clean_instruction(e.get("created_by").and_then(|c| c.as_str()).unwrap_or(""))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let tars = layers
         .iter()
         .filter_map(|l| l.as_str().and_then(|n| blobs.remove(n)))
-        .collect())
+        .collect();
+    Ok((tars, instructions))
+}
+
+fn clean_instruction(created_by: &str) -> String {
+    let c = created_by
+        .replace("/bin/sh -c #(nop) ", "")
+        .replace("/bin/sh -c ", "RUN ");
+    c.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Scan layer tars for the check's paths and text.
@@ -112,37 +150,13 @@ pub fn scan(layers: &[Vec<u8>], spec: &LayersCheck) -> Vec<(usize, String, Strin
     found
 }
 
-/// The instructions that made each non-empty layer, oldest first.
-async fn layer_instructions(ctx: &Ctx<'_>, image: &str) -> Vec<String> {
-    let Ok(hist) = call(
-        "image history",
-        deadline::QUICK,
-        ctx.engine.docker.image_history(image),
-    )
-    .await
-    else {
-        return vec![];
-    };
-    hist.iter()
-        .rev()
-        .filter(|h| h.size > 0 || !h.created_by.contains("#(nop)"))
-        .map(|h| {
-            let c = h
-                .created_by
-                .replace("/bin/sh -c #(nop) ", "")
-                .replace("/bin/sh -c ", "RUN ");
-            c.split_whitespace().collect::<Vec<_>>().join(" ")
-        })
-        .collect()
-}
-
 pub async fn layers(ctx: &mut Ctx<'_>, spec: &LayersCheck) -> Result<Verdict, EnvError> {
     let image = ctx.image_ref(&spec.image);
     let mut what: Vec<String> = spec.absent_paths.clone();
     what.extend(spec.absent_text.iter().map(|t| format!("\"{t}\"")));
     let expected = format!("no layer of the image contains {}", what.join(", "));
     let mut saved = save_image(ctx, &image).await?;
-    let layers = layer_tars(&mut saved)
+    let (layers, instr) = layer_tars(&mut saved)
         .map_err(|e| EnvError::Other(format!("reading the saved image: {e}")))?;
     let found = scan(&layers, spec);
     if found.is_empty() {
@@ -151,7 +165,6 @@ pub async fn layers(ctx: &mut Ctx<'_>, spec: &LayersCheck) -> Result<Verdict, En
             format!("scanned {} layers", layers.len()),
         ));
     }
-    let instr = layer_instructions(ctx, &image).await;
     let (i, path, thing) = &found[0];
     let made_by = instr
         .get(*i)
@@ -165,11 +178,19 @@ pub async fn layers(ctx: &mut Ctx<'_>, spec: &LayersCheck) -> Result<Verdict, En
     } else {
         String::new()
     };
-    Ok(Verdict::fail(
+    let v = Verdict::fail(
         expected,
-        format!("layer {} of {}{made_by} contains {thing} at {path}{later}", i + 1, layers.len()),
-    )
-    .advise("Deleting a file in a later step only hides it: the layer that added it still ships, and `docker save` or a layer explorer shows it. Keep it out of every layer: .dockerignore it, or use it only in a build stage that is not shipped."))
+        format!(
+            "layer {} of {}{made_by} contains {thing} at {path}{later}",
+            i + 1,
+            layers.len()
+        ),
+    );
+    Ok(if later.is_empty() {
+        v.advise("Keep it out of the image entirely: .dockerignore it, or use it only in a build stage that is not shipped.")
+    } else {
+        v.advise("Deleting a file in a later step only hides it: the layer that added it still ships, and `docker save` or `dockdojo layers` shows it. Keep it out of every layer: .dockerignore it, or use it only in a build stage that is not shipped.")
+    })
 }
 
 fn truncate(s: &str, n: usize) -> String {

@@ -46,8 +46,20 @@ pub async fn network(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, 
         .collect();
     for m in &spec.members {
         if !attached.contains(m) {
-            return Ok(Verdict::fail(
-                expected,
+            // Docker lists only running containers as attached: say which it is.
+            let stopped = match super::container::inspect(ctx, m).await? {
+                None => Some(format!("there is no container named {m}")),
+                Some(info) if info.state.as_ref().and_then(|s| s.running) != Some(true) => {
+                    let on = info
+                        .host_config
+                        .as_ref()
+                        .and_then(|h| h.network_mode.clone())
+                        .unwrap_or_default();
+                    Some(format!("{m} is not running (its network: {on})"))
+                }
+                Some(_) => None,
+            };
+            let actual = stopped.unwrap_or_else(|| {
                 format!(
                     "{m} is not attached to {n} (attached: {})",
                     if attached.is_empty() {
@@ -55,9 +67,9 @@ pub async fn network(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, 
                     } else {
                         attached.join(", ")
                     }
-                ),
-            )
-            .advise(format!(
+                )
+            });
+            return Ok(Verdict::fail(expected, actual).advise(format!(
                 "Start it with `--network {n}`, or `docker network connect {n} {m}`."
             )));
         }

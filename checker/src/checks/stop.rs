@@ -65,8 +65,9 @@ pub async fn stop(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvErr
     if code == 137 {
         return Ok(Verdict::fail(expected, actual).advise(
             "The process did not handle SIGTERM, so Docker waited out the timeout and sent SIGKILL (137). \
-             Usually PID 1 is a shell (shell-form CMD) that does not pass SIGTERM on: use the exec form \
-             (CMD [\"program\", \"arg\"]), `exec` in a start script, or `--init`.",
+             Usually the process that gets the signal (PID 1) is a shell or start script that runs the \
+             app as a child and does not pass SIGTERM on: `exec` the app from the script, use the exec \
+             form (CMD [\"program\", \"arg\"]), or `--init`.",
         ));
     }
     if !spec.exit_codes.contains(&code) {

@@ -61,6 +61,15 @@ pub async fn volume(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, En
             ));
         }
     }
+    if let Some(x) = &spec.excludes {
+        if out.stdout.contains(x.as_str()) {
+            return Ok(Verdict::fail(
+                format!("{expected}, without \"{x}\""),
+                format!("{file} in {v} still holds \"{x}\" from an earlier run"),
+            )
+            .advise("Named volumes outlive containers: stale data stays until the volume is removed (`docker compose down -v`, `docker volume rm`)."));
+        }
+    }
     Ok(Verdict::pass(
         expected,
         format!("{file} found in volume {v}"),

@@ -195,10 +195,19 @@ impl Engine {
 
     /// Remove one container we started (re-checking its labels first).
     pub async fn remove_container(&self, id: &str) -> Result<(), EnvError> {
-        let info = match self.docker.inspect_container(id, None).await {
-            Err(e) if is_not_found(&e) => return Ok(()),
-            other => other.map_err(|e| super::classify("inspect container", &e))?,
-        };
+        let info =
+            match tokio::time::timeout(deadline::QUICK, self.docker.inspect_container(id, None))
+                .await
+            {
+                Err(_) => {
+                    return Err(EnvError::Deadline {
+                        what: "inspect container".into(),
+                        deadline: deadline::QUICK,
+                    })
+                }
+                Ok(Err(e)) if is_not_found(&e) => return Ok(()),
+                Ok(other) => other.map_err(|e| super::classify("inspect container", &e))?,
+            };
         let l = info.config.as_ref().and_then(|c| c.labels.as_ref());
         if !labels::in_session(l, &self.session) {
             return Err(EnvError::Other(format!(

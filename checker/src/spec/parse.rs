@@ -25,6 +25,8 @@ struct RawExercise {
     title: String,
     chapter: u32,
     minutes: u32,
+    #[serde(default = "default_order")]
+    order: u32,
     difficulty: Difficulty,
     mode: Mode,
     book: String,
@@ -33,6 +35,10 @@ struct RawExercise {
     #[serde(default)]
     live: Live,
     checks: Vec<toml::Spanned<toml::Table>>,
+}
+
+fn default_order() -> u32 {
+    50
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -127,6 +133,7 @@ pub fn parse_exercise(file: &str, text: &str) -> Result<Exercise, SpecError> {
         title: raw.title,
         chapter: raw.chapter,
         minutes: raw.minutes,
+        order: raw.order,
         difficulty: raw.difficulty,
         mode: raw.mode,
         book: raw.book,

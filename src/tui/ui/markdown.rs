@@ -146,6 +146,7 @@ mod tests {
         assert_eq!(text(&ls[4]), "A `lone tick");
         assert_eq!(text(&ls[6]), "1. first item goes on");
         let narrow = lines("- a list item that wraps", &t, 14);
-        assert_eq!(text(&narrow[1]), "  item that");
+        assert_eq!(text(&narrow[0]), "- a list item");
+        assert_eq!(text(&narrow[1]), "  that wraps");
     }
 }

@@ -1,7 +1,6 @@
 //! Overlays over the main screen: the hints revealed so far, and the reference solution.
 
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
@@ -21,7 +20,12 @@ pub fn hints(f: &mut Frame, area: Rect, app: &App) {
             lines.push(Line::from(""));
         }
         let head = vec![Span::styled(format!("{}. ", i + 1), t.label())];
-        lines.extend(wrap::hanging(head, h, Style::new(), inner, 3));
+        lines.extend(wrap::hanging_spans(
+            head,
+            super::markdown::inline(h, t),
+            inner,
+            3,
+        ));
     }
     if used == e.hints.len() {
         lines.push(Line::from(""));

@@ -23,9 +23,9 @@ pub fn hanging(
 }
 
 enum Token {
+    /// Pieces with no space between them (`busybox:1.36.1` in code, then `,`) wrap as one.
     Word {
-        text: String,
-        style: Style,
+        pieces: Vec<(String, Style)>,
         space_before: bool,
     },
     Newline,
@@ -55,11 +55,15 @@ fn tokens(body: Vec<Span<'static>>) -> Vec<Token> {
                 }
                 let space_before =
                     pending_space || wi > 0 || (wi == 0 && lead > 0 && !at_line_start);
-                out.push(Token::Word {
-                    text,
-                    style: span.style,
-                    space_before,
-                });
+                match out.last_mut() {
+                    Some(Token::Word { pieces, .. }) if !space_before => {
+                        pieces.push((text, span.style))
+                    }
+                    _ => out.push(Token::Word {
+                        pieces: vec![(text, span.style)],
+                        space_before,
+                    }),
+                }
                 pending_space = false;
             }
         }
@@ -88,7 +92,7 @@ pub fn hanging_spans(
         *used = indent;
     };
     for token in tokens(body) {
-        let (mut text, style, space_before) = match token {
+        let (mut pieces, space_before) = match token {
             Token::Newline => {
                 flush(&mut current, &mut used);
                 line_start = true;
@@ -96,21 +100,21 @@ pub fn hanging_spans(
                 continue;
             }
             Token::Word {
-                text,
-                style,
+                pieces,
                 space_before,
-            } => (text, style, space_before),
+            } => (pieces, space_before),
         };
         loop {
-            let w = Span::raw(text.as_str()).width();
+            let w: usize = pieces
+                .iter()
+                .map(|(p, _)| Span::raw(p.as_str()).width())
+                .sum();
             let sep = usize::from(space_before && !line_start);
             if used + sep + w <= width {
-                let piece = if sep == 1 {
-                    format!(" {text}")
-                } else {
-                    text.clone()
-                };
-                current.push(Span::styled(piece, style));
+                if sep == 1 {
+                    current.push(Span::raw(" "));
+                }
+                current.extend(pieces.drain(..).map(|(p, st)| Span::styled(p, st)));
                 used += sep + w;
                 line_start = false;
                 break;
@@ -121,14 +125,29 @@ pub fn hanging_spans(
                 first_row = false;
                 continue;
             }
-            // A word longer than the room: split it.
-            let cut: String = text.chars().take(room).collect();
-            let rest: String = text.chars().skip(room).collect();
-            current.push(Span::styled(cut, style));
+            // A word longer than the room: split it, piece by piece.
+            let mut room_left = room;
+            let mut rest = Vec::new();
+            for (p, st) in pieces.drain(..) {
+                let n = p.chars().count();
+                if room_left == 0 {
+                    rest.push((p, st));
+                } else if n <= room_left {
+                    room_left -= n;
+                    current.push(Span::styled(p, st));
+                } else {
+                    current.push(Span::styled(
+                        p.chars().take(room_left).collect::<String>(),
+                        st,
+                    ));
+                    rest.push((p.chars().skip(room_left).collect(), st));
+                    room_left = 0;
+                }
+            }
             flush(&mut current, &mut used);
             first_row = false;
-            text = rest;
-            if text.is_empty() {
+            pieces = rest;
+            if pieces.is_empty() {
                 break;
             }
         }
@@ -196,5 +215,17 @@ mod tests {
         assert_eq!(text(&lines), vec!["Run dojo-notes, then go"]);
         let logs = hanging(vec![], "Step 1/2\n  ---> abc", Style::new(), 40, 0);
         assert_eq!(text(&logs), vec!["Step 1/2", "  ---> abc"]);
+        // A word and the comma after it move together.
+        let glued = hanging_spans(
+            vec![],
+            vec![
+                Span::raw("from "),
+                Span::raw("busybox:1.36.1"),
+                Span::raw(", with"),
+            ],
+            19,
+            0,
+        );
+        assert_eq!(text(&glued), vec!["from", "busybox:1.36.1,", "with"]);
     }
 }

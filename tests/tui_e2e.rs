@@ -1,0 +1,153 @@
+//! End to end, as a learner works: the real binary in a terminal (tmux) against the real daemon.
+//! The app is open on a live exercise; docker commands run from another shell; the check turns
+//! green without a key press. Then a Dockerfile is saved and the build exercise re-checks itself.
+//!
+//! The live exercise's names (`dojo-notes`, `dojo-notes-data`) are fixed by its task, so this is
+//! the only test in its binary (cargo runs test binaries one after another) and it waits until
+//! nobody else uses those names. It removes exactly the names it created, nothing else.
+
+mod common;
+mod tui_support;
+
+use std::time::{Duration, Instant};
+
+use common::{apply_solution, docker, docker_ok, leftovers_of, workspace};
+use tui_support::{app_command, Tmux};
+
+const CONTAINER: &str = "dojo-notes";
+const VOLUME: &str = "dojo-notes-data";
+
+/// Removes the live exercise's container and volume, which this test created, on every exit.
+struct LiveNames;
+
+impl LiveNames {
+    /// Wait until no container or volume has the exercise's names (another test may be using
+    /// them), then own them for the test.
+    fn claim() -> Self {
+        let until = Instant::now() + Duration::from_secs(300);
+        loop {
+            let (_, c) = docker(&["ps", "-aq", "--filter", &format!("name=^{CONTAINER}$")]);
+            let (_, v) = docker(&[
+                "volume",
+                "ls",
+                "-q",
+                "--filter",
+                &format!("name=^{VOLUME}$"),
+            ]);
+            if c.is_empty() && v.is_empty() {
+                return LiveNames;
+            }
+            assert!(
+                Instant::now() < until,
+                "{CONTAINER} / {VOLUME} exist and were not released within 5 minutes; this test will not touch what it did not create"
+            );
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+}
+
+impl Drop for LiveNames {
+    fn drop(&mut self) {
+        let _ = docker(&["rm", "-f", CONTAINER]);
+        let _ = docker(&["volume", "rm", VOLUME]);
+    }
+}
+
+fn wait(tmux: &Tmux, what: &str, secs: u64, why: &str) -> String {
+    tmux.wait_for(what, Duration::from_secs(secs))
+        .unwrap_or_else(|s| panic!("{why}: `{what}` did not appear; the screen:\n{s}"))
+}
+
+#[test]
+fn checks_turn_green_by_themselves() {
+    let (_t, root) = workspace();
+    let names = LiveNames::claim();
+
+    // 1. A live exercise: the learner runs docker in another terminal.
+    let trace = root.join("trace-live.log");
+    let tmux = Tmux::start(
+        "e2e-live",
+        &root.join("05-named-volume"),
+        &app_command(&[("DOCKDOJO_TRACE", trace.to_str().unwrap())]),
+        100,
+        30,
+    );
+    let first = wait(&tmux, "Checks · ✗", 60, "the first check on opening");
+    assert!(first.contains("Checked when the app opened"), "{first}");
+    assert!(
+        first.contains("Docker 2") || first.contains("Docker 1"),
+        "{first}"
+    );
+    let pid = tmux.pid();
+
+    docker_ok(&[
+        "run",
+        "--name",
+        CONTAINER,
+        "-v",
+        &format!("{VOLUME}:/notes"),
+        "busybox:1.36.1",
+        "sh",
+        "-c",
+        "echo 'water the plants' > /notes/todo.txt",
+    ]);
+    wait(
+        &tmux,
+        "after Docker reported",
+        60,
+        "a re-check after `docker run`",
+    );
+    docker_ok(&["rm", CONTAINER]);
+    let green = wait(
+        &tmux,
+        "Checks · ✓",
+        60,
+        "green after `docker rm`, without a key press",
+    );
+    assert!(green.contains("container dojo-notes: destroy"), "{green}");
+    let log = std::fs::read_to_string(&trace).unwrap_or_default();
+    assert!(log.contains("drawn 05-named-volume passed"), "{log}");
+    let progress = std::fs::read_to_string(root.join(".dockdojo/progress.json")).unwrap();
+    assert!(progress.contains("\"status\": \"passed\""), "{progress}");
+
+    tmux.keys(&["q"]);
+    assert_eq!(
+        tmux.wait_exit(Duration::from_secs(30)),
+        Some(0),
+        "{}",
+        tmux.screen()
+    );
+    assert!(
+        leftovers_of(pid).is_empty(),
+        "the app left {:?}",
+        leftovers_of(pid)
+    );
+    drop(tmux);
+    drop(names);
+
+    // 2. A build exercise: saving the Dockerfile re-checks it.
+    let id = "03-first-dockerfile";
+    let tmux = Tmux::start("e2e-build", &root.join(id), &app_command(&[]), 100, 30);
+    wait(&tmux, "Checks · ✗", 120, "the starter fails on opening");
+    let pid = tmux.pid();
+    apply_solution(&root, id);
+    let green = wait(
+        &tmux,
+        "Checks · ✓",
+        180,
+        "green after saving the Dockerfile",
+    );
+    assert!(green.contains("after you saved Dockerfile"), "{green}");
+    tmux.keys(&["q"]);
+    assert_eq!(
+        tmux.wait_exit(Duration::from_secs(30)),
+        Some(0),
+        "{}",
+        tmux.screen()
+    );
+    assert!(
+        leftovers_of(pid).is_empty(),
+        "the app left {:?}",
+        leftovers_of(pid)
+    );
+}
