@@ -344,7 +344,19 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
         }
     }
     if !spec.output_contains.is_empty() {
-        let logs = super::run::logs_tail(ctx.engine, &id, 100).await;
+        // A container that just started may not have printed yet: give it a few seconds.
+        let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut logs = super::run::logs_tail(ctx.engine, &id, 2000).await;
+        while running
+            && spec
+                .output_contains
+                .iter()
+                .any(|t| !logs.contains(t.as_str()))
+            && tokio::time::Instant::now() < until
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            logs = super::run::logs_tail(ctx.engine, &id, 2000).await;
+        }
         if let Some(missing_text) = spec
             .output_contains
             .iter()
@@ -417,7 +429,7 @@ async fn health(
         if !has_check {
             return Ok(Verdict::fail(
                 expected,
-                format!("{name} has no HEALTHCHECK, so Docker never reports it healthy"),
+                format!("{name} has no HEALTHCHECK, so Docker reports no health for it at all"),
             )
             .advise("Add a HEALTHCHECK to the Dockerfile (or `--health-cmd` on docker run)."));
         }

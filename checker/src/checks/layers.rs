@@ -43,7 +43,9 @@ pub async fn save_image(ctx: &Ctx<'_>, image: &str) -> Result<std::fs::File, Env
 
 /// The layer tars of a saved image, in order (from manifest.json), with the instruction that made
 /// each (from the image config's history, skipping entries marked `empty_layer`).
-pub fn layer_tars(saved: &mut std::fs::File) -> std::io::Result<(Vec<Vec<u8>>, Vec<String>)> {
+pub fn layer_tars(
+    saved: &mut std::fs::File,
+) -> std::io::Result<(Vec<Vec<u8>>, Vec<String>, String)> {
     let mut manifest = None;
     let mut files: std::collections::HashMap<String, Vec<u8>> = std::collections::HashMap::new();
     let mut blobs = std::collections::HashMap::new();
@@ -101,7 +103,23 @@ pub fn layer_tars(saved: &mut std::fs::File) -> std::io::Result<(Vec<Vec<u8>>, V
         .iter()
         .filter_map(|l| l.as_str().and_then(|n| blobs.remove(n)))
         .collect();
-    Ok((tars, instructions))
+    // The config travels with the image too: ENV, LABEL, and ARG values recorded in its history.
+    let config_text = [
+        config
+            .pointer("/config/Env")
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        config
+            .pointer("/config/Labels")
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        config
+            .get("history")
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+    ]
+    .join("\n");
+    Ok((tars, instructions, config_text))
 }
 
 fn clean_instruction(created_by: &str) -> String {
@@ -156,8 +174,19 @@ pub async fn layers(ctx: &mut Ctx<'_>, spec: &LayersCheck) -> Result<Verdict, En
     what.extend(spec.absent_text.iter().map(|t| format!("\"{t}\"")));
     let expected = format!("no layer of the image contains {}", what.join(", "));
     let mut saved = save_image(ctx, &image).await?;
-    let (layers, instr) = layer_tars(&mut saved)
+    let (layers, instr, config_text) = layer_tars(&mut saved)
         .map_err(|e| EnvError::Other(format!("reading the saved image: {e}")))?;
+    if let Some(t) = spec
+        .absent_text
+        .iter()
+        .find(|t| config_text.contains(t.as_str()))
+    {
+        return Ok(Verdict::fail(
+            expected,
+            format!("the image's configuration holds \"{t}\" (an ENV, a LABEL, or an ARG recorded in its build history)"),
+        )
+        .advise("Anyone with the image can read its config: `docker history --no-trunc` and `docker inspect` show ENV, LABEL and build-ARG values. Pass secrets at run time, never as build arguments or ENV."));
+    }
     let found = scan(&layers, spec);
     if found.is_empty() {
         return Ok(Verdict::pass(
@@ -168,7 +197,7 @@ pub async fn layers(ctx: &mut Ctx<'_>, spec: &LayersCheck) -> Result<Verdict, En
     let (i, path, thing) = &found[0];
     let made_by = instr
         .get(*i)
-        .map(|s| format!(" (made by `{}`)", truncate(s, 80)))
+        .map(|s| format!(" (made by `{}`)", truncate(s, 140)))
         .unwrap_or_default();
     let later = if *i + 1 < layers.len() {
         format!(

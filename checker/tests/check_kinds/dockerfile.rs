@@ -82,10 +82,7 @@ async fn every_rule_fails_a_bad_dockerfile_saying_why() {
     g.failed("latest", &["line 3: `FROM busybox:latest` uses `latest`"]);
     g.failed("floating", &["`FROM busybox:stable` uses a floating tag"]);
     g.failed("one-stage", &["COPY --from=<stage>", "1 stage"]);
-    g.failed(
-        "no-copy",
-        &["2 stage(s), but the final stage copies nothing"],
-    );
+    g.failed("no-copy", &["2 stages, but the final stage copies nothing"]);
     g.failed("root", &["a final `USER` that is not root", "USER root"]);
     g.failed("uid-zero", &["USER 0:0"]);
     g.failed(
