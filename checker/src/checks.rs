@@ -49,3 +49,21 @@ pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
+
+/// The first `KEY=value` in `want` that `env` (Docker's `KEY=value` list) does not have:
+/// (key, wanted value, what is there instead).
+pub fn env_mismatch<'a>(
+    env: &[String],
+    want: &'a std::collections::BTreeMap<String, String>,
+) -> Option<(&'a str, &'a str, String)> {
+    want.iter().find_map(|(k, v)| {
+        let found = env
+            .iter()
+            .find_map(|e| e.split_once('=').filter(|(ek, _)| ek == k).map(|(_, ev)| ev));
+        match found {
+            Some(f) if f == v => None,
+            Some(f) => Some((k.as_str(), v.as_str(), format!("{k}={f}"))),
+            None => Some((k.as_str(), v.as_str(), format!("{k} is not set"))),
+        }
+    })
+}

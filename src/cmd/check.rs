@@ -80,22 +80,6 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
 
 fn record(store: &Store, r: &Report) -> Result<(), Fail> {
     let t = now();
-    store
-        .update(|p| {
-            let e = p.exercises.entry(r.exercise.clone()).or_default();
-            e.attempts += 1;
-            e.first_checked.get_or_insert(t);
-            if r.passed {
-                e.status = Status::Passed;
-                e.passed_at.get_or_insert(t);
-                e.last_failure = None;
-            } else {
-                if e.status != Status::Passed {
-                    e.status = Status::Failing;
-                }
-                e.last_failure = r.first_failure().map(|c| c.id.clone());
-            }
-        })
-        .map_err(Fail::env)?;
+    store.update(|p| p.record_report(r, t)).map_err(Fail::env)?;
     Ok(())
 }

@@ -148,13 +148,7 @@ pub fn hint(id: &str) -> CmdResult {
     let store = Store::new(&ws.state_dir());
     let mut shown = 0;
     let warning = store
-        .update(|p| {
-            let ep = p.exercises.entry(e.id().to_string()).or_default();
-            if (ep.hints_used as usize) < e.spec.hints.len() {
-                ep.hints_used += 1;
-            }
-            shown = ep.hints_used as usize;
-        })
+        .update(|p| shown = p.use_hint(e.id(), e.spec.hints.len()) as usize)
         .map_err(Fail::env)?;
     if let Some(w) = warning {
         eprintln!("{w}");

@@ -136,21 +136,8 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
         }
     }
     let env = cfg.env.clone().unwrap_or_default();
-    for (k, v) in &spec.env {
-        let found = env.iter().find_map(|e| {
-            e.split_once('=')
-                .filter(|(ek, _)| ek == k)
-                .map(|(_, ev)| ev.to_string())
-        });
-        if found.as_deref() != Some(v.as_str()) {
-            return Ok(Verdict::fail(
-                format!("{name} has {k}={v}"),
-                match found {
-                    Some(f) => format!("{k}={f}"),
-                    None => format!("{k} is not set"),
-                },
-            ));
-        }
+    if let Some((k, v, actual)) = super::env_mismatch(&env, &spec.env) {
+        return Ok(Verdict::fail(format!("{name} has {k}={v}"), actual));
     }
     let bindings = host.port_bindings.clone().unwrap_or_default();
     for (cport, hport) in &spec.ports {

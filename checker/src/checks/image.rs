@@ -139,21 +139,8 @@ pub async fn metadata(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, E
         }
     }
     let env = cfg.env.clone().unwrap_or_default();
-    for (k, v) in &spec.env {
-        let found = env.iter().find_map(|e| {
-            e.split_once('=')
-                .filter(|(ek, _)| ek == k)
-                .map(|(_, ev)| ev.to_string())
-        });
-        if found.as_deref() != Some(v.as_str()) {
-            return Ok(Verdict::fail(
-                format!("ENV {k}={v}"),
-                match found {
-                    Some(f) => format!("{k}={f}"),
-                    None => format!("{k} is not set"),
-                },
-            ));
-        }
+    if let Some((k, v, actual)) = super::env_mismatch(&env, &spec.env) {
+        return Ok(Verdict::fail(format!("ENV {k}={v}"), actual));
     }
     let exposed = cfg.exposed_ports.clone().unwrap_or_default();
     for p in &spec.exposed_ports {
