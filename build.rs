@@ -25,6 +25,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
 fn main() {
     let root = Path::new("exercises");
     println!("cargo:rerun-if-changed=exercises");
+    println!("cargo:rerun-if-changed=book");
     let mut exec = Vec::new();
     walk(root, root, &mut exec);
     exec.sort();

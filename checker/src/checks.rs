@@ -57,9 +57,11 @@ pub fn env_mismatch<'a>(
     want: &'a std::collections::BTreeMap<String, String>,
 ) -> Option<(&'a str, &'a str, String)> {
     want.iter().find_map(|(k, v)| {
-        let found = env
-            .iter()
-            .find_map(|e| e.split_once('=').filter(|(ek, _)| ek == k).map(|(_, ev)| ev));
+        let found = env.iter().find_map(|e| {
+            e.split_once('=')
+                .filter(|(ek, _)| ek == k)
+                .map(|(_, ev)| ev)
+        });
         match found {
             Some(f) if f == v => None,
             Some(f) => Some((k.as_str(), v.as_str(), format!("{k}={f}"))),

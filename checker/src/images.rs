@@ -93,6 +93,10 @@ pub const BASE_IMAGES: &[BaseImage] = &[
 /// Extra label on stand-ins: what exactly they were built from (host busybox version, mirror…).
 pub const STANDIN_SOURCE: &str = "io.dockdojo.standin.source";
 
+/// The stand-ins' format: bumped when what they contain changes, so `prepare` rebuilds older ones.
+pub const STANDIN_FORMAT_LABEL: &str = "io.dockdojo.standin.format";
+pub const STANDIN_FORMAT: &str = "2";
+
 /// What `dockdojo prepare` was asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct PrepareOptions {
@@ -169,6 +173,14 @@ pub async fn image_present(docker: &Docker, reference: &str) -> Result<Option<bo
                 .as_ref()
                 .and_then(|l| l.get(labels::STANDIN))
                 .is_some_and(|s| s == reference);
+            let current = labels
+                .as_ref()
+                .and_then(|l| l.get(STANDIN_FORMAT_LABEL))
+                .is_some_and(|f| f == STANDIN_FORMAT);
+            if standin && !current {
+                // A stand-in from an older dockdojo: treat as missing so it is rebuilt.
+                return Ok(None);
+            }
             Ok(Some(standin))
         }
         Err(BollardError::DockerResponseServerError {
@@ -511,6 +523,7 @@ fn label_changes(labels: &[(String, String)]) -> Vec<String> {
 fn standin_labels(reference: &str, source: &str) -> Vec<(String, String)> {
     let mut l: Vec<(String, String)> = labels::base_image_labels(reference).into_iter().collect();
     l.push((STANDIN_SOURCE.to_string(), source.to_string()));
+    l.push((STANDIN_FORMAT_LABEL.to_string(), STANDIN_FORMAT.to_string()));
     l.sort();
     l
 }

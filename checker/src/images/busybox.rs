@@ -1,6 +1,6 @@
 //! The `busybox` stand-in: a `FROM scratch`-like image holding the host's static busybox (Debian
 //! package `busybox-static`), one `/bin/<applet>` symlink per applet, a minimal `/etc/passwd` and
-//! `/etc/group` (root, nobody, app = 1000), built as a tar in memory (~2 MB) and `docker import`ed.
+//! `/etc/group` (the accounts of the upstream image), built as a tar in memory (~2 MB) and `docker import`ed.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -25,10 +25,18 @@ const HOST_TOOL_DEADLINE: Duration = Duration::from_secs(10);
 /// `PATH` in the image (every applet is in `/bin`; the rest for scripts that set their own).
 pub(super) const IMAGE_PATH: &str = "/bin:/usr/bin:/sbin:/usr/sbin";
 
+/// The accounts of the upstream busybox image (no app user: exercises create their own, which
+/// then works the same on the real image).
 pub(super) const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\n\
-nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n\
-app:x:1000:1000:app:/home/app:/bin/sh\n";
-pub(super) const GROUP: &str = "root:x:0:\nnobody:x:65534:\napp:x:1000:\n";
+daemon:x:1:1:daemon:/usr/sbin:/bin/false\n\
+bin:x:2:2:bin:/bin:/bin/false\n\
+sys:x:3:3:sys:/dev:/bin/false\n\
+sync:x:4:100:sync:/bin:/bin/sync\n\
+mail:x:8:8:mail:/var/spool/mail:/bin/false\n\
+www-data:x:33:33:www-data:/var/www:/bin/false\n\
+operator:x:37:37:Operator:/var:/bin/false\n\
+nobody:x:65534:65534:nobody:/home:/bin/false\n";
+pub(super) const GROUP: &str = "root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nadm:x:4:\ntty:x:5:\ndisk:x:6:\nwheel:x:10:root\nmail:x:8:\nwww-data:x:33:\noperator:x:37:\nstaff:x:50:\nusers:x:100:\nnogroup:x:65533:\nnobody:x:65534:\n";
 
 /// The host's static busybox, read and probed.
 #[derive(Debug)]
@@ -241,13 +249,6 @@ pub(super) fn rootfs_tar(busybox: &[u8], applets: &[String], mtime: u64) -> io::
         ("dev".into(), dir(0o755)),
         ("etc".into(), dir(0o755)),
         ("home".into(), dir(0o755)),
-        (
-            "home/app".into(),
-            Node::Dir {
-                mode: 0o755,
-                owner: 1000,
-            },
-        ),
         ("proc".into(), dir(0o555)),
         ("root".into(), dir(0o700)),
         ("sbin".into(), dir(0o755)),
