@@ -13,6 +13,7 @@ mod input;
 mod layers_view;
 mod runtime;
 mod theme;
+mod trace;
 mod ui;
 mod watch;
 mod worker;

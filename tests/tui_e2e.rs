@@ -9,53 +9,18 @@
 mod common;
 mod tui_support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{apply_solution, docker, docker_ok, leftovers_of, workspace};
-use tui_support::{app_command, Tmux};
+use common::{apply_solution, docker_ok, leftovers_of, workspace};
+use tui_support::{app_command, LiveNames, Tmux, CONTAINER, VOLUME};
 
-const CONTAINER: &str = "dojo-notes";
-const VOLUME: &str = "dojo-notes-data";
-
-/// Removes the live exercise's container and volume, which this test created, on every exit.
-struct LiveNames;
-
-impl LiveNames {
-    /// Wait until no container or volume has the exercise's names (another test may be using
-    /// them), then own them for the test.
-    fn claim() -> Self {
-        let until = Instant::now() + Duration::from_secs(300);
-        loop {
-            let (_, c) = docker(&["ps", "-aq", "--filter", &format!("name=^{CONTAINER}$")]);
-            let (_, v) = docker(&[
-                "volume",
-                "ls",
-                "-q",
-                "--filter",
-                &format!("name=^{VOLUME}$"),
-            ]);
-            if c.is_empty() && v.is_empty() {
-                return LiveNames;
-            }
-            assert!(
-                Instant::now() < until,
-                "{CONTAINER} / {VOLUME} exist and were not released within 5 minutes; this test will not touch what it did not create"
-            );
-            std::thread::sleep(Duration::from_secs(1));
-        }
-    }
-}
-
-impl Drop for LiveNames {
-    fn drop(&mut self) {
-        let _ = docker(&["rm", "-f", CONTAINER]);
-        let _ = docker(&["volume", "rm", VOLUME]);
-    }
-}
-
-fn wait(tmux: &Tmux, what: &str, secs: u64, why: &str) -> String {
+/// Wait for `what` on screen; on failure show the screen and the app's trace.
+fn wait(tmux: &Tmux, what: &str, secs: u64, why: &str, trace: &std::path::Path) -> String {
     tmux.wait_for(what, Duration::from_secs(secs))
-        .unwrap_or_else(|s| panic!("{why}: `{what}` did not appear; the screen:\n{s}"))
+        .unwrap_or_else(|s| {
+            let log = std::fs::read_to_string(trace).unwrap_or_default();
+            panic!("{why}: `{what}` did not appear; the screen:\n{s}\nthe app's trace:\n{log}")
+        })
 }
 
 #[test]
@@ -72,7 +37,13 @@ fn checks_turn_green_by_themselves() {
         100,
         30,
     );
-    let first = wait(&tmux, "Checks · ✗", 60, "the first check on opening");
+    let first = wait(
+        &tmux,
+        "Checks · ✗",
+        60,
+        "the first check on opening",
+        &trace,
+    );
     assert!(first.contains("Checked when the app opened"), "{first}");
     assert!(
         first.contains("Docker 2") || first.contains("Docker 1"),
@@ -96,6 +67,7 @@ fn checks_turn_green_by_themselves() {
         "after Docker reported",
         60,
         "a re-check after `docker run`",
+        &trace,
     );
     docker_ok(&["rm", CONTAINER]);
     let green = wait(
@@ -103,8 +75,9 @@ fn checks_turn_green_by_themselves() {
         "Checks · ✓",
         60,
         "green after `docker rm`, without a key press",
+        &trace,
     );
-    assert!(green.contains("container dojo-notes: destroy"), "{green}");
+    assert!(green.contains("destroy"), "{green}");
     let log = std::fs::read_to_string(&trace).unwrap_or_default();
     assert!(log.contains("drawn 05-named-volume passed"), "{log}");
     let progress = std::fs::read_to_string(root.join(".dockdojo/progress.json")).unwrap();
@@ -127,8 +100,21 @@ fn checks_turn_green_by_themselves() {
 
     // 2. A build exercise: saving the Dockerfile re-checks it.
     let id = "03-first-dockerfile";
-    let tmux = Tmux::start("e2e-build", &root.join(id), &app_command(&[]), 100, 30);
-    wait(&tmux, "Checks · ✗", 120, "the starter fails on opening");
+    let trace = root.join("trace-build.log");
+    let tmux = Tmux::start(
+        "e2e-build",
+        &root.join(id),
+        &app_command(&[("DOCKDOJO_TRACE", trace.to_str().unwrap())]),
+        100,
+        30,
+    );
+    wait(
+        &tmux,
+        "Checks · ✗",
+        120,
+        "the starter fails on opening",
+        &trace,
+    );
     let pid = tmux.pid();
     apply_solution(&root, id);
     let green = wait(
@@ -136,6 +122,7 @@ fn checks_turn_green_by_themselves() {
         "Checks · ✓",
         180,
         "green after saving the Dockerfile",
+        &trace,
     );
     assert!(green.contains("after you saved Dockerfile"), "{green}");
     tmux.keys(&["q"]);

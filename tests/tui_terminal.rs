@@ -107,7 +107,7 @@ fn a_panic_gives_the_terminal_back() {
     let (_t, root) = workspace();
     // A shell runs the app, then reports the terminal's mode once the app is gone.
     let script = format!(
-        "env RUST_BACKTRACE=0 DOCKDOJO_TEST_PANIC=1 {} {}; echo exit=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon'; exec sleep 60",
+        "env RUST_BACKTRACE=0 DOCKDOJO_TEST_PANIC=1 {} {}; echo exit=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon'; sleep 60",
         NO_DAEMON.0.to_owned() + "=" + &sh_quote(NO_DAEMON.1),
         sh_quote(&common::bin().display().to_string())
     );

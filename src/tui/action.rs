@@ -44,6 +44,8 @@ pub enum Event {
         exercises: Vec<String>,
         what: String,
         exec_only: bool,
+        /// When the daemon emitted the burst's last event (Unix ms), for the trace.
+        at_ms: Option<i64>,
     },
     /// File watching could not start, or stopped.
     WatchProblem(String),
@@ -169,6 +171,7 @@ pub fn map(event: Event, app: &App) -> Option<Action> {
             exercises,
             what,
             exec_only,
+            ..
         } => {
             return Some(Action::DaemonChanged {
                 exercises,

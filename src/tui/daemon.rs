@@ -99,7 +99,9 @@ async fn follow(watched: Watched, tx: UnboundedSender<Event>) {
             let Some(hit) = relevant(&msg, &watched, &mut seen) else {
                 continue;
             };
-            burst.get_or_insert_with(Burst::default).add(hit);
+            let b = burst.get_or_insert_with(Burst::default);
+            b.add(hit);
+            b.last_ns = msg.time_nano.or(b.last_ns);
             deadline = tokio::time::Instant::now() + BURST;
         }
         if tx.is_closed() {
@@ -127,6 +129,8 @@ pub struct Burst {
     exercises: BTreeSet<String>,
     subjects: Vec<(String, Vec<String>)>,
     any_but_exec: bool,
+    /// The daemon's time of the latest event, Unix nanoseconds.
+    pub last_ns: Option<i64>,
 }
 
 impl Burst {
@@ -151,6 +155,7 @@ impl Burst {
             exercises: self.exercises.into_iter().collect(),
             what,
             exec_only: !self.any_but_exec,
+            at_ms: self.last_ns.map(|ns| ns / 1_000_000),
         }
     }
 }

@@ -176,6 +176,7 @@ fn a_burst_reads_as_one_line() {
             exercises,
             what,
             exec_only,
+            ..
         } => {
             assert_eq!(exercises, vec!["05-named-volume"]);
             assert_eq!(

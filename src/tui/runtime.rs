@@ -2,7 +2,6 @@
 //! event, a tick while something moves, a signal), map it to an action, update the state, and
 //! carry out the effects. Idle, it sleeps: no ticks unless a spinner is on screen.
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use ratatui::DefaultTerminal;
@@ -13,6 +12,7 @@ use tokio::task::JoinHandle;
 use super::action::{self, Event};
 use super::app::{App, Delta, Effect, Level, Trigger, WatchMode};
 use super::input::Input;
+use super::trace::Trace;
 use super::watch::{self, Watch};
 use super::worker::{Job, Worker};
 use super::{daemon, ui};
@@ -118,7 +118,12 @@ impl Runtime {
                 Event::FileSaved { exercise, path } => {
                     self.trace.log(&format!("file-saved {exercise}/{path}"))
                 }
-                Event::Daemon { what, .. } => self.trace.log(&format!("daemon {what}")),
+                Event::Daemon { what, at_ms, .. } => {
+                    let at = at_ms
+                        .map(|t| format!(" (emitted at {t})"))
+                        .unwrap_or_default();
+                    self.trace.log(&format!("daemon {what}{at}"));
+                }
                 Event::CheckDone { id, report } => {
                     let v = format!("{id} {}", if report.passed { "passed" } else { "failed" });
                     self.trace
@@ -209,9 +214,18 @@ impl Runtime {
                 let kept = backup
                     .map(|b| format!(" Yours is in {}.", b.display()))
                     .unwrap_or_default();
+                let live = &e.spec.live;
+                let untouched = live.containers.is_empty()
+                    && live.volumes.is_empty()
+                    && live.networks.is_empty();
+                let yours = if untouched {
+                    ""
+                } else {
+                    " Containers, volumes and networks you made for it are left as they are."
+                };
                 app.say(
                     Level::Info,
-                    format!("{id} is back to its starting files.{kept}"),
+                    format!("{id} is back to its starting files.{kept}{yours}"),
                 );
             }
             Err(err) => app.say(Level::Warn, format!("could not reset {id}: {err:#}")),
@@ -286,32 +300,5 @@ fn open_book(page: &str, app: &mut App) {
             app.say(Level::Info, format!("Opened {url}"));
         }
         Err(_) => app.say(Level::Info, format!("Read {url}")),
-    }
-}
-
-/// `DOCKDOJO_TRACE=FILE`: one timestamped line per trigger, check and verdict, to measure
-/// latencies from outside.
-struct Trace(Option<std::fs::File>);
-
-impl Trace {
-    fn from_env() -> Self {
-        let file = std::env::var_os("DOCKDOJO_TRACE").and_then(|p| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .ok()
-        });
-        Self(file)
-    }
-
-    fn log(&mut self, what: &str) {
-        if let Some(f) = &mut self.0 {
-            let ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0);
-            let _ = writeln!(f, "{ms} {what}");
-        }
     }
 }

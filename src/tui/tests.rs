@@ -197,6 +197,27 @@ fn chapter_summary() {
     insta::assert_snapshot!(draw(&app));
 }
 
+#[test]
+fn course_summary_by_chapter_when_it_does_not_fit() {
+    let mut app = fixture();
+    for ch in 8..14 {
+        for n in 0..3 {
+            let id = format!("{ch:02}-extra-{n}");
+            app.exercises
+                .push(exercise(&id, ch, Mode::Build, &["builds"]));
+        }
+    }
+    let p = app
+        .progress
+        .exercises
+        .entry("03-cache-order".into())
+        .or_default();
+    p.attempts = 4;
+    p.time_spent_s = 3 * 3600 + 5 * 60;
+    app.overlay = Overlay::Summary(SummaryKind::Progress);
+    insta::assert_snapshot!(draw(&app));
+}
+
 /// An image whose second step writes 10 MB that the fourth deletes.
 pub fn explored() -> model::ImageLayers {
     let file = |p: &str, s: u64| Added {
@@ -302,4 +323,40 @@ fn colour_only_without_no_color() {
     assert_eq!(find(&render(&app)), Color::Reset);
     app.theme = Theme { color: true };
     assert_eq!(find(&render(&app)), Color::Green);
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut app = fixture();
+    app.last.insert(
+        "05-named-volume".into(),
+        LastRun {
+            outcome: Outcome::Report(failing_report()),
+            trigger: Trigger::Key,
+        },
+    );
+    let overlays = [
+        Overlay::None,
+        Overlay::Help,
+        Overlay::Hints,
+        Overlay::Solution { scroll: 3 },
+        Overlay::Summary(SummaryKind::Course),
+        Overlay::ConfirmReset,
+    ];
+    for (w, h) in [(1, 1), (20, 5), (30, 8), (200, 60)] {
+        for o in overlays {
+            app.overlay = o;
+            let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+            t.draw(|f| super::ui::render(f, &app)).expect("draw");
+        }
+        let mut view = LayersView::Loading {
+            image: "demo:1".into(),
+        };
+        view.loaded("demo:1", Ok(Box::new(explored())));
+        app.screen = Screen::Layers(view);
+        app.overlay = Overlay::None;
+        let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+        t.draw(|f| super::ui::render(f, &app)).expect("draw");
+        app.screen = Screen::Main;
+    }
 }

@@ -1,4 +1,4 @@
-//! Driving the real binary in a real terminal: a tmux session per test (its own server socket,
+//! Driving the real binary in a real terminal: a tmux session per test (its own server and socket,
 //! so tests never see each other's sessions), read with `capture-pane`, typed into with
 //! `send-keys`. The session is killed on drop, whatever happens.
 #![allow(dead_code)]
@@ -8,8 +8,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub struct Tmux {
-    socket: String,
+    /// Holds the server's socket, so nothing is left behind.
+    dir: tempfile::TempDir,
     pub name: String,
+    /// Where the shell running the command writes its exit status (tmux's own
+    /// `pane_dead_status` is sometimes left empty when the pane closes first).
+    status: tempfile::NamedTempFile,
 }
 
 /// Quote for `sh -c`.
@@ -25,9 +29,14 @@ impl Tmux {
         let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let unique = format!("dd-{tag}-{}-{n}", std::process::id());
         let t = Self {
-            socket: unique.clone(),
+            dir: tempfile::tempdir().expect("a folder for the tmux socket"),
             name: unique,
+            status: tempfile::NamedTempFile::new().expect("a status file"),
         };
+        let cmd = format!(
+            "{cmd}; echo $? > {}",
+            sh_quote(&t.status.path().display().to_string())
+        );
         let out = t
             .cmd()
             .args(["new-session", "-d", "-s", &t.name, "-x"])
@@ -36,7 +45,7 @@ impl Tmux {
             .arg(height.to_string())
             .arg("-c")
             .arg(dir)
-            .arg(cmd)
+            .arg(&cmd)
             .args([";", "set-option", "-t", &t.name, "remain-on-exit", "on"])
             .output()
             .expect("run tmux");
@@ -50,7 +59,7 @@ impl Tmux {
 
     fn cmd(&self) -> Command {
         let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
+        c.arg("-S").arg(self.dir.path().join("socket"));
         c
     }
 
@@ -118,20 +127,25 @@ impl Tmux {
     pub fn wait_exit(&self, timeout: Duration) -> Option<i32> {
         let until = Instant::now() + timeout;
         while Instant::now() < until {
-            if self.format("#{pane_dead}") == "1" {
-                // The status can lag the dead flag by a moment.
-                if let Ok(code) = self.format("#{pane_dead_status}").parse() {
-                    return Some(code);
-                }
+            let text = std::fs::read_to_string(self.status.path()).unwrap_or_default();
+            if let Ok(code) = text.trim().parse() {
+                return Some(code);
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         None
     }
 
-    /// The pid of the pane's process (the app itself when started with `exec`).
+    /// The pid of the command (the child of the pane's shell).
     pub fn pid(&self) -> u32 {
-        self.format("#{pane_pid}").parse().expect("a pane pid")
+        let shell = self.format("#{pane_pid}");
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .unwrap_or_default();
+        children
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the command runs under the pane's shell")
     }
 
     /// Is the terminal in the alternate screen (a full-screen app is drawing)?
@@ -146,15 +160,56 @@ impl Drop for Tmux {
     }
 }
 
-/// The app, started with `exec` so the pane's pid is the app's.
+/// The app with extra environment variables, as a shell command line.
 pub fn app_command(env: &[(&str, &str)]) -> String {
     let vars: Vec<String> = env
         .iter()
         .map(|(k, v)| format!("{k}={}", sh_quote(v)))
         .collect();
     format!(
-        "exec env {} {}",
+        "env {} {}",
         vars.join(" "),
         sh_quote(&super::common::bin().display().to_string())
     )
+}
+
+/// The live exercise `05-named-volume`'s fixed names.
+pub const CONTAINER: &str = "dojo-notes";
+pub const VOLUME: &str = "dojo-notes-data";
+
+/// Removes the live exercise's container and volume, which this test created, on every exit.
+pub struct LiveNames;
+
+impl LiveNames {
+    /// Wait until no container or volume has the exercise's names (another test may be using
+    /// them), then own them for the test.
+    pub fn claim() -> Self {
+        let until = Instant::now() + Duration::from_secs(300);
+        loop {
+            let (_, c) =
+                super::common::docker(&["ps", "-aq", "--filter", &format!("name=^{CONTAINER}$")]);
+            let (_, v) = super::common::docker(&[
+                "volume",
+                "ls",
+                "-q",
+                "--filter",
+                &format!("name=^{VOLUME}$"),
+            ]);
+            if c.is_empty() && v.is_empty() {
+                return LiveNames;
+            }
+            assert!(
+                Instant::now() < until,
+                "{CONTAINER} / {VOLUME} exist and were not released within 5 minutes; this test will not touch what it did not create"
+            );
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+}
+
+impl Drop for LiveNames {
+    fn drop(&mut self) {
+        let _ = super::common::docker(&["rm", "-f", CONTAINER]);
+        let _ = super::common::docker(&["volume", "rm", VOLUME]);
+    }
 }

@@ -250,7 +250,10 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
                 if running {
                     "still running".into()
                 } else if st.status.map(|s| s.to_string()).as_deref() == Some("created") {
-                    "it never started (status: created)".into()
+                    format!(
+                        "it never started (status: created; exit code {})",
+                        super::run::explain_exit(got, false)
+                    )
                 } else {
                     format!(
                         "exit code {}",
