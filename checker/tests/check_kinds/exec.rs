@@ -11,7 +11,7 @@ fn exec(target: &str, command: &str, more: &str) -> String {
 async fn exec_exit_codes_and_output() {
     let fx = Fixture::new();
     fx.dockerfile(
-        "RUN echo 'greeting=hello' > /etc/app.conf\nUSER app\nCMD [\"sleep\", \"1000\"]\n",
+        "RUN echo 'greeting=hello' > /etc/app.conf\nUSER 1000\nCMD [\"sleep\", \"1000\"]\n",
     );
     let web = "container = \"web\"";
     let app = "image = \"app\"";

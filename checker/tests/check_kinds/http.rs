@@ -2,11 +2,11 @@
 
 use crate::common::{check, free_port, grade, wait_until_exec, Fixture, Live, BASE};
 
-/// busybox httpd serving `/www` as user app, listening on `addr`.
+/// busybox httpd serving `/www` as an unprivileged user (uid 1000), listening on `addr`.
 fn web_dockerfile(addr: &str) -> String {
     format!(
         "RUN mkdir /www && echo hello-dojo > /www/index.html\n\
-         USER app\n\
+         USER 1000\n\
          CMD [\"httpd\", \"-f\", \"-p\", \"{addr}\", \"-h\", \"/www\"]\n"
     )
 }
