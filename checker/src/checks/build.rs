@@ -331,7 +331,8 @@ pub async fn build(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
         )
     });
     let tag = format!(
-        "dockdojo-check/{}:{}-{}",
+        "{}{}:{}-{}",
+        crate::docker::cleanup::CHECK_REPO,
         ctx.exercise.id,
         &ctx.engine.session[..8],
         spec.image

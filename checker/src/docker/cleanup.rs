@@ -239,6 +239,9 @@ async fn force_remove_container(engine: &Engine, id: &str) -> Result<(), EnvErro
     }
 }
 
+/// The repository every image a check builds is tagged in.
+pub const CHECK_REPO: &str = "dockdojo-check/";
+
 const IGNORED_FILTER: &str = "the daemon returned resources without dockdojo's labels for a \
 label-filtered list (it ignores label filters); they were left alone";
 
@@ -341,24 +344,38 @@ async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
                     continue;
                 }
                 let name = i.repo_tags.first().cloned().unwrap_or_else(|| i.id.clone());
-                // Remove by tag first so an image that also carries a tag we did not give it
-                // keeps that tag; then by id when we hold all its tags.
-                let opts = RemoveImageOptionsBuilder::new().force(false).build();
-                let target = if i.repo_tags.len() <= 1 {
-                    i.id.clone()
+                // Our builds tag `dockdojo-check/…`; a fully cached rebuild gives the same image a
+                // second such tag. Remove every tag of ours; an image that also carries a tag we
+                // did not give it keeps that tag (and so survives).
+                let ours: Vec<&String> = i
+                    .repo_tags
+                    .iter()
+                    .filter(|t| t.starts_with(CHECK_REPO))
+                    .collect();
+                let targets: Vec<String> = if ours.len() == i.repo_tags.len() && ours.len() <= 1 {
+                    vec![i.id.clone()]
                 } else {
-                    name.clone()
+                    ours.iter().map(|t| t.to_string()).collect()
                 };
-                match call(
-                    "remove image",
-                    deadline::QUICK,
-                    engine.docker.remove_image(&target, Some(opts), None),
-                )
-                .await
-                {
-                    Ok(_) => out.removed.push(format!("image {name}")),
-                    Err(EnvError::Daemon { detail, .. }) if detail.contains("No such image") => {}
-                    Err(e) => out.failed.push(format!("image {name}: {e}")),
+                let mut failed = None;
+                for target in &targets {
+                    let opts = RemoveImageOptionsBuilder::new().force(false).build();
+                    match call(
+                        "remove image",
+                        deadline::QUICK,
+                        engine.docker.remove_image(target, Some(opts), None),
+                    )
+                    .await
+                    {
+                        Ok(_) => {}
+                        Err(EnvError::Daemon { detail, .. })
+                            if detail.contains("No such image") => {}
+                        Err(e) => failed = Some(e),
+                    }
+                }
+                match failed {
+                    None => out.removed.push(format!("image {name}")),
+                    Some(e) => out.failed.push(format!("image {name}: {e}")),
                 }
             }
         }

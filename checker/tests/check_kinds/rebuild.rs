@@ -85,3 +85,22 @@ async fn rebuild_with_code_copied_first_names_the_step_that_was_rebuilt() {
         ],
     );
 }
+
+/// A change to a file the build never copies: every step comes from the cache, so the rebuild is
+/// the very same image under a second tag. Both tags must go when the run ends (`grade` asserts
+/// nothing of the session is left).
+#[tokio::test]
+async fn a_fully_cached_rebuild_leaves_nothing_behind() {
+    let fx = fixture("COPY deps.txt /app/\nCMD [\"true\"]\n");
+    let checks = [
+        check("build", "build", ""),
+        check(
+            "cache",
+            "rebuild",
+            "touch = \"app.sh\"\ncached = [\"COPY deps.txt\"]",
+        ),
+    ]
+    .concat();
+    let g = grade("90-rebuild-cached", "build", &checks, fx.path()).await;
+    g.passed("cache");
+}
