@@ -10,6 +10,7 @@ mod output;
 mod progress;
 mod quiz;
 mod tui;
+mod workshop;
 mod workspace;
 
 use std::path::PathBuf;
@@ -152,8 +153,11 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         save: Option<PathBuf>,
         /// Load the course images from an archive made with --save
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "from")]
         load: Option<PathBuf>,
+        /// Download the archive from the instructor's workshop server and load it
+        #[arg(long, value_name = "URL")]
+        from: Option<String>,
     },
     /// Remove everything dockdojo created (by label), nothing else
     Clean {
@@ -171,6 +175,11 @@ enum Command {
         #[arg(long, short, default_value_t = 3)]
         jobs: usize,
     },
+    /// Run or join a workshop: a server for the instructor, live progress for the room
+    Workshop {
+        #[command(subcommand)]
+        cmd: WorkshopCmd,
+    },
     /// Explore a local image layer by layer: sizes, instructions, files added and removed
     Layers {
         /// Any local image: a name, name:tag or id
@@ -180,6 +189,61 @@ enum Command {
         /// Files shown per layer (0 = all)
         #[arg(long, default_value_t = 5)]
         top: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum WorkshopCmd {
+    /// Instructor: serve the room (prints the join code and the URLs to share)
+    Serve {
+        /// Address to listen on, e.g. 192.168.1.20:4040 (0.0.0.0 listens everywhere: a warning)
+        #[arg(long, value_name = "ADDR:PORT")]
+        bind: std::net::SocketAddr,
+        /// Folder for the room's database and the instructor file
+        #[arg(long, value_name = "DIR", default_value = workshop::DEFAULT_DATA_DIR)]
+        data: PathBuf,
+        /// Course image archive (`prepare --save FILE`) to hand out for `prepare --from URL`
+        #[arg(long, value_name = "FILE")]
+        archive: Option<PathBuf>,
+        /// Another host name students use to reach this server (repeatable)
+        #[arg(long = "allow-host", value_name = "HOST")]
+        allow_hosts: Vec<String>,
+        /// Stuck: this many failed attempts in a row on the same check
+        #[arg(long, default_value_t = 3)]
+        stuck_after: u32,
+        /// Stuck: this many minutes without any report
+        #[arg(long, default_value_t = 10)]
+        idle_minutes: u64,
+    },
+    /// Student: join a workshop; from then on results are reported in the background
+    Join {
+        /// The server's URL, as the instructor shows it
+        url: String,
+        /// The join code the instructor shows
+        code: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Student: deliver queued reports now and show the room's pacing and messages
+    Sync,
+    /// Student: stop reporting to the workshop (forget it in this workspace)
+    Leave,
+    /// Instructor: the live dashboard (students × exercises, who is stuck, pacing)
+    Dash {
+        #[arg(long, value_name = "DIR", default_value = workshop::DEFAULT_DATA_DIR)]
+        data: PathBuf,
+    },
+    /// Instructor: every student × exercise (attempts, first pass, hints), self-reported
+    Export {
+        #[arg(long, conflicts_with = "json", required_unless_present = "json")]
+        csv: bool,
+        #[arg(long)]
+        json: bool,
+        /// Write here instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[arg(long, value_name = "DIR", default_value = workshop::DEFAULT_DATA_DIR)]
+        data: PathBuf,
     },
 }
 
@@ -224,11 +288,54 @@ async fn dispatch(cli: Cli) -> CmdResult {
             offline,
             save,
             load,
-        }) => cmd::prepare::run(offline, save, load).await,
+            from,
+        }) => cmd::prepare::run(offline, save, load, from).await,
         Some(Command::Clean { all }) => cmd::misc::clean(all).await,
         Some(Command::SelfTest { ids, verbose, jobs }) => {
             cmd::selftest::run(ids, verbose, jobs).await
         }
         Some(Command::Layers { image, json, top }) => cmd::layers::run(image, json, top).await,
+        Some(Command::Workshop { cmd }) => workshop_cmd(cmd).await,
+    }
+}
+
+async fn workshop_cmd(cmd: WorkshopCmd) -> CmdResult {
+    use workshop::{client, dash, export, server};
+    match cmd {
+        WorkshopCmd::Serve {
+            bind,
+            data,
+            archive,
+            allow_hosts,
+            stuck_after,
+            idle_minutes,
+        } => {
+            server::run(server::ServeOptions {
+                bind,
+                data,
+                archive,
+                allow_hosts,
+                stuck_after,
+                idle_minutes,
+            })
+            .await
+        }
+        WorkshopCmd::Join { url, code, name } => client::join(url, code, name).await,
+        WorkshopCmd::Sync => client::sync().await,
+        WorkshopCmd::Leave => client::leave(),
+        WorkshopCmd::Dash { data } => dash::run(data).await,
+        WorkshopCmd::Export {
+            csv,
+            json: _,
+            out,
+            data,
+        } => {
+            let format = if csv {
+                export::Format::Csv
+            } else {
+                export::Format::Json
+            };
+            export::run(data, format, out).await
+        }
     }
 }

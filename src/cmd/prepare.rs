@@ -7,7 +7,20 @@ use checker::images::{self, Outcome, PrepareError, PrepareOptions};
 
 use crate::{CmdResult, Exit, Fail};
 
-pub async fn run(offline: bool, save: Option<PathBuf>, load: Option<PathBuf>) -> CmdResult {
+pub async fn run(
+    offline: bool,
+    save: Option<PathBuf>,
+    load: Option<PathBuf>,
+    from: Option<String>,
+) -> CmdResult {
+    let load = match from {
+        Some(url) => Some(
+            crate::workshop::client::fetch_archive(&url)
+                .await
+                .map_err(Fail::env)?,
+        ),
+        None => load,
+    };
     let engine = super::connect().await?;
     let opts = PrepareOptions {
         offline,

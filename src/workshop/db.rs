@@ -1,0 +1,1 @@
+//! The workshop's durable state in SQLite (bundled, WAL): roster, reports, pacing, messages.

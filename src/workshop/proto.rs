@@ -1,0 +1,304 @@
+//! The workshop wire protocol: every request and response body, shared by the server, the
+//! student client and the instructor dashboard. JSON; unknown fields are refused
+//! (`deny_unknown_fields`) so a typo or a probe is a 400, not silently ignored.
+//!
+//! Endpoints (all under the server's base URL):
+//!
+//! | method | path                    | who                       | body → answer                      |
+//! |--------|-------------------------|---------------------------|------------------------------------|
+//! | POST   | `/api/join`             | anyone with the join code | [`JoinRequest`] → [`JoinResponse`] |
+//! | POST   | `/api/report`           | student token             | [`Report`] → [`ReportAck`]         |
+//! | GET    | `/api/student`          | student token             | → [`StudentView`]                  |
+//! | GET    | `/api/room`             | instructor token          | → [`RoomView`]                     |
+//! | POST   | `/api/pace`             | instructor token          | [`Pace`] → [`RoomView`]            |
+//! | POST   | `/api/message`          | instructor token          | [`NewMessage`] → [`Message`]       |
+//! | GET    | `/api/export?format=csv\|json` | instructor token   | → CSV or [`ExportRow`] list        |
+//! | GET    | `/board?key=K`          | the projector (board key) | → HTML page (read-only)            |
+//! | GET    | `/board/events?key=K`   | the projector (board key) | → SSE stream of [`RoomView`]       |
+//! | GET    | `/images/manifest`      | anyone                    | → [`ImageManifest`] (404 if none)  |
+//! | GET    | `/images/archive`       | anyone                    | → the archive bytes (Range works)  |
+//!
+//! Tokens travel as `Authorization: Bearer <token>`. Errors are [`ApiError`] with a status code.
+//! Every timestamp is the server's (Unix seconds); what a student sends is self-reported.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Longest display name a student may choose (characters).
+pub const MAX_NAME_CHARS: usize = 40;
+/// Longest free text in a report (summary) or an instructor message (characters).
+pub const MAX_TEXT_CHARS: usize = 500;
+/// Largest request body the server reads (bytes); more is a 413.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRequest {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct JoinResponse {
+    pub student_id: i64,
+    /// The per-student secret; the server keeps only its hash.
+    pub token: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// The result of grading one exercise.
+    Check,
+    /// `dockdojo doctor`: does the student's Docker work?
+    Doctor,
+    /// `dockdojo prepare`: are the course images there?
+    Prepare,
+}
+
+/// One outcome, reported by a student's dockdojo in the background.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// Unique per report (a UUID made when it was queued). The server keeps each id once per
+    /// student: a resend after a lost answer or a replay is refused with 409 and changes nothing.
+    pub id: String,
+    pub kind: ReportKind,
+    /// The exercise id for `check`; absent for doctor/prepare.
+    #[serde(default)]
+    pub exercise: Option<String>,
+    pub passed: bool,
+    /// Names of the checks that failed (for `check`), or of failed doctor steps.
+    #[serde(default)]
+    pub failed: Vec<String>,
+    /// One line for the instructor ("step 3: port 8080 does not answer").
+    #[serde(default)]
+    pub summary: String,
+    /// Hints the student has opened for this exercise so far.
+    #[serde(default)]
+    pub hints_used: u32,
+    /// When the student's machine made it (Unix seconds; informative only).
+    #[serde(default)]
+    pub client_time: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportAck {
+    /// Server time the report was stored.
+    pub received_at: i64,
+}
+
+/// What a student's app shows from the room: pacing and messages.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StudentView {
+    /// Chapters up to and including this one are open; `None`: all open.
+    pub unlocked_through: Option<u32>,
+    pub on_break: bool,
+    /// The most recent messages, oldest first.
+    pub messages: Vec<Message>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Message,
+    Hint,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    pub kind: MessageKind,
+    pub text: String,
+    /// For a hint: the exercise it is about.
+    #[serde(default)]
+    pub exercise: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    pub id: i64,
+    pub kind: MessageKind,
+    pub text: String,
+    #[serde(default)]
+    pub exercise: Option<String>,
+    pub at: i64,
+}
+
+/// Pacing, set by the instructor. Fields left out are unchanged.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Pace {
+    /// `Some(Some(n))`: open chapters 0..=n; `Some(None)`: open everything.
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub unlocked_through: Option<Option<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_break: Option<bool>,
+}
+
+/// The whole room, for the instructor dashboard and the projector board.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RoomView {
+    /// Server time this view was computed.
+    pub now: i64,
+    /// The course's exercises in order.
+    pub exercises: Vec<ExerciseHead>,
+    pub students: Vec<StudentRow>,
+    /// The checks most students are failing right now (latest result per student), most first.
+    pub failing: Vec<FailingCheck>,
+    pub unlocked_through: Option<u32>,
+    pub on_break: bool,
+    pub messages: Vec<Message>,
+    /// Always true: every result was computed on a student's machine (formative, not proof).
+    pub self_reported: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExerciseHead {
+    pub id: String,
+    pub chapter: u32,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct StudentRow {
+    pub id: i64,
+    pub name: String,
+    pub joined_at: i64,
+    /// Last report of any kind (server time); `None` if none yet.
+    pub last_seen: Option<i64>,
+    /// Latest doctor / prepare outcome: `None` not reported yet.
+    pub doctor_ok: Option<bool>,
+    pub prepare_ok: Option<bool>,
+    /// Keyed by exercise id; exercises never attempted are absent.
+    pub cells: BTreeMap<String, Cell>,
+    /// Why this student looks stuck, if they do ("05-named-volume: `volume data` failed 4 times
+    /// in a row", "no report for 12 min").
+    pub stuck: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Cell {
+    pub attempts: u32,
+    pub passed: bool,
+    /// Server time of the first passing report.
+    pub first_pass_at: Option<i64>,
+    /// The first failing check of the latest attempt, if it failed.
+    pub failing_check: Option<String>,
+    /// How many latest attempts in a row failed on that same check.
+    pub fail_streak: u32,
+    pub hints_used: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FailingCheck {
+    pub exercise: String,
+    pub check: String,
+    /// Students whose latest attempt of this exercise fails on this check.
+    pub students: u32,
+}
+
+/// One line of `workshop export`: a student × exercise.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRow {
+    pub student: String,
+    pub student_id: i64,
+    pub exercise: String,
+    pub attempts: u32,
+    pub passed: bool,
+    /// Server time of the first pass (Unix seconds).
+    pub first_pass_at: Option<i64>,
+    pub hints_used: u32,
+    /// Always "self-reported": graded on the student's machine.
+    pub source: String,
+}
+
+/// The course image archive the instructor's server hands out (`prepare --from URL`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ImageManifest {
+    /// Hex SHA-256 of the archive.
+    pub sha256: String,
+    pub size: u64,
+    /// The images inside (name:tag).
+    pub images: Vec<String>,
+}
+
+/// Every error answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiError {
+    pub error: String,
+}
+
+/// `Option<Option<T>>` that tells "absent" from `null`.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, T: Serialize>(
+        v: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            None => s.serialize_none(),
+            Some(inner) => inner.serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let e = serde_json::from_str::<JoinRequest>(r#"{"code":"a","name":"b","admin":true}"#);
+        assert!(e.unwrap_err().to_string().contains("unknown field `admin`"));
+    }
+
+    #[test]
+    fn pace_tells_absent_from_null() {
+        let p: Pace = serde_json::from_str(r#"{"unlocked_through":null}"#).unwrap();
+        assert_eq!(p.unlocked_through, Some(None));
+        let p: Pace = serde_json::from_str(r#"{"on_break":true}"#).unwrap();
+        assert_eq!(p.unlocked_through, None);
+        let p: Pace = serde_json::from_str(r#"{"unlocked_through":3}"#).unwrap();
+        assert_eq!(p.unlocked_through, Some(Some(3)));
+        for p in [
+            Pace::default(),
+            Pace {
+                unlocked_through: Some(None),
+                on_break: Some(false),
+            },
+            Pace {
+                unlocked_through: Some(Some(2)),
+                on_break: None,
+            },
+        ] {
+            let back: Pace = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+            assert_eq!(back, p);
+        }
+    }
+}
