@@ -29,6 +29,7 @@ pub async fn guarded<T: Send + 'static>(
     engine: &Engine,
     work: impl Future<Output = T> + Send + 'static,
 ) -> Result<T, Exit> {
+    checker::notice::set_sink(|m| eprintln!("{m}"));
     let mut task = tokio::spawn(work);
     let outcome = tokio::select! {
         r = &mut task => Some(r),
@@ -54,9 +55,28 @@ pub async fn guarded<T: Send + 'static>(
     }
 }
 
+/// Remove this run's resources. A build the interrupt cancelled can still commit the step it was
+/// on a moment later (an image carrying this run's labels), so cleanup repeats until a pass
+/// finds nothing.
+async fn cleanup_passes(engine: &Engine) -> checker::docker::cleanup::Cleaned {
+    let mut all = engine.cleanup_session().await;
+    for _ in 0..4 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let again = engine.cleanup_session().await;
+        let found = !again.removed.is_empty();
+        all.removed.extend(again.removed);
+        // What a later pass managed to remove no longer counts as failed.
+        all.failed = again.failed;
+        if !found {
+            break;
+        }
+    }
+    all
+}
+
 async fn finish_cleanup(engine: &Engine) {
     tokio::select! {
-        cleaned = engine.cleanup_session() => {
+        cleaned = cleanup_passes(engine) => {
             for f in &cleaned.failed {
                 eprintln!("  could not remove {f}");
             }
@@ -67,9 +87,14 @@ async fn finish_cleanup(engine: &Engine) {
             }
         }
         _ = signal() => {
-            eprintln!("Quitting without finishing cleanup. Containers, images or volumes labelled \
-                       io.dockdojo.session={} may be left; `dockdojo clean` removes them (the next \
-                       dockdojo run also sweeps them).", engine.session);
+            let label = format!("io.dockdojo.session={}", engine.session);
+            eprintln!(
+                "Quitting without finishing cleanup. What this run created may be left, all \
+                 labelled {label}:\n  docker ps -a --filter label={label}\n  docker images \
+                 --filter label={label}\n  docker volume ls --filter label={label}\n  docker \
+                 network ls --filter label={label}\n`dockdojo clean` removes them (the next \
+                 dockdojo run also sweeps them)."
+            );
             std::process::exit(Exit::Interrupted as i32);
         }
     }

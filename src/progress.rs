@@ -172,14 +172,64 @@ impl Store {
         Ok(())
     }
 
-    /// Load, change, save.
+    /// Load, change, save, holding the workspace's progress lock so that runs side by side (two
+    /// terminals, the app and a `check`) never lose each other's updates.
     pub fn update(&self, f: impl FnOnce(&mut Progress)) -> Result<Option<String>> {
+        let _lock = self.lock()?;
         let (mut p, warning) = self.load();
         f(&mut p);
         self.save(&p)?;
         Ok(warning)
     }
+
+    /// Take `progress.lock` (an advisory `flock`, released by the kernel when its holder exits,
+    /// even by `kill -9`: a lock left by a dead process is simply taken over). The holder's pid is
+    /// written into the file so a long wait can say who holds it.
+    fn lock(&self) -> Result<std::fs::File> {
+        use std::io::{Read, Seek};
+        let path = self.path.with_extension("lock");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        let until = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => break,
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
+                    if std::time::Instant::now() >= until {
+                        let mut holder = String::new();
+                        let _ = file.read_to_string(&mut holder);
+                        anyhow::bail!(
+                            "{} is held by another dockdojo process (pid {}) that is still \
+                             running; wait for it to finish and try again",
+                            path.display(),
+                            holder.trim()
+                        );
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => {
+                    return Err(std::io::Error::from(e))
+                        .with_context(|| format!("locking {}", path.display()))
+                }
+            }
+        }
+        file.set_len(0)?;
+        file.rewind()?;
+        write!(file, "{}", std::process::id())?;
+        Ok(file)
+    }
 }
+
+/// How long [`Store::update`] waits for another process's update to finish.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests {
@@ -260,5 +310,103 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains("corrupt"))
             .count();
         assert!(aside >= 1);
+    }
+}
+
+/// Fuzzing the progress file: whatever bytes are on disk (random, a damaged real file, JSON of
+/// the wrong shape), loading never panics, a file it cannot use is set aside rather than lost,
+/// and a file it can use survives a save unchanged in meaning.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> Vec<u8> {
+        let mut p = Progress::default();
+        p.use_hint("03-cache-order", 3);
+        p.add_time("03-cache-order", 120);
+        p.record_report(
+            &checker::Report {
+                exercise: "03-cache-order".into(),
+                passed: true,
+                duration_ms: 5,
+                checks: vec![],
+            },
+            1_700_000_000,
+        );
+        serde_json::to_vec_pretty(&p).unwrap()
+    }
+
+    fn check_bytes(bytes: &[u8]) -> Result<(), TestCaseError> {
+        let t = tempfile::tempdir().unwrap();
+        let s = Store::new(t.path());
+        std::fs::write(&s.path, bytes).unwrap();
+        let (p, warning) = s.load();
+        let names: Vec<String> = std::fs::read_dir(t.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        if let Some(w) = warning {
+            // Set aside, never deleted: the bytes are still there under the corrupt name.
+            prop_assert!(w.contains("moved to"), "{w}");
+            let aside: Vec<_> = names.iter().filter(|n| n.contains(".corrupt-")).collect();
+            prop_assert_eq!(aside.len(), 1, "{:?}", names);
+            prop_assert_eq!(std::fs::read(t.path().join(aside[0])).unwrap(), bytes);
+            prop_assert!(p.exercises.is_empty());
+        } else {
+            // Accepted: a save and a reload give the same progress.
+            s.save(&p).unwrap();
+            let (again, w2) = s.load();
+            prop_assert!(w2.is_none());
+            prop_assert_eq!(
+                serde_json::to_value(&again).unwrap(),
+                serde_json::to_value(&p).unwrap()
+            );
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn random_bytes_never_panic_and_are_never_lost(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            check_bytes(&bytes)?;
+        }
+
+        #[test]
+        fn a_damaged_real_file_never_panics(
+            cut in any::<prop::sample::Index>(),
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        ) {
+            let mut b = sample();
+            for (at, v) in flips {
+                let i = at.index(b.len());
+                b[i] = v;
+            }
+            b.truncate(cut.index(b.len() + 1));
+            check_bytes(&b)?;
+        }
+
+        #[test]
+        fn json_of_the_wrong_shape_never_panics(
+            v in prop::collection::vec(("[a-z_]{1,14}", prop_oneof![
+                Just(serde_json::json!(null)),
+                Just(serde_json::json!(-1)),
+                Just(serde_json::json!(u64::MAX)),
+                Just(serde_json::json!(1.5)),
+                Just(serde_json::json!("passed")),
+                Just(serde_json::json!({"status": "weird"})),
+                Just(serde_json::json!([1, 2])),
+            ]), 0..6),
+            schema in prop_oneof![Just(serde_json::json!(1)), Just(serde_json::json!(99)), Just(serde_json::json!("1"))],
+        ) {
+            let mut obj = serde_json::Map::new();
+            obj.insert("schema_version".into(), schema);
+            let mut ex = serde_json::Map::new();
+            for (k, val) in v {
+                ex.insert(k, serde_json::json!({"status": "passed", "attempts": val}));
+            }
+            obj.insert("exercises".into(), serde_json::Value::Object(ex));
+            check_bytes(&serde_json::to_vec(&obj).unwrap())?;
+        }
     }
 }

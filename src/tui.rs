@@ -11,6 +11,7 @@ mod app;
 mod daemon;
 mod input;
 mod layers_view;
+mod room;
 mod runtime;
 mod theme;
 mod trace;

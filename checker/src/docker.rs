@@ -54,10 +54,7 @@ impl Engine {
     pub async fn connect_with(env: &LookupEnv) -> Result<Self, EnvError> {
         let (docker, endpoint) = connect::connect(env).await?;
         let version = call("version", deadline::QUICK, docker.version()).await?;
-        let is_podman = version
-            .components
-            .as_ref()
-            .is_some_and(|cs| cs.iter().any(|c| c.name.to_lowercase().contains("podman")));
+        let is_podman = is_podman_version(&version);
         Ok(Self {
             docker,
             endpoint,
@@ -102,6 +99,89 @@ impl Engine {
     pub fn name(&self, exercise: &str, what: &str) -> String {
         format!("dockdojo-{exercise}-{what}-{}", &self.session[..8])
     }
+}
+
+/// Answers of Podman that a moment later are different: a container that has just stopped is
+/// `stopped` until its cleanup has run (then `exited`), and bollard knows only Docker's states;
+/// an image list fails ("image not known", "locating item named …") when an image goes while
+/// it is being listed.
+pub fn is_transient_podman_state(e: &bollard::errors::Error) -> bool {
+    let text = crate::docker::connect::describe_bollard(e);
+    text.contains("unknown variant `stopped`")
+        || text.contains("unknown variant `configured`")
+        || (text.contains("locating image with ID") && text.contains("image not known"))
+        || (text.contains("locating item named") && text.contains("file does not exist"))
+}
+
+/// How long to read through Podman's transient states before giving up.
+const TRANSIENT_STATE_WAIT: Duration = Duration::from_secs(5);
+
+/// Retry `f` while its answer is one of Podman's transient container states.
+pub async fn through_transient_states<T, F, Fut>(mut f: F) -> Result<T, bollard::errors::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, bollard::errors::Error>>,
+{
+    let until = tokio::time::Instant::now() + TRANSIENT_STATE_WAIT;
+    loop {
+        match f().await {
+            Err(e) if is_transient_podman_state(&e) && tokio::time::Instant::now() < until => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// `GET /containers/{id}/json`, read through Podman's transient states.
+pub async fn inspect_container(
+    docker: &Docker,
+    id: &str,
+) -> Result<bollard::models::ContainerInspectResponse, bollard::errors::Error> {
+    through_transient_states(|| docker.inspect_container(id, None)).await
+}
+
+/// An image reference in Docker Hub's short form: `docker.io/library/busybox:1.36.1` and
+/// `busybox:1.36.1` are the same image, and a reference without tag or digest means `:latest`.
+/// Podman reports the long form (`Config.Image`) for what a learner typed short.
+pub fn short_reference(reference: &str) -> String {
+    let r = display_reference(reference);
+    let name_end = r.rfind('/').map_or(0, |i| i + 1);
+    if r.contains('@') || r[name_end..].contains(':') {
+        r.to_string()
+    } else {
+        format!("{r}:latest")
+    }
+}
+
+/// A reference as a learner writes it: without the `docker.io/library/` Podman puts in front.
+pub fn display_reference(reference: &str) -> &str {
+    let mut r = reference.trim();
+    for prefix in [
+        "docker.io/library/",
+        "index.docker.io/library/",
+        "docker.io/",
+        "index.docker.io/",
+    ] {
+        if let Some(rest) = r.strip_prefix(prefix) {
+            r = rest;
+            break;
+        }
+    }
+    r
+}
+
+/// Do two image references name the same image (see [`short_reference`])?
+pub fn same_reference(a: &str, b: &str) -> bool {
+    short_reference(a) == short_reference(b)
+}
+
+/// Does a `/version` answer come from Podman (a component named "Podman Engine")?
+pub fn is_podman_version(version: &bollard::models::SystemVersion) -> bool {
+    version
+        .components
+        .as_ref()
+        .is_some_and(|cs| cs.iter().any(|c| c.name.to_lowercase().contains("podman")))
 }
 
 /// Run one Docker call with its own deadline, turning transport and daemon errors into
@@ -159,4 +239,29 @@ pub fn is_not_found(e: &bollard::errors::Error) -> bool {
             ..
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_compare_in_short_form() {
+        assert!(same_reference(
+            "docker.io/library/busybox:1.36.1",
+            "busybox:1.36.1"
+        ));
+        assert!(same_reference("busybox", "busybox:latest"));
+        assert!(same_reference("docker.io/me/app:1", "me/app:1"));
+        assert!(same_reference(
+            "localhost:5000/app",
+            "localhost:5000/app:latest"
+        ));
+        assert!(!same_reference("busybox", "busybox:1.36.1"));
+        assert!(!same_reference("quay.io/busybox:1.36.1", "busybox:1.36.1"));
+        assert_eq!(
+            short_reference("localhost:5000/app@sha256:ab"),
+            "localhost:5000/app@sha256:ab"
+        );
+    }
 }

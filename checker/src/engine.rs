@@ -161,10 +161,23 @@ pub async fn run_exercise(
     // After the tagged images are gone, the stage layers they did not keep alive can go too.
     let layers = std::mem::take(&mut ctx.fresh_layers);
     crate::checks::build::remove_untagged(&ctx, &layers).await;
-    let results = result?;
+    let results = match result {
+        Ok(r) => r,
+        // The daemon went away mid-run: say so, and that what is left is not lost track of.
+        Err(e) if !cleaned.failed.is_empty() => {
+            return Err(EnvError::Other(format!(
+                "{e}\nCleanup could not finish either ({}). Everything this run created is \
+                 labelled with its session: the next dockdojo run removes it, or run `dockdojo \
+                 clean` once Docker answers again.",
+                cleaned.failed.join("; ")
+            )))
+        }
+        Err(e) => return Err(e),
+    };
     if !cleaned.failed.is_empty() {
         return Err(EnvError::Other(format!(
-            "the checks ran, but cleanup failed: {}\nRun `dockdojo clean` to retry.",
+            "the checks ran, but cleanup failed: {}\nRun `dockdojo clean` to retry (the next \
+             dockdojo run also removes what is left).",
             cleaned.failed.join("; ")
         )));
     }

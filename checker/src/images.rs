@@ -567,14 +567,26 @@ async fn import_rootfs(
     message: &str,
     deadline: Duration,
 ) -> Result<Result<(), String>, EnvError> {
+    let podman = is_podman(docker).await?;
     let (repo, tag) = split_reference(reference);
-    let opts = CreateImageOptionsBuilder::default()
-        .from_src("-")
-        .repo(repo)
-        .tag(tag)
-        .message(message)
-        .changes(changes)
-        .build();
+    let opts = if podman {
+        // Podman 4.3's import reads no `tag` (the repo may carry one) and takes each `changes`
+        // value as one instruction, while bollard sends them newline-joined in one value: the
+        // config is applied by a metadata-only build afterwards ([`restamp`]).
+        CreateImageOptionsBuilder::default()
+            .from_src("-")
+            .repo(reference)
+            .message(message)
+            .build()
+    } else {
+        CreateImageOptionsBuilder::default()
+            .from_src("-")
+            .repo(repo)
+            .tag(tag)
+            .message(message)
+            .changes(changes.clone())
+            .build()
+    };
     let what = format!("import the root filesystem of {reference}");
     let long = docker.clone().with_timeout(deadline);
     let body = match body {
@@ -583,6 +595,7 @@ async fn import_rootfs(
     };
     let stream = long.create_image(Some(opts), Some(body), None);
     match drain(&what, stream, (deadline, deadline, deadline), |_| {}).await? {
+        Ok(()) if podman => restamp(docker, reference, &changes).await,
         Ok(()) => Ok(Ok(())),
         Err(e) => {
             let detail = describe_bollard(&e);
@@ -594,5 +607,68 @@ async fn import_rootfs(
                 None => Err(env_error(docker, &what, &e)),
             }
         }
+    }
+}
+
+/// Does the daemon say it is Podman (a component named "Podman Engine")?
+async fn is_podman(docker: &Docker) -> Result<bool, EnvError> {
+    let what = "query the Docker version";
+    match within(what, VERSION_DEADLINE, docker.version()).await? {
+        Ok(v) => Ok(crate::docker::is_podman_version(&v)),
+        Err(e) => Err(env_error(docker, what, &e)),
+    }
+}
+
+/// The Dockerfile that gives an imported image its config: `FROM <id>` and the `changes` lines.
+fn restamp_dockerfile(id: &str, changes: &[String]) -> String {
+    let mut text = format!("FROM {id}\n");
+    for c in changes {
+        text.push_str(c);
+        text.push('\n');
+    }
+    text
+}
+
+/// Give the image just imported as `reference` its config (CMD, ENV, LABEL…) with a build that
+/// adds no layer, and move `reference` to the result (Podman; see [`import_rootfs`]).
+async fn restamp(
+    docker: &Docker,
+    reference: &str,
+    changes: &[String],
+) -> Result<Result<(), String>, EnvError> {
+    use bollard::query_parameters::BuildImageOptionsBuilder;
+    let what = format!("inspect image {reference}");
+    let id = match within(&what, INSPECT_DEADLINE, docker.inspect_image(reference)).await? {
+        Ok(img) => img.id.unwrap_or_default(),
+        Err(e) => return Err(env_error(docker, &what, &e)),
+    };
+    if id.is_empty() {
+        return Ok(Err(format!("the imported image {reference} has no id")));
+    }
+    let dockerfile = restamp_dockerfile(&id, changes);
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_mode(0o644);
+    h.set_size(dockerfile.len() as u64);
+    tar.append_data(&mut h, "Dockerfile", dockerfile.as_bytes())
+        .map_err(|e| EnvError::Other(format!("could not pack a Dockerfile: {e}")))?;
+    let tar = tar
+        .into_inner()
+        .map_err(|e| EnvError::Other(format!("could not pack a Dockerfile: {e}")))?;
+    let opts = BuildImageOptionsBuilder::new()
+        .dockerfile("Dockerfile")
+        .t(reference)
+        .rm(true)
+        .forcerm(true)
+        .build();
+    let what = format!("apply the config of {reference}");
+    let stream = docker.build_image(opts, None, Some(bollard::body_full(tar.into())));
+    let limit = IMPORT_SMALL_DEADLINE;
+    match drain(&what, stream, (limit, limit, limit), |_| {}).await? {
+        Ok(()) => Ok(Ok(())),
+        Err(e) => match refusal(&e) {
+            Some(msg) => Ok(Err(msg)),
+            None => Err(env_error(docker, &what, &e)),
+        },
     }
 }

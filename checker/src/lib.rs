@@ -6,8 +6,10 @@ pub mod docker;
 pub mod dockerfile;
 pub mod engine;
 pub mod error;
+pub mod fault;
 pub mod images;
 pub mod labels;
+pub mod notice;
 pub mod report;
 pub mod spec;
 

@@ -574,6 +574,9 @@ pub struct MutantExpect {
     pub check: String,
     /// Text the failing check's message (expected/actual/hint) must contain.
     pub message_contains: Option<String>,
+    /// On Podman, this text instead of `message_contains`: for messages that quote what the
+    /// runtime measures or records differently (an image's size, the exit code of a failed start).
+    pub message_contains_podman: Option<String>,
 }
 
 mod parse;

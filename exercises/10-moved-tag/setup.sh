@@ -41,8 +41,19 @@ DOCKERFILE
 echo 1 > "$src/libssl-version"
 quiet docker build -t "$BASE:3.12-slim" "$src"
 quiet docker push "$BASE:3.12-slim"
-digest=$(docker inspect --format '{{index .RepoDigests 0}}' "$BASE:3.12-slim")
-echo "${digest#*@}" > base-digest.txt
+# The digest the registry serves for the tag: what a pull by digest asks for. (Asked of the
+# registry itself: Podman compresses layers on push, so its local RepoDigests differ.)
+registry_digest() {
+    docker run --rm --network container:dojo-moved-registry busybox:1.36.1 \
+        wget -q -S -O /dev/null \
+        --header 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        --header 'Accept: application/vnd.oci.image.manifest.v1+json' \
+        "http://127.0.0.1:5000/v2/dojo-base/manifests/$1" 2>&1 |
+        sed -n 's/^ *[Dd]ocker-[Cc]ontent-[Dd]igest: *\(sha256:[0-9a-f]*\).*/\1/p'
+}
+digest=$(registry_digest 3.12-slim)
+[ -n "$digest" ] || { echo "the registry did not name a digest for dojo-base:3.12-slim" >&2; exit 1; }
+echo "$digest" > base-digest.txt
 
 # Overnight: the publisher rebuilt 3.12-slim on a newer release; same tag, new libssl.
 echo 3 > "$src/libssl-version"

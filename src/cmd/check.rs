@@ -64,7 +64,7 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
             Ok(r) => r?,
             Err(exit) => return Ok(exit),
         };
-        record(&store, &report)?;
+        let hints_used = record(&store, &report)?;
         any_failed |= !report.passed;
         if json {
             println!(
@@ -74,12 +74,25 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
         } else {
             print!("{}", render_report(&report, &e.spec.title, &style));
         }
+        // To the workshop, if this workspace joined one (a short deadline; queued otherwise).
+        crate::workshop::client::report(
+            &ws.state_dir(),
+            crate::workshop::client::check_report(&report, hints_used),
+        )
+        .await;
     }
     Ok(if any_failed { Exit::Failed } else { Exit::Ok })
 }
 
-fn record(store: &Store, r: &Report) -> Result<(), Fail> {
+/// Record a report in the progress file; returns the hints used on that exercise so far.
+fn record(store: &Store, r: &Report) -> Result<u32, Fail> {
     let t = now();
-    store.update(|p| p.record_report(r, t)).map_err(Fail::env)?;
-    Ok(())
+    let mut hints = 0;
+    store
+        .update(|p| {
+            p.record_report(r, t);
+            hints = p.exercises.get(&r.exercise).map_or(0, |e| e.hints_used);
+        })
+        .map_err(Fail::env)?;
+    Ok(hints)
 }

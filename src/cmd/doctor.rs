@@ -53,7 +53,7 @@ pub async fn run(json: bool) -> CmdResult {
                 format!("{:#}", f.error),
                 "Start Docker, or point DOCKER_HOST / `docker context use` at it.",
             ));
-            return Ok(finish(steps, json, Exit::Env));
+            return Ok(finish_and_report(steps, json, Exit::Env).await);
         }
     };
     steps.push(ok(
@@ -119,7 +119,19 @@ pub async fn run(json: bool) -> CmdResult {
     } else {
         Exit::Env
     };
-    Ok(finish(steps, json, code))
+    Ok(finish_and_report(steps, json, code).await)
+}
+
+/// Print the steps, then report the outcome to the workshop this workspace joined, if any.
+async fn finish_and_report(steps: Vec<Step>, json: bool, code: Exit) -> Exit {
+    let summary: Vec<(&str, bool, &str)> = steps
+        .iter()
+        .map(|s| (s.name, s.ok, s.detail.as_str()))
+        .collect();
+    let report = crate::workshop::client::doctor_report(&summary);
+    let code = finish(steps, json, code);
+    crate::workshop::client::report_here(report).await;
+    code
 }
 
 async fn container_steps(engine: &Engine, steps: &mut Vec<Step>) {

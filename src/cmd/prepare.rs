@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use checker::images::{self, Outcome, PrepareError, PrepareOptions};
 
+use crate::workshop::client;
 use crate::{CmdResult, Exit, Fail};
 
 pub async fn run(
@@ -13,12 +14,25 @@ pub async fn run(
     load: Option<PathBuf>,
     from: Option<String>,
 ) -> CmdResult {
+    let result = prepare(offline, save, load, from).await;
+    // To the workshop this workspace joined, if any: the images and how, or the error.
+    let report = match &result {
+        Ok((_, summary)) => client::prepare_report(true, summary),
+        Err(f) => client::prepare_report(false, &format!("{:#}", f.error)),
+    };
+    client::report_here(report).await;
+    result.map(|(exit, _)| exit)
+}
+
+/// Returns the exit code and a one-line summary of the images and how each was obtained.
+async fn prepare(
+    offline: bool,
+    save: Option<PathBuf>,
+    load: Option<PathBuf>,
+    from: Option<String>,
+) -> Result<(Exit, String), Fail> {
     let load = match from {
-        Some(url) => Some(
-            crate::workshop::client::fetch_archive(&url)
-                .await
-                .map_err(Fail::env)?,
-        ),
+        Some(url) => Some(client::fetch_archive(&url).await.map_err(Fail::env)?),
         None => load,
     };
     let engine = super::connect().await?;
@@ -32,6 +46,7 @@ pub async fn run(
     match images::prepare(&engine.docker, &opts, &mut progress).await {
         Ok(outcomes) => {
             println!("Course images ready:");
+            let mut summary = Vec::new();
             for (image, o) in outcomes {
                 let how = match o {
                     Outcome::Present { standin: false } => "already here",
@@ -41,6 +56,7 @@ pub async fn run(
                     Outcome::Loaded => "loaded from the archive",
                 };
                 println!("  {image:<24} {how}");
+                summary.push(format!("{image} {how}"));
             }
             if let Some(s) = &opts.save {
                 println!(
@@ -48,7 +64,7 @@ pub async fn run(
                     s.display()
                 );
             }
-            Ok(Exit::Ok)
+            Ok((Exit::Ok, summary.join(", ")))
         }
         Err(PrepareError::Env(e)) => Err(Fail::env(e)),
         Err(e @ (PrepareError::Archive { .. } | PrepareError::UnknownImage { .. })) => {

@@ -1,7 +1,9 @@
 //! `dockdojo self-test`: prove every exercise both ways. In a fresh temporary workspace per case:
 //! the starter must fail, the solution must pass, and each mutant must fail with its named check
 //! being the first to fail (and the message containing `message_contains`). Ends with the line
-//! `N passed, M failed`.
+//! `N passed, M failed`. A case whose target check the runtime cannot do (Podman without
+//! healthchecks…) is listed as `unsup` and counted apart, before that line: neither passed nor
+//! failed.
 //!
 //! Live exercises run `solve.sh` / `attempt.sh`, which create containers by the names the task
 //! gives (unlabelled, as a learner's would be). Self-test refuses to start a case if any of those
@@ -12,7 +14,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bollard::query_parameters::{RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
-use checker::docker::Engine;
+use checker::docker::{Engine, Runtime};
 use checker::spec::{Live, Mode};
 use checker::{run_exercise, Report, RunOptions};
 use futures_util::StreamExt;
@@ -51,6 +53,7 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
     let engine = super::connect().await?;
     let started = Instant::now();
     let (mut passed, mut failed) = (0, 0);
+    let mut unsupported = Vec::new();
     // Exercises run side by side (their names and ports never clash); each prints its block when
     // it is done.
     let mut results = futures_util::stream::iter(targets)
@@ -61,11 +64,20 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
         print!("{}", r.text);
         passed += r.passed;
         failed += r.failed;
+        unsupported.extend(r.unsupported);
         if let Some(x) = r.interrupted {
             return Ok(x);
         }
     }
     println!("self-test took {:.1} s", started.elapsed().as_secs_f64());
+    if !unsupported.is_empty() {
+        println!(
+            "{} case(s) unsupported on this runtime ({}): {}",
+            unsupported.len(),
+            runtime_name(&engine),
+            unsupported.join(", ")
+        );
+    }
     println!("{passed} passed, {failed} failed");
     Ok(if failed == 0 { Exit::Ok } else { Exit::Failed })
 }
@@ -75,7 +87,16 @@ struct Proof {
     text: String,
     passed: usize,
     failed: usize,
+    /// `<exercise>: <case>` for each case the runtime cannot prove.
+    unsupported: Vec<String>,
     interrupted: Option<Exit>,
+}
+
+fn runtime_name(engine: &Engine) -> String {
+    match engine.runtime {
+        Runtime::Docker => format!("Docker {}", engine.server_version),
+        Runtime::Podman => format!("Podman {}", engine.server_version),
+    }
 }
 
 async fn prove(engine: &Engine, e: &Entry, verbose: bool) -> Result<Proof, Fail> {
@@ -83,6 +104,7 @@ async fn prove(engine: &Engine, e: &Entry, verbose: bool) -> Result<Proof, Fail>
         text: format!("{} — {}\n", e.id(), e.spec.title),
         passed: 0,
         failed: 0,
+        unsupported: Vec::new(),
         interrupted: None,
     };
     let mutants = e.mutants()?;
@@ -101,10 +123,15 @@ async fn prove(engine: &Engine, e: &Entry, verbose: bool) -> Result<Proof, Fail>
         let outcome = run_case(&engine, e, &case).await;
         let secs = t.elapsed().as_secs_f64();
         match outcome {
-            Ok(Ok(detail)) => {
+            Ok(Ok(Proven::Yes(detail))) => {
                 p.passed += 1;
                 p.text
                     .push_str(&format!("  ok   {} ({detail}, {secs:.1} s)\n", case.name()));
+            }
+            Ok(Ok(Proven::Unsupported(why))) => {
+                p.unsupported.push(format!("{} {}", e.id(), case.name()));
+                p.text
+                    .push_str(&format!("  unsup {} ({why}, {secs:.1} s)\n", case.name()));
             }
             Ok(Err((why, report))) => {
                 p.failed += 1;
@@ -133,7 +160,13 @@ enum CaseError {
     Fail(Fail),
 }
 
-type CaseOutcome = Result<String, (String, Option<Report>)>;
+/// A case that behaved as expected: proven, or not provable on this runtime.
+enum Proven {
+    Yes(String),
+    Unsupported(String),
+}
+
+type CaseOutcome = Result<Proven, (String, Option<Report>)>;
 
 async fn run_case(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOutcome, CaseError> {
     let live = e.spec.live.clone();
@@ -201,27 +234,61 @@ async fn case_body(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOu
         Ok(r) => r.map_err(|x| CaseError::Fail(Fail::env(x)))?,
         Err(x) => return Err(CaseError::Interrupted(x)),
     };
-    Ok(judge(case, report))
+    Ok(judge(case, report, engine.runtime))
 }
 
-fn judge(case: &Case<'_>, report: Report) -> CaseOutcome {
+fn judge(case: &Case<'_>, report: Report, runtime: Runtime) -> CaseOutcome {
     let first = report.first_failure().cloned();
+    let unsupported: Vec<&checker::CheckResult> =
+        report.checks.iter().filter(|c| c.unsupported).collect();
+    let unsupported_note = || match unsupported.as_slice() {
+        [] => String::new(),
+        u => format!(
+            "; unsupported here: {}",
+            u.iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     match case {
         Case::Starter => match first {
-            Some(f) => Ok(format!("first failure: {}", f.id)),
+            Some(f) => Ok(Proven::Yes(format!("first failure: {}", f.id))),
+            None if !unsupported.is_empty() => Ok(Proven::Unsupported(format!(
+                "only unsupported checks could fail it: {}",
+                one_line(&unsupported[0].actual)
+            ))),
             None => Err((
                 "the starter passes every check: the exercise asks nothing".into(),
                 Some(report),
             )),
         },
         Case::Solution => match first {
-            None => Ok(format!("{} checks", report.checks.len())),
+            None => Ok(Proven::Yes(format!(
+                "{} checks{}",
+                report.checks.len(),
+                unsupported_note()
+            ))),
             Some(f) => Err((
                 format!("check '{}' failed: {}", f.id, one_line(&f.actual)),
                 Some(report),
             )),
         },
         Case::Mutant(m) => match first {
+            // The check this mutant targets cannot run here: it proves nothing either way.
+            _ if unsupported.iter().any(|c| c.id == m.expect.check) => {
+                Ok(Proven::Unsupported(format!(
+                    "'{}' {}",
+                    m.expect.check,
+                    one_line(
+                        &unsupported
+                            .iter()
+                            .find(|c| c.id == m.expect.check)
+                            .map(|c| c.actual.clone())
+                            .unwrap_or_default()
+                    )
+                )))
+            }
             None => Err((
                 "the mutant passes every check: no check catches it".into(),
                 Some(report),
@@ -237,7 +304,15 @@ fn judge(case: &Case<'_>, report: Report) -> CaseOutcome {
             )),
             Some(f) => {
                 let text = format!("{}\n{}\n{}", f.expected, f.actual, f.hint);
-                match &m.expect.message_contains {
+                let want = match runtime {
+                    Runtime::Podman => m
+                        .expect
+                        .message_contains_podman
+                        .as_ref()
+                        .or(m.expect.message_contains.as_ref()),
+                    Runtime::Docker => m.expect.message_contains.as_ref(),
+                };
+                match want {
                     Some(want) if !text.contains(want.as_str()) => Err((
                         format!(
                             "'{}' failed, but its message lacks \"{want}\": {}",
@@ -246,7 +321,7 @@ fn judge(case: &Case<'_>, report: Report) -> CaseOutcome {
                         ),
                         Some(report),
                     )),
-                    _ => Ok(format!("'{}': {}", f.id, one_line(&f.actual))),
+                    _ => Ok(Proven::Yes(format!("'{}': {}", f.id, one_line(&f.actual)))),
                 }
             }
         },

@@ -7,6 +7,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::app::{App, DockerStatus, Overlay, Screen};
 use super::layers_view::{ImageRow, LayersView};
 use crate::layers::ImageLayers;
+use crate::workshop::client::RoomStatus;
 use checker::Report;
 
 /// An input from the terminal, a task or a timer.
@@ -53,6 +54,8 @@ pub enum Event {
     EventsProblem(Option<String>),
     /// A job panicked; the panic hook gave the terminal back, the runtime takes it again.
     WorkerPanicked,
+    /// The workshop poll's latest view of the room (`None`: the workspace left it).
+    Workshop(Option<RoomStatus>),
 }
 
 #[derive(Debug)]
@@ -105,6 +108,7 @@ pub enum Action {
     WatchProblem(String),
     EventsProblem(Option<String>),
     ReloadProgress,
+    Workshop(Option<RoomStatus>),
 }
 
 impl Action {
@@ -123,6 +127,7 @@ impl Action {
                 | Action::WatchProblem(_)
                 | Action::EventsProblem(_)
                 | Action::ReloadProgress
+                | Action::Workshop(_)
         )
     }
 }
@@ -181,6 +186,7 @@ pub fn map(event: Event, app: &App) -> Option<Action> {
         }
         Event::WatchProblem(p) => return Some(Action::WatchProblem(p)),
         Event::EventsProblem(p) => return Some(Action::EventsProblem(p)),
+        Event::Workshop(s) => return Some(Action::Workshop(s)),
     };
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     Some(match (context(app), key.code) {

@@ -15,6 +15,7 @@ use checker::Report;
 use super::layers_view::LayersView;
 use super::theme::Theme;
 use crate::progress::{Progress, Status};
+use crate::workshop::client::RoomStatus;
 pub use timer::Timer;
 
 /// What the app shows about one exercise (built from the catalog).
@@ -196,6 +197,8 @@ pub struct App {
     pub quit: bool,
     pub timer: Timer,
     pub last_finished: Option<Instant>,
+    /// The workshop this workspace joined, as last polled (`None`: not joined).
+    pub workshop: Option<RoomStatus>,
 }
 
 impl App {
@@ -229,6 +232,7 @@ impl App {
             quit: false,
             timer: Timer::new(first, now),
             last_finished: None,
+            workshop: None,
         }
     }
 
@@ -266,6 +270,23 @@ impl App {
     /// Replace the progress with what is on disk (after a save, or another process's write).
     pub fn set_progress(&mut self, p: Progress) {
         self.progress = p;
+    }
+
+    /// The instructor has not opened this chapter yet (workshop pacing).
+    pub fn locked(&self, chapter: u32) -> bool {
+        self.workshop
+            .as_ref()
+            .and_then(|w| w.view.as_ref())
+            .and_then(|v| v.unlocked_through)
+            .is_some_and(|open| chapter > open)
+    }
+
+    /// The exercise `id` is in a chapter the instructor has not opened yet.
+    pub fn exercise_locked(&self, id: &str) -> bool {
+        self.exercises
+            .iter()
+            .find(|e| e.id == id)
+            .is_some_and(|e| self.locked(e.chapter))
     }
 
     pub fn say(&mut self, level: Level, text: impl Into<String>) {

@@ -254,3 +254,53 @@ fn an_environment_error_is_kept_apart_from_a_verdict() {
         "no verdict is recorded"
     );
 }
+
+#[test]
+fn locked_chapters_are_checked_only_on_request() {
+    use crate::workshop::client::{Link, RoomStatus};
+    let mut app = fixture();
+    let now = Instant::now();
+    app.workshop = Some(RoomStatus {
+        link: Link::Connected,
+        queued: 0,
+        view: Some(crate::workshop::proto::StudentView {
+            unlocked_through: Some(4),
+            on_break: false,
+            messages: vec![],
+        }),
+    });
+    // 05-named-volume (chapter 5) is selected and locked.
+    assert!(app.locked(5) && !app.locked(4));
+    let saved = Action::FileSaved {
+        exercise: "05-named-volume".into(),
+        path: "Dockerfile".into(),
+    };
+    assert!(checks(&app.update(saved, now)).is_empty());
+    let daemon = Action::DaemonChanged {
+        exercises: vec!["05-named-volume".into()],
+        what: "container dojo-notes: start".into(),
+        exec_only: false,
+    };
+    assert!(checks(&app.update(daemon, now)).is_empty());
+    assert_eq!(
+        checks(&app.update(Action::Check, now)),
+        vec!["05-named-volume"]
+    );
+    // Moving onto a locked chapter says when it opens.
+    app.running = None;
+    app.update(Action::Select(-1), now);
+    assert_eq!(app.message, None);
+    app.update(Action::Select(1), now);
+    let said = app
+        .message
+        .as_ref()
+        .map(|m| m.1.clone())
+        .unwrap_or_default();
+    assert!(
+        said.contains("Chapter 5 opens when your instructor unlocks it"),
+        "{said}"
+    );
+    // Everything open again: no lock.
+    app.update(Action::Workshop(None), now);
+    assert!(!app.locked(5));
+}

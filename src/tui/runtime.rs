@@ -12,12 +12,14 @@ use tokio::task::JoinHandle;
 use super::action::{self, Event};
 use super::app::{App, Delta, Effect, Level, Trigger, WatchMode};
 use super::input::Input;
+use super::room::Room;
 use super::trace::Trace;
 use super::watch::{self, Watch};
 use super::worker::{Job, Worker};
 use super::{daemon, ui};
 use crate::catalog::{self, Entry};
 use crate::progress::{now as unix_now, Store};
+use crate::workshop::client;
 use crate::workspace::Workspace;
 use checker::docker::cleanup::Cleaned;
 
@@ -35,6 +37,7 @@ pub struct Runtime {
     daemon: JoinHandle<()>,
     input: Option<Input>,
     trace: Trace,
+    room: Room,
 }
 
 /// Start the tasks, check the current exercise, and run until the learner quits.
@@ -51,6 +54,7 @@ pub async fn run(
         .filter(|e| !matches!(e.spec.mode, checker::spec::Mode::Build))
         .map(|e| (e.id().to_string(), e.spec.live.clone()))
         .collect();
+    let room = Room::spawn(ws.state_dir(), tx.clone());
     let mut rt = Runtime {
         ws,
         entries,
@@ -61,6 +65,7 @@ pub async fn run(
         input: None,
         tx: tx.clone(),
         trace: Trace::from_env(),
+        room,
     };
     rt.input = match Input::spawn(tx) {
         Ok(i) => Some(i),
@@ -180,6 +185,11 @@ impl Runtime {
                 });
                 match result {
                     Ok(warning) => {
+                        if let (Delta::Report(r), Some(p)) = (&delta, &saved) {
+                            // To the workshop, if the workspace joined one (in the background).
+                            let hints = p.exercises.get(&r.exercise).map_or(0, |e| e.hints_used);
+                            self.room.report(client::check_report(r, hints));
+                        }
                         if let Some(p) = saved {
                             app.set_progress(p);
                         }
@@ -251,6 +261,7 @@ impl Runtime {
         drop(self.input);
         drop(self.watch);
         self.daemon.abort();
+        self.room.stop();
         let cleaned = self.worker.shutdown().await;
         self.trace.log("cleaned up");
         cleaned

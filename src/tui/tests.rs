@@ -360,3 +360,97 @@ fn tiny_terminals_do_not_panic() {
         app.screen = Screen::Main;
     }
 }
+
+/// The fixture in a workshop: chapters up to 4 open, connected, no messages.
+fn in_workshop() -> App {
+    use crate::workshop::client::{Link, RoomStatus};
+    use crate::workshop::proto::StudentView;
+    let mut app = fixture();
+    app.selected = 3;
+    app.workshop = Some(RoomStatus {
+        link: Link::Connected,
+        queued: 0,
+        view: Some(StudentView {
+            unlocked_through: Some(4),
+            on_break: false,
+            messages: vec![],
+        }),
+    });
+    app
+}
+
+fn message(
+    id: i64,
+    kind: crate::workshop::proto::MessageKind,
+    text: &str,
+    exercise: Option<&str>,
+) -> crate::workshop::proto::Message {
+    crate::workshop::proto::Message {
+        id,
+        kind,
+        text: text.into(),
+        exercise: exercise.map(str::to_string),
+        at: 1_700_000_000 + id,
+    }
+}
+
+#[test]
+fn workshop_locked_chapters() {
+    let mut app = in_workshop();
+    insta::assert_snapshot!(draw(&app));
+    // Selecting a locked exercise says so instead of checking it.
+    let fx = app.update(Action::Select(1), Instant::now());
+    assert!(!fx
+        .iter()
+        .any(|e| matches!(e, super::app::Effect::Check { .. })));
+    insta::assert_snapshot!("workshop_locked_exercise_selected", draw(&app));
+}
+
+#[test]
+fn workshop_broadcast_message() {
+    use crate::workshop::proto::MessageKind;
+    let mut app = in_workshop();
+    if let Some(v) = app.workshop.as_mut().and_then(|w| w.view.as_mut()) {
+        v.messages = vec![
+            message(1, MessageKind::Message, "Welcome!", None),
+            message(
+                2,
+                MessageKind::Message,
+                "Chapter 4 is open: publish a port and check it in your browser.",
+                None,
+            ),
+        ];
+    }
+    insta::assert_snapshot!(draw(&app));
+    // A hint about the exercise on screen is addressed to the learner.
+    if let Some(v) = app.workshop.as_mut().and_then(|w| w.view.as_mut()) {
+        v.messages.push(message(
+            3,
+            MessageKind::Hint,
+            "-p HOST:CONTAINER, host port first",
+            Some("04-publish-port"),
+        ));
+    }
+    insta::assert_snapshot!("workshop_hint_for_the_current_exercise", draw(&app));
+}
+
+#[test]
+fn workshop_on_break() {
+    let mut app = in_workshop();
+    if let Some(v) = app.workshop.as_mut().and_then(|w| w.view.as_mut()) {
+        v.on_break = true;
+        v.unlocked_through = None;
+    }
+    insta::assert_snapshot!(draw(&app));
+}
+
+#[test]
+fn workshop_unreachable() {
+    use crate::workshop::client::Link;
+    let mut app = in_workshop();
+    if let Some(w) = app.workshop.as_mut() {
+        w.link = Link::Unreachable("Connection refused (os error 111)".into());
+        w.queued = 3;
+    }
+    insta::assert_snapshot!(draw(&app));
+}

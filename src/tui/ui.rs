@@ -9,6 +9,7 @@ mod layers;
 mod list;
 mod markdown;
 mod popups;
+mod room;
 mod summary;
 mod task;
 mod wrap;
@@ -21,13 +22,19 @@ use ratatui::Frame;
 use super::app::{App, Focus, Overlay, Screen};
 
 pub fn render(f: &mut Frame, app: &App) {
-    let [header, body, footer] = Layout::vertical([
+    // The workshop line takes a row only when the workspace joined a workshop.
+    let room_rows = u16::from(app.workshop.is_some());
+    let [header, room_line, body, footer] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(room_rows),
         Constraint::Fill(1),
         Constraint::Length(1),
     ])
     .areas(f.area());
     header::render(f, header, app);
+    if let Some(r) = &app.workshop {
+        room::render(f, room_line, app, r);
+    }
     match &app.screen {
         Screen::Main => {
             let list_width = if body.width >= 110 { 34 } else { 26 };

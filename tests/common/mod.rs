@@ -2,6 +2,8 @@
 //! checking that nothing labelled by dockdojo is left behind.
 #![allow(dead_code)]
 
+pub mod fault;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptionsBuilder};
 use futures_util::StreamExt;
 
-use super::context::{self, WARN_BYTES};
+use super::context::{self, REFUSE_BYTES, WARN_BYTES};
 use super::tail;
 use crate::docker::{classify, deadline};
 use crate::dockerfile;
@@ -61,8 +61,9 @@ pub fn parse_steps(log: &str) -> Vec<Step> {
         if t.starts_with("---> Using cache") || t.starts_with("--> Using cache") {
             last.cached = true;
         } else if let Some(id) = t.strip_prefix("---> ").or_else(|| t.strip_prefix("--> ")) {
+            // Docker prints 12 hex digits, Podman 11.
             let id = id.trim();
-            if !id.contains(' ') && id.len() >= 12 {
+            if id.len() >= 11 && id.chars().all(|c| c.is_ascii_hexdigit()) {
                 last.result = Some(id.to_string());
             }
         }
@@ -106,8 +107,33 @@ fn near_misses(dir: &Path, wanted: &str) -> Vec<String> {
     v
 }
 
+/// Podman's builder fails a cache lookup when an image it is comparing with is removed at that
+/// moment (another dockdojo run cleaning up): "checking if cached image exists from a previous
+/// build: … layer not known". Nothing about the Dockerfile; the build is simply run again.
+fn lost_cache_race(error: &str) -> bool {
+    error.contains("checking if cached image exists") && error.contains("not known")
+}
+
 /// Run the daemon's build and collect its log.
 pub async fn run_build(
+    ctx: &Ctx<'_>,
+    spec: &BuildCheck,
+    tag: &str,
+    tar: Vec<u8>,
+) -> Result<Built, EnvError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match run_build_once(ctx, spec, tag, tar.clone()).await? {
+            Built::Failed { error, .. } if attempts < 4 && lost_cache_race(&error) => {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            built => return Ok(built),
+        }
+    }
+}
+
+async fn run_build_once(
     ctx: &Ctx<'_>,
     spec: &BuildCheck,
     tag: &str,
@@ -177,6 +203,11 @@ pub async fn run_build(
             }
             Ok(Some(Err(bollard::errors::Error::DockerStreamError { error }))) => {
                 remove_fresh_layers(ctx, &log).await;
+                // A full disk is the machine's problem, not the learner's Dockerfile: exit 3,
+                // and the attempt is not recorded.
+                if error.to_lowercase().contains("no space left on device") {
+                    return Err(EnvError::DiskFull { detail: error });
+                }
                 return Ok(Built::Failed { log, error });
             }
             Ok(Some(Err(e))) => {
@@ -246,7 +277,11 @@ pub async fn remove_untagged(ctx: &Ctx<'_>, ids: &[String]) -> bool {
 fn explain_failure(dockerfile_text: &str, error: &str) -> String {
     let lower = error.to_lowercase();
     if let Some(flag) = dockerfile::needs_buildkit(dockerfile_text) {
-        if lower.contains("unknown flag") || lower.contains("heredoc") || lower.contains("<<") {
+        if lower.contains("unknown flag")
+            || lower.contains("requires buildkit")
+            || lower.contains("heredoc")
+            || lower.contains("<<")
+        {
             return format!(
                 "This Dockerfile uses {flag}, which requires BuildKit; this daemon's API builder is \
                  the classic one. Rewrite the step without it (the course never needs it)."
@@ -307,6 +342,44 @@ pub async fn build(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
         return Ok(Verdict::fail(
             expected,
             format!("refused before building: line {}: {}", r.line, r.reason),
+        ));
+    }
+    let biggest = |files: &[(String, u64)]| {
+        files
+            .iter()
+            .map(|(n, s)| format!("{n} ({} MB)", s / 1_000_000))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (total, top) = match context::measure(&root) {
+        Ok(m) => m,
+        Err(p) => {
+            return Ok(Verdict::fail(
+                expected,
+                format!("could not read the build context: {}", p.0),
+            ))
+        }
+    };
+    if total > REFUSE_BYTES {
+        return Ok(Verdict::fail(
+            expected,
+            format!(
+                "refused before sending: the build context is {} MB (biggest: {}); dockdojo does \
+                 not send contexts over {} MB",
+                total / 1_000_000,
+                biggest(&top),
+                REFUSE_BYTES / 1_000_000
+            ),
+        )
+        .advise("Everything in the exercise folder is sent to the daemon with every build. List big files and folders the image does not need in a .dockerignore."));
+    }
+    if total > WARN_BYTES {
+        crate::notice::notice(&format!(
+            "warning: the build context of {} is {} MB (biggest: {}); sending it takes a while \
+             (Ctrl-C stops). A .dockerignore keeps such files out.",
+            ctx.exercise.id,
+            total / 1_000_000,
+            biggest(&top)
         ));
     }
     let packed = match context::pack(&root, &spec.dockerfile, None) {
@@ -639,5 +712,16 @@ mod tests {
         let s = parse_steps(log);
         assert_eq!(s.len(), 2);
         assert!(s[1].cached);
+    }
+
+    /// Podman 4.3's log, as its compat build streams it: 11-digit ids after `-->`.
+    #[test]
+    fn podman_step_results_are_fresh_layers() {
+        let log = "STEP 1/4: FROM busybox:1.36.1\nSTEP 2/4: COPY . /app\n--> 59b0b3d9678\nSTEP 3/4: RUN rm -f /app/.env\n--> Using cache 2bf38966493ebab9918ab1cf00801d346ab9f3997a24ece4b92f0e65a5e75f2e\n--> 2bf38966493\nSTEP 4/4: CMD [\"/app/app.sh\"]\nCOMMIT docker.io/library/x:1\n--> d53a30b6a47\nSuccessfully tagged docker.io/library/x:1\n";
+        let s = parse_steps(log);
+        assert_eq!(s.len(), 4);
+        assert_eq!(s[1].result.as_deref(), Some("59b0b3d9678"));
+        assert!(!s[1].cached && s[2].cached);
+        assert_eq!(fresh_layers(log), ["59b0b3d9678", "d53a30b6a47"]);
     }
 }

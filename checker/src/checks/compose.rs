@@ -22,7 +22,9 @@ pub async fn compose(ctx: &mut Ctx<'_>, spec: &ComposeCheck) -> Result<Verdict, 
     let containers = call(
         "list containers",
         deadline::QUICK,
-        ctx.engine.docker.list_containers(Some(opts)),
+        crate::docker::through_transient_states(|| {
+            ctx.engine.docker.list_containers(Some(opts.clone()))
+        }),
     )
     .await?;
     let containers: Vec<_> = containers

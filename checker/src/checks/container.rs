@@ -15,7 +15,7 @@ pub async fn inspect(
     let target = ctx.container_id(name).unwrap_or_else(|| name.to_string());
     match tokio::time::timeout(
         deadline::QUICK,
-        ctx.engine.docker.inspect_container(&target, None),
+        crate::docker::inspect_container(&ctx.engine.docker, &target),
     )
     .await
     {
@@ -55,7 +55,9 @@ pub async fn find_compose(
     let list = crate::docker::call(
         "list containers",
         deadline::QUICK,
-        ctx.engine.docker.list_containers(Some(opts)),
+        crate::docker::through_transient_states(|| {
+            ctx.engine.docker.list_containers(Some(opts.clone()))
+        }),
     )
     .await?;
     Ok(list.into_iter().find_map(|c| {
@@ -116,6 +118,12 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
                 format!("{name} {}", if want { "running" } else { "stopped" }),
                 if running {
                     format!("{name} is running")
+                } else if code == 0
+                    && st.status.map(|s| s.to_string()).as_deref() == Some("created")
+                {
+                    // Never started: either only created, or its start failed on a runtime that
+                    // records no exit code for that (Podman; Docker records 127/126).
+                    format!("{name} is created: it never started (its command could not be run, or it was only created)")
                 } else {
                     format!(
                         "{name} is {} (exit code {})",
@@ -128,10 +136,10 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
     }
     if let Some(want) = &spec.image {
         let got = cfg.image.clone().unwrap_or_default();
-        if &got != want {
+        if !crate::docker::same_reference(&got, want) {
             return Ok(Verdict::fail(
                 format!("{name} created from {want}"),
-                format!("created from {got}"),
+                format!("created from {}", crate::docker::display_reference(&got)),
             ));
         }
     }
@@ -244,12 +252,17 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
     }
     if let Some(want) = spec.exit_code {
         let got = st.exit_code.unwrap_or(0);
-        if running || got != want {
+        // A container that never started did not exit with any code. Docker records the failed
+        // start's 127/126; Podman leaves 0, which must not pass for "exited with code 0".
+        let never_started = st.status.map(|s| s.to_string()).as_deref() == Some("created");
+        if running || never_started || got != want {
             return Ok(Verdict::fail(
                 format!("exited with code {want}"),
                 if running {
                     "still running".into()
-                } else if st.status.map(|s| s.to_string()).as_deref() == Some("created") {
+                } else if never_started && got == 0 {
+                    "it never started (status: created): its command could not be run".into()
+                } else if never_started {
                     format!(
                         "it never started (status: created; exit code {})",
                         super::run::explain_exit(got, false)
@@ -265,6 +278,23 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
     }
     if let Some(want) = spec.oom_killed {
         let got = st.oom_killed.unwrap_or(false);
+        let limited = host.memory.is_some_and(|m| m > 0);
+        if !got
+            && st.exit_code == Some(137)
+            && limited
+            && ctx.engine.runtime == crate::docker::Runtime::Podman
+        {
+            // Podman (4.3, cgroup v1 here) leaves OOMKilled false for a container the kernel
+            // killed at its memory limit: a SIGKILL and an OOM kill look the same.
+            return Ok(Verdict::unsupported(
+                if want { "OOM-killed" } else { "not OOM-killed" },
+                format!(
+                    "Podman {}: {name} was killed (exit code 137) under a memory limit, and this \
+                     runtime does not report whether the limit did it (OOMKilled stays false)",
+                    ctx.engine.server_version
+                ),
+            ));
+        }
         if got != want {
             return Ok(Verdict::fail(
                 if want { "OOM-killed" } else { "not OOM-killed" },
@@ -429,11 +459,33 @@ async fn health(
         {
             return Ok(Verdict::unsupported(
                 expected,
-                "this runtime does not run healthchecks here",
+                format!(
+                    "Podman {}: this runtime reports no health for the container",
+                    ctx.engine.server_version
+                ),
             ));
         }
         if status == want {
             return Ok(Verdict::pass(expected, format!("{name} is {status}")));
+        }
+        let probed = h
+            .as_ref()
+            .and_then(|h| h.log.as_ref())
+            .is_some_and(|l| !l.is_empty());
+        if st.running == Some(true)
+            && !probed
+            && ctx.engine.runtime == crate::docker::Runtime::Podman
+            && tokio::time::Instant::now() >= until
+        {
+            return Ok(Verdict::unsupported(
+                expected,
+                format!(
+                    "Podman {}: no health probe ran within {within} s. Podman runs \
+                     healthchecks from systemd timers, and this host has no systemd to run \
+                     them (`podman healthcheck run {name}` runs one by hand)",
+                    ctx.engine.server_version
+                ),
+            ));
         }
         if st.running != Some(true) || tokio::time::Instant::now() >= until {
             let last = h
@@ -474,7 +526,14 @@ pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvErr
         parts.push(format!("does not have {}", spec.unchanged.join(", ")));
     }
     let expected = format!("{name}'s writable layer {}", parts.join(" and "));
-    let target = ctx.container_id(name).unwrap_or_else(|| name.clone());
+    // Podman answers a diff of a missing container with 500 "layer not known", not 404: look
+    // the container up first, so a missing one is the learner's failure on every runtime.
+    let Some(info) = inspect(ctx, name).await? else {
+        return Ok(missing(name, expected));
+    };
+    let target = info
+        .id
+        .unwrap_or_else(|| ctx.container_id(name).unwrap_or_else(|| name.clone()));
     let changes = match tokio::time::timeout(
         deadline::QUICK,
         ctx.engine.docker.container_changes(&target),

@@ -20,6 +20,33 @@ pub struct Packed {
 /// Contexts bigger than this get a warning naming the biggest files.
 pub const WARN_BYTES: u64 = 100 * 1024 * 1024;
 
+/// Contexts bigger than this are refused before anything is read or sent: no exercise needs one,
+/// and packing it would hold it all in memory (a forgotten disk image, a `node_modules`).
+pub const REFUSE_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// The size of what [`pack`] would send and its biggest files, from file metadata only (a sparse
+/// 2 GB file costs nothing to measure). Runs before packing, so a huge context is reported
+/// before any of it is read.
+pub fn measure(root: &Path) -> Result<(u64, Vec<(String, u64)>), ContextProblem> {
+    let ig = matcher(root)?;
+    let mut files = Vec::new();
+    walk(root, root, &ig, &mut files)?;
+    let mut total = 0u64;
+    let mut sizes = Vec::new();
+    for (full, rel) in files {
+        let meta = std::fs::symlink_metadata(&full)
+            .map_err(|e| ContextProblem(format!("{}: {e}", rel.display())))?;
+        if meta.is_file() {
+            total += meta.len();
+            sizes.push((rel.display().to_string(), meta.len()));
+        }
+    }
+    sizes.retain(|s| s.1 >= 1_000_000);
+    sizes.sort_by_key(|s| std::cmp::Reverse(s.1));
+    sizes.truncate(3);
+    Ok((total, sizes))
+}
+
 /// Docker's `.dockerignore` patterns are anchored at the context root; gitignore's are not, so
 /// each pattern is anchored before it is handed to the gitignore matcher.
 fn matcher(root: &Path) -> Result<Gitignore, ContextProblem> {
@@ -60,6 +87,9 @@ pub fn pack(
     walk(root, root, &ig, &mut files)?;
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
+    // The daemon cannot read GNU sparse entries ("unhandled tar header type 83"): a sparse file
+    // (a disk image, a database) is sent with its holes filled in, as the Docker CLI does.
+    builder.sparse(false);
     let mut bytes = 0u64;
     let mut sizes = Vec::new();
     let always = [PathBuf::from(dockerfile), PathBuf::from(".dockerignore")];

@@ -20,6 +20,18 @@ pub struct Output {
     pub stderr: String,
 }
 
+/// Podman answers an exec into a container that is not running with 500 "container state
+/// improper" (Docker: 409, handled by status).
+fn not_running(e: &bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 409,
+            ..
+        }
+    ) || crate::docker::connect::describe_bollard(e).contains("container state improper")
+}
+
 /// Run `cmd` in a running container; `Ok(None)` when the container does not exist or is not running.
 pub async fn exec_in(
     engine: &Engine,
@@ -49,10 +61,10 @@ pub async fn exec_in(
         Ok(Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 409, ..
         })) => return Ok(None),
+        Ok(Err(e)) if not_running(&e) => return Ok(None),
         Ok(r) => r.map_err(|e| crate::docker::classify("exec", &e))?,
     };
-    let started = call(
-        "exec",
+    let started = match tokio::time::timeout(
         deadline::QUICK,
         engine.docker.start_exec(
             &created.id,
@@ -62,7 +74,18 @@ pub async fn exec_in(
             }),
         ),
     )
-    .await?;
+    .await
+    {
+        Err(_) => {
+            return Err(EnvError::Deadline {
+                what: "exec".into(),
+                deadline: deadline::QUICK,
+            })
+        }
+        // The container stopped between creating the exec and starting it.
+        Ok(Err(e)) if not_running(&e) => return Ok(None),
+        Ok(r) => r.map_err(|e| crate::docker::classify("exec", &e))?,
+    };
     let (mut stdout, mut stderr) = (String::new(), String::new());
     if let StartExecResults::Attached { mut output, .. } = started {
         let until = tokio::time::Instant::now() + limit;
@@ -197,10 +220,26 @@ pub async fn exec(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvErr
             return Ok(Verdict::fail(expected, actual));
         }
     }
-    for s in &spec.stdout_excludes {
-        if both.contains(s.as_str()) {
-            return Ok(Verdict::fail(expected, actual));
-        }
+    if spec
+        .stdout_excludes
+        .iter()
+        .any(|s| both.contains(s.as_str()))
+    {
+        // Name the offending lines: the tail above may not show them (runtimes add their own
+        // environment variables, e.g. Podman's `container=podman`).
+        // In the spec's order (runtimes order environment variables differently).
+        let offending: Vec<&str> = spec
+            .stdout_excludes
+            .iter()
+            .filter_map(|s| both.lines().find(|l| l.contains(s.as_str())))
+            .collect();
+        return Ok(Verdict::fail(
+            expected,
+            format!(
+                "{actual}\nthe lines it must not print:\n{}",
+                offending.join("\n")
+            ),
+        ));
     }
     Ok(Verdict::pass(expected, actual))
 }

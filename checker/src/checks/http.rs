@@ -190,9 +190,11 @@ async fn find_publisher(ctx: &Ctx<'_>, host_port: u16) -> Result<Option<String>,
     let list = crate::docker::call(
         "list containers",
         crate::docker::deadline::QUICK,
-        ctx.engine
-            .docker
-            .list_containers(None::<bollard::query_parameters::ListContainersOptions>),
+        crate::docker::through_transient_states(|| {
+            ctx.engine
+                .docker
+                .list_containers(None::<bollard::query_parameters::ListContainersOptions>)
+        }),
     )
     .await?;
     Ok(list.into_iter().find_map(|c| {

@@ -176,8 +176,13 @@ pub async fn metadata(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, E
         }
     }
     if let Some(want) = spec.healthcheck {
-        let has = cfg
-            .healthcheck
+        let mut healthcheck = cfg.healthcheck.clone();
+        if healthcheck.is_none() && ctx.engine.runtime == crate::docker::Runtime::Podman {
+            // Podman 4.3's image inspect leaves out the HEALTHCHECK (`Config.Healthcheck` is
+            // null); a container created from the image carries it.
+            healthcheck = podman_healthcheck(ctx, &image).await?;
+        }
+        let has = healthcheck
             .as_ref()
             .and_then(|h| h.test.as_ref())
             .is_some_and(|t| !t.is_empty() && t[0] != "NONE");
@@ -200,6 +205,40 @@ pub async fn metadata(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, E
         "the image's metadata as the task asks",
         seen.join(", "),
     ))
+}
+
+/// The HEALTHCHECK an image gives its containers, read from a container created (never started)
+/// from it and removed at once.
+async fn podman_healthcheck(
+    ctx: &Ctx<'_>,
+    image: &str,
+) -> Result<Option<bollard::models::HealthConfig>, EnvError> {
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(image.to_string()),
+        cmd: Some(vec!["/dockdojo-never-started".into()]),
+        labels: Some(ctx.engine.labels(&ctx.exercise.id)),
+        network_disabled: Some(true),
+        ..Default::default()
+    };
+    let name = ctx.engine.name(
+        &ctx.exercise.id,
+        &format!("health-{}", &uuid::Uuid::new_v4().to_string()[..4]),
+    );
+    let opts = CreateContainerOptionsBuilder::new().name(&name).build();
+    let created = call(
+        "create container",
+        deadline::QUICK,
+        ctx.engine.docker.create_container(Some(opts), body),
+    )
+    .await?;
+    let info = call(
+        "inspect container",
+        deadline::QUICK,
+        crate::docker::inspect_container(&ctx.engine.docker, &created.id),
+    )
+    .await;
+    let _ = ctx.engine.remove_container(&created.id).await;
+    Ok(info?.config.and_then(|c| c.healthcheck))
 }
 
 /// The `file` check: copy the path out of a created (never started) container.

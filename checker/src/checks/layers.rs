@@ -49,15 +49,25 @@ pub fn layer_tars(
     let mut manifest = None;
     let mut files: std::collections::HashMap<String, Vec<u8>> = std::collections::HashMap::new();
     let mut blobs = std::collections::HashMap::new();
+    // Podman's archives keep each layer as `<digest>.tar` at the top and make `<id>/layer.tar` a
+    // symlink to it: links are followed when the manifest names them.
+    let mut links = std::collections::HashMap::new();
     let mut a = tar::Archive::new(saved);
     for e in a.entries()? {
         let mut e = e?;
         let name = e.path()?.display().to_string();
         let mut buf = Vec::new();
-        if name == "manifest.json" {
+        if e.header().entry_type().is_symlink() {
+            if let Some(target) = e.link_name()? {
+                links.insert(
+                    name.clone(),
+                    resolve_link(&name, &target.display().to_string()),
+                );
+            }
+        } else if name == "manifest.json" {
             e.read_to_end(&mut buf)?;
             manifest = Some(buf);
-        } else if name.ends_with("layer.tar") || name.starts_with("blobs/") {
+        } else if name.ends_with(".tar") || name.starts_with("blobs/") {
             e.read_to_end(&mut buf)?;
             blobs.insert(name, buf);
         } else if name.ends_with(".json") {
@@ -99,10 +109,22 @@ pub fn layer_tars(
                 .collect()
         })
         .unwrap_or_default();
-    let tars = layers
+    let names: Vec<String> = layers
         .iter()
-        .filter_map(|l| l.as_str().and_then(|n| blobs.remove(n)))
+        .filter_map(|l| l.as_str())
+        .map(|n| links.get(n).cloned().unwrap_or_else(|| n.to_string()))
         .collect();
+    let mut tars = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        // Two layers with the same content can be one blob: take it at its last use only.
+        let used_again = names[i + 1..].contains(n);
+        let tar = if used_again {
+            blobs.get(n).cloned()
+        } else {
+            blobs.remove(n)
+        };
+        tars.extend(tar);
+    }
     // The config travels with the image too: ENV, LABEL, and ARG values recorded in its history.
     let config_text = [
         config
@@ -120,6 +142,27 @@ pub fn layer_tars(
     ]
     .join("\n");
     Ok((tars, instructions, config_text))
+}
+
+/// The archive path a symlink at `link` pointing to `target` names (`a/layer.tar` →
+/// `../b.tar` gives `b.tar`).
+fn resolve_link(link: &str, target: &str) -> String {
+    let mut parts: Vec<&str> = if target.starts_with('/') {
+        Vec::new()
+    } else {
+        link.split('/').collect()
+    };
+    parts.pop();
+    for p in target.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
 }
 
 fn clean_instruction(created_by: &str) -> String {
@@ -227,5 +270,58 @@ fn truncate(s: &str, n: usize) -> String {
         format!("{}…", s.chars().take(n).collect::<String>())
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod podman_archive_tests {
+    use super::*;
+
+    #[test]
+    fn layer_symlinks_are_followed() {
+        assert_eq!(resolve_link("abc/layer.tar", "../def.tar"), "def.tar");
+        assert_eq!(resolve_link("abc/layer.tar", "def.tar"), "abc/def.tar");
+        assert_eq!(resolve_link("abc/layer.tar", "/x/y.tar"), "x/y.tar");
+    }
+
+    /// A `docker save` archive as Podman 4.3 writes it: the layer is `<digest>.tar` at the top,
+    /// `<id>/layer.tar` a symlink to it.
+    #[test]
+    fn podman_archives_yield_their_layers() {
+        let mut layer = tar::Builder::new(Vec::new());
+        let secret = b"TOKEN=dojo-secret-123\n";
+        let mut h = tar::Header::new_gnu();
+        h.set_size(secret.len() as u64);
+        h.set_mode(0o644);
+        layer.append_data(&mut h, "app/.env", &secret[..]).unwrap();
+        let layer = layer.into_inner().unwrap();
+        let config =
+            br#"{"config":{},"history":[{"created_by":"/bin/sh -c #(nop) COPY dir:1 in /app"}]}"#;
+        let manifest = br#"[{"Config":"cfg.json","Layers":["id1/layer.tar"]}]"#;
+        let mut outer = tar::Builder::new(Vec::new());
+        for (name, data) in [
+            ("d1.tar", &layer[..]),
+            ("cfg.json", &config[..]),
+            ("manifest.json", &manifest[..]),
+        ] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o444);
+            outer.append_data(&mut h, name, data).unwrap();
+        }
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        outer
+            .append_link(&mut h, "id1/layer.tar", "../d1.tar")
+            .unwrap();
+        let bytes = outer.into_inner().unwrap();
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&bytes).unwrap();
+        f.rewind().unwrap();
+        let (tars, instructions, _) = layer_tars(&mut f).unwrap();
+        assert_eq!(tars.len(), 1);
+        assert_eq!(tars[0], layer);
+        assert_eq!(instructions, ["COPY dir:1 in /app"]);
     }
 }

@@ -77,7 +77,13 @@ pub async fn network(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, 
     for [from, to] in &spec.resolves {
         // Resolve first (so a DNS failure is named as one), then fetch through the container port.
         // No `wget -T`: some static busybox builds crash on it; the exec has its own deadline.
-        let resolve = format!("nslookup {to} 127.0.0.11 >/dev/null 2>&1 && echo DOJO-RESOLVED");
+        // Docker's embedded DNS is 127.0.0.11; Podman's (aardvark-dns) listens on the network's
+        // gateway, the first nameserver in the container's resolv.conf.
+        let server = match ctx.engine.runtime {
+            crate::docker::Runtime::Docker => " 127.0.0.11",
+            crate::docker::Runtime::Podman => "",
+        };
+        let resolve = format!("nslookup {to}{server} >/dev/null 2>&1 && echo DOJO-RESOLVED");
         let fetch = spec
             .http_port
             .map(|p| format!("wget -q -O- http://{to}:{p}/ >/dev/null && echo DOJO-FETCHED"));

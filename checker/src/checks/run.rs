@@ -38,12 +38,14 @@ pub async fn start(
     spec: &ContainerSpec,
 ) -> Result<Result<String, String>, EnvError> {
     let mut bindings = HashMap::new();
+    // A random host port, unless a reliability test asks for a fixed one to provoke a clash.
+    let host_port = crate::fault::fault("host-port").unwrap_or_default();
     for p in &spec.ports {
         bindings.insert(
             format!("{p}/tcp"),
             Some(vec![PortBinding {
                 host_ip: Some("127.0.0.1".into()),
-                host_port: Some(String::new()),
+                host_port: Some(host_port.clone()),
             }]),
         );
     }
@@ -98,6 +100,9 @@ pub async fn start(
         Ok(r) => r.map_err(|e| crate::docker::classify("create container", &e))?,
     };
     let id = created.id;
+    if crate::fault::fault("panic-after-create").is_some() {
+        panic!("injected fault (DOCKDOJO_FAULT=panic-after-create): container {id} was created");
+    }
     match tokio::time::timeout(
         deadline::QUICK,
         engine.docker.start_container(
@@ -122,6 +127,67 @@ pub async fn start(
             Err(crate::docker::classify("start container", &e))
         }
     }
+}
+
+/// The host port a failed start says is taken ("Bind for 127.0.0.1:18040 failed: port is already
+/// allocated", "listen tcp4 127.0.0.1:18040: bind: address already in use").
+pub fn clashing_port(msg: &str) -> Option<u16> {
+    let lower = msg.to_lowercase();
+    if !(lower.contains("port is already allocated") || lower.contains("address already in use")) {
+        return None;
+    }
+    ["127.0.0.1:", "0.0.0.0:", "]:"].iter().find_map(|ip| {
+        let rest = &msg[msg.find(ip)? + ip.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    })
+}
+
+/// Who holds host port `port`: a container of another dockdojo run, one of the learner's own, or
+/// a program that is not a container. One sentence saying what to do about it.
+pub async fn port_conflict(engine: &Engine, port: u16) -> Result<String, EnvError> {
+    let list = call(
+        "list containers",
+        deadline::QUICK,
+        crate::docker::through_transient_states(|| {
+            engine
+                .docker
+                .list_containers(None::<bollard::query_parameters::ListContainersOptions>)
+        }),
+    )
+    .await?;
+    let holder = list.into_iter().find(|c| {
+        c.ports
+            .as_ref()
+            .is_some_and(|ps| ps.iter().any(|p| p.public_port == Some(port)))
+    });
+    Ok(match holder {
+        Some(c) => {
+            let name = c
+                .names
+                .as_ref()
+                .and_then(|n| n.first())
+                .map(|n| n.trim_start_matches('/').to_string())
+                .or(c.id.clone())
+                .unwrap_or_default();
+            if crate::labels::is_managed(c.labels.as_ref()) {
+                format!(
+                    "Host port {port} is held by {name}, a container of another dockdojo run. Let \
+                     that run finish, or remove its leftovers with `dockdojo clean`."
+                )
+            } else {
+                format!(
+                    "Host port {port} is held by your container {name}: stop it (`docker stop \
+                     {name}`) or publish another port."
+                )
+            }
+        }
+        None => format!(
+            "Host port {port} is taken by a program on this machine that is not a container \
+             (`ss -ltnp 'sport = :{port}'` or `lsof -i :{port}` names it): stop it, or use \
+             another port."
+        ),
+    })
 }
 
 /// The last lines of a container's output (stdout and stderr).
@@ -151,7 +217,7 @@ pub async fn wait_exit(
         let info = call(
             "inspect container",
             deadline::QUICK,
-            engine.docker.inspect_container(id, None),
+            crate::docker::inspect_container(&engine.docker, id),
         )
         .await?;
         let st = info.state.unwrap_or_default();
@@ -252,10 +318,14 @@ pub async fn run(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvError
     let id = match start(ctx.engine, &ctx.exercise.id, &spec.name, &cs).await? {
         Ok(id) => id,
         Err(msg) => {
-            return Ok(Verdict::fail(
+            let v = Verdict::fail(
                 expected,
                 format!("it did not start: {}", explain_start_error(&msg)),
-            ))
+            );
+            return Ok(match clashing_port(&msg) {
+                Some(port) => v.advise(port_conflict(ctx.engine, port).await?),
+                None => v,
+            });
         }
     };
     ctx.containers.insert(spec.name.clone(), id.clone());

@@ -149,7 +149,7 @@ impl Engine {
         call(
             "list containers",
             deadline::QUICK,
-            self.docker.list_containers(Some(opts)),
+            super::through_transient_states(|| self.docker.list_containers(Some(opts.clone()))),
         )
         .await
     }
@@ -188,7 +188,7 @@ impl Engine {
         call(
             "list images",
             deadline::QUICK,
-            self.docker.list_images(Some(opts)),
+            super::through_transient_states(|| self.docker.list_images(Some(opts.clone()))),
         )
         .await
     }
@@ -196,7 +196,7 @@ impl Engine {
     /// Remove one container we started (re-checking its labels first).
     pub async fn remove_container(&self, id: &str) -> Result<(), EnvError> {
         let info =
-            match tokio::time::timeout(deadline::QUICK, self.docker.inspect_container(id, None))
+            match tokio::time::timeout(deadline::QUICK, super::inspect_container(&self.docker, id))
                 .await
             {
                 Err(_) => {
@@ -242,8 +242,33 @@ async fn force_remove_container(engine: &Engine, id: &str) -> Result<(), EnvErro
 /// The repository every image a check builds is tagged in.
 pub const CHECK_REPO: &str = "dockdojo-check/";
 
+/// Is `tag` one our builds give (`dockdojo-check/…`, in any spelling of Docker Hub)?
+pub fn is_check_tag(tag: &str) -> bool {
+    super::short_reference(tag).starts_with(CHECK_REPO)
+}
+
 const IGNORED_FILTER: &str = "the daemon returned resources without dockdojo's labels for a \
 label-filtered list (it ignores label filters); they were left alone";
+
+/// The client-side re-check of a label-filtered list: the items `scope` takes, and whether the
+/// daemon returned anything without dockdojo's labels (it ignored the filter; those stay).
+fn select<T>(
+    items: Vec<T>,
+    labels_of: impl Fn(&T) -> Option<&HashMap<String, String>>,
+    scope: &Scope,
+) -> (Vec<T>, bool) {
+    let mut foreign = false;
+    let mut keep = Vec::new();
+    for item in items {
+        let l = labels_of(&item);
+        if !labels::is_managed(l) {
+            foreign = true;
+        } else if scope.wants(l) {
+            keep.push(item);
+        }
+    }
+    (keep, foreign)
+}
 
 async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
     let mut out = Cleaned::default();
@@ -251,15 +276,10 @@ async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
 
     match engine.list_managed_containers().await {
         Ok(list) => {
+            let (list, foreign) = select(list, |c| c.labels.as_ref(), scope);
+            saw_foreign |= foreign;
             for c in list {
                 let id = c.id.clone().unwrap_or_default();
-                if !labels::is_managed(c.labels.as_ref()) {
-                    saw_foreign = true;
-                    continue;
-                }
-                if !scope.wants(c.labels.as_ref()) {
-                    continue;
-                }
                 let name = c
                     .names
                     .as_ref()
@@ -278,14 +298,9 @@ async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
 
     match engine.list_managed_networks().await {
         Ok(list) => {
+            let (list, foreign) = select(list, |n| n.labels.as_ref(), scope);
+            saw_foreign |= foreign;
             for n in list {
-                if !labels::is_managed(n.labels.as_ref()) {
-                    saw_foreign = true;
-                    continue;
-                }
-                if !scope.wants(n.labels.as_ref()) {
-                    continue;
-                }
                 let name = n.name.clone().unwrap_or_default();
                 let id = n.id.clone().unwrap_or_default();
                 match call(
@@ -305,15 +320,9 @@ async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
 
     match engine.list_managed_volumes().await {
         Ok(list) => {
+            let (list, foreign) = select(list, |v| Some(&v.labels), scope);
+            saw_foreign |= foreign;
             for v in list {
-                let l = Some(&v.labels);
-                if !labels::is_managed(l) {
-                    saw_foreign = true;
-                    continue;
-                }
-                if !scope.wants(l) {
-                    continue;
-                }
                 match call(
                     "remove volume",
                     deadline::QUICK,
@@ -334,25 +343,25 @@ async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
 
     match engine.list_managed_images().await {
         Ok(list) => {
+            let (list, foreign) = select(list, |i| Some(&i.labels), scope);
+            saw_foreign |= foreign;
             for i in list {
-                let l = Some(&i.labels);
-                if !labels::is_managed(l) {
-                    saw_foreign = true;
-                    continue;
-                }
-                if !scope.wants(l) {
-                    continue;
-                }
-                let name = i.repo_tags.first().cloned().unwrap_or_else(|| i.id.clone());
-                // Our builds tag `dockdojo-check/…`; a fully cached rebuild gives the same image a
-                // second such tag. Remove every tag of ours; an image that also carries a tag we
-                // did not give it keeps that tag (and so survives).
-                let ours: Vec<&String> = i
+                // Untagged images are listed with `<none>:<none>` (or nothing).
+                let tags: Vec<&String> = i
                     .repo_tags
                     .iter()
-                    .filter(|t| t.starts_with(CHECK_REPO))
+                    .filter(|t| !t.is_empty() && t.as_str() != "<none>:<none>")
                     .collect();
-                let targets: Vec<String> = if ours.len() == i.repo_tags.len() && ours.len() <= 1 {
+                let name = tags
+                    .first()
+                    .map(|t| super::short_reference(t))
+                    .unwrap_or_else(|| i.id.clone());
+                // Our builds tag `dockdojo-check/…` (Podman lists it as
+                // `docker.io/dockdojo-check/…`); a fully cached rebuild gives the same image a
+                // second such tag. Remove every tag of ours; an image that also carries a tag we
+                // did not give it keeps that tag (and so survives).
+                let ours: Vec<&String> = tags.iter().copied().filter(|t| is_check_tag(t)).collect();
+                let targets: Vec<String> = if ours.len() == tags.len() && ours.len() <= 1 {
                     vec![i.id.clone()]
                 } else {
                     ours.iter().map(|t| t.to_string()).collect()
@@ -399,7 +408,7 @@ async fn remove_standins(engine: &Engine, out: &mut Cleaned) {
     let list = match call(
         "list images",
         deadline::QUICK,
-        engine.docker.list_images(Some(opts)),
+        super::through_transient_states(|| engine.docker.list_images(Some(opts.clone()))),
     )
     .await
     {
@@ -422,5 +431,53 @@ async fn remove_standins(engine: &Engine, out: &mut Cleaned) {
             Ok(_) => out.removed.push(format!("base image {tag}")),
             Err(e) => out.failed.push(format!("base image {tag}: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `/containers/json?filters={"label":["io.dockdojo.managed=true"]}` answer from a daemon
+    /// that ignored the filter (podman#8860): a learner's container, one with only a look-alike
+    /// label, one of another session, and one of ours.
+    const IGNORED_FILTER_LIST: &str = r#"[
+      {"Id": "aaa", "Names": ["/learners-db"], "Labels": {"app": "db"}},
+      {"Id": "bbb", "Names": ["/dockdojo-lookalike"], "Labels": {"io.dockdojo.managed": "false", "io.dockdojo.session": "s1"}},
+      {"Id": "ccc", "Names": ["/other-run"], "Labels": {"io.dockdojo.managed": "true", "io.dockdojo.session": "s2"}},
+      {"Id": "ddd", "Names": ["/ours"], "Labels": {"io.dockdojo.managed": "true", "io.dockdojo.session": "s1"}},
+      {"Id": "eee", "Names": ["/no-labels"]}
+    ]"#;
+
+    #[test]
+    fn a_list_that_ignored_the_label_filter_is_rechecked() {
+        let list: Vec<bollard::models::ContainerSummary> =
+            serde_json::from_str(IGNORED_FILTER_LIST).expect("a container list");
+        let (picked, foreign) = select(list, |c| c.labels.as_ref(), &Scope::Session("s1".into()));
+        let ids: Vec<_> = picked.iter().filter_map(|c| c.id.as_deref()).collect();
+        assert_eq!(ids, ["ddd"], "only this session's labelled container");
+        assert!(foreign, "the unlabelled answers are noticed");
+    }
+
+    #[test]
+    fn clean_takes_every_session_but_nothing_unlabelled() {
+        let list: Vec<bollard::models::Volume> = serde_json::from_str(
+            r#"[{"Name": "learner-data", "Driver": "local", "Mountpoint": "/x", "Labels": {}, "Scope": "local", "Options": {}},
+                {"Name": "dockdojo-v", "Driver": "local", "Mountpoint": "/y", "Scope": "local", "Options": {},
+                 "Labels": {"io.dockdojo.managed": "true", "io.dockdojo.session": "s9"}}]"#,
+        )
+        .expect("a volume list");
+        let (picked, foreign) = select(list, |v| Some(&v.labels), &Scope::AllButBase);
+        let names: Vec<_> = picked.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["dockdojo-v"]);
+        assert!(foreign);
+    }
+
+    #[test]
+    fn check_tags_in_any_spelling() {
+        assert!(is_check_tag("dockdojo-check/03-x:abcd1234-app"));
+        assert!(is_check_tag("docker.io/dockdojo-check/03-x:abcd1234-app"));
+        assert!(!is_check_tag("myapp:1"));
+        assert!(!is_check_tag("quay.io/dockdojo-check/x:1"));
     }
 }

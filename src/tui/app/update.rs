@@ -120,7 +120,8 @@ impl App {
             Action::Docker(s) => self.docker = s,
             Action::FileSaved { exercise, path } => {
                 let current = self.current().is_some_and(|e| e.id == exercise);
-                if current && self.watch != WatchMode::Manual {
+                // A locked chapter is checked only on request (c).
+                if current && self.watch != WatchMode::Manual && !self.exercise_locked(&exercise) {
                     self.request_check(exercise, Trigger::FileSaved(path), now, &mut fx);
                 }
             }
@@ -135,6 +136,7 @@ impl App {
             }
             Action::EventsProblem(p) => self.events_note = p,
             Action::ReloadProgress => fx.push(Effect::ReloadProgress),
+            Action::Workshop(s) => self.workshop = s,
         }
         fx
     }
@@ -223,7 +225,11 @@ impl App {
         fx: &mut Vec<Effect>,
     ) {
         let Some(cur) = self.current() else { return };
-        if !cur.is_live() || !exercises.contains(&cur.id) || self.watch == WatchMode::Manual {
+        if !cur.is_live()
+            || !exercises.contains(&cur.id)
+            || self.watch == WatchMode::Manual
+            || self.locked(cur.chapter)
+        {
             return;
         }
         let id = cur.id.clone();
@@ -283,6 +289,15 @@ impl App {
         if let Some((old, seconds)) = self.timer.switch(&id, now) {
             self.progress.add_time(&old, seconds);
             fx.push(Effect::Record(Delta::Time { id: old, seconds }));
+        }
+        let chapter = self.exercises[next].chapter;
+        if self.locked(chapter) {
+            self.say(
+                Level::Info,
+                format!(
+                    "Chapter {chapter} opens when your instructor unlocks it (c checks it anyway)."
+                ),
+            );
         }
     }
 

@@ -1,5 +1,6 @@
 //! The exercise list, grouped by chapter, each with its status: · not started, ✗ failing,
-//! ✓ passed, a spinner while its checks run.
+//! ✓ passed, a spinner while its checks run; in a workshop, 🔒 and dimmed for a chapter the
+//! instructor has not opened yet.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -15,15 +16,24 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
     let mut selected_row = 0;
     let mut chapter = None;
     for (i, e) in app.exercises.iter().enumerate() {
+        let locked = app.locked(e.chapter);
         if chapter != Some(e.chapter) {
             chapter = Some(e.chapter);
-            items.push(ListItem::new(Line::from(Span::styled(
-                format!("Chapter {}", e.chapter),
-                t.label(),
-            ))));
+            let head = if locked {
+                Line::from(vec![
+                    Span::styled(format!("Chapter {}", e.chapter), t.dim()),
+                    Span::styled(" · locked", t.dim()),
+                ])
+            } else {
+                Line::from(Span::styled(format!("Chapter {}", e.chapter), t.label()))
+            };
+            items.push(ListItem::new(head));
         }
         let (mark, style) = if app.is_running(&e.id) {
             (app.spinner_char().to_string(), t.accent())
+        } else if locked {
+            // The lock is two columns wide: it takes the space after the mark.
+            ("🔒".to_string(), t.dim())
         } else {
             match app.status(&e.id) {
                 Status::Passed => ("✓".to_string(), t.ok()),
@@ -34,11 +44,16 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         if i == app.selected {
             selected_row = items.len();
         }
+        let wide = locked && !app.is_running(&e.id);
         items.push(ListItem::new(Line::from(vec![
             Span::raw(" "),
             Span::styled(mark, style),
-            Span::raw(" "),
-            Span::raw(e.id.clone()),
+            Span::raw(if wide { "" } else { " " }),
+            if locked {
+                Span::styled(e.id.clone(), t.dim())
+            } else {
+                Span::raw(e.id.clone())
+            },
         ])));
     }
     let list = List::new(items)

@@ -1,0 +1,362 @@
+//! Load benchmark for `dockdojo workshop serve` (a harness, not a test): N simulated students
+//! (default 300) each report a check result every 2 s for a while (default 60 s), while a
+//! projector board is connected to the live event stream. Prints report latency (p50/p90/p99/max),
+//! error counts, the server's memory (resident, peak) and the board's refresh delay: from the
+//! moment a marked student's report is acknowledged to the first board event that shows it.
+//!
+//! Run: `cargo bench --bench workshop_load` (env: STUDENTS=300 SECONDS=60 INTERVAL_MS=2000).
+//! The server is the release binary, started on 127.0.0.1 with a fresh data folder; the load
+//! comes from the same machine, so both share its cores.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn binary() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--bin", "dockdojo"])
+        .current_dir(root)
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "release build failed");
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    target.join("release/dockdojo")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    instructor: Value,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_server(bin: &Path, data: &Path) -> Server {
+    let port = free_port();
+    let child = Command::new(bin)
+        .args(["workshop", "serve", "--bind"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data")
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the server");
+    let url = format!("http://127.0.0.1:{port}");
+    // Owned at once, so the server is killed and reaped on every way out.
+    let mut server = Server {
+        child,
+        url: url.clone(),
+        instructor: Value::Null,
+    };
+    let file = data.join("instructor.json");
+    let started = Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                let ok = reqwest::Client::new()
+                    .get(format!("{url}/api/room"))
+                    .bearer_auth(v["instructor_token"].as_str().unwrap_or(""))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                if ok {
+                    server.instructor = v;
+                    return server;
+                }
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+const EXERCISES: [&str; 6] = [
+    "00-first-container",
+    "01-writable-layer",
+    "02-graceful-stop",
+    "03-cache-order",
+    "04-bind-address",
+    "05-named-volume",
+];
+
+fn report(i: u64, n: u64) -> Value {
+    let ex = EXERCISES[(i + n) as usize % EXERCISES.len()];
+    let passed = n % 3 == 2;
+    json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "kind": "check",
+        "exercise": ex,
+        "passed": passed,
+        "failed": if passed { vec![] } else { vec!["the port answers"] },
+        "summary": if passed { "passed" } else { "step 2: the port does not answer" },
+        "hints_used": (n % 4) as u32,
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let students = env_num("STUDENTS", 300);
+    let seconds = env_num("SECONDS", 60);
+    let interval = Duration::from_millis(env_num("INTERVAL_MS", 2000));
+    let bin = binary();
+    let data = tempfile::tempdir().unwrap();
+    let server = start_server(&bin, data.path()).await;
+    let pid = server.child.id();
+    let code = server.instructor["join_code"].as_str().unwrap().to_string();
+    let board_key = server.instructor["board_key"].as_str().unwrap().to_string();
+    let url = server.url.clone();
+    println!(
+        "workshop load: {students} students, a report each every {} ms for {seconds} s",
+        interval.as_millis()
+    );
+    let (rss0, _) = memory_kib(pid);
+
+    // Join everyone (each student its own client and connection, like separate laptops).
+    let mut tokens = Vec::new();
+    for i in 0..students {
+        let client = reqwest::Client::new();
+        let r: Value = client
+            .post(format!("{url}/api/join"))
+            .json(&json!({"code": code, "name": format!("student {i:03}")}))
+            .send()
+            .await
+            .expect("join")
+            .error_for_status()
+            .expect("join accepted")
+            .json()
+            .await
+            .unwrap();
+        tokens.push((client, r["token"].as_str().unwrap().to_string()));
+    }
+    let (rss_joined, _) = memory_kib(pid);
+
+    // The projector board: the time from a marked report's acknowledgement to the first board
+    // event that shows it.
+    let marker = Arc::new(Mutex::new(None::<(u32, Instant)>));
+    let board_delays = Arc::new(Mutex::new(Vec::<f64>::new()));
+    let board_events = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    {
+        let (marker, delays, events) = (marker.clone(), board_delays.clone(), board_events.clone());
+        let resp = reqwest::Client::new()
+            .get(format!("{url}/board/events?key={board_key}"))
+            .send()
+            .await
+            .expect("board stream");
+        assert!(
+            resp.status().is_success(),
+            "board stream: {}",
+            resp.status()
+        );
+        tokio::spawn(async move {
+            let mut stream = resp.bytes_stream();
+            let mut buf = String::new();
+            while let Some(Ok(chunk)) = stream.next().await {
+                buf.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buf.find("\n\n") {
+                    let event: String = buf.drain(..end + 2).collect();
+                    let data: String = event
+                        .lines()
+                        .filter_map(|l| l.strip_prefix("data:"))
+                        .map(str::trim_start)
+                        .collect();
+                    if data.is_empty() {
+                        continue;
+                    }
+                    events.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Ok(room) = serde_json::from_str::<Value>(&data) else {
+                        continue;
+                    };
+                    let mut m = marker.lock().await;
+                    if let Some((want, at)) = *m {
+                        let seen = room["students"]
+                            .as_array()
+                            .and_then(|s| s.iter().find(|s| s["name"] == "board probe"))
+                            .and_then(|s| s["cells"]["13-non-root"]["attempts"].as_u64())
+                            .unwrap_or(0);
+                        if seen >= u64::from(want) {
+                            delays
+                                .lock()
+                                .await
+                                .push(at.elapsed().as_secs_f64() * 1000.0);
+                            *m = None;
+                        }
+                    }
+                }
+            }
+        });
+    }
+    let probe = {
+        let client = reqwest::Client::new();
+        let r: Value = client
+            .post(format!("{url}/api/join"))
+            .json(&json!({"code": code, "name": "board probe"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (client, r["token"].as_str().unwrap().to_string())
+    };
+
+    // The load: every student reports every `interval`, starting at a random offset.
+    let latencies = Arc::new(Mutex::new(Vec::<f64>::with_capacity(
+        (students * seconds * 1000 / interval.as_millis() as u64) as usize + 16,
+    )));
+    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for (i, (client, token)) in tokens.into_iter().enumerate() {
+        let (url, latencies, errors) = (url.clone(), latencies.clone(), errors.clone());
+        tasks.push(tokio::spawn(async move {
+            let offset = interval.mul_f64((i as f64 * 0.618_033_988_7).fract());
+            tokio::time::sleep(offset).await;
+            let mut tick = tokio::time::interval(interval);
+            let mut n = 0;
+            while Instant::now() < deadline {
+                tick.tick().await;
+                let body = report(i as u64, n);
+                n += 1;
+                let t = Instant::now();
+                let ok = client
+                    .post(format!("{url}/api/report"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .timeout(Duration::from_secs(30))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                if ok {
+                    latencies.lock().await.push(ms);
+                } else {
+                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    // Memory and the board probe while the load runs.
+    let mut peak_rss = 0;
+    let mut probe_n = 0u32;
+    while Instant::now() < deadline {
+        tokio::time::sleep(interval).await;
+        peak_rss = peak_rss.max(memory_kib(pid).0);
+        if marker.lock().await.is_some() {
+            continue; // the last probe has not been seen yet
+        }
+        probe_n += 1;
+        let body = json!({
+            "id": uuid::Uuid::new_v4().to_string(), "kind": "check", "exercise": "13-non-root",
+            "passed": false, "failed": ["probe"], "summary": "probe",
+        });
+        let ok = probe
+            .0
+            .post(format!("{url}/api/report"))
+            .bearer_auth(&probe.1)
+            .json(&body)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ok {
+            *marker.lock().await = Some((probe_n, Instant::now()));
+        }
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let (rss_end, hwm) = memory_kib(pid);
+    let mut lat = latencies.lock().await.clone();
+    lat.sort_by(f64::total_cmp);
+    let mut board = board_delays.lock().await.clone();
+    board.sort_by(f64::total_cmp);
+    println!(
+        "reports: {} acknowledged, {} failed, {:.0}/s",
+        lat.len(),
+        errors.load(std::sync::atomic::Ordering::Relaxed),
+        lat.len() as f64 / seconds as f64
+    );
+    println!(
+        "report latency ms: p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.9),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "board refresh delay ms ({} probes): p50 {:.0}  max {:.0}  ({} events received)",
+        board.len(),
+        percentile(&board, 0.5),
+        board.last().copied().unwrap_or(f64::NAN),
+        board_events.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    println!(
+        "server memory: {:.1} MiB at start, {:.1} MiB after joins, {:.1} MiB at the end, peak resident {:.1} MiB (sampled {:.1})",
+        rss0 as f64 / 1024.0,
+        rss_joined as f64 / 1024.0,
+        rss_end as f64 / 1024.0,
+        hwm as f64 / 1024.0,
+        peak_rss as f64 / 1024.0
+    );
+    let db = data.path().join("workshop.db");
+    println!(
+        "database: {:.1} MiB (+ WAL {:.1} MiB)",
+        std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0,
+        std::fs::metadata(data.path().join("workshop.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0) as f64
+            / 1048576.0
+    );
+}

@@ -1,0 +1,71 @@
+//! Colours and emphasis for the dashboard. With `NO_COLOR` set (to anything non-empty) it uses
+//! no colour at all, only bold, reversed and the ✓ / ✗ marks, so nothing depends on telling
+//! colours apart.
+
+use ratatui::style::{Color, Modifier, Style};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    pub fn from_env() -> Self {
+        Self {
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    fn fg(&self, c: Color) -> Style {
+        if self.color {
+            Style::new().fg(c)
+        } else {
+            Style::new()
+        }
+    }
+
+    pub fn ok(&self) -> Style {
+        self.fg(Color::Green)
+    }
+    pub fn fail(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    pub fn warn(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+    pub fn dim(&self) -> Style {
+        self.fg(Color::DarkGray)
+    }
+    pub fn bold(&self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+    pub fn key(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    pub fn border(&self) -> Style {
+        self.dim()
+    }
+    /// The selected exercise column, and the banner of a break.
+    pub fn selected(&self) -> Style {
+        if self.color {
+            Style::new().bg(Color::Blue).fg(Color::White)
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_means_no_colours() {
+        let t = Theme { color: false };
+        for s in [t.ok(), t.fail(), t.warn(), t.dim(), t.key(), t.selected()] {
+            assert_eq!(s.fg, None);
+            assert_eq!(s.bg, None);
+        }
+        assert_eq!(Theme { color: true }.ok().fg, Some(Color::Green));
+    }
+}

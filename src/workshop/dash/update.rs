@@ -1,0 +1,188 @@
+//! [`Dash::update`]: how each action changes the state, and what it asks of the outside world.
+
+use std::time::Instant;
+
+use super::action::Action;
+use super::state::{Dash, Effect, Level, Link, Overlay, Prompt, Purpose};
+use crate::workshop::proto::{MessageKind, NewMessage, Pace, MAX_TEXT_CHARS};
+
+impl Dash {
+    pub fn update(&mut self, action: Action, now: Instant) -> Vec<Effect> {
+        self.now = now;
+        let mut fx = Vec::new();
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.overlay = Overlay::Help,
+            Action::Close => self.overlay = Overlay::None,
+            Action::Redraw | Action::Tick => {}
+            Action::Scroll(n) => {
+                let rows = self.room.as_ref().map_or(0, |r| r.students.len());
+                self.row = self
+                    .row
+                    .saturating_add_signed(n)
+                    .min(rows.saturating_sub(1));
+            }
+            Action::Column(n) => {
+                let cols = self.columns().len();
+                self.col = self
+                    .col
+                    .saturating_add_signed(n)
+                    .min(cols.saturating_sub(1));
+            }
+            Action::Unlock => self.unlock(&mut fx),
+            Action::OpenAll => self.pace(
+                Pace {
+                    unlocked_through: Some(None),
+                    on_break: None,
+                },
+                "every chapter is open".into(),
+                &mut fx,
+            ),
+            Action::LockBack => self.lock_back(&mut fx),
+            Action::ToggleBreak => match &self.room {
+                Some(r) => {
+                    let on = !r.on_break;
+                    let what = if on { "break started" } else { "break over" };
+                    self.pace(
+                        Pace {
+                            unlocked_through: None,
+                            on_break: Some(on),
+                        },
+                        what.into(),
+                        &mut fx,
+                    );
+                }
+                None => self.say(Level::Warn, NO_ROOM),
+            },
+            Action::Broadcast => self.ask(Purpose::Broadcast, String::new()),
+            Action::Hint => {
+                let default = self.most_failed_exercise().unwrap_or_default();
+                self.ask(Purpose::HintExercise, default);
+            }
+            Action::Type(c) => {
+                if let Overlay::Prompt(p) = &mut self.overlay {
+                    if !c.is_control() && p.text.chars().count() < MAX_TEXT_CHARS {
+                        p.text.push(c);
+                    }
+                }
+            }
+            Action::Backspace => {
+                if let Overlay::Prompt(p) = &mut self.overlay {
+                    p.text.pop();
+                }
+            }
+            Action::Submit => self.submit(&mut fx),
+            Action::Room(Ok(room)) => {
+                self.room = Some(*room);
+                self.link = Link::Up;
+                self.last_ok = Some(now);
+                let rows = self.room.as_ref().map_or(0, |r| r.students.len());
+                self.row = self.row.min(rows.saturating_sub(1));
+                self.col = self.col.min(self.columns().len().saturating_sub(1));
+            }
+            Action::Room(Err(e)) => self.link = Link::Down(e),
+            Action::Done(Ok(what)) => self.say(Level::Good, what),
+            Action::Done(Err(why)) => self.say(Level::Warn, why),
+        }
+        fx
+    }
+
+    fn ask(&mut self, purpose: Purpose, text: String) {
+        self.note = None;
+        self.overlay = Overlay::Prompt(Prompt { purpose, text });
+    }
+
+    fn pace(&mut self, pace: Pace, what: String, fx: &mut Vec<Effect>) {
+        self.say(Level::Info, format!("sending: {what}…"));
+        fx.push(Effect::Pace(pace, what));
+    }
+
+    fn unlock(&mut self, fx: &mut Vec<Effect>) {
+        let Some(room) = &self.room else {
+            return self.say(Level::Warn, NO_ROOM);
+        };
+        let last = self.last_chapter();
+        match room.unlocked_through {
+            None => self.say(Level::Info, "every chapter is already open"),
+            Some(n) if n >= last => self.say(
+                Level::Info,
+                format!("chapter {n} is the last one: everything is open"),
+            ),
+            Some(n) => self.pace(
+                Pace {
+                    unlocked_through: Some(Some(n + 1)),
+                    on_break: None,
+                },
+                format!("chapter {} unlocked", n + 1),
+                fx,
+            ),
+        }
+    }
+
+    fn lock_back(&mut self, fx: &mut Vec<Effect>) {
+        let Some(room) = &self.room else {
+            return self.say(Level::Warn, NO_ROOM);
+        };
+        let target = match room.unlocked_through {
+            Some(0) => {
+                return self.say(Level::Info, "only chapter 0 is open: nothing to lock");
+            }
+            Some(n) => n - 1,
+            None => self.last_chapter().saturating_sub(1),
+        };
+        self.pace(
+            Pace {
+                unlocked_through: Some(Some(target)),
+                on_break: None,
+            },
+            format!("chapters after {target} locked"),
+            fx,
+        );
+    }
+
+    fn submit(&mut self, fx: &mut Vec<Effect>) {
+        let Overlay::Prompt(p) = &self.overlay else {
+            return;
+        };
+        let text = p.text.trim().to_string();
+        match p.purpose.clone() {
+            Purpose::Broadcast | Purpose::HintText { .. } if text.is_empty() => {
+                self.say(Level::Warn, "type the text first (Esc cancels)");
+            }
+            Purpose::Broadcast => {
+                self.overlay = Overlay::None;
+                self.say(Level::Info, "sending the message…");
+                fx.push(Effect::Send(NewMessage {
+                    kind: MessageKind::Message,
+                    text,
+                    exercise: None,
+                }));
+            }
+            Purpose::HintExercise => {
+                let known = self
+                    .room
+                    .as_ref()
+                    .is_some_and(|r| r.exercises.iter().any(|e| e.id == text));
+                if known {
+                    self.ask(Purpose::HintText { exercise: text }, String::new());
+                } else {
+                    self.say(
+                        Level::Warn,
+                        format!("no exercise {text:?}: type an id like 05-named-volume"),
+                    );
+                }
+            }
+            Purpose::HintText { exercise } => {
+                self.overlay = Overlay::None;
+                self.say(Level::Info, format!("sending the hint for {exercise}…"));
+                fx.push(Effect::Send(NewMessage {
+                    kind: MessageKind::Hint,
+                    text,
+                    exercise: Some(exercise),
+                }));
+            }
+        }
+    }
+}
+
+const NO_ROOM: &str = "no answer from the server yet: wait for the room to load";

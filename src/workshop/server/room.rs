@@ -1,0 +1,440 @@
+//! The in-memory aggregate of the room: one row per student with one cell per attempted
+//! exercise, updated on each stored report (O(1) per report) so that a [`RoomView`] for 300
+//! students × 27 exercises is cheap to compute as often as the board asks. Rebuilt from the
+//! database at start; the database stays the source of truth.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::workshop::proto::{
+    Cell, ExerciseHead, ExportRow, FailingCheck, Message, Report, ReportKind, RoomView, StudentRow,
+    StudentView,
+};
+
+/// Messages kept in views (the most recent, oldest first).
+pub const RECENT_MESSAGES: usize = 20;
+/// Entries of [`RoomView::failing`] at most.
+pub const MAX_FAILING: usize = 50;
+
+/// When a student counts as stuck.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomConfig {
+    /// Failed attempts in a row on the same check (0: never).
+    pub stuck_after: u32,
+    /// Seconds without any report, outside breaks (0: never).
+    pub idle_secs: i64,
+}
+
+impl Default for RoomConfig {
+    fn default() -> Self {
+        Self {
+            stuck_after: 3,
+            idle_secs: 600,
+        }
+    }
+}
+
+struct StudentState {
+    row: StudentRow,
+    /// Per exercise: the room-wide sequence number of its latest check report.
+    last_check: HashMap<String, u64>,
+}
+
+/// The room as the server holds it in memory.
+pub struct Room {
+    cfg: RoomConfig,
+    exercises: Vec<ExerciseHead>,
+    exercise_pos: HashMap<String, usize>,
+    students: Vec<StudentState>,
+    by_id: HashMap<i64, usize>,
+    by_token: HashMap<String, i64>,
+    reports: u64,
+    pub unlocked_through: Option<u32>,
+    pub on_break: bool,
+    messages: VecDeque<Message>,
+}
+
+impl Room {
+    /// An empty room over the course's exercises (in course order).
+    pub fn new(exercises: Vec<ExerciseHead>, cfg: RoomConfig) -> Self {
+        let exercise_pos = exercises
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.clone(), i))
+            .collect();
+        Self {
+            cfg,
+            exercises,
+            exercise_pos,
+            students: Vec::new(),
+            by_id: HashMap::new(),
+            by_token: HashMap::new(),
+            reports: 0,
+            unlocked_through: None,
+            on_break: false,
+            messages: VecDeque::new(),
+        }
+    }
+
+    /// Whether `id` is one of the course's exercises.
+    pub fn has_exercise(&self, id: &str) -> bool {
+        self.exercise_pos.contains_key(id)
+    }
+
+    /// The highest chapter number in the course.
+    pub fn last_chapter(&self) -> u32 {
+        self.exercises.iter().map(|e| e.chapter).max().unwrap_or(0)
+    }
+
+    /// Students who joined.
+    pub fn student_count(&self) -> usize {
+        self.students.len()
+    }
+
+    /// Reports folded in so far.
+    pub fn report_count(&self) -> u64 {
+        self.reports
+    }
+
+    /// The student whose token hashes to `hash`.
+    pub fn student_by_token(&self, hash: &str) -> Option<i64> {
+        self.by_token.get(hash).copied()
+    }
+
+    /// Add a student (from a join, or from the database at start).
+    pub fn add_student(&mut self, id: i64, name: String, token_hash: String, joined_at: i64) {
+        self.by_id.insert(id, self.students.len());
+        self.by_token.insert(token_hash, id);
+        self.students.push(StudentState {
+            row: StudentRow {
+                id,
+                name,
+                joined_at,
+                last_seen: None,
+                doctor_ok: None,
+                prepare_ok: None,
+                cells: BTreeMap::new(),
+                stuck: None,
+            },
+            last_check: HashMap::new(),
+        });
+    }
+
+    /// Fold one stored report (server time `at`) into the aggregate.
+    pub fn apply(&mut self, student_id: i64, r: &Report, at: i64) {
+        let Some(&i) = self.by_id.get(&student_id) else {
+            return;
+        };
+        self.reports += 1;
+        let seq = self.reports;
+        let s = &mut self.students[i];
+        s.row.last_seen = Some(s.row.last_seen.map_or(at, |t| t.max(at)));
+        match r.kind {
+            ReportKind::Doctor => s.row.doctor_ok = Some(r.passed),
+            ReportKind::Prepare => s.row.prepare_ok = Some(r.passed),
+            ReportKind::Check => {
+                let Some(ex) = &r.exercise else { return };
+                s.last_check.insert(ex.clone(), seq);
+                let cell = s.row.cells.entry(ex.clone()).or_default();
+                cell.attempts = cell.attempts.saturating_add(1);
+                cell.hints_used = cell.hints_used.max(r.hints_used);
+                if r.passed {
+                    cell.passed = true;
+                    cell.first_pass_at.get_or_insert(at);
+                    cell.failing_check = None;
+                    cell.fail_streak = 0;
+                } else {
+                    let first = r.failed.first().cloned();
+                    if cell.fail_streak > 0 && cell.failing_check == first {
+                        cell.fail_streak = cell.fail_streak.saturating_add(1);
+                    } else {
+                        cell.fail_streak = 1;
+                    }
+                    cell.failing_check = first;
+                }
+            }
+        }
+    }
+
+    /// Keep a message among the recent ones.
+    pub fn push_message(&mut self, m: Message) {
+        self.messages.push_back(m);
+        while self.messages.len() > RECENT_MESSAGES {
+            self.messages.pop_front();
+        }
+    }
+
+    fn stuck(&self, s: &StudentState, now: i64) -> Option<String> {
+        if self.cfg.stuck_after > 0 {
+            let worst = s
+                .row
+                .cells
+                .iter()
+                .filter(|(_, c)| !c.passed && c.fail_streak >= self.cfg.stuck_after)
+                .max_by_key(|(ex, _)| s.last_check.get(*ex).copied().unwrap_or(0));
+            if let Some((ex, c)) = worst {
+                return Some(match &c.failing_check {
+                    Some(check) => {
+                        format!("{ex}: `{check}` failed {} times in a row", c.fail_streak)
+                    }
+                    None => format!("{ex}: failed {} times in a row", c.fail_streak),
+                });
+            }
+        }
+        if self.cfg.idle_secs > 0 && !self.on_break {
+            let last = s.row.last_seen.unwrap_or(s.row.joined_at);
+            let idle = now - last;
+            if idle >= self.cfg.idle_secs {
+                return Some(match s.row.last_seen {
+                    Some(_) => format!("no report for {} min", idle / 60),
+                    None => format!("no report since joining {} min ago", idle / 60),
+                });
+            }
+        }
+        None
+    }
+
+    /// The whole room at server time `now`.
+    pub fn view(&self, now: i64) -> RoomView {
+        let mut counts: HashMap<(&str, &str), u32> = HashMap::new();
+        let students = self
+            .students
+            .iter()
+            .map(|s| {
+                for (ex, c) in &s.row.cells {
+                    if let Some(check) = &c.failing_check {
+                        *counts.entry((ex.as_str(), check.as_str())).or_default() += 1;
+                    }
+                }
+                let mut row = s.row.clone();
+                row.stuck = self.stuck(s, now);
+                row
+            })
+            .collect();
+        let mut failing: Vec<FailingCheck> = counts
+            .into_iter()
+            .map(|((ex, check), n)| FailingCheck {
+                exercise: ex.to_string(),
+                check: check.to_string(),
+                students: n,
+            })
+            .collect();
+        failing.sort_by(|a, b| {
+            b.students
+                .cmp(&a.students)
+                .then_with(|| self.pos(&a.exercise).cmp(&self.pos(&b.exercise)))
+                .then_with(|| a.check.cmp(&b.check))
+        });
+        failing.truncate(MAX_FAILING);
+        RoomView {
+            now,
+            exercises: self.exercises.clone(),
+            students,
+            failing,
+            unlocked_through: self.unlocked_through,
+            on_break: self.on_break,
+            messages: self.messages.iter().cloned().collect(),
+            self_reported: true,
+        }
+    }
+
+    fn pos(&self, ex: &str) -> usize {
+        self.exercise_pos.get(ex).copied().unwrap_or(usize::MAX)
+    }
+
+    /// What a student's app shows: pacing and the recent messages.
+    pub fn student_view(&self) -> StudentView {
+        StudentView {
+            unlocked_through: self.unlocked_through,
+            on_break: self.on_break,
+            messages: self.messages.iter().cloned().collect(),
+        }
+    }
+
+    /// One row per student × attempted exercise, students by id, exercises in course order.
+    pub fn export_rows(&self) -> Vec<ExportRow> {
+        let mut out = Vec::new();
+        for s in &self.students {
+            let mut cells: Vec<(&String, &Cell)> = s.row.cells.iter().collect();
+            cells.sort_by_key(|(ex, _)| self.pos(ex));
+            for (ex, c) in cells {
+                out.push(ExportRow {
+                    student: s.row.name.clone(),
+                    student_id: s.row.id,
+                    exercise: ex.clone(),
+                    attempts: c.attempts,
+                    passed: c.passed,
+                    first_pass_at: c.first_pass_at,
+                    hints_used: c.hints_used,
+                    source: "self-reported".into(),
+                });
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room(stuck_after: u32, idle_secs: i64) -> Room {
+        let heads = ["00-a", "01-b", "02-c"]
+            .iter()
+            .enumerate()
+            .map(|(i, id)| ExerciseHead {
+                id: id.to_string(),
+                chapter: i as u32,
+                title: id.to_string(),
+            })
+            .collect();
+        Room::new(
+            heads,
+            RoomConfig {
+                stuck_after,
+                idle_secs,
+            },
+        )
+    }
+
+    fn check(ex: &str, passed: bool, failed: &[&str], hints: u32) -> Report {
+        Report {
+            id: String::new(),
+            kind: ReportKind::Check,
+            exercise: Some(ex.into()),
+            passed,
+            failed: failed.iter().map(|s| s.to_string()).collect(),
+            summary: String::new(),
+            hints_used: hints,
+            // Deliberately absurd: the client's clock is never used.
+            client_time: Some(-5),
+        }
+    }
+
+    #[test]
+    fn streaks_count_only_the_same_first_failing_check_in_a_row() {
+        let mut r = room(3, 0);
+        r.add_student(1, "Ada".into(), "h".into(), 0);
+        r.apply(1, &check("00-a", false, &["build", "run"], 0), 10);
+        r.apply(1, &check("00-a", false, &["build"], 2), 11);
+        let c = &r.view(12).students[0].cells["00-a"];
+        assert_eq!((c.attempts, c.fail_streak, c.hints_used), (2, 2, 2));
+        assert_eq!(c.failing_check.as_deref(), Some("build"));
+        assert_eq!(r.view(12).students[0].stuck, None);
+        // A different first failure restarts the streak.
+        r.apply(1, &check("00-a", false, &["run"], 1), 13);
+        let c = &r.view(14).students[0].cells["00-a"];
+        assert_eq!((c.fail_streak, c.hints_used), (1, 2));
+        r.apply(1, &check("00-a", false, &["run"], 1), 15);
+        r.apply(1, &check("00-a", false, &["run"], 1), 16);
+        let v = r.view(17);
+        assert_eq!(
+            v.students[0].stuck.as_deref(),
+            Some("00-a: `run` failed 3 times in a row")
+        );
+        // A pass clears the streak and sets the first pass time once.
+        r.apply(1, &check("00-a", true, &[], 1), 20);
+        r.apply(1, &check("00-a", false, &["run"], 1), 21);
+        r.apply(1, &check("00-a", true, &[], 1), 22);
+        let v = r.view(23);
+        let c = &v.students[0].cells["00-a"];
+        assert!(c.passed);
+        assert_eq!(c.first_pass_at, Some(20));
+        assert_eq!((c.attempts, c.fail_streak), (8, 0));
+        assert_eq!(c.failing_check, None);
+        assert_eq!(v.students[0].stuck, None);
+    }
+
+    #[test]
+    fn stuck_names_the_latest_stuck_exercise_and_idle_respects_breaks() {
+        let mut r = room(2, 600);
+        r.add_student(1, "Ada".into(), "h".into(), 0);
+        r.add_student(2, "Bob".into(), "h2".into(), 0);
+        for t in 0..2 {
+            r.apply(1, &check("01-b", false, &["port"], 0), 10 + t);
+        }
+        for t in 0..2 {
+            r.apply(1, &check("00-a", false, &["build"], 0), 20 + t);
+        }
+        r.apply(2, &check("00-a", true, &[], 0), 30);
+        let v = r.view(100);
+        assert_eq!(
+            v.students[0].stuck.as_deref(),
+            Some("00-a: `build` failed 2 times in a row")
+        );
+        assert_eq!(v.students[1].stuck, None);
+        let v = r.view(30 + 720);
+        assert_eq!(v.students[1].stuck.as_deref(), Some("no report for 12 min"));
+        r.on_break = true;
+        assert_eq!(r.view(30 + 720).students[1].stuck, None);
+        r.on_break = false;
+        r.add_student(3, "Cy".into(), "h3".into(), 0);
+        assert_eq!(
+            r.view(660).students[2].stuck.as_deref(),
+            Some("no report since joining 11 min ago")
+        );
+    }
+
+    #[test]
+    fn failing_ranks_latest_failures_most_first() {
+        let mut r = room(3, 0);
+        for id in 1..=4 {
+            r.add_student(id, format!("s{id}"), format!("h{id}"), 0);
+        }
+        // Three students fail 01-b on `port`, one of them fixes it afterwards.
+        for id in 1..=3 {
+            r.apply(id, &check("01-b", false, &["port", "logs"], 0), 10);
+        }
+        r.apply(3, &check("01-b", true, &[], 0), 11);
+        // One fails 00-a on `build`, one fails 02-c on `user`, and 00-a again on `build`.
+        r.apply(4, &check("00-a", false, &["build"], 0), 12);
+        r.apply(4, &check("02-c", false, &["user"], 0), 13);
+        r.apply(1, &check("00-a", false, &["tag"], 0), 14);
+        r.apply(1, &check("00-a", false, &["build"], 0), 15);
+        let v = r.view(20);
+        let got: Vec<(String, String, u32)> = v
+            .failing
+            .iter()
+            .map(|f| (f.exercise.clone(), f.check.clone(), f.students))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("00-a".into(), "build".into(), 2),
+                ("01-b".into(), "port".into(), 2),
+                ("02-c".into(), "user".into(), 1),
+            ]
+        );
+        assert!(v.self_reported);
+    }
+
+    #[test]
+    fn doctor_and_prepare_keep_the_latest_outcome_and_export_lists_attempts() {
+        let mut r = room(3, 0);
+        r.add_student(7, "Ada".into(), "h".into(), 0);
+        let mut d = check("00-a", false, &[], 0);
+        d.kind = ReportKind::Doctor;
+        d.exercise = None;
+        r.apply(7, &d, 5);
+        d.passed = true;
+        r.apply(7, &d, 6);
+        d.kind = ReportKind::Prepare;
+        d.passed = false;
+        r.apply(7, &d, 7);
+        r.apply(7, &check("02-c", true, &[], 1), 8);
+        r.apply(7, &check("00-a", false, &["x"], 0), 9);
+        // Unknown students are ignored, not a panic.
+        r.apply(99, &check("00-a", true, &[], 0), 9);
+        let v = r.view(10);
+        let s = &v.students[0];
+        assert_eq!(
+            (s.doctor_ok, s.prepare_ok, s.last_seen),
+            (Some(true), Some(false), Some(9))
+        );
+        let rows = r.export_rows();
+        let ex: Vec<&str> = rows.iter().map(|r| r.exercise.as_str()).collect();
+        assert_eq!(ex, ["00-a", "02-c"]);
+        assert_eq!(rows[1].first_pass_at, Some(8));
+        assert!(rows.iter().all(|r| r.source == "self-reported"));
+        assert_eq!(r.report_count(), 5);
+    }
+}
