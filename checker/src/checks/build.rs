@@ -2,11 +2,14 @@
 //! packed, and the daemon builds it (classic builder through the API); the step log tells which
 //! steps came from the cache.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptionsBuilder};
 use futures_util::StreamExt;
+
+mod label_step;
 
 use super::context::{self, REFUSE_BYTES, WARN_BYTES};
 use super::tail;
@@ -121,10 +124,23 @@ pub async fn run_build(
     tag: &str,
     tar: Vec<u8>,
 ) -> Result<Built, EnvError> {
+    // On Docker, the ownership labels travel as one LABEL step in a copy of the Dockerfile
+    // (three request labels would be three steps); elsewhere, or when that copy cannot be made,
+    // as request labels.
+    let labels = ctx.engine.build_labels();
+    let labelled = (ctx.engine.runtime == crate::docker::Runtime::Docker)
+        .then(|| {
+            label_step::labelled_context(&tar, &spec.dockerfile, spec.target.as_deref(), &labels)
+        })
+        .flatten();
+    let (tar, dockerfile, labels) = match labelled {
+        Some(t) => (t, label_step::BUILD_DOCKERFILE.to_string(), HashMap::new()),
+        None => (tar, spec.dockerfile.clone(), labels),
+    };
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match run_build_once(ctx, spec, tag, tar.clone()).await? {
+        match run_build_once(ctx, spec, tag, tar.clone(), &dockerfile, &labels).await? {
             Built::Failed { error, .. } if attempts < 4 && lost_cache_race(&error) => {
                 tokio::time::sleep(Duration::from_millis(300)).await;
             }
@@ -138,16 +154,19 @@ async fn run_build_once(
     spec: &BuildCheck,
     tag: &str,
     tar: Vec<u8>,
+    dockerfile: &str,
+    labels: &HashMap<String, String>,
 ) -> Result<Built, EnvError> {
     let engine = ctx.engine;
-    let labels = engine.build_labels();
     let mut opts = BuildImageOptionsBuilder::new()
-        .dockerfile(&spec.dockerfile)
+        .dockerfile(dockerfile)
         .t(tag)
         .rm(true)
         .forcerm(true)
-        .labels(&labels)
         .memory(1024 * 1024 * 1024);
+    if !labels.is_empty() {
+        opts = opts.labels(labels);
+    }
     if let Some(t) = &spec.target {
         opts = opts.target(t);
     }

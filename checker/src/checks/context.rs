@@ -75,6 +75,20 @@ fn matcher(root: &Path) -> Result<Gitignore, ContextProblem> {
         .map_err(|e| ContextProblem(format!(".dockerignore: {e}")))
 }
 
+/// A tar header for a context entry written the way the docker CLI writes it: permission bits
+/// only (no file-type bits in the mode) and owned by 0:0. The classic builder's cache keys hash
+/// these headers, so a context packed like this shares the build cache with the learner's own
+/// `docker build` of the same folder (and a scenario's set-up builds).
+fn cli_header(meta: &std::fs::Metadata) -> tar::Header {
+    use std::os::unix::fs::PermissionsExt;
+    let mut h = tar::Header::new_gnu();
+    h.set_metadata_in_mode(meta, tar::HeaderMode::Complete);
+    h.set_mode(meta.permissions().mode() & 0o7777);
+    h.set_uid(0);
+    h.set_gid(0);
+    h
+}
+
 /// Pack `root`, always including `dockerfile` (a path relative to root), replacing the content of
 /// `override_file` when given (used by the rebuild check to simulate a code change).
 pub fn pack(
@@ -114,10 +128,9 @@ pub fn pack(
                 )));
             }
         }
+        let mut h = cli_header(&meta);
         if let Some((path, content)) = override_file {
             if path == rel {
-                let mut h = tar::Header::new_gnu();
-                h.set_metadata(&meta);
                 h.set_size(content.len() as u64);
                 h.set_cksum();
                 builder
@@ -127,9 +140,19 @@ pub fn pack(
                 continue;
             }
         }
-        builder
-            .append_path_with_name(full, rel)
-            .map_err(|e| ContextProblem(format!("{}: {e}", rel.display())))?;
+        let appended = if meta.file_type().is_symlink() {
+            std::fs::read_link(full).and_then(|target| builder.append_link(&mut h, rel, target))
+        } else if meta.is_dir() {
+            h.set_size(0);
+            h.set_cksum();
+            builder.append_data(&mut h, rel, std::io::empty())
+        } else {
+            std::fs::File::open(full).and_then(|f| {
+                h.set_cksum();
+                builder.append_data(&mut h, rel, f)
+            })
+        };
+        appended.map_err(|e| ContextProblem(format!("{}: {e}", rel.display())))?;
         if meta.is_file() {
             bytes += meta.len();
             sizes.push((rel.display().to_string(), meta.len()));

@@ -16,12 +16,37 @@ pub async fn restart(ctx: &mut Ctx<'_>, spec: &RestartCheck) -> Result<Verdict, 
         spec.within_s
     );
     let target = ctx.container_id(name).unwrap_or_else(|| name.clone());
-    let Some(before) = inspect(ctx, &target).await? else {
+    let Some(mut before) = inspect(ctx, &target).await? else {
         return Ok(Verdict::fail(
             expected,
             format!("there is no container named {name}"),
         ));
     };
+    // Docker reports a container waiting to be restarted as running AND restarting; the trigger
+    // cannot run in it, and the restart that follows would be the previous crash's, not the
+    // trigger's. Wait until it is up for real.
+    let settle = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
+    while before.state.as_ref().and_then(|s| s.restarting) == Some(true) {
+        if tokio::time::Instant::now() >= settle {
+            return Ok(Verdict::fail(
+                expected,
+                format!(
+                    "{name} was still being restarted after {} s, before anything was triggered: it keeps crashing on its own (`docker logs {name}`)",
+                    spec.within_s
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        match inspect(ctx, &target).await? {
+            Some(i) => before = i,
+            None => {
+                return Ok(Verdict::fail(
+                    expected,
+                    format!("{name} was removed while it was being restarted"),
+                ))
+            }
+        }
+    }
     if before.state.as_ref().and_then(|s| s.running) != Some(true) {
         return Ok(Verdict::fail(expected, format!("{name} is not running")));
     }
@@ -67,6 +92,6 @@ pub async fn restart(ctx: &mut Ctx<'_>, spec: &RestartCheck) -> Result<Verdict, 
             };
             return Ok(Verdict::fail(expected, actual));
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -217,3 +217,46 @@ async fn refused_directive_is_refused_before_anything_is_built() {
     let left = case_leftovers(&fx.case);
     assert!(left.is_empty(), "the refused build left {left:?}");
 }
+
+/// dockdojo's ownership labels reach the image (sent as one LABEL step in a copy of the
+/// Dockerfile, on Docker), and neither that copy nor a `.dockerignore` made for it lands in the
+/// image: `COPY . dir` copies exactly the learner's files.
+#[tokio::test]
+async fn ownership_labels_reach_the_image_and_the_labelled_copy_stays_out_of_it() {
+    let fx = Fixture::new();
+    fx.write("app.txt", "hi");
+    fx.dockerfile("COPY . /ctx/\n");
+    let file = |path: &str, more: &str| format!("path = \"{path}\"\n{more}");
+    let checks = [
+        check("build", "build", ""),
+        check(
+            "labelled",
+            "image",
+            "image = \"app\"\nlabels = { \"io.dockdojo.managed\" = \"true\" }",
+        ),
+        check("copied", "file", &file("/ctx/app.txt", "")),
+        check("dockerfile-copied", "file", &file("/ctx/Dockerfile", "")),
+        check(
+            "no-copy",
+            "file",
+            &file("/ctx/.dockdojo-build.Dockerfile", "exists = false"),
+        ),
+        check(
+            "no-ignore-file",
+            "file",
+            &file("/ctx/.dockerignore", "exists = false"),
+        ),
+    ]
+    .concat();
+    let g = grade("90-labels", "build", &checks, fx.path()).await;
+    for id in [
+        "build",
+        "labelled",
+        "copied",
+        "dockerfile-copied",
+        "no-copy",
+        "no-ignore-file",
+    ] {
+        g.passed(id);
+    }
+}
