@@ -460,7 +460,8 @@ async fn health(
             return Ok(Verdict::unsupported(
                 expected,
                 format!(
-                    "Podman {}: this runtime reports no health for the container",
+                    "Podman {}: this runtime reports no health for the container (Podman runs \
+                     healthchecks from systemd timers, and none has run here)",
                     ctx.engine.server_version
                 ),
             ));
