@@ -110,6 +110,18 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
     let cfg = info.config.clone().unwrap_or_default();
     let host = info.host_config.clone().unwrap_or_default();
     let running = st.running == Some(true);
+    // Docker sets OOMKilled when it handles the kernel's OOM notification, and a busy daemon can
+    // handle the container's exit first and leave the flag false; the `oom` event it logs is
+    // there either way. A 137 under a memory limit with an `oom` event since the last start is an
+    // OOM kill.
+    let oom_killed = st.oom_killed.unwrap_or(false)
+        || (!running
+            && st.exit_code == Some(137)
+            && host.memory.is_some_and(|m| m > 0)
+            && ctx.engine.runtime == crate::docker::Runtime::Docker
+            && oom_event_since_start(ctx, &id, st.started_at.as_deref()).await);
+    let mut st = st;
+    st.oom_killed = Some(oom_killed);
     if let Some(want) = spec.running {
         if want != running {
             let code = st.exit_code.unwrap_or(0);
@@ -515,6 +527,61 @@ async fn health(
         // The status changes the moment a probe finishes; asking is cheap (one inspect), so ask
         // often rather than answer up to half a second late.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether the daemon logged an `oom` event for container `id` since `started_at` (RFC 3339, as
+/// inspect reports it). Past events come at once; the stream is read until it goes quiet.
+async fn oom_event_since_start(ctx: &Ctx<'_>, id: &str, started_at: Option<&str>) -> bool {
+    use futures_util::StreamExt;
+    let Some(since) = started_at.and_then(unix_seconds) else {
+        return false;
+    };
+    let filters: std::collections::HashMap<&str, Vec<&str>> =
+        [("container", vec![id]), ("event", vec!["oom"])].into();
+    let opts = bollard::query_parameters::EventsOptionsBuilder::new()
+        .since(&since.to_string())
+        .filters(&filters)
+        .build();
+    let mut events = ctx.engine.docker.events(Some(opts));
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_millis(700), events.next()).await,
+        Ok(Some(Ok(_)))
+    )
+}
+
+/// Unix seconds of an RFC 3339 UTC time as Docker writes it (`2026-11-27T00:10:01.123456789Z`).
+fn unix_seconds(t: &str) -> Option<i64> {
+    let (date, time) = t.split_once('T')?;
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let hms = time.get(..8)?;
+    let mut h = hms.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hh, mm, ss) = (h.next()??, h.next()??, h.next()??);
+    // Days from the civil date (proleptic Gregorian), after H. Hinnant.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn docker_times_read_as_unix_seconds() {
+        assert_eq!(super::unix_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            super::unix_seconds("2026-11-27T00:10:01.123456789Z"),
+            Some(1_795_738_201)
+        );
+        assert_eq!(
+            super::unix_seconds("2000-02-29T12:00:00Z"),
+            Some(951_825_600)
+        );
+        assert_eq!(super::unix_seconds("garbage"), None);
     }
 }
 
