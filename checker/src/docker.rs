@@ -104,13 +104,17 @@ impl Engine {
 /// Answers of Podman that a moment later are different: a container that has just stopped is
 /// `stopped` until its cleanup has run (then `exited`), and bollard knows only Docker's states;
 /// an image list fails ("image not known", "locating item named …") when an image goes while
-/// it is being listed.
+/// it is being listed; an inspect fails ("read /proc/N/cgroup: no such process") while the
+/// container's process exits.
 pub fn is_transient_podman_state(e: &bollard::errors::Error) -> bool {
     let text = crate::docker::connect::describe_bollard(e);
     text.contains("unknown variant `stopped`")
         || text.contains("unknown variant `configured`")
         || (text.contains("locating image with ID") && text.contains("image not known"))
         || (text.contains("locating item named") && text.contains("file does not exist"))
+        // Inspecting a container whose process is exiting at that moment: Podman reads the
+        // process's cgroup and finds it gone.
+        || (text.contains("/cgroup") && text.contains("no such process"))
 }
 
 /// How long to read through Podman's transient states before giving up.
