@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, PortBinding};
-use bollard::query_parameters::{CreateContainerOptionsBuilder, LogsOptionsBuilder};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, LogsOptionsBuilder, WaitContainerOptionsBuilder,
+};
 use futures_util::StreamExt;
 
 use super::tail;
@@ -207,12 +209,22 @@ pub async fn logs_tail(engine: &Engine, id: &str, n: usize) -> String {
 }
 
 /// Wait until a container is no longer running; its exit code, or None at the deadline.
+///
+/// The daemon's own wait (`POST /containers/{id}/wait`) answers the moment the container stops;
+/// between inspections it is given at most a second, so a daemon that stops answering is still
+/// noticed by the next inspection's deadline. The inspection, not the wait's answer, is the
+/// verdict (it also tells whether the container was OOM-killed). Once the wait has answered, or
+/// a runtime refuses it, inspections every 100 ms take over.
 pub async fn wait_exit(
     engine: &Engine,
     id: &str,
     within: Duration,
 ) -> Result<Option<(i64, bool)>, EnvError> {
     let until = tokio::time::Instant::now() + within;
+    let opts = WaitContainerOptionsBuilder::new()
+        .condition("not-running")
+        .build();
+    let mut waiter = Some(Box::pin(engine.docker.wait_container(id, Some(opts))));
     loop {
         let info = call(
             "inspect container",
@@ -227,10 +239,20 @@ pub async fn wait_exit(
                 st.oom_killed.unwrap_or(false),
             )));
         }
-        if tokio::time::Instant::now() >= until {
+        let now = tokio::time::Instant::now();
+        if now >= until {
             return Ok(None);
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        match waiter.as_mut() {
+            Some(w) => {
+                let step = (until - now).min(Duration::from_secs(1));
+                // Ok(_) means the wait answered (exited, refused or failed): inspect, then poll.
+                if tokio::time::timeout(step, w.next()).await.is_ok() {
+                    waiter = None;
+                }
+            }
+            None => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
     }
 }
 
