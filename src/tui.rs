@@ -9,11 +9,11 @@
 mod action;
 mod app;
 mod daemon;
-mod input;
+pub(crate) mod input;
 mod layers_view;
 mod room;
 mod runtime;
-mod theme;
+pub(crate) mod theme;
 mod trace;
 mod ui;
 mod watch;

@@ -4,11 +4,11 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::running::{building, hanging_build, spawn, wait_until_building};
 use common::{
-    apply_solution, bin, dockdojo_pid, docker, docker_ok, leftovers_of, short_id, text, workspace,
+    apply_solution, dockdojo_pid, docker, docker_ok, leftovers_of, short_id, text, workspace,
 };
 
 struct Bystanders {
@@ -120,50 +120,14 @@ fn interrupt_a_hanging_build(signal: &str, marker: &str) {
     let (_t, root) = workspace();
     let id = "03-first-dockerfile";
     apply_solution(&root, id);
-    std::fs::write(
-        root.join(id).join("Dockerfile"),
-        format!("FROM busybox:1.36.1\nRUN sleep {marker}\nCMD [\"true\"]\n"),
-    )
-    .unwrap();
-    let child = Command::new(bin())
-        .args(["check", id])
-        .current_dir(&root)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let building = || {
-        docker(&["ps", "-q", "--filter", "status=running"])
-            .1
-            .lines()
-            .any(|cid| {
-                docker(&["inspect", "-f", "{{json .Config.Cmd}}", cid])
-                    .1
-                    .contains(&format!("sleep {marker}"))
-            })
-    };
-    let t0 = Instant::now();
-    while !building() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "the build never started"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Command::new("kill")
-        .args([signal, &pid.to_string()])
-        .status()
-        .unwrap();
+    hanging_build(&root, id, marker);
+    let run = spawn(&root, &["check", id], &[]);
+    let pid = run.pid;
+    wait_until_building(marker);
+    run.signal(signal);
     let t1 = Instant::now();
-    let out = child.wait_with_output().unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(130), "{all}");
+    let (code, all, _) = run.finish();
+    assert_eq!(code, Some(130), "{all}");
     assert!(
         t1.elapsed() < Duration::from_secs(30),
         "cleanup took {:?}",
@@ -173,7 +137,7 @@ fn interrupt_a_hanging_build(signal: &str, marker: &str) {
     assert!(leftovers_of(pid).is_empty(), "{:?}", leftovers_of(pid));
     // The daemon cancels the build when the client goes away; give it a moment.
     let t2 = Instant::now();
-    while building() {
+    while building(marker) {
         assert!(
             t2.elapsed() < Duration::from_secs(20),
             "the build container is still running"

@@ -8,13 +8,13 @@
 
 mod common;
 
-use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use common::fault::{FakeApi, Proxy, Response};
+use common::running::{building, hanging_build, hostname, spawn, wait_until_building};
 use common::{
     apply_solution, bin, dockdojo, dockdojo_pid, docker, docker_ok, leftovers_of, short_id, text,
     workspace,
@@ -35,141 +35,6 @@ fn shared_sweeps() -> RwLockReadGuard<'static, ()> {
 
 fn exclusive_sweeps() -> RwLockWriteGuard<'static, ()> {
     SWEEPS.write().unwrap_or_else(|e| e.into_inner())
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
-}
-
-/// A `dockdojo` process running in the background, its output collected as it comes.
-struct Running {
-    child: Child,
-    pid: u32,
-    out: Arc<Mutex<String>>,
-    readers: Vec<std::thread::JoinHandle<()>>,
-}
-
-fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
-    let mut c = Command::new(bin());
-    c.args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let mut child = c.spawn().expect("run dockdojo");
-    let out = Arc::new(Mutex::new(String::new()));
-    let mut readers = Vec::new();
-    let pipes: Vec<Box<dyn Read + Send>> = vec![
-        Box::new(child.stdout.take().unwrap()),
-        Box::new(child.stderr.take().unwrap()),
-    ];
-    for mut pipe in pipes {
-        let out = out.clone();
-        readers.push(std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                out.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        }));
-    }
-    Running {
-        pid: child.id(),
-        child,
-        out,
-        readers,
-    }
-}
-
-impl Running {
-    fn text(&self) -> String {
-        self.out.lock().unwrap().clone()
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([sig, &self.pid.to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill {sig} {} failed", self.pid);
-    }
-
-    /// Wait until the output contains `needle` (panics after `within`, or when the process
-    /// ends without printing it).
-    fn wait_for_output(&mut self, needle: &str, within: Duration) {
-        let t0 = Instant::now();
-        while !self.text().contains(needle) {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                std::thread::sleep(Duration::from_millis(100));
-                assert!(
-                    self.text().contains(needle),
-                    "dockdojo ended ({st}) without printing {needle:?}:\n{}",
-                    self.text()
-                );
-            }
-            assert!(
-                t0.elapsed() < within,
-                "no {needle:?} within {within:?}:\n{}",
-                self.text()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Wait until this process has started a container of a check (by its owner label and its
-    /// `dockdojo-` name: the builder's own step containers inherit the labels too); its ids.
-    fn wait_for_container(&mut self, within: Duration) -> Vec<String> {
-        let filter = format!("label=io.dockdojo.owner={}/{}", hostname(), self.pid);
-        let t0 = Instant::now();
-        loop {
-            let ids = docker(&[
-                "ps",
-                "-q",
-                "--filter",
-                &filter,
-                "--filter",
-                "name=^dockdojo-",
-            ])
-            .1;
-            if !ids.is_empty() {
-                return ids.lines().map(str::to_string).collect();
-            }
-            if let Ok(Some(st)) = self.child.try_wait() {
-                panic!(
-                    "dockdojo ended ({st}) before creating a container:\n{}",
-                    self.text()
-                );
-            }
-            assert!(
-                t0.elapsed() < within,
-                "no container within {within:?}:\n{}",
-                self.text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Wait for the exit; (exit code, everything printed, time from the call to the exit).
-    fn finish(mut self) -> (Option<i32>, String, Duration) {
-        let t0 = Instant::now();
-        let st = self.child.wait().unwrap();
-        let took = t0.elapsed();
-        for r in self.readers.drain(..) {
-            let _ = r.join();
-        }
-        (st.code(), self.text(), took)
-    }
 }
 
 /// A workspace with 03-first-dockerfile's solution, but the image's command sleeps: the `runs`
@@ -576,30 +441,9 @@ fn case_15_daemon_restarted_mid_build_says_the_connection_was_lost() {
     let id = "03-first-dockerfile";
     apply_solution(&root, id);
     let marker = "1515";
-    std::fs::write(
-        root.join(id).join("Dockerfile"),
-        format!("FROM busybox:1.36.1\nRUN sleep {marker}\nCMD [\"true\"]\n"),
-    )
-    .unwrap();
+    hanging_build(&root, id, marker);
     let run = spawn(&root, &["check", id], &[("DOCKER_HOST", &proxy.host())]);
-    let building = || {
-        docker(&["ps", "-q", "--filter", "status=running"])
-            .1
-            .lines()
-            .any(|cid| {
-                docker(&["inspect", "-f", "{{json .Config.Cmd}}", cid])
-                    .1
-                    .contains(&format!("sleep {marker}"))
-            })
-    };
-    let t0 = Instant::now();
-    while !building() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "the build never started"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until_building(marker);
     proxy.restart();
     let pid = run.pid;
     let (code, out, took) = run.finish();
@@ -613,7 +457,7 @@ fn case_15_daemon_restarted_mid_build_says_the_connection_was_lost() {
     assert!(!root.join(".dockdojo/progress.json").exists());
     // The daemon cancels the build once its client is gone.
     let t2 = Instant::now();
-    while building() {
+    while building(marker) {
         assert!(
             t2.elapsed() < Duration::from_secs(20),
             "the build still runs"

@@ -58,6 +58,15 @@ pub enum Event {
     Workshop(Option<RoomStatus>),
 }
 
+impl From<super::input::TermInput> for Event {
+    fn from(i: super::input::TermInput) -> Self {
+        match i {
+            super::input::TermInput::Key(k) => Event::Key(k),
+            super::input::TermInput::Resize => Event::Resize,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Action {
     Quit,

@@ -67,7 +67,7 @@ pub async fn run(
         trace: Trace::from_env(),
         room,
     };
-    rt.input = match Input::spawn(tx) {
+    rt.input = match Input::spawn(tx, "dockdojo-input") {
         Ok(i) => Some(i),
         Err(e) => return (Err(e), rt),
     };

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fault;
+pub mod running;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

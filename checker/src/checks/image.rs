@@ -207,30 +207,42 @@ pub async fn metadata(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, E
     ))
 }
 
-/// The HEALTHCHECK an image gives its containers, read from a container created (never started)
-/// from it and removed at once.
-async fn podman_healthcheck(
+/// A container of this run created from `image` and never started (no network, a command that
+/// does not exist): something to inspect or copy files out of. The caller removes it.
+async fn create_unstarted(
     ctx: &Ctx<'_>,
     image: &str,
-) -> Result<Option<bollard::models::HealthConfig>, EnvError> {
+    purpose: &str,
+    entrypoint: Option<Vec<String>>,
+) -> Result<bollard::models::ContainerCreateResponse, EnvError> {
     let body = bollard::models::ContainerCreateBody {
         image: Some(image.to_string()),
         cmd: Some(vec!["/dockdojo-never-started".into()]),
+        entrypoint,
         labels: Some(ctx.engine.labels(&ctx.exercise.id)),
         network_disabled: Some(true),
         ..Default::default()
     };
     let name = ctx.engine.name(
         &ctx.exercise.id,
-        &format!("health-{}", &uuid::Uuid::new_v4().to_string()[..4]),
+        &format!("{purpose}-{}", &uuid::Uuid::new_v4().to_string()[..4]),
     );
     let opts = CreateContainerOptionsBuilder::new().name(&name).build();
-    let created = call(
+    call(
         "create container",
         deadline::QUICK,
         ctx.engine.docker.create_container(Some(opts), body),
     )
-    .await?;
+    .await
+}
+
+/// The HEALTHCHECK an image gives its containers, read from a container created (never started)
+/// from it and removed at once.
+async fn podman_healthcheck(
+    ctx: &Ctx<'_>,
+    image: &str,
+) -> Result<Option<bollard::models::HealthConfig>, EnvError> {
+    let created = create_unstarted(ctx, image, "health", None).await?;
     let info = call(
         "inspect container",
         deadline::QUICK,
@@ -249,25 +261,7 @@ pub async fn file(ctx: &mut Ctx<'_>, spec: &FileCheck) -> Result<Verdict, EnvErr
         (None, true) => format!("{} in the image", spec.path),
     };
     let image = ctx.image_ref(&spec.image);
-    let body = bollard::models::ContainerCreateBody {
-        image: Some(image),
-        cmd: Some(vec!["/dockdojo-never-started".into()]),
-        entrypoint: Some(vec![]),
-        labels: Some(ctx.engine.labels(&ctx.exercise.id)),
-        network_disabled: Some(true),
-        ..Default::default()
-    };
-    let name = ctx.engine.name(
-        &ctx.exercise.id,
-        &format!("files-{}", &uuid::Uuid::new_v4().to_string()[..4]),
-    );
-    let opts = CreateContainerOptionsBuilder::new().name(&name).build();
-    let created = call(
-        "create container",
-        deadline::QUICK,
-        ctx.engine.docker.create_container(Some(opts), body),
-    )
-    .await?;
+    let created = create_unstarted(ctx, &image, "files", Some(vec![])).await?;
     let result = read_path(ctx, &created.id, &spec.path).await;
     let _ = ctx.engine.remove_container(&created.id).await;
     let content = result?;

@@ -5,6 +5,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::state::{Dash, Overlay};
+use crate::tui::input::TermInput;
 use crate::workshop::proto::RoomView;
 
 #[derive(Debug)]
@@ -18,6 +19,15 @@ pub enum Event {
     Room(Result<Box<RoomView>, String>),
     /// An instructor action came back: what it did, or the server's refusal.
     Done(Result<String, String>),
+}
+
+impl From<TermInput> for Event {
+    fn from(i: TermInput) -> Self {
+        match i {
+            TermInput::Key(k) => Event::Key(k),
+            TermInput::Resize => Event::Resize,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
