@@ -12,7 +12,8 @@
 //!
 //! Options: `--rounds N` (default 5), `--only ID[,ID…]`, `--skip check,proxy,selftest,list,size`,
 //! `--out FILE` (default BENCHMARKS.md), `--no-write`, `--jobs N` (self-test, default 3),
-//! `--cli-build-labels N` (labels per build in the CLI scripts, default 1; dockdojo's carry 3),
+//! `--cli-build-labels N` (labels per build in the CLI scripts, default 1: one LABEL step, as
+//! dockdojo's builds have),
 //! `--scripts DIR` (keep the generated scripts there), `--emit-scripts DIR` (only write the
 //! scripts: `bash DIR/ID.sh EXERCISE_DIR RUN_ID` runs one).
 
@@ -271,6 +272,8 @@ struct Ctx {
     proxy: Option<proxy::Proxy>,
     counter: std::cell::Cell<usize>,
     cli_build_labels: usize,
+    /// Where in the wall clock's second the next timed run starts (see [`Ctx::align`]).
+    phase_ms: std::cell::Cell<Option<u32>>,
 }
 
 impl Ctx {
@@ -281,8 +284,30 @@ impl Ctx {
         Some(format!("unix://{}", p.socket.display()))
     }
 
+    /// Wait until the wall clock is `phase_ms` into a second, when a phase is set.
+    ///
+    /// The classic builder on a storage driver without a native diff (fuse-overlayfs, vfs) ends
+    /// every committed step on a whole second: Docker's naive diff sleeps until the next second
+    /// after each layer diff, so that mtimes with one-second precision still tell changes apart.
+    /// A build's wall time then depends on where in the second it started, by up to a second,
+    /// which is more than the difference being measured. Both runs of a round start at the same
+    /// phase, and the rounds' phases are spread evenly over the second.
+    fn align(&self) {
+        let Some(phase) = self.phase_ms.get() else {
+            return;
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let sub = now.subsec_micros() as u64;
+        let want = u64::from(phase) * 1000;
+        let wait = (want + 1_000_000 - sub) % 1_000_000;
+        std::thread::sleep(std::time::Duration::from_micros(wait));
+    }
+
     fn run_a(&self, ex: &Exercise, via_proxy: bool) -> (f64, bool, f64) {
         prep::settle(&ex.live);
+        self.align();
         let docker_host = self.proxied(via_proxy);
         let mut cmd = Command::new(&self.bin);
         cmd.args(["check", &ex.id, "--json"])
@@ -310,6 +335,7 @@ impl Ctx {
 
     fn run_b(&self, ex: &Exercise, via_proxy: bool) -> (f64, bool) {
         prep::settle(&ex.live);
+        self.align();
         let docker_host = self.proxied(via_proxy);
         self.counter.set(self.counter.get() + 1);
         let run = format!("r{}-{}", std::process::id(), self.counter.get());
@@ -396,6 +422,7 @@ fn bench_exercise(ctx: &Ctx, ex: &Exercise, rounds: usize, do_proxy: bool) -> Ex
     }
     for round in 0..rounds {
         let a_first = round % 2 == 0;
+        ctx.phase_ms.set(Some((round * 1000 / rounds) as u32));
         for step in 0..2 {
             if (step == 0) == a_first {
                 let (s, ok, excl) = ctx.run_a(ex, false);
@@ -416,6 +443,7 @@ fn bench_exercise(ctx: &Ctx, ex: &Exercise, rounds: usize, do_proxy: bool) -> Ex
         );
     }
     if do_proxy {
+        ctx.phase_ms.set(Some(0));
         if let Some(p) = &ctx.proxy {
             let (wall, ok, _) = ctx.run_a(ex, true);
             let calls = p.take();
@@ -433,6 +461,7 @@ fn bench_exercise(ctx: &Ctx, ex: &Exercise, rounds: usize, do_proxy: bool) -> Ex
             r.pb = Some((wall_b, calls.len(), proxy::union_secs(&calls)));
         }
     }
+    ctx.phase_ms.set(None);
     prep::remove_live(&ex.live);
     r
 }
@@ -611,6 +640,7 @@ fn main() -> ExitCode {
         artifacts: artifacts.clone(),
         proxy,
         counter: std::cell::Cell::new(0),
+        phase_ms: std::cell::Cell::new(None),
         cli_build_labels: opts.cli_build_labels,
     };
 
