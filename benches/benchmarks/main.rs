@@ -114,6 +114,27 @@ fn min_max(v: &[f64]) -> (f64, f64) {
         })
 }
 
+/// Where in its second a container last started (from `docker inspect`'s RFC 3339 StartedAt,
+/// whose fraction is the part after the seconds' dot).
+fn started_subsec_micros(container: &str) -> Option<u64> {
+    let out = Command::new("docker")
+        .args(["inspect", "-f", "{{.State.StartedAt}}", container])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let frac: String = text
+        .trim()
+        .split_once('.')?
+        .1
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .chain(std::iter::repeat('0'))
+        .take(6)
+        .collect();
+    frac.parse().ok()
+}
+
 fn timed(cmd: &mut Command) -> (f64, Option<Output>) {
     let t = Instant::now();
     let out = cmd.stdin(Stdio::null()).output().ok();
@@ -284,7 +305,7 @@ impl Ctx {
         Some(format!("unix://{}", p.socket.display()))
     }
 
-    /// Wait until the wall clock is `phase_ms` into a second, when a phase is set.
+    /// Wait until the clock is `phase_ms` into a second, when a phase is set.
     ///
     /// The classic builder on a storage driver without a native diff (fuse-overlayfs, vfs) ends
     /// every committed step on a whole second: Docker's naive diff sleeps until the next second
@@ -292,22 +313,35 @@ impl Ctx {
     /// A build's wall time then depends on where in the second it started, by up to a second,
     /// which is more than the difference being measured. Both runs of a round start at the same
     /// phase, and the rounds' phases are spread evenly over the second.
-    fn align(&self) {
+    ///
+    /// A `restart` check's app looks for its crash marker once a second from its start, so there
+    /// the second is counted from the container's `StartedAt`: both sides wait as long for the
+    /// app to notice the trigger.
+    fn align(&self, ex: &Exercise) {
         let Some(phase) = self.phase_ms.get() else {
             return;
+        };
+        let origin_us = if ex.checks.iter().any(|c| c.kind.name() == "restart") {
+            ex.live
+                .containers
+                .first()
+                .and_then(|c| started_subsec_micros(c))
+                .unwrap_or(0)
+        } else {
+            0
         };
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        let sub = now.subsec_micros() as u64;
-        let want = u64::from(phase) * 1000;
+        let sub = u64::from(now.subsec_micros());
+        let want = (origin_us + u64::from(phase) * 1000) % 1_000_000;
         let wait = (want + 1_000_000 - sub) % 1_000_000;
         std::thread::sleep(std::time::Duration::from_micros(wait));
     }
 
     fn run_a(&self, ex: &Exercise, via_proxy: bool) -> (f64, bool, f64) {
         prep::settle(&ex.live);
-        self.align();
+        self.align(ex);
         let docker_host = self.proxied(via_proxy);
         let mut cmd = Command::new(&self.bin);
         cmd.args(["check", &ex.id, "--json"])
@@ -335,7 +369,7 @@ impl Ctx {
 
     fn run_b(&self, ex: &Exercise, via_proxy: bool) -> (f64, bool) {
         prep::settle(&ex.live);
-        self.align();
+        self.align(ex);
         let docker_host = self.proxied(via_proxy);
         self.counter.set(self.counter.get() + 1);
         let run = format!("r{}-{}", std::process::id(), self.counter.get());
