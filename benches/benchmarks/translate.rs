@@ -8,7 +8,7 @@
 //! kind has one translation below. It labels everything it creates with
 //! `io.dockdojo-bench.run=<run id>` and removes it when it ends, including the build layers its
 //! builds made (as dockdojo does), so each round starts from the same build-cache state.
-//! Polling intervals are dockdojo's own (0.25 s for HTTP and restarts, 0.3 s for logs, 0.5 s for
+//! Polling intervals are dockdojo's own (0.25 s for HTTP, 0.3 s for logs, 0.1 s for restarts and
 //! health), so the comparison is about the work and its overhead, not about sleep lengths.
 //!
 //! Usage of a generated script: `bash SCRIPT EXERCISE_DIR RUN_ID`; exit 0 when every check passed.
@@ -462,7 +462,7 @@ impl Tr<'_> {
                 let trig: Vec<String> = r.trigger.iter().map(|a| q(a)).collect();
                 let _ = writeln!(s, "timeout 10 docker exec {c} {} >/dev/null 2>&1", trig.join(" "));
                 let _ = writeln!(s, "end=$(( $(now_ms) + {} ))", (r.within_s * 1000.0) as u64);
-                let _ = writeln!(s, "while :; do\n  read -r n1 s1 run1 < <(docker inspect -f {f} {c})\n  if [ \"$run1\" = true ] && {{ [ \"$n1\" -gt \"$c0\" ] || [ \"$s1\" != \"$s0\" ]; }}; then break; fi\n  [ \"$(now_ms)\" -ge \"$end\" ] && {{ fail 'stayed down'; return; }}\n  sleep 0.25\ndone");
+                let _ = writeln!(s, "while :; do\n  read -r n1 s1 run1 < <(docker inspect -f {f} {c})\n  if [ \"$run1\" = true ] && {{ [ \"$n1\" -gt \"$c0\" ] || [ \"$s1\" != \"$s0\" ]; }}; then break; fi\n  [ \"$(now_ms)\" -ge \"$end\" ] && {{ fail 'stayed down'; return; }}\n  sleep 0.1\ndone");
                 s
             }
             CheckKind::Layers(l) => {
@@ -717,7 +717,7 @@ impl Tr<'_> {
         if let Some(h) = &c.health {
             let _ = writeln!(
                 s,
-                "end=$(( $(now_ms) + {} ))\nwhile :; do\n  h=$(docker inspect -f '{{{{if .State.Health}}}}{{{{.State.Health.Status}}}}{{{{end}}}}' \"$id\")\n  [ \"$h\" = {} ] && break\n  [ \"$(now_ms)\" -ge \"$end\" ] && {{ fail \"health $h\"; return; }}\n  sleep 0.5\ndone",
+                "end=$(( $(now_ms) + {} ))\nwhile :; do\n  h=$(docker inspect -f '{{{{if .State.Health}}}}{{{{.State.Health.Status}}}}{{{{end}}}}' \"$id\")\n  [ \"$h\" = {} ] && break\n  [ \"$(now_ms)\" -ge \"$end\" ] && {{ fail \"health $h\"; return; }}\n  sleep 0.1\ndone",
                 (c.within_s.unwrap_or(30.0) * 1000.0) as u64,
                 q(h)
             );
