@@ -10,6 +10,8 @@ use bollard::query_parameters::{
     ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
 };
 
+use futures_util::StreamExt;
+
 use super::{call, deadline, is_not_found, Engine};
 use crate::error::EnvError;
 use crate::labels;
@@ -278,14 +280,23 @@ async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
         Ok(list) => {
             let (list, foreign) = select(list, |c| c.labels.as_ref(), scope);
             saw_foreign |= foreign;
-            for c in list {
+            // Side by side (up to 8 at once): each removal waits for its container to be
+            // killed and unmounted, and none depends on another.
+            let removals = list.into_iter().map(|c| async move {
                 let id = c.id.clone().unwrap_or_default();
                 let name = c
                     .names
                     .as_ref()
                     .and_then(|n| n.first().cloned())
                     .unwrap_or_else(|| id.clone());
-                match force_remove_container(engine, &id).await {
+                (name, force_remove_container(engine, &id).await)
+            });
+            let results: Vec<_> = futures_util::stream::iter(removals)
+                .buffered(8)
+                .collect()
+                .await;
+            for (name, result) in results {
+                match result {
                     Ok(()) => out
                         .removed
                         .push(format!("container {}", name.trim_start_matches('/'))),
