@@ -841,19 +841,19 @@ fn main() -> ExitCode {
 
     if !results.is_empty() {
         let _ = writeln!(md, "### `check` versus the docker CLI\n");
-        let _ = writeln!(md, "A = `dockdojo check ID --json` (wall time of the process, minus checks with no CLI equivalent); B = the generated shell script (wall time). Seconds; ratio < 1 means dockdojo is faster.\n");
+        let _ = writeln!(md, "A = `dockdojo check ID --json` (wall time of the process, minus checks with no CLI equivalent); B = the generated shell script (wall time). Seconds. A round runs both at the same point in the second, so the rounds are pairs: A/B is the median of the rounds' own ratios (< 1: dockdojo is faster), and *A faster* counts the rounds dockdojo won.\n");
         let _ = writeln!(
             md,
-            "| exercise | mode | A median | A min–max | B median | B min–max | A/B | notes |"
+            "| exercise | mode | A median | A min–max | B median | B min–max | A/B | A faster | notes |"
         );
-        let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|---|");
+        let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|---|");
         let mut ratios = Vec::new();
         let mut slower = Vec::new();
         for r in &results {
             if let Some(s) = &r.skipped {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | – | – | – | – | – | skipped: {s} |",
+                    "| {} | {} | – | – | – | – | – | – | skipped: {s} |",
                     r.id, r.mode
                 );
                 continue;
@@ -869,7 +869,9 @@ fn main() -> ExitCode {
                 notes.push(format!("B failed {} of {} rounds", r.b_fail, r.b.len()));
             }
             let valid = r.a_fail == 0 && r.b_fail == 0;
-            let ratio = am / bm;
+            let paired: Vec<f64> = r.a.iter().zip(&r.b).map(|(a, b)| a / b).collect();
+            let ratio = median(&paired);
+            let won = r.a.iter().zip(&r.b).filter(|(a, b)| a < b).count();
             if valid {
                 ratios.push(ratio);
                 if ratio > 1.0 {
@@ -878,7 +880,7 @@ fn main() -> ExitCode {
             }
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {}–{} | {} | {}–{} | {}{} | {} |",
+                "| {} | {} | {} | {}–{} | {} | {}–{} | {}{} | {} of {} | {} |",
                 r.id,
                 r.mode,
                 f2(am),
@@ -889,6 +891,8 @@ fn main() -> ExitCode {
                 f2(bhi),
                 f2(ratio),
                 if valid { "" } else { " (invalid)" },
+                won,
+                paired.len(),
                 notes.join("; ")
             );
         }
