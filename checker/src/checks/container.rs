@@ -550,22 +550,12 @@ async fn oom_event_since_start(ctx: &Ctx<'_>, id: &str, started_at: Option<&str>
     )
 }
 
-/// Unix seconds of an RFC 3339 UTC time as Docker writes it (`2026-11-27T00:10:01.123456789Z`).
+/// Unix seconds of an RFC 3339 time as Docker writes it (`2026-11-27T00:10:01.123456789Z`); the
+/// events API takes Unix seconds only.
 fn unix_seconds(t: &str) -> Option<i64> {
-    let (date, time) = t.split_once('T')?;
-    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let hms = time.get(..8)?;
-    let mut h = hms.splitn(3, ':').map(|p| p.parse::<i64>().ok());
-    let (hh, mm, ss) = (h.next()??, h.next()??, h.next()??);
-    // Days from the civil date (proleptic Gregorian), after H. Hinnant.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|d| d.unix_timestamp())
 }
 
 #[cfg(test)]
