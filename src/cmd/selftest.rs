@@ -52,8 +52,8 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
     };
     let engine = super::connect().await?;
     let started = Instant::now();
-    let (mut passed, mut failed) = (0, 0);
-    let mut unsupported = Vec::new();
+    let mut passed = 0;
+    let (mut failed, mut unsupported) = (Vec::new(), Vec::new());
     // Exercises run side by side (their names and ports never clash); each prints its block when
     // it is done.
     let mut results = futures_util::stream::iter(targets)
@@ -63,7 +63,7 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
         let r = r?;
         print!("{}", r.text);
         passed += r.passed;
-        failed += r.failed;
+        failed.extend(r.failed);
         unsupported.extend(r.unsupported);
         if let Some(x) = r.interrupted {
             return Ok(x);
@@ -78,16 +78,28 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
             unsupported.join(", ")
         );
     }
-    println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 { Exit::Ok } else { Exit::Failed })
+    // The failures again, last, where a long run's end shows them.
+    if !failed.is_empty() {
+        println!("{} case(s) did not behave as expected:", failed.len());
+        for f in &failed {
+            println!("  {f}");
+        }
+    }
+    println!("{passed} passed, {} failed", failed.len());
+    Ok(if failed.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Failed
+    })
 }
 
 /// One exercise's cases: their printed lines and counts.
 struct Proof {
     text: String,
     passed: usize,
-    failed: usize,
-    /// `<exercise>: <case>` for each case the runtime cannot prove.
+    /// `<exercise> <case>: <why>` for each case that did not behave as expected.
+    failed: Vec<String>,
+    /// `<exercise> <case>` for each case the runtime cannot prove.
     unsupported: Vec<String>,
     interrupted: Option<Exit>,
 }
@@ -103,7 +115,7 @@ async fn prove(engine: &Engine, e: &Entry, verbose: bool) -> Result<Proof, Fail>
     let mut p = Proof {
         text: format!("{} — {}\n", e.id(), e.spec.title),
         passed: 0,
-        failed: 0,
+        failed: Vec::new(),
         unsupported: Vec::new(),
         interrupted: None,
     };
@@ -111,11 +123,12 @@ async fn prove(engine: &Engine, e: &Entry, verbose: bool) -> Result<Proof, Fail>
     let mut cases = vec![Case::Starter, Case::Solution];
     cases.extend(mutants.iter().map(Case::Mutant));
     if mutants.len() < 2 {
-        p.text.push_str(&format!(
-            "  FAIL an exercise needs at least two mutants (has {})\n",
+        let why = format!(
+            "an exercise needs at least two mutants (has {})",
             mutants.len()
-        ));
-        p.failed += 1;
+        );
+        p.text.push_str(&format!("  FAIL {why}\n"));
+        p.failed.push(format!("{} {why}", e.id()));
     }
     for case in cases {
         let t = Instant::now();
@@ -134,9 +147,9 @@ async fn prove(engine: &Engine, e: &Entry, verbose: bool) -> Result<Proof, Fail>
                     .push_str(&format!("  unsup {} ({why}, {secs:.1} s)\n", case.name()));
             }
             Ok(Err((why, report))) => {
-                p.failed += 1;
                 p.text
                     .push_str(&format!("  FAIL {}: {why} ({secs:.1} s)\n", case.name()));
+                p.failed.push(format!("{} {}: {why}", e.id(), case.name()));
                 if let (true, Some(r)) = (verbose, report) {
                     p.text.push_str(&crate::output::render_report(
                         &r,

@@ -441,8 +441,12 @@ async fn health(
     want: &str,
     within: f64,
 ) -> Result<Verdict, EnvError> {
+    use futures_util::StreamExt;
     let expected = format!("{name} reports {want} within {within} s");
     let until = tokio::time::Instant::now() + std::time::Duration::from_secs_f64(within);
+    // The status changes only when a probe finishes, and Docker says so as an event: wait for
+    // those rather than ask over and over while the probes run.
+    let mut cues = Some(health_cues(ctx, id));
     loop {
         let info = inspect(ctx, id).await?.unwrap_or_default();
         let st = info.state.clone().unwrap_or_default();
@@ -524,10 +528,46 @@ async fn health(
             };
             return Ok(Verdict::fail(expected, actual));
         }
-        // The status changes the moment a probe finishes; asking is cheap (one inspect), so ask
-        // often rather than answer up to half a second late.
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // Inspect again on the next cue, or after a quiet second at most (the deadline, or a
+        // cue that never came, is still met). A runtime that does not stream events is asked
+        // every 100 ms instead.
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        match cues.as_mut() {
+            Some(stream) => {
+                let quiet = left.min(std::time::Duration::from_secs(1));
+                if let Ok(Some(Err(_)) | None) = tokio::time::timeout(quiet, stream.next()).await {
+                    cues = None;
+                }
+            }
+            None => tokio::time::sleep(left.min(std::time::Duration::from_millis(100))).await,
+        }
     }
+}
+
+/// Container `id`'s health-status changes and its death, as the daemon's events (from a second
+/// ago, so a change made while the stream connects is replayed, not missed). Each is only a cue
+/// to inspect again: the inspection is the verdict.
+fn health_cues<'a>(
+    ctx: &Ctx<'a>,
+    id: &str,
+) -> impl futures_util::Stream<Item = Result<bollard::models::EventMessage, bollard::errors::Error>> + 'a
+{
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs().saturating_sub(1))
+        .unwrap_or(0);
+    // Docker matches `health_status` as a prefix of the action (`health_status: healthy`).
+    let filters: std::collections::HashMap<&str, Vec<&str>> = [
+        ("container", vec![id]),
+        ("type", vec!["container"]),
+        ("event", vec!["health_status", "die"]),
+    ]
+    .into();
+    let opts = bollard::query_parameters::EventsOptionsBuilder::new()
+        .since(&since.to_string())
+        .filters(&filters)
+        .build();
+    ctx.engine.docker.events(Some(opts))
 }
 
 /// Whether the daemon logged an `oom` event for container `id` since `started_at` (RFC 3339, as

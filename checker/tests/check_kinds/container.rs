@@ -139,3 +139,97 @@ async fn container_state_and_config_of_live_containers() {
         ],
     );
 }
+
+#[tokio::test]
+async fn container_health_waits_for_the_probes_verdict() {
+    let mut live = Live::new();
+    // Still starting (no probe for 30 s) when it dies: the wait ends with its death.
+    let dies = live.run(
+        "dies",
+        &[
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "30s",
+            BASE,
+            "sh",
+            "-c",
+            "sleep 2; exit 4",
+        ],
+    );
+    let fine = live.run(
+        "fine",
+        &[
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "1s",
+            BASE,
+            "sleep",
+            "1000",
+        ],
+    );
+    let sick = live.run(
+        "sick",
+        &[
+            "--health-cmd",
+            "echo no page; exit 1",
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+            BASE,
+            "sleep",
+            "1000",
+        ],
+    );
+    let plain = live.run("plain", &[BASE, "sleep", "1000"]);
+    let on = |name: &str, fields: &str| format!("container = \"{name}\"\n{fields}");
+    let checks = [
+        check(
+            "dies",
+            "container",
+            &on(&dies, "health = \"healthy\"\nwithin_s = 20"),
+        ),
+        check(
+            "fine",
+            "container",
+            &on(&fine, "health = \"healthy\"\nwithin_s = 10"),
+        ),
+        check(
+            "sick",
+            "container",
+            &on(&sick, "health = \"healthy\"\nwithin_s = 4"),
+        ),
+        check(
+            "sick-ok",
+            "container",
+            &on(&sick, "health = \"unhealthy\"\nwithin_s = 10"),
+        ),
+        check(
+            "plain",
+            "container",
+            &on(&plain, "health = \"healthy\"\nwithin_s = 10"),
+        ),
+    ]
+    .concat();
+    let fx = Fixture::new();
+    let g = grade("90-health", "live", &checks, fx.path()).await;
+    g.failed(
+        "dies",
+        &[
+            &format!("{dies} reports healthy within 20 s"),
+            &format!("{dies} is not running"),
+        ],
+    );
+    assert!(g.passed("fine").actual.contains("is healthy"));
+    g.failed(
+        "sick",
+        &[
+            &format!("{sick} is unhealthy"),
+            "the last probe exited 1 with: no page",
+        ],
+    );
+    g.passed("sick-ok");
+    g.failed("plain", &["has no HEALTHCHECK", "Add a HEALTHCHECK"]);
+}
