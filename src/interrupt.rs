@@ -3,25 +3,62 @@
 //! once, listing what may be left and how to remove it.
 
 use std::future::Future;
+use std::sync::OnceLock;
 
 use checker::docker::Engine;
+use tokio::sync::watch;
 
 use crate::Exit;
 
-/// Resolves on the first SIGINT or SIGTERM.
+/// How many SIGINTs and SIGTERMs have come since [`listen`], counted by one task that holds the
+/// OS handlers for the rest of the run: a signal is never lost between two waits for one.
+fn count() -> watch::Receiver<u32> {
+    static SIGNALS: OnceLock<watch::Sender<u32>> = OnceLock::new();
+    SIGNALS
+        .get_or_init(|| {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (tx, _) = watch::channel(0);
+            let counter = tx.clone();
+            let int = signal(SignalKind::interrupt());
+            let term = signal(SignalKind::terminate());
+            tokio::spawn(async move {
+                let (Ok(mut int), Ok(mut term)) = (int, term) else {
+                    return;
+                };
+                loop {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
+                    counter.send_modify(|n| *n += 1);
+                }
+            });
+            tx
+        })
+        .subscribe()
+}
+
+/// Take over SIGINT and SIGTERM from here on (they no longer end the process by themselves): a
+/// command with work to undo calls this first, then asks [`interrupted`].
+pub fn listen() {
+    drop(count());
+}
+
+/// Resolves once a SIGINT or SIGTERM has come since [`listen`] (at once if one already has).
+pub async fn interrupted() {
+    let _ = count().wait_for(|n| *n > 0).await;
+}
+
+/// Whether a SIGINT or SIGTERM has come since [`listen`].
+pub fn is_interrupted() -> bool {
+    *count().borrow() > 0
+}
+
+/// Resolves on the next SIGINT or SIGTERM from now.
 pub async fn signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
+    let mut signals = count();
+    let now = *signals.borrow_and_update();
+    let _ = signals.wait_for(|n| *n > now).await;
 }
 
 /// Run `work`; on a signal or a panic, clean this run's resources and return `Interrupted`.
@@ -30,10 +67,11 @@ pub async fn guarded<T: Send + 'static>(
     work: impl Future<Output = T> + Send + 'static,
 ) -> Result<T, Exit> {
     checker::notice::set_sink(|m| eprintln!("{m}"));
+    listen();
     let mut task = tokio::spawn(work);
     let outcome = tokio::select! {
         r = &mut task => Some(r),
-        _ = signal() => None,
+        _ = interrupted() => None,
     };
     match outcome {
         Some(Ok(v)) => Ok(v),

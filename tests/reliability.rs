@@ -187,6 +187,83 @@ fn case_06_sigterm_while_a_container_is_awaited() {
     assert_nothing_left_by(pid);
 }
 
+/// The pid of a running `bash .setup.sh` started by `parent`, if any.
+fn setup_script_of(parent: u32) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+        let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+        // `pid (comm) state ppid …`: the fields after the command's closing parenthesis.
+        let ppid: u32 = stat
+            .rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        (ppid == parent && cmd == b"bash\0.setup.sh\0").then_some(pid)
+    })
+}
+
+/// Is `pid` gone (or a zombie nobody waits for: it can do nothing more)?
+fn process_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// Case 6 (self-test): Ctrl-C while a scenario's set-up script runs (outside any check). The
+/// script and the docker commands it started are killed, no further case starts, the exercise's
+/// names are removed, exit 130.
+#[test]
+fn case_06_ctrl_c_during_a_self_test_set_up_script_stops_it() {
+    let _g = shared_sweeps();
+    let t = tempfile::tempdir().unwrap();
+    // 10-moved-tag's set-up starts a registry (dojo-moved-registry), then builds and pushes.
+    let run = spawn(t.path(), &["self-test", "10-moved-tag"], &[]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let script = loop {
+        if let Some(p) = setup_script_of(run.pid) {
+            if docker(&["inspect", "dojo-moved-registry"]).0 {
+                break p;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the set-up never ran:\n{}",
+            run.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // SIGINT to dockdojo alone (not its process group): the set-up script is dockdojo's to stop.
+    run.signal("-INT");
+    let pid = run.pid;
+    let (code, out, _) = run.finish();
+    assert_eq!(code, Some(130), "{out}");
+    assert!(out.contains("self-test interrupted"), "{out}");
+    assert!(
+        !out.contains("solution passes"),
+        "a case started after Ctrl-C:\n{out}"
+    );
+    // Given time to do more, a surviving script would start building and pushing.
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        process_gone(script),
+        "the set-up script {script} still runs:\n{out}"
+    );
+    for name in [
+        "dojo-moved-registry",
+        "dojo-moved-app",
+        "127.0.0.1:18100/dojo-base:3.12-slim",
+    ] {
+        assert!(!docker(&["inspect", name]).0, "{name} was left:\n{out}");
+    }
+    assert_nothing_left_by(pid);
+}
+
 /// Case 7: a second Ctrl-C while cleanup is stuck (the daemon hangs) → exit at once, say what
 /// may be left and how to list and remove it; the next run sweeps it.
 #[test]

@@ -51,9 +51,13 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
             .map_err(Fail::usage)?
     };
     let engine = super::connect().await?;
+    // From here a Ctrl-C is never lost: whatever case is in flight (a set-up script, a check)
+    // stops, its names are removed, and no further case starts.
+    crate::interrupt::listen();
     let started = Instant::now();
     let mut passed = 0;
     let (mut failed, mut unsupported) = (Vec::new(), Vec::new());
+    let mut interrupted = None;
     // Exercises run side by side (their names and ports never clash); each prints its block when
     // it is done.
     let mut results = futures_util::stream::iter(targets)
@@ -65,9 +69,14 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
         passed += r.passed;
         failed.extend(r.failed);
         unsupported.extend(r.unsupported);
+        // The other exercises in flight see the same signal: let them clean up too.
         if let Some(x) = r.interrupted {
-            return Ok(x);
+            interrupted.get_or_insert(x);
         }
+    }
+    if let Some(x) = interrupted {
+        eprintln!("self-test interrupted: no further case was started.");
+        return Ok(x);
     }
     println!("self-test took {:.1} s", started.elapsed().as_secs_f64());
     if !unsupported.is_empty() {
@@ -131,6 +140,10 @@ async fn prove(engine: &Engine, e: &Entry, verbose: bool) -> Result<Proof, Fail>
         p.failed.push(format!("{} {why}", e.id()));
     }
     for case in cases {
+        if crate::interrupt::is_interrupted() {
+            p.interrupted = Some(Exit::Interrupted);
+            return Ok(p);
+        }
         let t = Instant::now();
         let engine = engine.fork_session();
         let outcome = run_case(&engine, e, &case).await;
@@ -194,6 +207,16 @@ async fn run_case(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOut
     }
     let result = case_body(engine, e, case).await;
     remove_names(engine, &live).await;
+    if matches!(result, Err(CaseError::Interrupted(_))) {
+        // A docker command the interrupt killed can still finish on the daemon a moment later
+        // (a build commits and tags its image): look again for a while.
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if let Ok(Some(_)) = existing_names(engine, &live).await {
+                remove_names(engine, &live).await;
+            }
+        }
+    }
     result
 }
 
@@ -214,7 +237,7 @@ async fn case_body(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOu
         if let Some(setup) = e.dir.get_file(format!("{}/setup.sh", e.id())) {
             std::fs::write(dir.join(".setup.sh"), setup.contents())
                 .map_err(|x| CaseError::Fail(Fail::env(x)))?;
-            if let Err(why) = run_script(&dir, ".setup.sh").await {
+            if let Err(why) = run_script(&dir, ".setup.sh").await? {
                 return Ok(Err((format!("setup.sh failed: {why}"), None)));
             }
         }
@@ -234,7 +257,7 @@ async fn case_body(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOu
         }
     };
     if let Some(s) = script.filter(|s| dir.join(s).is_file()) {
-        if let Err(why) = run_script(&dir, s).await {
+        if let Err(why) = run_script(&dir, s).await? {
             return Ok(Err((format!("{s} failed: {why}"), None)));
         }
     }
@@ -350,15 +373,43 @@ fn one_line(s: &str) -> String {
     }
 }
 
-async fn run_script(dir: &Path, name: &str) -> Result<(), String> {
+/// Run a case's script in a process group of its own; a Ctrl-C kills the group (the script and
+/// the docker commands it started, so none of them creates anything afterwards) and stops the
+/// case.
+async fn run_script(dir: &Path, name: &str) -> Result<Result<(), String>, CaseError> {
     let child = tokio::process::Command::new("bash")
         .arg(name)
         .current_dir(dir)
         .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
-        .output();
-    match tokio::time::timeout(Duration::from_secs(300), child).await {
-        Err(_) => Err("did not finish within 300 s".into()),
+        .process_group(0)
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let group = child
+        .id()
+        .and_then(|id| rustix::process::Pid::from_raw(id as i32));
+    let kill_group = || {
+        if let Some(g) = group {
+            let _ = rustix::process::kill_process_group(g, rustix::process::Signal::KILL);
+        }
+    };
+    let finished = tokio::select! {
+        r = tokio::time::timeout(Duration::from_secs(300), child.wait_with_output()) => r,
+        _ = crate::interrupt::interrupted() => {
+            kill_group();
+            return Err(CaseError::Interrupted(Exit::Interrupted));
+        }
+    };
+    Ok(match finished {
+        Err(_) => {
+            kill_group();
+            Err("did not finish within 300 s".into())
+        }
         Ok(Err(e)) => Err(e.to_string()),
         Ok(Ok(out)) if out.status.success() => Ok(()),
         Ok(Ok(out)) => Err(format!(
@@ -366,7 +417,7 @@ async fn run_script(dir: &Path, name: &str) -> Result<(), String> {
             out.status.code().unwrap_or(-1),
             crate::output::last_lines(&String::from_utf8_lossy(&out.stderr), 4)
         )),
-    }
+    })
 }
 
 /// The first of the task's names that already exists.
