@@ -8,8 +8,9 @@
 //! kind has one translation below. It labels everything it creates with
 //! `io.dockdojo-bench.run=<run id>` and removes it when it ends, including the build layers its
 //! builds made (as dockdojo does), so each round starts from the same build-cache state.
-//! Polling intervals are dockdojo's own (0.25 s for HTTP, 0.3 s for logs, 0.1 s for restarts and
-//! health), so the comparison is about the work and its overhead, not about sleep lengths.
+//! Polling intervals are dockdojo's own (0.25 s for HTTP, 0.3 s for logs, 0.1 s for restarts), so
+//! the comparison is about the work and its overhead, not about sleep lengths. Health is polled
+//! every 0.1 s, the way script checkers do it; dockdojo follows the daemon's health events.
 //!
 //! Usage of a generated script: `bash SCRIPT EXERCISE_DIR RUN_ID`; exit 0 when every check passed.
 
