@@ -445,11 +445,17 @@ async fn health(
     let expected = format!("{name} reports {want} within {within} s");
     let until = tokio::time::Instant::now() + std::time::Duration::from_secs_f64(within);
     // The status changes only when a probe finishes, and Docker says so as an event: wait for
-    // those rather than ask over and over while the probes run.
-    let mut cues = Some(health_cues(ctx, id));
+    // those rather than ask over and over while the probes run (the stream opens after the first
+    // inspection: it replays from the container's start).
+    let mut cues = None;
+    let mut opened = false;
     loop {
         let info = inspect(ctx, id).await?.unwrap_or_default();
         let st = info.state.clone().unwrap_or_default();
+        if !opened {
+            opened = true;
+            cues = Some(health_cues(ctx, id, st.started_at.as_deref()));
+        }
         let has_check = info
             .config
             .as_ref()
@@ -544,18 +550,16 @@ async fn health(
     }
 }
 
-/// Container `id`'s health-status changes and its death, as the daemon's events (from a second
-/// ago, so a change made while the stream connects is replayed, not missed). Each is only a cue
-/// to inspect again: the inspection is the verdict.
+/// Container `id`'s health-status changes and its death, as the daemon's events, replayed from
+/// `started_at` (the daemon's own clock, as inspect reports it), so a change made while the
+/// stream connects is not missed. Each is only a cue to inspect again: the inspection is the
+/// verdict.
 fn health_cues<'a>(
     ctx: &Ctx<'a>,
     id: &str,
+    started_at: Option<&str>,
 ) -> impl futures_util::Stream<Item = Result<bollard::models::EventMessage, bollard::errors::Error>> + 'a
 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs().saturating_sub(1))
-        .unwrap_or(0);
     // Docker matches `health_status` as a prefix of the action (`health_status: healthy`).
     let filters: std::collections::HashMap<&str, Vec<&str>> = [
         ("container", vec![id]),
@@ -563,11 +567,11 @@ fn health_cues<'a>(
         ("event", vec!["health_status", "die"]),
     ]
     .into();
-    let opts = bollard::query_parameters::EventsOptionsBuilder::new()
-        .since(&since.to_string())
-        .filters(&filters)
-        .build();
-    ctx.engine.docker.events(Some(opts))
+    let mut opts = bollard::query_parameters::EventsOptionsBuilder::new().filters(&filters);
+    if let Some(since) = started_at.and_then(unix_seconds).filter(|s| *s > 0) {
+        opts = opts.since(&since.to_string());
+    }
+    ctx.engine.docker.events(Some(opts.build()))
 }
 
 /// Whether the daemon logged an `oom` event for container `id` since `started_at` (RFC 3339, as
