@@ -140,6 +140,8 @@ async fn container_state_and_config_of_live_containers() {
     );
 }
 
+/// The health wait ends with the status it waits for (either way) or with the container's death.
+/// Never healthy and no HEALTHCHECK at all: `checker/tests/reliability.rs`, case 25.
 #[tokio::test]
 async fn container_health_waits_for_the_probes_verdict() {
     let mut live = Live::new();
@@ -183,7 +185,6 @@ async fn container_health_waits_for_the_probes_verdict() {
             "1000",
         ],
     );
-    let plain = live.run("plain", &[BASE, "sleep", "1000"]);
     let on = |name: &str, fields: &str| format!("container = \"{name}\"\n{fields}");
     let checks = [
         check(
@@ -199,17 +200,7 @@ async fn container_health_waits_for_the_probes_verdict() {
         check(
             "sick",
             "container",
-            &on(&sick, "health = \"healthy\"\nwithin_s = 4"),
-        ),
-        check(
-            "sick-ok",
-            "container",
             &on(&sick, "health = \"unhealthy\"\nwithin_s = 10"),
-        ),
-        check(
-            "plain",
-            "container",
-            &on(&plain, "health = \"healthy\"\nwithin_s = 10"),
         ),
     ]
     .concat();
@@ -223,13 +214,5 @@ async fn container_health_waits_for_the_probes_verdict() {
         ],
     );
     assert!(g.passed("fine").actual.contains("is healthy"));
-    g.failed(
-        "sick",
-        &[
-            &format!("{sick} is unhealthy"),
-            "the last probe exited 1 with: no page",
-        ],
-    );
-    g.passed("sick-ok");
-    g.failed("plain", &["has no HEALTHCHECK", "Add a HEALTHCHECK"]);
+    assert!(g.passed("sick").actual.contains("is unhealthy"));
 }
