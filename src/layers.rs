@@ -6,19 +6,12 @@
 pub mod archive;
 pub mod model;
 
-use std::io::Read;
-use std::time::Duration;
-
 use bollard::Docker;
-use futures_util::StreamExt;
 
 use checker::docker::{call, classify, deadline, is_not_found};
 use checker::EnvError;
 
 pub use model::ImageLayers;
-
-/// Reading a big image (a compiler toolchain) takes a while; a hung stream must still end.
-const SAVE_DEADLINE: Duration = Duration::from_secs(300);
 
 #[derive(Debug, thiserror::Error)]
 pub enum LayersError {
@@ -54,85 +47,13 @@ pub async fn explore(docker: &Docker, image: &str) -> Result<ImageLayers, Layers
         })
         .collect();
 
-    let (tx, rx) = tokio::sync::mpsc::channel(32);
-    let reader = tokio::task::spawn_blocking(move || archive::read_saved(ChannelReader::new(rx)));
-    let mut stream = docker.export_image(image);
-    let until = tokio::time::Instant::now() + SAVE_DEADLINE;
-    let mut failed = None;
-    loop {
-        match tokio::time::timeout_at(until, stream.next()).await {
-            Err(_) => {
-                failed = Some(EnvError::Deadline {
-                    what: "save image".into(),
-                    deadline: SAVE_DEADLINE,
-                });
-                break;
-            }
-            Ok(None) => break,
-            Ok(Some(Err(e))) => {
-                failed = Some(classify("save image", &e));
-                break;
-            }
-            Ok(Some(Ok(chunk))) => {
-                // The reader stops early only on a read error, reported below.
-                if tx.send(chunk).await.is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    drop(tx);
-    let saved = reader
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    if let Some(e) = failed {
-        return Err(e.into());
-    }
-    let mut out = model::build(image, &id, &saved?, &rows);
+    let saved =
+        checker::docker::save::export(docker, image, checker::docker::save::list_layer).await??;
+    let mut out = model::build(image, &id, &saved, &rows);
     if out.tags.is_empty() {
         out.tags = inspected.repo_tags.unwrap_or_default();
     }
     Ok(out)
-}
-
-/// A blocking `Read` over chunks sent from the async side.
-struct ChannelReader<T> {
-    rx: tokio::sync::mpsc::Receiver<T>,
-    cur: Option<T>,
-    pos: usize,
-}
-
-impl<T: AsRef<[u8]>> ChannelReader<T> {
-    fn new(rx: tokio::sync::mpsc::Receiver<T>) -> Self {
-        Self {
-            rx,
-            cur: None,
-            pos: 0,
-        }
-    }
-}
-
-impl<T: AsRef<[u8]>> Read for ChannelReader<T> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        loop {
-            if let Some(c) = &self.cur {
-                let c = c.as_ref();
-                if self.pos < c.len() {
-                    let n = buf.len().min(c.len() - self.pos);
-                    buf[..n].copy_from_slice(&c[self.pos..self.pos + n]);
-                    self.pos += n;
-                    return Ok(n);
-                }
-            }
-            match self.rx.blocking_recv() {
-                Some(next) => {
-                    self.cur = Some(next);
-                    self.pos = 0;
-                }
-                None => return Ok(0),
-            }
-        }
-    }
 }
 
 /// Sizes the way `docker images` prints them (powers of 1000).
@@ -165,17 +86,5 @@ mod tests {
         assert_eq!(human_size(1_980_000), "2.0 MB");
         assert_eq!(human_size(325_000_000), "325 MB");
         assert_eq!(human_size(12_345), "12.3 kB");
-    }
-
-    #[test]
-    fn the_channel_reader_joins_chunks() {
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        tx.try_send(b"hel".to_vec()).unwrap();
-        tx.try_send(Vec::new()).unwrap();
-        tx.try_send(b"lo".to_vec()).unwrap();
-        drop(tx);
-        let mut s = String::new();
-        ChannelReader::new(rx).read_to_string(&mut s).unwrap();
-        assert_eq!(s, "hello");
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod cleanup;
 pub mod connect;
+pub mod save;
 
 use std::collections::HashMap;
 use std::future::Future;

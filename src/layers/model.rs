@@ -138,14 +138,15 @@ pub fn build(image: &str, id: &str, saved: &Saved, api_history: &[HistoryRow]) -
     let mut next_layer = 0;
     let mut listings: Vec<(usize, Option<&LayerListing>)> = Vec::new();
     for (i, (created_by, empty)) in steps.iter().enumerate() {
-        let listing = if *empty {
+        let raw = if *empty {
             None
         } else {
-            let l = layer_paths.get(next_layer).and_then(|p| saved.layer(p));
+            let r = layer_paths.get(next_layer).and_then(|p| saved.layer(p));
             next_layer += 1;
-            listings.push((layers.len(), l));
-            l
+            listings.push((layers.len(), r.and_then(|r| r.as_ref().ok())));
+            r
         };
+        let listing = raw.and_then(|r| r.as_ref().ok());
         let listed_size: u64 = listing.map_or(0, |l| l.added.iter().map(|a| a.size).sum());
         let size = if api_matches {
             api_history[i].size
@@ -159,10 +160,10 @@ pub fn build(image: &str, id: &str, saved: &Saved, api_history: &[HistoryRow]) -
             empty: *empty,
             files: Vec::new(),
             removed: Vec::new(),
-            unreadable: match listing {
+            unreadable: match raw {
                 None if !*empty => Some("missing from the saved archive".into()),
-                Some(l) => l.unreadable.clone(),
-                None => None,
+                Some(Err(why)) => Some(why.clone()),
+                _ => None,
             },
         });
     }

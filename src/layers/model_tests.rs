@@ -18,7 +18,6 @@ fn listing(added: &[(&str, u64)], removed: &[(&str, bool)]) -> LayerListing {
                 opaque: *o,
             })
             .collect(),
-        unreadable: None,
     }
 }
 
@@ -28,7 +27,7 @@ fn saved(layers: Vec<LayerListing>, history: &str) -> Saved {
         .map(|i| format!("l{i}/layer.tar"))
         .collect();
     for (p, l) in paths.iter().zip(layers) {
-        s.layers.insert(p.clone(), l);
+        s.layers.insert(p.clone(), Ok(l));
     }
     s.manifest = serde_json::from_value(serde_json::json!([{
         "Config": "cfg.json", "RepoTags": ["demo:1"], "Layers": paths

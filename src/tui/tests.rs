@@ -241,12 +241,11 @@ pub fn explored() -> model::ImageLayers {
                 path: "/big.bin".into(),
                 opaque: false,
             }],
-            unreadable: None,
         },
     ];
     let paths: Vec<String> = (0..3).map(|i| format!("l{i}/layer.tar")).collect();
     for (p, l) in paths.iter().zip(layers) {
-        saved.layers.insert(p.clone(), l);
+        saved.layers.insert(p.clone(), Ok(l));
     }
     saved.manifest = serde_json::from_value(
         serde_json::json!([{"Config": "c.json", "RepoTags": ["demo:1"], "Layers": paths}]),
