@@ -23,6 +23,8 @@ pub mod deadline {
     pub const QUICK: Duration = Duration::from_secs(15);
     /// Stopping a container (on top of its own stop timeout).
     pub const STOP_GRACE: Duration = Duration::from_secs(10);
+    /// Finding and reaching the daemon, all candidates together.
+    pub const CONNECT: Duration = Duration::from_secs(5);
     /// A learner's build, unless the exercise says otherwise.
     pub const BUILD: Duration = Duration::from_secs(300);
 }
@@ -47,6 +49,27 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// Connect within `limit` (the lookup tries each candidate with its own shorter deadline).
+    pub async fn reach(limit: Duration) -> Result<Self, EnvError> {
+        tokio::time::timeout(limit, Self::connect())
+            .await
+            .unwrap_or(Err(EnvError::NoAnswer { within: limit }))
+    }
+
+    /// How every command starts: connect within `limit`, then sweep what dockdojo runs that were
+    /// killed left behind (a quiet best effort with a deadline of its own). Returns the names
+    /// swept, for the caller to report or not.
+    pub async fn open(limit: Duration) -> Result<(Self, Vec<String>), EnvError> {
+        let engine = Self::reach(limit).await?;
+        let swept = tokio::time::timeout(deadline::QUICK, engine.sweep_dead_sessions())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|c| c.removed)
+            .unwrap_or_default();
+        Ok((engine, swept))
+    }
+
     /// Connect (the CLI's lookup order), learn the runtime, and start a session.
     pub async fn connect() -> Result<Self, EnvError> {
         Self::connect_with(&LookupEnv::from_process()).await

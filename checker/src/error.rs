@@ -24,6 +24,8 @@ pub enum EnvError {
         source_of_name: String,
         looked_in: PathBuf,
     },
+    #[error("cannot reach Docker: no answer within {} s. Is the daemon running? Check `docker info`.", within.as_secs())]
+    NoAnswer { within: Duration },
     #[error("Docker did not answer '{what}' within {}s; the daemon may be overloaded or restarting", deadline.as_secs())]
     Deadline { what: String, deadline: Duration },
     #[error("lost the connection to Docker during '{what}': {detail}\nIs the daemon restarting? Check `docker info`, then run the command again.")]

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use checker::docker::connect::{connect, LookupEnv};
+use checker::docker::Engine;
 use checker::spec::Live;
 
 use super::action::Event;
@@ -32,20 +32,17 @@ async fn follow(watched: Watched, tx: UnboundedSender<Event>) {
     let mut backoff = Duration::from_secs(1);
     let mut seen = Seen::default();
     loop {
-        let docker =
-            match tokio::time::timeout(Duration::from_secs(5), connect(&LookupEnv::from_process()))
-                .await
-            {
-                Ok(Ok((d, _))) => d,
-                _ => {
-                    let _ = tx.send(Event::EventsProblem(Some(
-                        "Docker events unavailable: cannot reach Docker".into(),
-                    )));
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                    continue;
-                }
-            };
+        let docker = match Engine::reach(checker::docker::deadline::CONNECT).await {
+            Ok(e) => e.docker,
+            _ => {
+                let _ = tx.send(Event::EventsProblem(Some(
+                    "Docker events unavailable: cannot reach Docker".into(),
+                )));
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+        };
         let filters = HashMap::from([
             ("type", vec!["container", "volume", "network", "image"]),
             (

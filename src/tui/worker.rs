@@ -95,19 +95,11 @@ async fn engine(slot: &Slot, events: &UnboundedSender<Event>) -> Result<Engine, 
     if let Some(e) = slot.lock().ok().and_then(|s| s.clone()) {
         return Ok(e);
     }
-    let connected = tokio::time::timeout(Duration::from_secs(5), Engine::connect()).await;
-    let engine = match connected {
-        Ok(Ok(e)) => e,
-        Ok(Err(e)) => return Err(unreachable(events, e.to_string())),
-        Err(_) => {
-            return Err(unreachable(
-                events,
-                "cannot reach Docker: no answer within 5 s. Is the daemon running? Check `docker info`.".into(),
-            ))
-        }
+    // Leftovers of dockdojo runs that were killed are removed quietly (the CLI reports them).
+    let engine = match Engine::open(checker::docker::deadline::CONNECT).await {
+        Ok((e, _swept)) => e,
+        Err(e) => return Err(unreachable(events, e.to_string())),
     };
-    // Leftovers of dockdojo runs that were killed: removed quietly (the CLI reports them).
-    let _ = tokio::time::timeout(Duration::from_secs(15), engine.sweep_dead_sessions()).await;
     // Distribution suffixes (`20.10.24+dfsg1`) only take room.
     let version = engine.server_version.split('+').next().unwrap_or_default();
     let _ = events.send(Event::Docker(DockerStatus::Connected(format!(
@@ -147,7 +139,9 @@ async fn run_check(
         Ok(Err(e)) => {
             if matches!(
                 e,
-                EnvError::ConnectionLost { .. } | EnvError::Unreachable { .. }
+                EnvError::ConnectionLost { .. }
+                    | EnvError::Unreachable { .. }
+                    | EnvError::NoAnswer { .. }
             ) {
                 if let Ok(mut s) = slot.lock() {
                     *s = None;
