@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 
+use checker::report::Status;
 use checker::Report;
 
 pub struct Style {
@@ -48,14 +49,12 @@ fn indent(text: &str, pad: &str) -> String {
 pub fn render_report(r: &Report, title: &str, st: &Style) -> String {
     let mut out = format!("{}\n", st.bold(&format!("{} — {title}", r.exercise)));
     for c in &r.checks {
-        let mark = if c.passed {
-            st.green("✓")
-        } else if c.unsupported {
-            st.yellow("~")
-        } else if c.skipped {
-            st.dim("-")
-        } else {
-            st.red("✗")
+        let mark = match c.status() {
+            Status::Passed => st.green("✓"),
+            Status::Unsupported => st.yellow("~"),
+            Status::Skipped => st.dim("-"),
+            Status::Error => st.yellow("!"),
+            Status::Failed => st.red("✗"),
         };
         out.push_str(&format!("  {mark} {}\n", c.title));
         if c.passed {

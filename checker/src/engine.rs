@@ -208,10 +208,34 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
                     duration_ms: 0,
                     skipped: true,
                     unsupported: false,
+                    error: false,
                 });
                 continue;
             }
-            None => checks::run(ctx, check).await?,
+            None => match checks::run(ctx, check).await {
+                Ok(v) => v,
+                // What this check could not read is its own error: the others still run.
+                Err(e) if e.is_local() => {
+                    out.push(CheckResult {
+                        id: check.id.clone(),
+                        title: check.title.clone(),
+                        passed: false,
+                        expected: check.title.clone(),
+                        actual: format!("could not check: {e}"),
+                        hint: "This is not a verdict on your work: dockdojo could not look. \
+                               Run the check again; if it repeats, `dockdojo doctor` looks at \
+                               your Docker."
+                            .into(),
+                        book: book_link(ctx.exercise, check),
+                        duration_ms: t.elapsed().as_millis() as u64,
+                        skipped: false,
+                        unsupported: false,
+                        error: true,
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            },
         };
         let hint = match &verdict.advice {
             Some(a) if !verdict.passed => format!("{a}\n{}", check.hint),
@@ -228,6 +252,7 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
             duration_ms: t.elapsed().as_millis() as u64,
             skipped: false,
             unsupported: verdict.unsupported,
+            error: false,
         });
     }
     Ok(out)

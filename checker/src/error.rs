@@ -38,6 +38,14 @@ pub enum EnvError {
     Other(String),
 }
 
+impl EnvError {
+    /// An error about what one check inspects (an archive it could not read), not about Docker
+    /// as a whole: that check reports it and the others still run.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Self::Other(_))
+    }
+}
+
 fn list(tried: &[(Endpoint, String)]) -> String {
     tried
         .iter()

@@ -51,6 +51,7 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
     let engine = super::connect().await?;
     let style = Style::stdout();
     let mut any_failed = false;
+    let mut could_not_look = false;
     for e in targets {
         let (eng, spec, dir) = (engine.clone(), e.spec.clone(), ws.exercise_dir(e.id()));
         if !json {
@@ -64,8 +65,20 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
             Ok(r) => r?,
             Err(exit) => return Ok(exit),
         };
-        let hints_used = record(&store, &report)?;
-        any_failed |= !report.passed;
+        // A check that could not look is no attempt: nothing is recorded or reported for it
+        // unless another check gave a real verdict.
+        let only_errors = report.first_failure().is_none()
+            && report
+                .checks
+                .iter()
+                .any(|c| c.status() == checker::report::Status::Error);
+        could_not_look |= only_errors;
+        let hints_used = if only_errors {
+            0
+        } else {
+            record(&store, &report)?
+        };
+        any_failed |= !report.passed && !only_errors;
         if json {
             println!(
                 "{}",
@@ -74,6 +87,9 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
         } else {
             print!("{}", render_report(&report, &e.spec.title, &style));
         }
+        if only_errors {
+            continue;
+        }
         // To the workshop, if this workspace joined one (a short deadline; queued otherwise).
         crate::workshop::client::report(
             &ws.state_dir(),
@@ -81,7 +97,13 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
         )
         .await;
     }
-    Ok(if any_failed { Exit::Failed } else { Exit::Ok })
+    Ok(if any_failed {
+        Exit::Failed
+    } else if could_not_look {
+        Exit::Env
+    } else {
+        Exit::Ok
+    })
 }
 
 /// Record a report in the progress file; returns the hints used on that exercise so far.

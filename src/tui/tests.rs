@@ -87,6 +87,7 @@ pub fn check(title: &str, passed: bool) -> CheckResult {
         duration_ms: 5,
         skipped: false,
         unsupported: false,
+        error: false,
     }
 }
 

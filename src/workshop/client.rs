@@ -591,6 +591,7 @@ mod tests {
             duration_ms: 1,
             skipped,
             unsupported: false,
+            error: false,
         };
         let r = checker::Report {
             exercise: "05-x".into(),

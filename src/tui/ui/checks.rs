@@ -142,14 +142,13 @@ fn report_lines(r: &Report, trigger: &str, t: &Theme, w: u16) -> Vec<Line<'stati
 }
 
 fn mark(c: &CheckResult, t: &Theme) -> Span<'static> {
-    let (mark, style) = if c.passed {
-        ("✓", t.ok())
-    } else if c.unsupported {
-        ("~", t.warn())
-    } else if c.skipped {
-        ("-", t.dim())
-    } else {
-        ("✗", t.fail())
+    use checker::report::Status;
+    let (mark, style) = match c.status() {
+        Status::Passed => ("✓", t.ok()),
+        Status::Unsupported => ("~", t.warn()),
+        Status::Skipped => ("-", t.dim()),
+        Status::Error => ("!", t.warn()),
+        Status::Failed => ("✗", t.fail()),
     };
     Span::styled(format!("{mark} "), style)
 }
