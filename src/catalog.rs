@@ -36,6 +36,24 @@ impl Entry {
     pub fn sub(&self, name: &str) -> Option<&'static Dir<'static>> {
         self.dir.get_dir(format!("{}/{name}", self.spec.id))
     }
+    /// Other valid ways to do the task (`solutions/<name>/`, each overlaid on the starter with
+    /// its `solve.sh`): each must pass, like the reference solution.
+    pub fn variants(&self) -> Vec<(String, &'static Dir<'static>)> {
+        let mut out: Vec<_> = self
+            .sub("solutions")
+            .map(|s| {
+                s.dirs()
+                    .map(|d| {
+                        let name = d.path().file_name().unwrap_or_default();
+                        (name.to_string_lossy().to_string(), d)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
     pub fn mutants(&self) -> Result<Vec<Mutant>> {
         let Some(m) = self.sub("mutants") else {
             return Ok(vec![]);

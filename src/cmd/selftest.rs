@@ -27,6 +27,8 @@ use crate::{CmdResult, Exit, Fail};
 enum Case<'a> {
     Starter,
     Solution,
+    /// Another valid way to do the task (`solutions/<name>/`): must pass too.
+    Variant(&'a str, &'static include_dir::Dir<'static>),
     Mutant(&'a catalog::Mutant),
 }
 
@@ -35,6 +37,7 @@ impl Case<'_> {
         match self {
             Case::Starter => "starter fails".into(),
             Case::Solution => "solution passes".into(),
+            Case::Variant(name, _) => format!("solution variant {name} passes"),
             Case::Mutant(m) => format!("mutant {} fails on {}", m.name, m.expect.check),
         }
     }
@@ -129,7 +132,9 @@ async fn prove(engine: &Engine, e: &Entry, verbose: bool) -> Result<Proof, Fail>
         interrupted: None,
     };
     let mutants = e.mutants()?;
+    let variants = e.variants();
     let mut cases = vec![Case::Starter, Case::Solution];
+    cases.extend(variants.iter().map(|(n, d)| Case::Variant(n, d)));
     cases.extend(mutants.iter().map(Case::Mutant));
     if mutants.len() < 2 {
         let why = format!(
@@ -251,6 +256,10 @@ async fn case_body(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOu
             overlay(s)?;
             Some("solve.sh")
         }
+        Case::Variant(_, d) => {
+            overlay(d)?;
+            Some("solve.sh")
+        }
         Case::Mutant(m) => {
             overlay(m.dir)?;
             Some("attempt.sh")
@@ -299,7 +308,7 @@ fn judge(case: &Case<'_>, report: Report, runtime: Runtime) -> CaseOutcome {
                 Some(report),
             )),
         },
-        Case::Solution => match first {
+        Case::Solution | Case::Variant(..) => match first {
             None => Ok(Proven::Yes(format!(
                 "{} checks{}",
                 report.checks.len(),

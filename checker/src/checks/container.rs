@@ -250,7 +250,7 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
         }
     }
     if let Some(want) = spec.cpus {
-        let got = host.nano_cpus.unwrap_or(0) as f64 / 1e9;
+        let got = cpu_cap(host.nano_cpus, host.cpu_quota, host.cpu_period);
         if (got - want).abs() > 0.001 {
             return Ok(Verdict::fail(
                 format!("a CPU limit of {want} (--cpus {want})"),
@@ -666,6 +666,35 @@ pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvErr
         }
     }
     Ok(Verdict::pass(expected, shown))
+}
+
+/// The CPU cap the kernel enforces, in CPUs, however it was asked for: `--cpus` (NanoCpus) or
+/// `--cpu-quota` over `--cpu-period` (the CFS period defaults to 100 ms). 0: no cap.
+pub fn cpu_cap(nano_cpus: Option<i64>, quota: Option<i64>, period: Option<i64>) -> f64 {
+    match (nano_cpus, quota) {
+        (Some(n), _) if n > 0 => n as f64 / 1e9,
+        (_, Some(q)) if q > 0 => {
+            let p = period.filter(|p| *p > 0).unwrap_or(100_000);
+            q as f64 / p as f64
+        }
+        _ => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod cpu_tests {
+    use super::cpu_cap;
+
+    /// `--cpus 0.5` and `--cpu-period 100000 --cpu-quota 50000` are the same cap.
+    #[test]
+    fn every_spelling_of_a_cpu_cap_reads_the_same() {
+        assert_eq!(cpu_cap(Some(500_000_000), Some(0), Some(0)), 0.5);
+        assert_eq!(cpu_cap(Some(0), Some(50_000), Some(100_000)), 0.5);
+        assert_eq!(cpu_cap(None, Some(25_000), Some(50_000)), 0.5);
+        assert_eq!(cpu_cap(None, Some(50_000), None), 0.5);
+        assert_eq!(cpu_cap(Some(0), Some(0), Some(100_000)), 0.0);
+        assert_eq!(cpu_cap(None, Some(-1), None), 0.0);
+    }
 }
 
 #[cfg(test)]
