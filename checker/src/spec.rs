@@ -46,7 +46,7 @@ pub enum Difficulty {
     Hard,
 }
 
-/// How the exercise is graded (see design.md, "Exercise model").
+/// How the exercise is graded (see docs/DESIGN.md, "The exercise model").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
