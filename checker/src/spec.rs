@@ -19,7 +19,7 @@ pub struct Exercise {
     pub id: String,
     /// A short title shown in lists.
     pub title: String,
-    /// The book chapter number (0–13, see curriculum).
+    /// The book chapter number (0–13, as in `book/src/SUMMARY.md`).
     pub chapter: u32,
     /// Expected minutes for a learner (schedules are summed from it).
     pub minutes: u32,
