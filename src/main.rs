@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Exit codes (design.md): 0 passed, 1 a check failed, 2 usage or spec error, 3 environment,
+/// Exit codes (docs/DESIGN.md): 0 passed, 1 a check failed, 2 usage or spec error, 3 environment,
 /// 130 interrupted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {

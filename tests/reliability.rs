@@ -1,4 +1,4 @@
-//! The reliability suite: each test injects one fault from `shared/reliability.md` (its case
+//! The reliability suite: each test injects one fault from `docs/RELIABILITY.md` (its case
 //! number is in the test's name and doc comment) into the real `dockdojo` binary and checks what
 //! the learner gets and what is left on the daemon. Daemon faults go through a proxy or a fake
 //! API on a socket of their own (`common::fault`): the shared daemon itself is never stopped.

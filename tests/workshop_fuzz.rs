@@ -1,9 +1,9 @@
-//! Fuzzing the workshop API (reliability.md rule 11): random JSON of every shape, random bytes,
-//! and near-valid bodies with one field broken are sent to the real `dockdojo workshop serve`
-//! on every endpoint that reads a body, as a stranger, a student and the instructor. The
-//! properties: the server never answers 5xx and never dies, every refusal is a JSON error with
-//! a reason, and what it accepts is exactly what it stores (a joined name comes back as sent,
-//! trimmed). Cases per property: proptest's default (256), or `PROPTEST_CASES`.
+//! Fuzzing the workshop API (docs/RELIABILITY.md rule 11): random JSON of every shape, random
+//! bytes, and near-valid bodies with one field broken are sent to the real
+//! `dockdojo workshop serve` on every endpoint that reads a body, as a stranger, a student and
+//! the instructor. The properties: the server never answers 5xx and never dies, every refusal is
+//! a JSON error with a reason, and what it accepts is exactly what it stores (a joined name comes
+//! back as sent, trimmed). Cases per property: proptest's default (256), or `PROPTEST_CASES`.
 
 mod common;
 mod workshop_support;

@@ -1,6 +1,6 @@
 //! Reading a learner's Dockerfile before anything reaches the daemon: the untrusted-input screen
-//! (reliability.md rule 7) and the static rules a `dockerfile` check can ask for. Everything else
-//! about a Dockerfile is graded by building it.
+//! (docs/RELIABILITY.md rule 7) and the static rules a `dockerfile` check can ask for. Everything
+//! else about a Dockerfile is graded by building it.
 
 use parse_dockerfile::{Command, Instruction};
 

@@ -1,5 +1,5 @@
 //! What a check run produces: one [`Report`] per exercise, one [`CheckResult`] per check. The JSON
-//! shape is the contract in design.md (`check --json`).
+//! shape is the contract in docs/DESIGN.md (`check --json`).
 
 use serde::{Deserialize, Serialize};
 

@@ -19,7 +19,7 @@ pub struct Exercise {
     pub id: String,
     /// A short title shown in lists.
     pub title: String,
-    /// The book chapter number (0–13, see curriculum).
+    /// The book chapter number (0–13, as in `book/src/SUMMARY.md`).
     pub chapter: u32,
     /// Expected minutes for a learner (schedules are summed from it).
     pub minutes: u32,
@@ -46,7 +46,7 @@ pub enum Difficulty {
     Hard,
 }
 
-/// How the exercise is graded (see design.md, "Exercise model").
+/// How the exercise is graded (see docs/DESIGN.md, "The exercise model").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {

@@ -1,4 +1,4 @@
-//! The reliability cases (shared/reliability.md) that live at the level of one check: malformed
+//! The reliability cases (docs/RELIABILITY.md) that live at the level of one check: malformed
 //! and BuildKit-only Dockerfiles, a build slower than the client's default timeout, a full disk,
 //! exit codes right after start, health, an app that does not really answer, OOM, and the
 //! monotonic clock. Each test names its case; the end-to-end cases with the real binary are in

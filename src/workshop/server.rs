@@ -1,6 +1,6 @@
 //! `dockdojo workshop serve`: the instructor's HTTP server (axum) over a SQLite store (WAL).
 //!
-//! Limits and defences (reliability rule 11):
+//! Limits and defences (docs/RELIABILITY.md rule 11):
 //! - Connections are served by hyper's HTTP/1 server directly (not `axum::serve`, which has no
 //!   header read timeout): a client must send its whole request head within
 //!   [`HEADER_READ_TIMEOUT`] (this also closes idle keep-alive connections), at most

@@ -1,6 +1,6 @@
 //! Starting containers the checker owns (the `run` check, and probes used by other checks).
 //! Each carries the run's labels, publishes only on 127.0.0.1, and gets limits, `no-new-privileges`,
-//! capped logs and no restart policy (reliability.md rule 6).
+//! capped logs and no restart policy (docs/RELIABILITY.md rule 6).
 
 use std::collections::HashMap;
 use std::time::Duration;
