@@ -52,6 +52,31 @@ pub fn tail(text: &str, n: usize) -> String {
 
 /// The first `KEY=value` in `want` that `env` (Docker's `KEY=value` list) does not have:
 /// (key, wanted value, what is there instead).
+/// Two settings mean the same: equal text, or two HTTP(S) URLs naming the same scheme, host, port
+/// and path (`http://api:8080` is `http://api:8080/`; `HTTP://API:80/` is `http://api/`).
+pub fn same_value(got: &str, want: &str) -> bool {
+    if got == want {
+        return true;
+    }
+    let web = |s: &str| {
+        url::Url::parse(s)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+    };
+    match (web(got), web(want)) {
+        (Some(g), Some(w)) => {
+            g.scheme() == w.scheme()
+                && g.host_str() == w.host_str()
+                && g.port_or_known_default() == w.port_or_known_default()
+                && g.path() == w.path()
+                && g.query() == w.query()
+                && g.username() == w.username()
+                && g.password() == w.password()
+        }
+        _ => false,
+    }
+}
+
 pub fn env_mismatch<'a>(
     env: &[String],
     want: &'a std::collections::BTreeMap<String, String>,
@@ -63,9 +88,29 @@ pub fn env_mismatch<'a>(
                 .map(|(_, ev)| ev)
         });
         match found {
-            Some(f) if f == v => None,
+            Some(f) if same_value(f, v) => None,
             Some(f) => Some((k.as_str(), v.as_str(), format!("{k}={f}"))),
             None => Some((k.as_str(), v.as_str(), format!("{k} is not set"))),
         }
     })
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::same_value;
+
+    #[test]
+    fn urls_compare_as_urls() {
+        let want = "http://dojo-peer-api:8080/";
+        assert!(same_value("http://dojo-peer-api:8080", want));
+        assert!(same_value("HTTP://DOJO-PEER-API:8080/", want));
+        assert!(!same_value("http://dojo-peer-api:18080/", want));
+        assert!(!same_value("http://localhost:8080/", want));
+        assert!(!same_value("http://dojo-peer-api:8080/v2", want));
+        assert!(!same_value("https://dojo-peer-api:8080/", want));
+        assert!(same_value("http://api/", "http://api:80/"));
+        assert!(!same_value("dojo-peer-api:8080", want));
+        assert!(same_value("plain", "plain"));
+        assert!(!same_value("plain ", "plain"));
+    }
 }

@@ -383,6 +383,10 @@ pub struct ContainerCheck {
     /// Text its log (stdout and stderr) must contain.
     #[serde(default)]
     pub output_contains: Vec<String>,
+    /// Lines its log must contain whole (nothing else on the line; trailing white space and a
+    /// carriage return aside).
+    #[serde(default)]
+    pub output_lines: Vec<String>,
     /// The health status to reach (`healthy`, `unhealthy`), waiting up to `within_s`.
     pub health: Option<String>,
     /// Seconds to wait for `health` (default 30).

@@ -375,27 +375,29 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
             ));
         }
     }
-    if !spec.output_contains.is_empty() {
+    if !spec.output_contains.is_empty() || !spec.output_lines.is_empty() {
+        let missing = |logs: &str| -> Option<String> {
+            spec.output_contains
+                .iter()
+                .find(|t| !logs.contains(t.as_str()))
+                .map(|t| format!("{name}'s output includes \"{t}\""))
+                .or_else(|| {
+                    spec.output_lines
+                        .iter()
+                        .find(|l| !has_line(logs, l))
+                        .map(|l| format!("{name}'s output has the line \"{l}\", exactly"))
+                })
+        };
         // A container that just started may not have printed yet: give it a few seconds.
         let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
         let mut logs = super::run::logs_tail(ctx.engine, &id, 2000).await;
-        while running
-            && spec
-                .output_contains
-                .iter()
-                .any(|t| !logs.contains(t.as_str()))
-            && tokio::time::Instant::now() < until
-        {
+        while running && missing(&logs).is_some() && tokio::time::Instant::now() < until {
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             logs = super::run::logs_tail(ctx.engine, &id, 2000).await;
         }
-        if let Some(missing_text) = spec
-            .output_contains
-            .iter()
-            .find(|t| !logs.contains(t.as_str()))
-        {
+        if let Some(expected) = missing(&logs) {
             return Ok(Verdict::fail(
-                format!("{name}'s output includes \"{missing_text}\""),
+                expected,
                 if logs.is_empty() {
                     "it printed nothing".to_string()
                 } else {
@@ -668,6 +670,11 @@ pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvErr
     Ok(Verdict::pass(expected, shown))
 }
 
+/// Does `logs` hold `line` as a whole line?
+pub fn has_line(logs: &str, line: &str) -> bool {
+    logs.lines().any(|l| l.trim_end() == line)
+}
+
 /// The CPU cap the kernel enforces, in CPUs, however it was asked for: `--cpus` (NanoCpus) or
 /// `--cpu-quota` over `--cpu-period` (the CFS period defaults to 100 ms). 0: no cap.
 pub fn cpu_cap(nano_cpus: Option<i64>, quota: Option<i64>, period: Option<i64>) -> f64 {
@@ -683,7 +690,21 @@ pub fn cpu_cap(nano_cpus: Option<i64>, quota: Option<i64>, period: Option<i64>) 
 
 #[cfg(test)]
 mod cpu_tests {
-    use super::cpu_cap;
+    use super::{cpu_cap, has_line};
+
+    #[test]
+    fn a_line_is_matched_whole() {
+        let logs = "start\r\nHello from my first container\r\n";
+        assert!(has_line(logs, "Hello from my first container"));
+        assert!(!has_line(
+            "Hello from my first container!!\n",
+            "Hello from my first container"
+        ));
+        assert!(!has_line(
+            "> Hello from my first container\n",
+            "Hello from my first container"
+        ));
+    }
 
     /// `--cpus 0.5` and `--cpu-period 100000 --cpu-quota 50000` are the same cap.
     #[test]
