@@ -521,6 +521,10 @@ pub struct LayersCheck {
     /// Text that must not appear in any file of any layer.
     #[serde(default)]
     pub absent_text: Vec<String>,
+    /// File names (`*` matches any run of characters: `gcc-*`) that no file or link of any
+    /// layer may have, wherever it is (`/usr/local/bin/gcc` as much as `/usr/bin/gcc`).
+    #[serde(default)]
+    pub absent_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

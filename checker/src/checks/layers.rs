@@ -28,6 +28,13 @@ fn scan_layer(tar_stream: &mut dyn Read, spec: &LayersCheck) -> std::io::Result<
         }) {
             found.push((path.clone(), format!("the file {want}")));
         }
+        let t = e.header().entry_type();
+        if t.is_file() || t.is_symlink() || t.is_hard_link() {
+            let base = path.rsplit('/').next().unwrap_or_default();
+            if spec.absent_names.iter().any(|n| glob(n, base)) {
+                found.push((path.clone(), format!("a file named {base}")));
+            }
+        }
         if !spec.absent_text.is_empty()
             && e.header().entry_type().is_file()
             && e.size() <= 4 * 1024 * 1024
@@ -170,7 +177,28 @@ fn judge(
 fn expectation(spec: &LayersCheck) -> String {
     let mut what: Vec<String> = spec.absent_paths.clone();
     what.extend(spec.absent_text.iter().map(|t| format!("\"{t}\"")));
+    if !spec.absent_names.is_empty() {
+        what.push(format!(
+            "a file named {} anywhere",
+            spec.absent_names.join(" or ")
+        ));
+    }
     format!("no layer of the image contains {}", what.join(", "))
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+fn glob(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, rest)) => {
+            let Some(tail) = name.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|i| tail.is_char_boundary(*i))
+                .any(|i| glob(rest, &tail[i..]))
+        }
+    }
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -191,7 +219,30 @@ mod tests {
             image: "app".into(),
             absent_paths: vec!["/app/.env".into()],
             absent_text: vec!["dojo-secret-123".into()],
+            absent_names: vec![],
         }
+    }
+
+    #[test]
+    fn names_match_anywhere_with_wildcards() {
+        assert!(glob("gcc", "gcc"));
+        assert!(!glob("gcc", "gcc-12"));
+        assert!(glob("gcc-*", "gcc-12"));
+        assert!(glob("*-gcc-*", "x86_64-linux-gnu-gcc-12"));
+        assert!(!glob("*-gcc", "gcc"));
+        let mut spec = spec();
+        spec.absent_names = vec!["gcc".into(), "cc1".into()];
+        let l = layer(&[
+            ("usr/local/bin/gcc", b"\x7fELF"),
+            ("usr/lib/gcc/x86_64-linux-gnu/12/cc1", b"\x7fELF"),
+            ("app/gcc.txt", b"notes"),
+        ]);
+        let hits = scan_layer(&mut &l[..], &spec).unwrap();
+        let paths: Vec<&str> = hits.iter().map(|h| h.0.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["/usr/local/bin/gcc", "/usr/lib/gcc/x86_64-linux-gnu/12/cc1"]
+        );
     }
 
     fn verdict(bytes: &[u8]) -> Result<Verdict, EnvError> {

@@ -254,7 +254,22 @@ fn validate(ex: &Exercise) -> Result<(), (Option<usize>, String)> {
                     ));
                 }
             }
-            CheckKind::Layers(l) => need_image(&l.image)?,
+            CheckKind::Layers(l) => {
+                need_image(&l.image)?;
+                if l.absent_paths.is_empty()
+                    && l.absent_text.is_empty()
+                    && l.absent_names.is_empty()
+                {
+                    return Err((
+                        at,
+                        format!(
+                            "check '{}': a layers check needs `absent_paths`, `absent_text` or \
+                             `absent_names` (otherwise it cannot fail)",
+                            c.id
+                        ),
+                    ));
+                }
+            }
             CheckKind::Container(cc) => {
                 let by_name = cc.container.is_some();
                 let by_compose = cc.project.is_some() && cc.service.is_some();
