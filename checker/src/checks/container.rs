@@ -2,7 +2,7 @@
 
 use bollard::models::ContainerInspectResponse;
 
-use crate::docker::{deadline, is_not_found};
+use crate::docker::{call, deadline, is_not_found};
 use crate::engine::{Ctx, Verdict};
 use crate::error::EnvError;
 use crate::spec::{ContainerCheck, DiffCheck};
@@ -153,6 +153,25 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
                 format!("{name} created from {want}"),
                 format!("created from {}", crate::docker::display_reference(&got)),
             ));
+        }
+    }
+    if spec.image_command == Some(true) {
+        let image_id = info.image.clone().unwrap_or_default();
+        let image = call(
+            "inspect image",
+            deadline::QUICK,
+            ctx.engine.docker.inspect_image(&image_id),
+        )
+        .await?;
+        let own = image.config.unwrap_or_default();
+        if let Some(actual) =
+            command_override((&own.entrypoint, &own.cmd), (&cfg.entrypoint, &cfg.cmd))
+        {
+            return Ok(Verdict::fail(
+                format!("{name} runs its image's own command (the Dockerfile's CMD/ENTRYPOINT)"),
+                actual,
+            )
+            .advise("The task is to fix the image, so that anyone who runs it gets the fix: change the Dockerfile, rebuild, and run the image without a command after its name."));
         }
     }
     let env = cfg.env.clone().unwrap_or_default();
@@ -670,6 +689,39 @@ pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvErr
     Ok(Verdict::pass(expected, shown))
 }
 
+/// How a container's command differs from its image's, if it does: `(entrypoint, cmd)` of each.
+/// An absent list and an empty one are the same.
+pub fn command_override(
+    image: (&Option<Vec<String>>, &Option<Vec<String>>),
+    container: (&Option<Vec<String>>, &Option<Vec<String>>),
+) -> Option<String> {
+    let words = |v: &Option<Vec<String>>| v.clone().unwrap_or_default();
+    let show = |v: &[String]| {
+        format!(
+            "[{}]",
+            v.iter()
+                .map(|w| format!("\"{w}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    if words(image.0) != words(container.0) {
+        return Some(format!(
+            "its entrypoint was replaced on `docker run --entrypoint`: {} instead of the image's {}",
+            show(&words(container.0)),
+            show(&words(image.0))
+        ));
+    }
+    if words(image.1) != words(container.1) {
+        return Some(format!(
+            "its command was replaced on `docker run`: {} instead of the image's {}",
+            show(&words(container.1)),
+            show(&words(image.1))
+        ));
+    }
+    None
+}
+
 /// Does `logs` hold `line` as a whole line?
 pub fn has_line(logs: &str, line: &str) -> bool {
     logs.lines().any(|l| l.trim_end() == line)
@@ -690,7 +742,22 @@ pub fn cpu_cap(nano_cpus: Option<i64>, quota: Option<i64>, period: Option<i64>) 
 
 #[cfg(test)]
 mod cpu_tests {
-    use super::{cpu_cap, has_line};
+    use super::{command_override, cpu_cap, has_line};
+
+    #[test]
+    fn a_replaced_command_is_named() {
+        let v = |w: &[&str]| Some(w.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let image_cmd = v(&["httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/www"]);
+        assert!(command_override((&None, &image_cmd), (&Some(vec![]), &image_cmd)).is_none());
+        let run_cmd = v(&["httpd", "-f", "-p", "0.0.0.0:8080", "-h", "/www"]);
+        let why = command_override((&None, &image_cmd), (&None, &run_cmd)).unwrap();
+        assert!(
+            why.contains("command was replaced") && why.contains("0.0.0.0"),
+            "{why}"
+        );
+        let why = command_override((&None, &image_cmd), (&v(&["sh"]), &run_cmd)).unwrap();
+        assert!(why.contains("entrypoint"), "{why}");
+    }
 
     #[test]
     fn a_line_is_matched_whole() {
