@@ -182,6 +182,18 @@ pub fn short_reference(reference: &str) -> String {
     }
 }
 
+/// The repository a reference names, without its tag or digest (`reg:5000/app:1.0` →
+/// `reg:5000/app`), as a learner writes it.
+pub fn repository(reference: &str) -> &str {
+    let r = display_reference(reference);
+    let r = r.split_once('@').map_or(r, |(repo, _)| repo);
+    let name_end = r.rfind('/').map_or(0, |i| i + 1);
+    match r[name_end..].rfind(':') {
+        Some(i) => &r[..name_end + i],
+        None => r,
+    }
+}
+
 /// A reference as a learner writes it: without the `docker.io/library/` Podman puts in front.
 pub fn display_reference(reference: &str) -> &str {
     let mut r = reference.trim();

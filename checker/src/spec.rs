@@ -393,6 +393,9 @@ pub struct ContainerCheck {
     pub within_s: Option<f64>,
     /// The user the container runs as must not be root (checked with `id -u` inside).
     pub non_root: Option<bool>,
+    /// The container runs the very image a registry serves under this reference (compared by
+    /// digest, so a look-alike built or tagged locally does not count, and a run by digest does).
+    pub registry_image: Option<String>,
     /// `true`: the container runs its image's own command (the Dockerfile's ENTRYPOINT and CMD),
     /// not one given on `docker run` (for tasks that ask to fix the image, not the run).
     pub image_command: Option<bool>,

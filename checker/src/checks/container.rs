@@ -155,6 +155,11 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
             ));
         }
     }
+    if let Some(want) = &spec.registry_image {
+        if let Some(v) = registry_mismatch(ctx, name, want, &info).await? {
+            return Ok(v);
+        }
+    }
     if spec.image_command == Some(true) {
         let image_id = info.image.clone().unwrap_or_default();
         let image = call(
@@ -689,6 +694,77 @@ pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvErr
     Ok(Verdict::pass(expected, shown))
 }
 
+/// Does the container run the image the registry serves for `want`? `None` when it does.
+async fn registry_mismatch(
+    ctx: &Ctx<'_>,
+    name: &str,
+    want: &str,
+    info: &ContainerInspectResponse,
+) -> Result<Option<Verdict>, EnvError> {
+    let served = ctx
+        .engine
+        .docker
+        .inspect_registry_image(want, None)
+        .await
+        .map_err(|e| {
+            EnvError::Other(format!(
+                "could not ask the registry which image it serves for {want}: {}",
+                crate::docker::classify("inspect registry image", &e)
+            ))
+        })?
+        .descriptor
+        .digest
+        .unwrap_or_default();
+    let image_id = info.image.clone().unwrap_or_default();
+    let image = call(
+        "inspect image",
+        deadline::QUICK,
+        ctx.engine.docker.inspect_image(&image_id),
+    )
+    .await?;
+    let digests = image.repo_digests.unwrap_or_default();
+    if runs_served(&digests, want, &served) {
+        return Ok(None);
+    }
+    let ran = info
+        .config
+        .as_ref()
+        .and_then(|c| c.image.clone())
+        .unwrap_or_default();
+    let short = |d: &str| d.chars().take(19).collect::<String>();
+    let actual = if digests.is_empty() {
+        format!("it runs {ran}, an image made on this machine (built or tagged here): no registry ever served it")
+    } else {
+        format!(
+            "it runs {ran}, which the registry knows as {}; it serves {} for {want}",
+            digests
+                .iter()
+                .map(|d| d.rsplit('@').next().map(short).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", "),
+            short(&served)
+        )
+    };
+    Ok(Some(
+        Verdict::fail(
+            format!("{name} runs {want} exactly as the registry serves it ({})", short(&served)),
+            actual,
+        )
+        .advise("A rollback runs the release the registry still holds, byte for byte: run it by its name (or digest) from the registry, without rebuilding or retagging anything."),
+    ))
+}
+
+/// Do an image's repo digests (`repo@sha256:…`) include what the registry serves for `want`?
+pub fn runs_served(repo_digests: &[String], want: &str, served: &str) -> bool {
+    let want_repo = crate::docker::repository(want);
+    !served.is_empty()
+        && repo_digests.iter().any(|rd| {
+            rd.split_once('@').is_some_and(|(repo, digest)| {
+                digest == served && crate::docker::repository(repo) == want_repo
+            })
+        })
+}
+
 /// How a container's command differs from its image's, if it does: `(entrypoint, cmd)` of each.
 /// An absent list and an empty one are the same.
 pub fn command_override(
@@ -742,7 +818,28 @@ pub fn cpu_cap(nano_cpus: Option<i64>, quota: Option<i64>, period: Option<i64>) 
 
 #[cfg(test)]
 mod cpu_tests {
-    use super::{command_override, cpu_cap, has_line};
+    use super::{command_override, cpu_cap, has_line, runs_served};
+
+    #[test]
+    fn the_registry_digest_decides() {
+        let want = "127.0.0.1:18095/dojo-ship-app:1.0";
+        let d1 = "sha256:1111";
+        let pulled = vec![format!("127.0.0.1:18095/dojo-ship-app@{d1}")];
+        assert!(runs_served(&pulled, want, d1));
+        assert!(!runs_served(&pulled, want, "sha256:2222"));
+        assert!(!runs_served(&[], want, d1));
+        assert!(!runs_served(
+            &["elsewhere/app@sha256:1111".to_string()],
+            want,
+            d1
+        ));
+        // A digest reference names the same repository.
+        assert!(runs_served(
+            &pulled,
+            "127.0.0.1:18095/dojo-ship-app@sha256:1111",
+            d1
+        ));
+    }
 
     #[test]
     fn a_replaced_command_is_named() {
