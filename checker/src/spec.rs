@@ -429,6 +429,9 @@ pub struct HttpCheck {
     /// Keep retrying until this many seconds have passed.
     #[serde(default = "default_within")]
     pub within_s: f64,
+    /// After a right answer, the body must change within this many seconds (a page that
+    /// something keeps rewriting, not a fixed copy of it).
+    pub changes_within_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

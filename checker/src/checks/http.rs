@@ -154,6 +154,9 @@ pub async fn probe(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
                     .as_ref()
                     .is_none_or(|b| body.contains(b.as_str()))
             {
+                if let Some(secs) = spec.changes_within_s {
+                    return Ok(changes(host_port, spec, expected, body.clone(), secs).await);
+                }
                 return Ok(Verdict::pass(
                     expected,
                     format!("{status}, {} bytes", body.len()),
@@ -183,6 +186,49 @@ pub async fn probe(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
         v = v.advise(format!("No container publishes host port {host_port}: run yours with `-p {host_port}:<container port>`."));
     }
     Ok(v)
+}
+
+/// After a right answer `first`: ask again until the body changes (still a right answer) or
+/// `secs` pass.
+async fn changes(
+    port: u16,
+    spec: &HttpCheck,
+    expected: String,
+    first: String,
+    secs: f64,
+) -> Verdict {
+    let expected = format!("{expected}, and a body that changes within {secs} s");
+    let until = tokio::time::Instant::now() + Duration::from_secs_f64(secs);
+    while tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if let Probe::Answer { status, body } = get(port, &spec.path).await {
+            let right = status == spec.status
+                && spec
+                    .body_contains
+                    .as_ref()
+                    .is_none_or(|b| body.contains(b.as_str()));
+            if right && body != first {
+                return Verdict::pass(
+                    expected,
+                    format!("\"{}\" became \"{}\"", one_line(&first), one_line(&body)),
+                );
+            }
+        }
+    }
+    Verdict::fail(
+        expected,
+        format!("the same body for {secs} s: \"{}\"", one_line(&first)),
+    )
+    .advise("The page is served, but nothing rewrites it: it is a fixed copy, not the file the other service keeps updating. Serve the folder both services share.")
+}
+
+fn one_line(s: &str) -> String {
+    let l = s
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    l.chars().take(80).collect()
 }
 
 /// The live container publishing `host_port`, if any.
