@@ -95,7 +95,7 @@ pub const STANDIN_SOURCE: &str = "io.dockdojo.standin.source";
 
 /// The stand-ins' format: bumped when what they contain changes, so `prepare` rebuilds older ones.
 pub const STANDIN_FORMAT_LABEL: &str = "io.dockdojo.standin.format";
-pub const STANDIN_FORMAT: &str = "2";
+pub const STANDIN_FORMAT: &str = "3";
 
 /// What `dockdojo prepare` was asked to do.
 #[derive(Debug, Clone, Default)]

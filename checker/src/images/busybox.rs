@@ -22,8 +22,16 @@ const CANDIDATES: &[&str] = &[
 ];
 /// For `busybox --list` and `busybox --help` on the host.
 const HOST_TOOL_DEADLINE: Duration = Duration::from_secs(10);
-/// `PATH` in the image (every applet is in `/bin`; the rest for scripts that set their own).
-pub(super) const IMAGE_PATH: &str = "/bin:/usr/bin:/sbin:/usr/sbin";
+/// `PATH` in the image: the upstream image's, so a program installed in `/usr/local/bin` runs
+/// by name (every applet is in `/bin`).
+pub(super) const IMAGE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Applets of the upstream image that distributions' static builds often leave out, as scripts
+/// that behave the same for what a Dockerfile does with them.
+const USER_TOOLS: &[(&str, &str)] = &[
+    ("adduser", include_str!("busybox/adduser.sh")),
+    ("addgroup", include_str!("busybox/addgroup.sh")),
+];
 
 /// The accounts of the upstream busybox image (no app user: exercises create their own, which
 /// then works the same on the real image).
@@ -241,7 +249,8 @@ pub(super) enum Node<'a> {
 }
 
 /// The image's root filesystem as a tar: directories, `/bin/busybox`, one `/bin/<applet>` symlink
-/// per applet, `/usr/bin/env` (for `#!/usr/bin/env` scripts), `/etc/passwd`, `/etc/group`.
+/// per applet, `adduser`/`addgroup` scripts where the host's build lacks them, `/usr/bin/env`
+/// (for `#!/usr/bin/env` scripts), `/etc/passwd`, `/etc/group`.
 pub(super) fn rootfs_tar(busybox: &[u8], applets: &[String], mtime: u64) -> io::Result<Vec<u8>> {
     let dir = |mode| Node::Dir { mode, owner: 0 };
     let mut nodes: Vec<(String, Node)> = vec![
@@ -269,6 +278,17 @@ pub(super) fn rootfs_tar(busybox: &[u8], applets: &[String], mtime: u64) -> io::
     ];
     for a in applets.iter().filter(|a| is_applet_name(a)) {
         nodes.push((format!("bin/{a}"), Node::Symlink { target: "busybox" }));
+    }
+    for (name, script) in USER_TOOLS {
+        if !applets.iter().any(|a| a == name) {
+            nodes.push((
+                format!("bin/{name}"),
+                Node::File {
+                    mode: 0o755,
+                    data: script.as_bytes(),
+                },
+            ));
+        }
     }
     if applets.iter().any(|a| a == "env") {
         nodes.push(("usr/bin/env".into(), Node::Symlink { target: "/bin/env" }));

@@ -75,6 +75,13 @@ fn busybox_rootfs_has_binary_applets_users_and_modes() {
         assert_eq!(e.link.as_deref(), Some("busybox"), "{a}");
     }
     assert_eq!(m["usr/bin/env"].link.as_deref(), Some("/bin/env"));
+    // The host's build lacks adduser/addgroup: scripts stand in for them.
+    for tool in ["adduser", "addgroup"] {
+        let e = &m[&format!("bin/{tool}")];
+        assert_eq!(e.kind, tar::EntryType::Regular, "{tool}");
+        assert_eq!(e.mode, 0o755, "{tool}");
+        assert!(e.data.starts_with(b"#!/bin/sh\n"), "{tool}");
+    }
 
     let tmp = &m["tmp/"];
     assert_eq!(tmp.kind, tar::EntryType::Directory);
@@ -272,13 +279,16 @@ fn import_changes_quote_labels() {
     let labels = standin_labels("busybox:1.36.1", "host BusyBox v1.35.0 \"x\"");
     let changes = import_changes("sh", IMAGE_PATH, &labels);
     assert_eq!(changes[0], r#"CMD ["sh"]"#);
-    assert_eq!(changes[1], "ENV PATH=/bin:/usr/bin:/sbin:/usr/sbin");
+    assert_eq!(
+        changes[1],
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    );
     // Only the stand-in labels: `managed` would be inherited by every image built FROM it.
     assert_eq!(
         &changes[2..],
         &[
             r#"LABEL "io.dockdojo.standin"="busybox:1.36.1""#.to_string(),
-            r#"LABEL "io.dockdojo.standin.format"="2""#.to_string(),
+            r#"LABEL "io.dockdojo.standin.format"="3""#.to_string(),
             r#"LABEL "io.dockdojo.standin.source"="host BusyBox v1.35.0 \"x\"""#.to_string(),
         ]
     );
@@ -842,10 +852,35 @@ async fn busybox_standin_is_built_labelled_and_then_present() {
         let img = dl(d.inspect_image(bb)).await.unwrap();
         let cfg = img.config.unwrap();
         assert_eq!(cfg.cmd, Some(vec!["sh".to_string()]));
-        assert!(cfg
-            .env
-            .unwrap_or_default()
-            .contains(&"PATH=/bin:/usr/bin:/sbin:/usr/sbin".to_string()));
+        // The upstream image's PATH: a program in /usr/local/bin runs by name.
+        assert!(cfg.env.unwrap_or_default().contains(
+            &"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()
+        ));
+        // The user tools a Dockerfile uses on busybox behave as upstream's applets do.
+        let script = "set -e
+            adduser -D app && id app
+            addgroup -S web && adduser -S -G web -H svc && id svc
+            addgroup app web && grep '^web:' /etc/group
+            adduser app 2>&1 || true
+            mkdir -p /usr/local/bin && printf '#!/bin/sh\\necho local tool\\n' > /usr/local/bin/tool
+            chmod +x /usr/local/bin/tool && tool && ls -ld /home/app";
+        let out = std::process::Command::new("docker")
+            .args(["run", "--rm", bb, "sh", "-c", script])
+            .output()
+            .expect("docker run");
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+        for want in [
+            "uid=1000(app) gid=1000(app) groups=1000(app)",
+            "uid=100(svc) gid=101(web)",
+            "web:x:101:app",
+            "adduser: user 'app' in use",
+            "local tool",
+            "app      app",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in:\n{text}");
+        }
         let l = cfg.labels.unwrap();
         assert!(
             !l.contains_key(labels::MANAGED),
