@@ -68,6 +68,34 @@ fn list_json_has_every_exercise_with_status() {
     }
 }
 
+/// A reader that closes the pipe early (`dockdojo list | head -1`) ends dockdojo quietly, 0.
+#[test]
+fn a_closed_stdout_is_a_quiet_exit() {
+    use std::io::Read;
+    let (_t, root) = workspace();
+    for args in [&["list"][..], &["list", "--json"], &["--help"]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dockdojo"))
+            .args(args)
+            .current_dir(&root)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Hang up before it prints anything, as a reader that already had enough would.
+        drop(child.stdout.take());
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn hints_come_one_at_a_time_and_are_remembered() {
     let (_t, root) = workspace();
