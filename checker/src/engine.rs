@@ -221,7 +221,7 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
                         title: check.title.clone(),
                         passed: false,
                         expected: check.title.clone(),
-                        actual: format!("could not check: {e}"),
+                        actual: plain(&format!("could not check: {e}")),
                         hint: "This is not a verdict on your work: dockdojo could not look. \
                                Run the check again; if it repeats, `dockdojo doctor` looks at \
                                your Docker."
@@ -245,9 +245,9 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
             id: check.id.clone(),
             title: check.title.clone(),
             passed: verdict.passed,
-            expected: verdict.expected,
-            actual: verdict.actual,
-            hint,
+            expected: plain(&verdict.expected),
+            actual: plain(&verdict.actual),
+            hint: plain(&hint),
             book: book_link(ctx.exercise, check),
             duration_ms: t.elapsed().as_millis() as u64,
             skipped: false,
@@ -258,6 +258,57 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
     Ok(out)
 }
 
+/// Text as a terminal should show it: colour and cursor escapes that builds and programs print
+/// are removed, other control characters too (line breaks and tabs stay).
+pub fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                // CSI: parameters and intermediates, then one final byte.
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('\u{40}'..='\u{7e}').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                // OSC: up to BEL or ESC \.
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\n' | '\t' => out.push(c),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn book_link(ex: &Exercise, check: &Check) -> String {
     check.book.clone().unwrap_or_else(|| ex.book.clone())
+}
+
+#[cfg(test)]
+mod plain_tests {
+    use super::plain;
+
+    #[test]
+    fn escapes_and_controls_are_removed() {
+        assert_eq!(
+            plain("\u{1b}[91mERROR\u{1b}[0m: step 2\r\nnext\tcol"),
+            "ERROR: step 2\nnext\tcol"
+        );
+        assert_eq!(plain("a\u{1b}]0;title\u{7}b\u{1b}]8;;x\u{1b}\\c"), "abc");
+        assert_eq!(plain("bell\u{7} and \u{8}back"), "bell and back");
+        assert_eq!(plain("plain ✓ text"), "plain ✓ text");
+    }
 }

@@ -163,7 +163,7 @@ pub async fn probe(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
                 ));
             }
         }
-        if tokio::time::Instant::now() >= until {
+        if tokio::time::Instant::now() >= until || settled(&last, container_name.is_some()) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -186,6 +186,17 @@ pub async fn probe(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
         v = v.advise(format!("No container publishes host port {host_port}: run yours with `-p {host_port}:<container port>`."));
     }
     Ok(v)
+}
+
+/// Is a wrong answer already certain, so that waiting out `within_s` would only delay it?
+/// Refused with no container publishing the port: nothing is starting that could answer. A
+/// client error (404, 403…): the server is up and has decided.
+fn settled(last: &Probe, has_publisher: bool) -> bool {
+    match last {
+        Probe::Refused => !has_publisher,
+        Probe::Answer { status, .. } => (400..500).contains(status),
+        Probe::NoAnswer(_) => false,
+    }
 }
 
 /// After a right answer `first`: ask again until the body changes (still a right answer) or
@@ -344,5 +355,26 @@ mod tests {
                 body: "hello".into()
             }
         );
+    }
+}
+
+#[cfg(test)]
+mod settled_tests {
+    use super::{settled, Probe};
+
+    #[test]
+    fn certain_answers_end_the_wait() {
+        assert!(settled(&Probe::Refused, false));
+        assert!(
+            !settled(&Probe::Refused, true),
+            "a published container may still be starting"
+        );
+        let answer = |status| Probe::Answer {
+            status,
+            body: String::new(),
+        };
+        assert!(settled(&answer(404), true));
+        assert!(!settled(&answer(503), true), "a server still warming up");
+        assert!(!settled(&Probe::NoAnswer("reset".into()), false));
     }
 }
