@@ -108,12 +108,40 @@ pub fn load() -> Result<Vec<Entry>> {
 pub fn find<'a>(all: &'a [Entry], id: &str) -> Result<&'a Entry> {
     all.iter()
         .find(|e| e.spec.id == id || e.spec.id.get(3..) == Some(id))
-        .with_context(|| {
-            format!(
-                "no exercise '{id}'. Exercises: {}",
-                all.iter().map(|e| e.id()).collect::<Vec<_>>().join(", ")
-            )
+        .with_context(|| match did_you_mean(all, id) {
+            Some(near) => format!("no exercise '{id}'. Did you mean {near}?"),
+            None => format!("no exercise '{id}'. `dockdojo list` shows them all."),
         })
+}
+
+/// The exercise id closest to a mistyped one, if one is close enough to be what was meant.
+fn did_you_mean<'a>(all: &'a [Entry], typed: &str) -> Option<&'a str> {
+    let typed = typed.to_lowercase();
+    all.iter()
+        .map(|e| {
+            let full = distance(&typed, e.id());
+            let slug = e.id().get(3..).map_or(full, |s| distance(&typed, s));
+            (full.min(slug), e.id())
+        })
+        .filter(|(d, _)| *d <= 3.max(typed.chars().count() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, id)| id)
+}
+
+/// Edit distance (insertions, deletions, substitutions).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 fn is_exec(path: &Path) -> bool {

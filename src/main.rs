@@ -113,18 +113,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show the next hint for an exercise
-    Hint { id: String },
+    /// Show the next hint for an exercise (in an exercise folder, that exercise)
+    Hint { id: Option<String> },
     /// Show the reference solution (after you pass, or with --force)
     Solution {
-        id: String,
+        id: Option<String>,
         #[arg(long)]
         force: bool,
     },
     /// Put an exercise folder back to its starting files (yours is kept in .dockdojo/backup/)
-    Reset { id: String },
+    Reset { id: Option<String> },
     /// Arrange a scenario exercise's situation (run it again to start over)
-    Setup { id: String },
+    Setup { id: Option<String> },
     /// Build the book and serve it on 127.0.0.1 (or write it with --out)
     Book {
         /// Write the built book here instead of serving it
@@ -296,10 +296,10 @@ async fn dispatch(cli: Cli) -> CmdResult {
         Some(Command::Init { dir }) => cmd::misc::init(dir),
         Some(Command::List { json }) => cmd::misc::list(json),
         Some(Command::Check { ids, all, json }) => cmd::check::run(ids, all, json).await,
-        Some(Command::Hint { id }) => cmd::misc::hint(&id),
-        Some(Command::Solution { id, force }) => cmd::misc::solution(&id, force),
-        Some(Command::Reset { id }) => cmd::misc::reset(&id),
-        Some(Command::Setup { id }) => cmd::misc::setup(&id).await,
+        Some(Command::Hint { id }) => cmd::misc::hint(id.as_deref()),
+        Some(Command::Solution { id, force }) => cmd::misc::solution(id.as_deref(), force),
+        Some(Command::Reset { id }) => cmd::misc::reset(id.as_deref()),
+        Some(Command::Setup { id }) => cmd::misc::setup(id.as_deref()).await,
         Some(Command::Book { out, port, no_open }) => cmd::book::book(out, port, !no_open).await,
         Some(Command::Quiz { chapter }) => cmd::book::quiz(chapter),
         Some(Command::Doctor { json }) => cmd::doctor::run(json).await,

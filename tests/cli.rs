@@ -190,6 +190,21 @@ fn outside_a_workspace_check_is_a_usage_error_and_bare_dockdojo_explains() {
     let o = dockdojo(&root, &["hint", "99-nope"], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("no exercise '99-nope'"), "{}", text(&o));
+    // A near miss names the exercise meant, not the whole list.
+    let o = dockdojo(&root, &["hint", "cache-ordr"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("Did you mean 03-cache-order?") && !text(&o).contains("00-first"),
+        "{}",
+        text(&o)
+    );
+    // Inside an exercise's folder the id may be left out, as for `check`.
+    let o = dockdojo(&root.join("03-cache-order"), &["hint"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Hint 1/"), "{}", text(&o));
+    let o = dockdojo(&root, &["hint"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("which exercise?"), "{}", text(&o));
 }
 
 #[test]

@@ -128,9 +128,20 @@ pub fn list(json: bool) -> CmdResult {
     Ok(Exit::Ok)
 }
 
-fn entry_and_ws(id: &str) -> Result<(Vec<Entry>, Workspace, usize), Fail> {
+/// The exercise named, or (no id) the one whose folder we are in.
+fn entry_and_ws(id: Option<&str>) -> Result<(Vec<Entry>, Workspace, usize), Fail> {
     let entries = catalog::load()?;
-    let found = catalog::find(&entries, id)
+    let ws = Workspace::find().map_err(Fail::usage)?;
+    let id = match id {
+        Some(id) => id.to_string(),
+        None => ws.current_exercise().ok_or_else(|| {
+            Fail::usage(anyhow::anyhow!(
+                "which exercise? Name it (`dockdojo list` shows them), or run this inside an \
+                 exercise's folder"
+            ))
+        })?,
+    };
+    let found = catalog::find(&entries, &id)
         .map_err(Fail::usage)?
         .id()
         .to_string();
@@ -138,11 +149,10 @@ fn entry_and_ws(id: &str) -> Result<(Vec<Entry>, Workspace, usize), Fail> {
         .iter()
         .position(|e| e.id() == found)
         .unwrap_or_default();
-    let ws = Workspace::find().map_err(Fail::usage)?;
     Ok((entries, ws, idx))
 }
 
-pub fn hint(id: &str) -> CmdResult {
+pub fn hint(id: Option<&str>) -> CmdResult {
     let (entries, ws, idx) = entry_and_ws(id)?;
     let e = &entries[idx];
     let store = Store::new(&ws.state_dir());
@@ -166,7 +176,7 @@ pub fn hint(id: &str) -> CmdResult {
     Ok(Exit::Ok)
 }
 
-pub fn solution(id: &str, force: bool) -> CmdResult {
+pub fn solution(id: Option<&str>, force: bool) -> CmdResult {
     let (entries, ws, idx) = entry_and_ws(id)?;
     let e = &entries[idx];
     let (prog, _) = Store::new(&ws.state_dir()).load();
@@ -204,7 +214,7 @@ fn print_dir(d: &include_dir::Dir<'_>, base: &std::path::Path) {
     }
 }
 
-pub fn reset(id: &str) -> CmdResult {
+pub fn reset(id: Option<&str>) -> CmdResult {
     let (entries, ws, idx) = entry_and_ws(id)?;
     let e = &entries[idx];
     let backup = ws.reset(e).map_err(Fail::env)?;
@@ -243,7 +253,7 @@ fn live_cleanup_hint(l: &checker::spec::Live) -> String {
 
 /// `dockdojo setup ID`: arrange a scenario exercise's situation (a crashing container, a moved
 /// tag…) by running its `setup.sh` in the exercise folder. Running it again starts over.
-pub async fn setup(id: &str) -> CmdResult {
+pub async fn setup(id: Option<&str>) -> CmdResult {
     let (entries, ws, idx) = entry_and_ws(id)?;
     let e = &entries[idx];
     let Some(script) = e.dir.get_file(format!("{}/setup.sh", e.id())) else {
