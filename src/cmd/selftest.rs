@@ -283,6 +283,17 @@ async fn case_body(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOu
 }
 
 fn judge(case: &Case<'_>, report: Report, runtime: Runtime) -> CaseOutcome {
+    // A check that could not look proves nothing either way: the case misbehaved.
+    if let Some(e) = report
+        .checks
+        .iter()
+        .find(|c| c.status() == checker::report::Status::Error)
+    {
+        return Err((
+            format!("check '{}' {}", e.id, one_line(&e.actual)),
+            Some(report),
+        ));
+    }
     let first = report.first_failure().cloned();
     let unsupported: Vec<&checker::CheckResult> =
         report.checks.iter().filter(|c| c.unsupported).collect();

@@ -701,20 +701,11 @@ async fn registry_mismatch(
     want: &str,
     info: &ContainerInspectResponse,
 ) -> Result<Option<Verdict>, EnvError> {
-    let served = ctx
-        .engine
-        .docker
-        .inspect_registry_image(want, None)
-        .await
-        .map_err(|e| {
-            EnvError::Other(format!(
-                "could not ask the registry which image it serves for {want}: {}",
-                crate::docker::classify("inspect registry image", &e)
-            ))
-        })?
-        .descriptor
-        .digest
-        .unwrap_or_default();
+    let served = served_digest(ctx, want).await.map_err(|why| {
+        EnvError::Other(format!(
+            "could not ask the registry which image it serves for {want}: {why}"
+        ))
+    })?;
     let image_id = info.image.clone().unwrap_or_default();
     let image = call(
         "inspect image",
@@ -732,17 +723,18 @@ async fn registry_mismatch(
         .and_then(|c| c.image.clone())
         .unwrap_or_default();
     let short = |d: &str| d.chars().take(19).collect::<String>();
+    let ran = crate::docker::display_reference(&ran);
     let actual = if digests.is_empty() {
-        format!("it runs {ran}, an image made on this machine (built or tagged here): no registry ever served it")
+        format!("it runs {ran}, which is not the image the registry serves for {want}: it was made on this machine (built or tagged here)")
     } else {
         format!(
-            "it runs {ran}, which the registry knows as {}; it serves {} for {want}",
+            "it runs {ran}, which is not the image the registry serves for {want} (that is {}; this one is known as {})",
+            short(&served),
             digests
                 .iter()
                 .map(|d| d.rsplit('@').next().map(short).unwrap_or_default())
                 .collect::<Vec<_>>()
                 .join(", "),
-            short(&served)
         )
     };
     Ok(Some(
@@ -752,6 +744,51 @@ async fn registry_mismatch(
         )
         .advise("A rollback runs the release the registry still holds, byte for byte: run it by its name (or digest) from the registry, without rebuilding or retagging anything."),
     ))
+}
+
+/// The digest a registry serves for `reference`. A registry on this machine's loopback (the
+/// course's) is asked directly, accepting every manifest and index type, as a pull would; any
+/// other through the daemon (`docker manifest inspect`'s endpoint, which Podman lacks).
+async fn served_digest(ctx: &Ctx<'_>, reference: &str) -> Result<String, String> {
+    if let Some((port, repo, tag)) = loopback_reference(reference) {
+        let accept = "application/vnd.oci.image.index.v1+json, \
+            application/vnd.docker.distribution.manifest.list.v2+json, \
+            application/vnd.oci.image.manifest.v1+json, \
+            application/vnd.docker.distribution.manifest.v2+json";
+        let path = format!("/v2/{repo}/manifests/{tag}");
+        let (answer, headers) = super::http::get_with(port, &path, &[("Accept", accept)]).await;
+        return match answer {
+            super::http::Probe::Answer { status: 200, .. } => headers
+                .into_iter()
+                .find(|(k, _)| k == "docker-content-digest")
+                .map(|(_, v)| v)
+                .ok_or_else(|| "the registry named no digest".to_string()),
+            super::http::Probe::Answer { status, .. } => {
+                Err(format!("the registry answered {status} for {repo}:{tag}"))
+            }
+            other => Err(format!("no answer from 127.0.0.1:{port}: {other:?}")),
+        };
+    }
+    ctx.engine
+        .docker
+        .inspect_registry_image(reference, None)
+        .await
+        .map(|d| d.descriptor.digest.unwrap_or_default())
+        .map_err(|e| crate::docker::classify("inspect registry image", &e).to_string())
+}
+
+/// `127.0.0.1:18095/app:1.0` → (18095, "app", "1.0"); `None` for any other registry.
+pub fn loopback_reference(reference: &str) -> Option<(u16, String, String)> {
+    let rest = reference
+        .strip_prefix("127.0.0.1:")
+        .or_else(|| reference.strip_prefix("localhost:"))?;
+    let (port, path) = rest.split_once('/')?;
+    let port = port.parse().ok()?;
+    let (repo, tag) = match path.split_once('@') {
+        Some((repo, digest)) => (repo, digest),
+        None => path.rsplit_once(':').unwrap_or((path, "latest")),
+    };
+    Some((port, repo.to_string(), tag.to_string()))
 }
 
 /// Do an image's repo digests (`repo@sha256:…`) include what the registry serves for `want`?
@@ -819,6 +856,24 @@ pub fn cpu_cap(nano_cpus: Option<i64>, quota: Option<i64>, period: Option<i64>) 
 #[cfg(test)]
 mod cpu_tests {
     use super::{command_override, cpu_cap, has_line, runs_served};
+
+    #[test]
+    fn loopback_registries_are_asked_directly() {
+        use super::loopback_reference;
+        assert_eq!(
+            loopback_reference("127.0.0.1:18095/dojo-ship-app:1.0"),
+            Some((18095, "dojo-ship-app".into(), "1.0".into()))
+        );
+        assert_eq!(
+            loopback_reference("localhost:5001/team/app@sha256:ab"),
+            Some((5001, "team/app".into(), "sha256:ab".into()))
+        );
+        assert_eq!(
+            loopback_reference("127.0.0.1:18095/app"),
+            Some((18095, "app".into(), "latest".into()))
+        );
+        assert_eq!(loopback_reference("registry.example.com/app:1"), None);
+    }
 
     #[test]
     fn the_registry_digest_decides() {

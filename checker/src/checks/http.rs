@@ -25,14 +25,28 @@ pub enum Probe {
 
 /// One GET to 127.0.0.1:port with a short deadline.
 pub async fn get(port: u16, path: &str) -> Probe {
+    get_with(port, path, &[]).await.0
+}
+
+/// One GET to 127.0.0.1:port with extra request headers; the answer and its headers (names in
+/// lower case).
+pub async fn get_with(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (Probe, Vec<(String, String)>) {
     let attempt = async {
         let mut s = match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
             Ok(s) => s,
-            Err(_) => return Probe::Refused,
+            Err(_) => return (Probe::Refused, Vec::new()),
         };
-        let req = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: dockdojo\r\nConnection: close\r\n\r\n");
+        let extra: String = headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\r\n"))
+            .collect();
+        let req = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: dockdojo\r\n{extra}Connection: close\r\n\r\n");
         if let Err(e) = s.write_all(req.as_bytes()).await {
-            return Probe::NoAnswer(e.to_string());
+            return (Probe::NoAnswer(e.to_string()), Vec::new());
         }
         let mut buf = Vec::new();
         let mut chunk = [0u8; 8192];
@@ -45,16 +59,28 @@ pub async fn get(port: u16, path: &str) -> Probe {
                         break;
                     }
                 }
-                Err(e) if buf.is_empty() => return Probe::NoAnswer(e.to_string()),
+                Err(e) if buf.is_empty() => return (Probe::NoAnswer(e.to_string()), Vec::new()),
                 Err(_) => break,
             }
         }
-        parse_response(&buf)
+        (parse_response(&buf), response_headers(&buf))
     };
     match tokio::time::timeout(Duration::from_secs(3), attempt).await {
         Ok(p) => p,
-        Err(_) => Probe::NoAnswer("no answer within 3 s".into()),
+        Err(_) => (Probe::NoAnswer("no answer within 3 s".into()), Vec::new()),
     }
+}
+
+fn response_headers(buf: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(buf);
+    let head = text
+        .split_once("\r\n\r\n")
+        .map_or(text.as_ref(), |(h, _)| h);
+    head.lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+        .collect()
 }
 
 fn parse_response(buf: &[u8]) -> Probe {
