@@ -602,23 +602,6 @@ fn unix_seconds(t: &str) -> Option<i64> {
         .map(|d| d.unix_timestamp())
 }
 
-#[cfg(test)]
-mod time_tests {
-    #[test]
-    fn docker_times_read_as_unix_seconds() {
-        assert_eq!(super::unix_seconds("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(
-            super::unix_seconds("2026-11-27T00:10:01.123456789Z"),
-            Some(1_795_738_201)
-        );
-        assert_eq!(
-            super::unix_seconds("2000-02-29T12:00:00Z"),
-            Some(951_825_600)
-        );
-        assert_eq!(super::unix_seconds("garbage"), None);
-    }
-}
-
 /// The `diff` check: `docker diff`.
 pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvError> {
     let name = &spec.container;
@@ -683,4 +666,21 @@ pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvErr
         }
     }
     Ok(Verdict::pass(expected, shown))
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn docker_times_read_as_unix_seconds() {
+        assert_eq!(super::unix_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            super::unix_seconds("2026-11-27T00:10:01.123456789Z"),
+            Some(1_795_738_201)
+        );
+        assert_eq!(
+            super::unix_seconds("2000-02-29T12:00:00Z"),
+            Some(951_825_600)
+        );
+        assert_eq!(super::unix_seconds("garbage"), None);
+    }
 }
