@@ -652,7 +652,7 @@ pub async fn rebuild(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, 
             touched.display()
         ))
     })?;
-    content.extend_from_slice(b"\n");
+    edit(&mut content);
     let packed = match context::pack(&root, &first.spec.dockerfile, Some((&rel, &content))) {
         Ok(p) => p,
         Err(p) => return Ok(Verdict::fail("a rebuild", p.0)),
@@ -758,6 +758,20 @@ pub async fn rebuild(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, 
         expected,
         format!("rebuilt with {}:\n{describe}", builder.describe()),
     ))
+}
+
+/// Change a file as a code edit would, into content no earlier build has seen: a newline, then
+/// lines of spaces whose lengths spell a fresh random number (harmless at the end of code,
+/// scripts, JSON or YAML). BuildKit's cache outlives the images dockdojo removes and is keyed by
+/// content: the same edit every time would be a cache hit from the previous check.
+fn edit(content: &mut Vec<u8>) {
+    let nonce = uuid::Uuid::new_v4().as_u128();
+    content.push(b'\n');
+    for i in 0..6 {
+        let spaces = ((nonce >> (4 * i)) & 0xf) as usize;
+        content.extend(std::iter::repeat_n(b' ', spaces));
+        content.push(b'\n');
+    }
 }
 
 /// Does a step match a `cached`/`rebuilt` entry? An entry is a substring of the instruction; one
@@ -873,6 +887,20 @@ mod tests {
         assert!(s[1].cached && !s[2].cached);
         assert_eq!(s[2].result.as_deref(), Some("2222222222bb"));
         assert_eq!(s[1].instruction, "COPY deps.txt /app/");
+    }
+
+    #[test]
+    fn every_edit_is_new_content() {
+        let edited = || {
+            let mut c = b"echo app\n".to_vec();
+            edit(&mut c);
+            c
+        };
+        let (a, b) = (edited(), edited());
+        assert!(a.starts_with(b"echo app\n\n") && a.len() > 10);
+        assert!(a.iter().skip(9).all(|c| *c == b' ' || *c == b'\n'));
+        // 24 random bits: two edits agree once in 16 million.
+        assert_ne!(a, b);
     }
 
     #[test]
