@@ -64,7 +64,8 @@ impl Engine {
         };
         let api_version = version.api_version.unwrap_or_default();
         let os = version.os.unwrap_or_default();
-        let builders = builder::Builders::probe(&endpoint, runtime, &os, &api_version).await;
+        let builders =
+            builder::Builders::probe(&docker, &endpoint, runtime, &os, &api_version).await;
         Ok(Self {
             docker,
             endpoint,
