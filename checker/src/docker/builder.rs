@@ -180,23 +180,36 @@ pub async fn ping_builder_version(endpoint: &Endpoint) -> Option<String> {
     let h = endpoint.host.as_str();
     let request = b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
     let fut = async {
-        let mut response = Vec::new();
-        if let Some(path) = h.strip_prefix("unix://") {
+        let response = if let Some(path) = h.strip_prefix("unix://") {
             let mut s = tokio::net::UnixStream::connect(path).await.ok()?;
             s.write_all(request).await.ok()?;
-            s.read_to_end(&mut response).await.ok()?;
+            read_head(&mut s).await
         } else {
             let addr = h
                 .strip_prefix("tcp://")
                 .or_else(|| h.strip_prefix("http://"))?;
-            let addr = addr.trim_end_matches('/');
-            let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+            let mut s = tokio::net::TcpStream::connect(addr.trim_end_matches('/'))
+                .await
+                .ok()?;
             s.write_all(request).await.ok()?;
-            s.read_to_end(&mut response).await.ok()?;
-        }
+            read_head(&mut s).await
+        };
         header(&String::from_utf8_lossy(&response), "builder-version")
     };
     tokio::time::timeout(PING_DEADLINE, fut).await.ok()?
+}
+
+/// A response up to the end of its headers (a server may keep the connection open).
+async fn read_head(s: &mut (impl tokio::io::AsyncRead + Unpin)) -> Vec<u8> {
+    let mut response = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !response.windows(4).any(|w| w == b"\r\n\r\n") && response.len() < 64 * 1024 {
+        match s.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+        }
+    }
+    response
 }
 
 /// A header's value in a raw HTTP response.
