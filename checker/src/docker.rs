@@ -2,6 +2,7 @@
 //! call its own deadline, labels everything it creates with this run's session, and removes only
 //! what carries those labels (re-checked on the client before each delete).
 
+pub mod builder;
 pub mod cleanup;
 pub mod connect;
 pub mod save;
@@ -44,6 +45,8 @@ pub struct Engine {
     pub runtime: Runtime,
     pub server_version: String,
     pub api_version: String,
+    /// The builders the daemon offers and the one `DOCKER_BUILDKIT` asks for.
+    pub builders: builder::Builders,
     /// A fresh UUID per dockdojo process.
     pub session: String,
 }
@@ -78,17 +81,22 @@ impl Engine {
     pub async fn connect_with(env: &LookupEnv) -> Result<Self, EnvError> {
         let (docker, endpoint) = connect::connect(env).await?;
         let version = call("version", deadline::QUICK, docker.version()).await?;
-        let is_podman = is_podman_version(&version);
+        let runtime = if is_podman_version(&version) {
+            Runtime::Podman
+        } else {
+            Runtime::Docker
+        };
+        let api_version = version.api_version.unwrap_or_default();
+        let os = version.os.unwrap_or_default();
+        let builders =
+            builder::Builders::probe(&docker, &endpoint, runtime, &os, &api_version).await;
         Ok(Self {
             docker,
             endpoint,
-            runtime: if is_podman {
-                Runtime::Podman
-            } else {
-                Runtime::Docker
-            },
+            runtime,
             server_version: version.version.unwrap_or_default(),
-            api_version: version.api_version.unwrap_or_default(),
+            api_version,
+            builders,
             session: uuid::Uuid::new_v4().to_string(),
         })
     }

@@ -28,23 +28,14 @@ pub fn parse(text: &str) -> Result<parse_dockerfile::Dockerfile<'_>, Refusal> {
     })
 }
 
-/// Refuse what a course exercise never needs and what could harm the host: custom frontends,
-/// insecure or host-network RUNs, ssh/secret mounts, and paths into `/proc/self/fd`
-/// (CVE-2024-21626).
+/// Refuse what a course exercise never needs and what could harm the host: insecure or
+/// host-network RUNs, ssh mounts, and paths into `/proc/self/fd` (CVE-2024-21626).
+///
+/// A `# syntax=` line passes: the build drops it and uses the daemon's own frontend instead of
+/// fetching one. A secret mount passes too: dockdojo's builds are given no secrets.
 pub fn screen(text: &str) -> Result<(), Refusal> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let df = parse(text)?;
-    if let Some(s) = &df.parser_directives.syntax {
-        return Err(Refusal {
-            line: line_at(text, s.value.span.start),
-            reason: format!(
-                "`# syntax={}` asks for a custom build frontend, fetched from a registry; the \
-                 course builds with the daemon's own frontend. Remove the line.",
-                s.value.value
-            ),
-            parse_error: false,
-        });
-    }
     for ins in &df.instructions {
         screen_instruction(text, ins)?;
     }
@@ -67,9 +58,6 @@ fn screen_instruction(text: &str, ins: &Instruction<'_>) -> Result<(), Refusal> 
                     }
                     "mount" if value.contains("type=ssh") => {
                         Some("`RUN --mount=type=ssh` hands the build your SSH agent")
-                    }
-                    "mount" if value.contains("type=secret") => {
-                        Some("`RUN --mount=type=secret` reads secrets from the host")
                     }
                     _ => None,
                 };
@@ -97,9 +85,24 @@ fn screen_instruction(text: &str, ins: &Instruction<'_>) -> Result<(), Refusal> 
     Ok(())
 }
 
-/// Does a Dockerfile use flags that need BuildKit (the classic builder rejects them)?
+/// Does a Dockerfile use flags that need BuildKit (the classic builder rejects them)? The first
+/// such feature.
 pub fn needs_buildkit(text: &str) -> Option<String> {
-    let df = parse_dockerfile::parse(text).ok()?;
+    buildkit_features(text).into_iter().next()
+}
+
+/// Every BuildKit-only feature a Dockerfile uses, in order: `--mount`, `--link`… and
+/// here-documents.
+pub fn buildkit_features(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let Ok(df) = parse_dockerfile::parse(text) else {
+        return found;
+    };
+    let mut add = |f: String| {
+        if !found.contains(&f) {
+            found.push(f);
+        }
+    };
     for ins in &df.instructions {
         let flags: Vec<&str> = match ins {
             Instruction::Run(r) => r.options.iter().map(|f| f.name.value.as_ref()).collect(),
@@ -109,19 +112,28 @@ pub fn needs_buildkit(text: &str) -> Option<String> {
         for f in flags {
             if matches!(
                 f,
-                "mount" | "network" | "security" | "link" | "parents" | "exclude"
+                "mount" | "network" | "security" | "link" | "parents" | "exclude" | "chmod"
             ) {
-                return Some(format!("--{f}"));
+                add(format!("--{f}"));
             }
         }
-        if let Instruction::Run(r) = ins {
-            if !r.here_docs.is_empty() {
-                return Some("here-documents (<<EOF)".into());
-            }
+        let here_docs = match ins {
+            Instruction::Run(r) => !r.here_docs.is_empty(),
+            Instruction::Copy(c) => c
+                .src
+                .iter()
+                .any(|s| matches!(s, parse_dockerfile::Source::HereDoc(_))),
+            _ => false,
+        };
+        if here_docs {
+            add(HERE_DOCS.into());
         }
     }
-    None
+    found
 }
+
+/// How messages name here-documents.
+pub const HERE_DOCS: &str = "here-documents (<<EOF)";
 
 /// The outcome of a static rule: Ok(what was seen) or Err((expected, actual)).
 pub type RuleResult = Result<String, (String, String)>;
@@ -310,10 +322,6 @@ mod tests {
     fn screen_refuses_dangerous_directives() {
         let cases = [
             (
-                "# syntax=docker/dockerfile:1\nFROM busybox:1.36.1\n",
-                "custom build frontend",
-            ),
-            (
                 "FROM busybox:1.36.1\nRUN --security=insecure id\n",
                 "full host privileges",
             ),
@@ -324,10 +332,6 @@ mod tests {
             (
                 "FROM busybox:1.36.1\nRUN --mount=type=ssh id\n",
                 "SSH agent",
-            ),
-            (
-                "FROM busybox:1.36.1\nRUN --mount=type=secret,id=x id\n",
-                "secrets",
             ),
             (
                 "FROM busybox:1.36.1\nWORKDIR /proc/self/fd/8\n",
@@ -341,10 +345,22 @@ mod tests {
         for (df, want) in cases {
             let r = screen(df).unwrap_err();
             assert!(r.reason.contains(want), "{df:?}: {}", r.reason);
-            let want = if df.starts_with("# syntax") { 1 } else { 2 };
-            assert_eq!(r.line, want, "{df:?}");
+            assert_eq!(r.line, 2, "{df:?}");
         }
         assert!(screen("FROM busybox:1.36.1\nRUN echo hi\n").is_ok());
+    }
+
+    /// What `docker init` writes and what BuildKit Dockerfiles use is built, not refused.
+    #[test]
+    fn screen_lets_buildkit_dockerfiles_through() {
+        for df in [
+            "# syntax=docker/dockerfile:1\nFROM busybox:1.36.1\n",
+            "FROM busybox:1.36.1\nRUN --mount=type=secret,id=token,required=false cat /run/secrets/token || true\n",
+            "FROM busybox:1.36.1\nRUN --mount=type=cache,target=/root/.cache ls /root/.cache\n",
+            "FROM busybox:1.36.1\nCOPY --link a /a\n",
+        ] {
+            assert!(screen(df).is_ok(), "{df:?}");
+        }
     }
 
     #[test]
@@ -374,5 +390,12 @@ mod tests {
             Some("--mount")
         );
         assert!(needs_buildkit("FROM a:1\nRUN true\n").is_none());
+        assert!(needs_buildkit("FROM a:1\nRUN <<EOF\necho hi\nEOF\n").is_some());
+        assert!(needs_buildkit("FROM a:1\nCOPY <<EOF /x\nhi\nEOF\n").is_some());
+        assert_eq!(
+            needs_buildkit("# syntax=docker/dockerfile:1\nFROM a:1\n"),
+            None,
+            "the classic builder reads a syntax line as a comment"
+        );
     }
 }

@@ -34,6 +34,14 @@ pub enum EnvError {
     DiskFull { detail: String },
     #[error("Docker refused '{what}': {detail}")]
     Daemon { what: String, detail: String },
+    #[error("this Dockerfile uses {what}, which only BuildKit builds, but {why}.")]
+    NoBuildKit { what: String, why: String },
+    #[error(
+        "this Dockerfile uses {what}, which the Dockerfile frontend built into Docker Engine \
+         {version} does not know (Engine 23 and later do; dockdojo builds offline, so it does not \
+         fetch a newer one). Grade it on a newer Docker, or write the step without it."
+    )]
+    FrontendTooOld { what: String, version: String },
     #[error("{0}")]
     Other(String),
 }

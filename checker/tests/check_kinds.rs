@@ -11,6 +11,7 @@ mod common;
 /// One module per kind, in `check_kinds/`.
 mod check_kinds {
     mod build;
+    mod buildkit;
     mod container;
     mod diff;
     mod dockerfile;

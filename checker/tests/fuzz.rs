@@ -199,7 +199,6 @@ proptest! {
             Just("RUN --security=insecure id"),
             Just("RUN --network=host wget http://x"),
             Just("RUN --mount=type=ssh ssh-add -l"),
-            Just("RUN --mount=type=secret,id=k cat /run/secrets/k"),
             Just("WORKDIR /proc/self/fd/8"),
         ],
     ) {

@@ -67,6 +67,8 @@ pub async fn run(json: bool) -> CmdResult {
             engine.runtime, engine.server_version, engine.api_version
         ),
     ));
+    // Which builder grades Dockerfiles, so a learner comparing with `docker build` knows.
+    steps.push(ok("builder", engine.builders.describe()));
     if engine.runtime == checker::docker::Runtime::Podman {
         // Not a failure: what the learner will see later, said up front.
         steps.push(ok(

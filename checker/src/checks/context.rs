@@ -170,6 +170,27 @@ pub fn pack(
     })
 }
 
+/// A packed context with the file `name` holding `text` instead (same header otherwise);
+/// `None` when the tar has no such file.
+pub fn replace_file(tar: &[u8], name: &str, text: &str) -> Option<Vec<u8>> {
+    let mut out = tar::Builder::new(Vec::new());
+    let mut found = false;
+    let mut archive = tar::Archive::new(tar);
+    for entry in archive.entries().ok()? {
+        let mut e = entry.ok()?;
+        let mut header = e.header().clone();
+        if e.path().ok()?.as_ref() == Path::new(name) {
+            found = true;
+            header.set_size(text.len() as u64);
+            header.set_cksum();
+            out.append_data(&mut header, name, text.as_bytes()).ok()?;
+        } else {
+            out.append(&header, &mut e).ok()?;
+        }
+    }
+    found.then(|| out.into_inner().ok()).flatten()
+}
+
 /// The paths in a packed context.
 pub fn names(tar: &[u8]) -> Vec<String> {
     let mut a = tar::Archive::new(tar);

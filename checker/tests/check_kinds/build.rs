@@ -1,6 +1,10 @@
 //! `build`: the learner's Dockerfile is screened, then built by the daemon.
 
-use crate::common::{case_leftovers, check, grade, image_tags_since, now, Fixture, BASE};
+use checker::docker::builder::Builder;
+
+use crate::common::{
+    case_leftovers, check, grade, grade_with_builder, image_tags_since, now, Fixture, BASE,
+};
 
 #[tokio::test]
 async fn build_passes_and_the_image_is_usable_by_later_checks() {
@@ -16,10 +20,16 @@ async fn build_passes_and_the_image_is_usable_by_later_checks() {
         ),
     ]
     .concat();
-    let g = grade("90-build-ok", "build", &checks, fx.path()).await;
+    // The classic builder's steps (BuildKit's: check_kinds/buildkit.rs).
+    let g = grade_with_builder("90-build-ok", "build", &checks, fx.path(), Builder::Classic).await;
     let r = g.passed("build");
     // FROM, LABEL kt.case, RUN: the labels dockdojo adds are not counted as the learner's steps.
-    assert!(r.actual.contains("built in 3 steps"), "{}", r.actual);
+    assert!(
+        r.actual
+            .contains("built in 3 steps with the classic builder"),
+        "{}",
+        r.actual
+    );
     g.passed("file");
     // The probe `refused_directive_is_refused_before_anything_is_built` relies on sees a build.
     assert!(
@@ -60,11 +70,13 @@ async fn missing_dockerfile_names_the_path_and_the_near_miss() {
 async fn failing_run_step_is_a_failed_build_with_its_log_and_leaves_no_layers() {
     let fx = Fixture::new();
     fx.dockerfile("RUN echo first-step-ok > /ok\nRUN echo about-to-fail && exit 1\n");
-    let g = grade(
+    // The classic builder's message and layers (BuildKit's: check_kinds/buildkit.rs).
+    let g = grade_with_builder(
         "90-build-fails",
         "build",
         &check("build", "build", ""),
         fx.path(),
+        Builder::Classic,
     )
     .await;
     g.failed(

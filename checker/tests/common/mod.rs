@@ -14,7 +14,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use checker::docker::builder::Builder;
 use checker::docker::Engine;
+use checker::error::EnvError;
 use checker::report::{CheckResult, Report};
 use checker::{run_exercise, RunOptions};
 
@@ -151,28 +153,78 @@ pub struct Graded {
 /// left nothing labelled with its session. `DOJO_SHOW_REPORTS=1` prints every result (run the
 /// tests with `--nocapture` to read them).
 pub async fn grade(id: &str, mode: &str, checks: &str, dir: &Path) -> Graded {
+    grade_on(id, mode, checks, dir, None).await
+}
+
+/// Like [`grade`], with every build on `builder` (as `DOCKER_BUILDKIT=1` or `0` asks).
+pub async fn grade_with_builder(
+    id: &str,
+    mode: &str,
+    checks: &str,
+    dir: &Path,
+    builder: Builder,
+) -> Graded {
+    grade_on(id, mode, checks, dir, Some(builder)).await
+}
+
+async fn grade_on(
+    id: &str,
+    mode: &str,
+    checks: &str,
+    dir: &Path,
+    builder: Option<Builder>,
+) -> Graded {
+    try_grade(id, mode, checks, dir, builder)
+        .await
+        .unwrap_or_else(|e| panic!("run_exercise could not check at all: {e}"))
+}
+
+/// One run that may end in an environment error (exit 3) instead of a report; either way it
+/// leaves nothing of its session behind. `builder` as in [`grade_with_builder`].
+pub async fn try_grade(
+    id: &str,
+    mode: &str,
+    checks: &str,
+    dir: &Path,
+    builder: Option<Builder>,
+) -> Result<Graded, EnvError> {
     let text = exercise_toml(id, mode, checks);
     let exercise = checker::spec::parse_exercise("exercise.toml", &text)
         .unwrap_or_else(|e| panic!("the fixture exercise does not parse: {e}\n{text}"));
-    let engine = Engine::connect()
+    let mut engine = Engine::connect()
         .await
         .unwrap_or_else(|e| panic!("these tests need a reachable Docker daemon: {e}"));
+    if builder.is_some() {
+        engine.builders.requested = builder;
+    }
     let opts = RunOptions {
         dir: dir.to_path_buf(),
     };
-    let report = run_exercise(&engine, &exercise, &opts)
-        .await
-        .unwrap_or_else(|e| panic!("run_exercise could not check at all: {e}"));
+    let report = run_exercise(&engine, &exercise, &opts).await;
+    assert_session_clean(&engine.session);
+    let report = report?;
     if std::env::var_os("DOJO_SHOW_REPORTS").is_some() {
         for r in &report.checks {
             eprintln!("[{id}] {}", show(r));
         }
     }
-    assert_session_clean(&engine.session);
-    Graded {
+    Ok(Graded {
         report,
         session: engine.session.clone(),
-    }
+    })
+}
+
+/// The major version of the daemon the tests run against (`20` for 20.10.24).
+pub async fn engine_major() -> u32 {
+    let engine = Engine::connect()
+        .await
+        .unwrap_or_else(|e| panic!("these tests need a reachable Docker daemon: {e}"));
+    engine
+        .server_version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
 }
 
 /// A check result as a learner would read it (for assertion messages).

@@ -89,26 +89,42 @@ pub fn with_label_step(
 }
 
 /// The build context `tar` with the labelled copy of `dockerfile` added as [`BUILD_DOCKERFILE`]
-/// and listed in `.dockerignore` (made when there is none, listing itself too, so a context
-/// without one still copies exactly what it did). `None` when the Dockerfile is not in the tar
-/// or cannot be labelled.
+/// (see [`context_with_copy`]). `None` when the Dockerfile is not in the tar or cannot be
+/// labelled.
 pub fn labelled_context(
     tar: &[u8],
     dockerfile: &str,
     target: Option<&str>,
     labels: &HashMap<String, String>,
 ) -> Option<Vec<u8>> {
-    let mut original = None;
+    let labelled = with_label_step(&read_file(tar, dockerfile)?, target, labels)?;
+    context_with_copy(tar, &labelled)
+}
+
+/// The text of one file of the build context.
+pub fn read_file(tar: &[u8], name: &str) -> Option<String> {
+    let mut archive = tar::Archive::new(tar);
+    for entry in archive.entries().ok()? {
+        let mut e = entry.ok()?;
+        if e.path().ok()?.as_ref() == Path::new(name) {
+            let mut s = String::new();
+            e.read_to_string(&mut s).ok()?;
+            return Some(s);
+        }
+    }
+    None
+}
+
+/// The build context `tar` with `text` added as [`BUILD_DOCKERFILE`] and listed in
+/// `.dockerignore` (made when there is none, listing itself too, so a context without one still
+/// copies exactly what it did). `None` when the learner has a file of that name.
+pub fn context_with_copy(tar: &[u8], text: &str) -> Option<Vec<u8>> {
     let mut ignore: Option<(tar::Header, Vec<u8>)> = None;
     let mut archive = tar::Archive::new(tar);
     for entry in archive.entries().ok()? {
         let mut e = entry.ok()?;
         let path = e.path().ok()?.into_owned();
-        if path == Path::new(dockerfile) {
-            let mut s = String::new();
-            e.read_to_string(&mut s).ok()?;
-            original = Some(s);
-        } else if path == Path::new(".dockerignore") {
+        if path == Path::new(".dockerignore") {
             let mut b = Vec::new();
             e.read_to_end(&mut b).ok()?;
             ignore = Some((e.header().clone(), b));
@@ -116,7 +132,6 @@ pub fn labelled_context(
             return None; // a learner's file of that name: leave everything as it is
         }
     }
-    let labelled = with_label_step(&original?, target, labels)?;
 
     let mut out = tar::Builder::new(Vec::new());
     let mut archive = tar::Archive::new(tar);
@@ -148,9 +163,9 @@ pub fn labelled_context(
         .ok()?;
     let mut h = tar::Header::new_gnu();
     h.set_mode(0o644);
-    h.set_size(labelled.len() as u64);
+    h.set_size(text.len() as u64);
     h.set_cksum();
-    out.append_data(&mut h, BUILD_DOCKERFILE, labelled.as_bytes())
+    out.append_data(&mut h, BUILD_DOCKERFILE, text.as_bytes())
         .ok()?;
     out.into_inner().ok()
 }
