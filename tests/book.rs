@@ -165,3 +165,50 @@ fn every_chapter_has_a_quiz_the_cli_can_ask() {
     assert!(s.contains(" right."), "{s}");
     assert!(matches!(out.status.code(), Some(0) | Some(1)), "{s}");
 }
+
+/// Facts the book once got wrong stay corrected (each pair: the chapter, what it must say, what
+/// it must no longer say).
+#[test]
+fn corrected_facts_stay_corrected() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src");
+    let chapter = |prefix: &str| {
+        let f = std::fs::read_dir(&src)
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no chapter {prefix}"));
+        std::fs::read_to_string(f.path()).unwrap()
+    };
+    for (prefix, says, not) in [
+        // `-t` without `-i`: a prompt that ignores keys and SIGTERM, not an exit.
+        (
+            "ch00",
+            "ignores your keys",
+            "Leave out `-i` and `sh` reads an empty stdin",
+        ),
+        // BuildKit keeps LABEL out of the step cache.
+        ("ch03", "later steps stay cached", "Yes, like any step"),
+        // Named volumes survive `volume prune` only since Engine 23.
+        (
+            "ch05",
+            "since Docker Engine 23",
+            "On current Docker it only removes",
+        ),
+        // A patch tag moves when rebuilt on a newer Debian release.
+        (
+            "ch10",
+            "re-pointed when the image is rebuilt",
+            "whatever was the default",
+        ),
+        // Docker Desktop 4.34+ has opt-in host networking.
+        (
+            "ch06",
+            "Desktop 4.34",
+            "on\nDocker Desktop it refers to the VM's network",
+        ),
+    ] {
+        let text = chapter(prefix);
+        assert!(text.contains(says), "{prefix} should say {says:?}");
+        assert!(!text.contains(not), "{prefix} still says {not:?}");
+    }
+}
