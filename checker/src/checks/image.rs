@@ -32,7 +32,9 @@ async fn unpacked_size(ctx: &Ctx<'_>, id: &str, inspected: i64) -> Result<i64, E
     let list = call(
         "list images",
         deadline::QUICK,
-        ctx.engine.docker.list_images(None::<ListImagesOptions>),
+        crate::docker::through_transient_states(|| {
+            ctx.engine.docker.list_images(None::<ListImagesOptions>)
+        }),
     )
     .await?;
     Ok(list
