@@ -116,8 +116,9 @@ pub fn is_transient_podman_state(e: &bollard::errors::Error) -> bool {
         // process's cgroup and finds it gone.
         || (text.contains("/cgroup") && text.contains("no such process"))
         // Not Podman's: Docker's containerd image store (Engine 26) fails a whole image list
-        // when an image is removed while it lists them (its config blob is already gone).
-        || (text.contains("failed to read config content") && text.contains("not found"))
+        // when an image is removed while it lists them ("failed to read config content" or
+        // "failed to calculate size of image …": a blob of it is already gone).
+        || (text.contains("content digest") && text.contains("not found"))
 }
 
 /// How long to read through Podman's transient states before giving up.
@@ -284,6 +285,15 @@ mod tests {
                 .into(),
         };
         assert!(is_transient_podman_state(&raced));
+        let sized = bollard::errors::Error::DockerResponseServerError {
+            status_code: 500,
+            message: "failed to calculate size of image \
+                      docker.io/dockdojo-check/10-moved-tag:00616541-app: content digest \
+                      sha256:aa0df3f3210192e76b304f25564e326c3b5fc4df1642147330a6fde98349a98a: \
+                      not found"
+                .into(),
+        };
+        assert!(is_transient_podman_state(&sized));
         let gone = bollard::errors::Error::DockerResponseServerError {
             status_code: 404,
             message: "No such image: dojo-app:latest".into(),
