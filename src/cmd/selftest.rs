@@ -11,6 +11,7 @@
 //! exactly those names.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bollard::query_parameters::{RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
@@ -61,11 +62,23 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
     let mut interrupted = None;
     // Exercises run side by side (their names and ports never clash); each prints its block when
     // it is done.
+    // A case that cannot be run (the daemon failed us) ends the self-test, but only once the
+    // exercises in flight have finished their case and removed their names: dropping them
+    // mid-case would leave a scenario's registry or a stack running. No further case starts.
+    let stop = AtomicBool::new(false);
+    let mut error = None;
     let mut results = futures_util::stream::iter(targets)
-        .map(|e| prove(&engine, e, verbose, measures))
+        .map(|e| prove(&engine, e, verbose, measures, &stop))
         .buffer_unordered(jobs.max(1));
     while let Some(r) = results.next().await {
-        let r = r?;
+        let r = match r {
+            Ok(r) => r,
+            Err(f) => {
+                stop.store(true, Ordering::SeqCst);
+                error.get_or_insert(f);
+                continue;
+            }
+        };
         print!("{}", r.text);
         passed += r.passed;
         failed.extend(r.failed);
@@ -74,6 +87,10 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
         if let Some(x) = r.interrupted {
             interrupted.get_or_insert(x);
         }
+    }
+    drop(results);
+    if let Some(f) = error {
+        return Err(f);
     }
     if let Some(x) = interrupted {
         eprintln!("self-test interrupted: no further case was started.");
@@ -160,6 +177,7 @@ async fn prove(
     e: &Entry,
     verbose: bool,
     measures: Measures,
+    stop: &AtomicBool,
 ) -> Result<Proof, Fail> {
     let mut p = Proof {
         text: format!("{} — {}\n", e.id(), e.spec.title),
@@ -182,6 +200,9 @@ async fn prove(
     for case in cases {
         if crate::interrupt::is_interrupted() {
             p.interrupted = Some(Exit::Interrupted);
+            return Ok(p);
+        }
+        if stop.load(Ordering::SeqCst) {
             return Ok(p);
         }
         let t = Instant::now();
