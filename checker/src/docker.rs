@@ -147,12 +147,17 @@ pub fn is_transient_podman_state(e: &bollard::errors::Error) -> bool {
         // Inspecting a container whose process is exiting at that moment: Podman reads the
         // process's cgroup and finds it gone.
         || (text.contains("/cgroup") && text.contains("no such process"))
+        // Not Podman's: Docker's containerd image store (Engine 26) fails a whole image list
+        // when an image is removed while it lists them ("failed to read config content" or
+        // "failed to calculate size of image …": a blob of it is already gone).
+        || (text.contains("content digest") && text.contains("not found"))
 }
 
 /// How long to read through Podman's transient states before giving up.
 const TRANSIENT_STATE_WAIT: Duration = Duration::from_secs(5);
 
-/// Retry `f` while its answer is one of Podman's transient container states.
+/// Retry `f` while its answer is one of Podman's transient container states (or the containerd
+/// image store's image list that raced a removal).
 pub async fn through_transient_states<T, F, Fut>(mut f: F) -> Result<T, bollard::errors::Error>
 where
     F: FnMut() -> Fut,
@@ -311,5 +316,32 @@ mod tests {
             short_reference("localhost:5000/app@sha256:ab"),
             "localhost:5000/app@sha256:ab"
         );
+    }
+
+    /// Engine 26's containerd image store, listing images while one is removed.
+    #[test]
+    fn an_image_list_that_raced_a_removal_is_read_again() {
+        let raced = bollard::errors::Error::DockerResponseServerError {
+            status_code: 500,
+            message: "failed to read config content: content digest \
+                      sha256:ef1781c22b6f119cfb6d886b842ae4863a4c90519e54e2d5429e2974aeb4ca9f: \
+                      not found"
+                .into(),
+        };
+        assert!(is_transient_podman_state(&raced));
+        let sized = bollard::errors::Error::DockerResponseServerError {
+            status_code: 500,
+            message: "failed to calculate size of image \
+                      docker.io/dockdojo-check/10-moved-tag:00616541-app: content digest \
+                      sha256:aa0df3f3210192e76b304f25564e326c3b5fc4df1642147330a6fde98349a98a: \
+                      not found"
+                .into(),
+        };
+        assert!(is_transient_podman_state(&sized));
+        let gone = bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            message: "No such image: dojo-app:latest".into(),
+        };
+        assert!(!is_transient_podman_state(&gone));
     }
 }

@@ -594,6 +594,9 @@ pub struct MutantExpect {
     /// On Podman, this text instead of `message_contains`: for messages that quote what the
     /// runtime measures or records differently (an image's size, the exit code of a failed start).
     pub message_contains_podman: Option<String>,
+    /// On Docker with the containerd image store, this text instead of `message_contains`: for
+    /// the same kind of message (an image's size is its unpacked snapshots' disk usage there).
+    pub message_contains_containerd: Option<String>,
 }
 
 mod parse;

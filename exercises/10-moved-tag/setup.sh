@@ -42,10 +42,16 @@ echo 1 > "$src/libssl-version"
 quiet docker build -t "$BASE:3.12-slim" "$src"
 quiet docker push "$BASE:3.12-slim"
 # The digest the registry serves for the tag: what a pull by digest asks for. (Asked of the
-# registry itself: Podman compresses layers on push, so its local RepoDigests differ.)
+# registry itself: Podman compresses layers on push, so its local RepoDigests differ.) BuildKit
+# engines (containerd image store) push an image index (the image plus an attestation), so ask
+# for every form a client accepts: the registry then names what it holds under the tag, which is
+# what `docker pull`, RepoDigests and a `FROM …@sha256:` pin use. (Asked only for single
+# manifests, registry 2.8 answers 404 for an OCI index.)
 registry_digest() {
     docker run --rm --network container:dojo-moved-registry busybox:1.36.1 \
         wget -q -S -O /dev/null \
+        --header 'Accept: application/vnd.oci.image.index.v1+json' \
+        --header 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
         --header 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
         --header 'Accept: application/vnd.oci.image.manifest.v1+json' \
         "http://127.0.0.1:5000/v2/dojo-base/manifests/$1" 2>&1 |

@@ -11,6 +11,7 @@
 //! exactly those names.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bollard::query_parameters::{RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
@@ -54,6 +55,7 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
             .map_err(Fail::usage)?
     };
     let engine = super::connect().await?;
+    let measures = Measures::of(&engine).await;
     // From here a Ctrl-C is never lost: whatever case is in flight (a set-up script, a check)
     // stops, its names are removed, and no further case starts.
     crate::interrupt::listen();
@@ -63,11 +65,23 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
     let mut interrupted = None;
     // Exercises run side by side (their names and ports never clash); each prints its block when
     // it is done.
+    // A case that cannot be run (the daemon failed us) ends the self-test, but only once the
+    // exercises in flight have finished their case and removed their names: dropping them
+    // mid-case would leave a scenario's registry or a stack running. No further case starts.
+    let stop = AtomicBool::new(false);
+    let mut error = None;
     let mut results = futures_util::stream::iter(targets)
-        .map(|e| prove(&engine, e, verbose))
+        .map(|e| prove(&engine, e, verbose, measures, &stop))
         .buffer_unordered(jobs.max(1));
     while let Some(r) = results.next().await {
-        let r = r?;
+        let r = match r {
+            Ok(r) => r,
+            Err(f) => {
+                stop.store(true, Ordering::SeqCst);
+                error.get_or_insert(f);
+                continue;
+            }
+        };
         print!("{}", r.text);
         passed += r.passed;
         failed.extend(r.failed);
@@ -76,6 +90,10 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
         if let Some(x) = r.interrupted {
             interrupted.get_or_insert(x);
         }
+    }
+    drop(results);
+    if let Some(f) = error {
+        return Err(f);
     }
     if let Some(x) = interrupted {
         eprintln!("self-test interrupted: no further case was started.");
@@ -123,7 +141,47 @@ fn runtime_name(engine: &Engine) -> String {
     }
 }
 
-async fn prove(engine: &Engine, e: &Entry, verbose: bool) -> Result<Proof, Fail> {
+/// Who measures what a mutant's message may quote (an image's size, an exit code): the runtime,
+/// and for Docker its image store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Measures {
+    Docker,
+    /// Docker with the containerd image store (`"containerd-snapshotter"`, Docker Desktop's
+    /// default for new installs).
+    DockerContainerdStore,
+    Podman,
+}
+
+impl Measures {
+    async fn of(engine: &Engine) -> Measures {
+        match engine.runtime {
+            Runtime::Podman => Measures::Podman,
+            Runtime::Docker => {
+                // `docker info` names the containerd store's snapshotter in the driver status.
+                let containerd = engine.docker.info().await.is_ok_and(|i| {
+                    i.driver_status
+                        .unwrap_or_default()
+                        .iter()
+                        .flatten()
+                        .any(|v| v.starts_with("io.containerd.snapshotter"))
+                });
+                if containerd {
+                    Measures::DockerContainerdStore
+                } else {
+                    Measures::Docker
+                }
+            }
+        }
+    }
+}
+
+async fn prove(
+    engine: &Engine,
+    e: &Entry,
+    verbose: bool,
+    measures: Measures,
+    stop: &AtomicBool,
+) -> Result<Proof, Fail> {
     let mut p = Proof {
         text: format!("{} — {}\n", e.id(), e.spec.title),
         passed: 0,
@@ -149,9 +207,12 @@ async fn prove(engine: &Engine, e: &Entry, verbose: bool) -> Result<Proof, Fail>
             p.interrupted = Some(Exit::Interrupted);
             return Ok(p);
         }
+        if stop.load(Ordering::SeqCst) {
+            return Ok(p);
+        }
         let t = Instant::now();
         let engine = engine.fork_session();
-        let outcome = run_case(&engine, e, &case).await;
+        let outcome = run_case(&engine, e, &case, measures).await;
         let secs = t.elapsed().as_secs_f64();
         match outcome {
             Ok(Ok(Proven::Yes(detail))) => {
@@ -199,7 +260,12 @@ enum Proven {
 
 type CaseOutcome = Result<Proven, (String, Option<Report>)>;
 
-async fn run_case(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOutcome, CaseError> {
+async fn run_case(
+    engine: &Engine,
+    e: &Entry,
+    case: &Case<'_>,
+    measures: Measures,
+) -> Result<CaseOutcome, CaseError> {
     let live = e.spec.live.clone();
     if let Some(clash) = existing_names(engine, &live)
         .await
@@ -210,7 +276,7 @@ async fn run_case(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOut
             None,
         )));
     }
-    let result = case_body(engine, e, case).await;
+    let result = case_body(engine, e, case, measures).await;
     remove_names(engine, &live).await;
     if matches!(result, Err(CaseError::Interrupted(_))) {
         // A docker command the interrupt killed can still finish on the daemon a moment later
@@ -225,7 +291,12 @@ async fn run_case(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOut
     result
 }
 
-async fn case_body(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOutcome, CaseError> {
+async fn case_body(
+    engine: &Engine,
+    e: &Entry,
+    case: &Case<'_>,
+    measures: Measures,
+) -> Result<CaseOutcome, CaseError> {
     let tmp = tempfile::tempdir().map_err(|x| CaseError::Fail(Fail::env(x)))?;
     let dir = tmp.path().join(e.id());
     std::fs::create_dir_all(&dir).map_err(|x| CaseError::Fail(Fail::env(x)))?;
@@ -279,10 +350,10 @@ async fn case_body(engine: &Engine, e: &Entry, case: &Case<'_>) -> Result<CaseOu
         Ok(r) => r.map_err(|x| CaseError::Fail(Fail::env(x)))?,
         Err(x) => return Err(CaseError::Interrupted(x)),
     };
-    Ok(judge(case, report, engine.runtime))
+    Ok(judge(case, report, measures))
 }
 
-fn judge(case: &Case<'_>, report: Report, runtime: Runtime) -> CaseOutcome {
+fn judge(case: &Case<'_>, report: Report, measures: Measures) -> CaseOutcome {
     // A check that could not look proves nothing either way: the case misbehaved.
     if let Some(e) = report
         .checks
@@ -360,14 +431,14 @@ fn judge(case: &Case<'_>, report: Report, runtime: Runtime) -> CaseOutcome {
             )),
             Some(f) => {
                 let text = format!("{}\n{}\n{}", f.expected, f.actual, f.hint);
-                let want = match runtime {
-                    Runtime::Podman => m
-                        .expect
-                        .message_contains_podman
-                        .as_ref()
-                        .or(m.expect.message_contains.as_ref()),
-                    Runtime::Docker => m.expect.message_contains.as_ref(),
+                let instead = match measures {
+                    Measures::Podman => m.expect.message_contains_podman.as_ref(),
+                    Measures::DockerContainerdStore => {
+                        m.expect.message_contains_containerd.as_ref()
+                    }
+                    Measures::Docker => None,
                 };
+                let want = instead.or(m.expect.message_contains.as_ref());
                 match want {
                     Some(want) if !text.contains(want.as_str()) => Err((
                         format!(

@@ -1,7 +1,7 @@
 //! `image` (metadata) and `file` (present/absent in the image's filesystem) checks.
 
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, ListImagesOptions,
 };
 use futures_util::StreamExt;
 
@@ -23,6 +23,26 @@ fn form_of(v: &[String]) -> CommandForm {
     }
 }
 
+/// The image's size unpacked, as `docker images` shows it. The graph-driver image store reports
+/// it in `inspect` too; Engine 26's containerd image store reports there the size of the image's
+/// content (its compressed layers: a 30 MB layer of zeros counts for a few KB), and the unpacked
+/// size only in the image list. `inspected` is inspect's size, kept when the list has nothing
+/// larger for `id`.
+async fn unpacked_size(ctx: &Ctx<'_>, id: &str, inspected: i64) -> Result<i64, EnvError> {
+    let list = call(
+        "list images",
+        deadline::QUICK,
+        crate::docker::through_transient_states(|| {
+            ctx.engine.docker.list_images(None::<ListImagesOptions>)
+        }),
+    )
+    .await?;
+    Ok(list
+        .iter()
+        .find(|i| i.id == id)
+        .map_or(inspected, |i| i.size.max(inspected)))
+}
+
 /// The `image` check: each field given is compared; the first mismatch is reported.
 pub async fn metadata(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvError> {
     let image = ctx.image_ref(&spec.image);
@@ -33,7 +53,10 @@ pub async fn metadata(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, E
     )
     .await?;
     let cfg = info.config.clone().unwrap_or_default();
-    let size = info.size.unwrap_or(0);
+    let mut size = info.size.unwrap_or(0);
+    if spec.max_size_mb.is_some() || spec.min_size_mb.is_some() {
+        size = unpacked_size(ctx, info.id.as_deref().unwrap_or_default(), size).await?;
+    }
     let layers = info
         .root_fs
         .as_ref()
