@@ -277,6 +277,21 @@ mod tests {
         assert!(v.actual.contains("COPY .env /app/"), "{}", v.actual);
     }
 
+    /// The real archive Engine 26 wrote with the containerd image store (image index,
+    /// attestation, gzip layers): the secret is found in the layer that added it.
+    #[test]
+    fn engine_26_containerd_archive_is_scanned() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/save/e26-containerd.tar");
+        let v = verdict(&std::fs::read(path).unwrap()).unwrap();
+        assert!(!v.passed, "{v:?}");
+        assert!(
+            v.actual.contains("layer 2 of 3") && v.actual.contains("/app/.env"),
+            "{}",
+            v.actual
+        );
+    }
+
     /// The whiteout in layer 2 is no hit of its own, and a clean image passes.
     #[test]
     fn a_clean_image_passes_and_whiteouts_are_not_hits() {
