@@ -226,6 +226,14 @@ async fn prepare_images(
 ) -> Result<Vec<(String, Outcome)>, PrepareError> {
     let selected = select(all, &opts.only)?;
     let images = selected.as_slice();
+    // The stand-ins there now: once replaced (a newer format, an archive, a pull), each is left
+    // untagged, ours to remove.
+    let mut previous = Vec::new();
+    for img in images {
+        if let Some(id) = standin_id(docker, img.reference).await? {
+            previous.push((img.reference, id));
+        }
+    }
     let loaded: HashSet<String> = match &opts.load {
         Some(path) => archive::load(docker, path, images, progress).await?,
         None => HashSet::new(),
@@ -266,10 +274,81 @@ async fn prepare_images(
         build_standin(docker, img, progress).await?;
         outcomes.push((r.to_string(), Outcome::StandIn));
     }
+    for (r, old) in previous {
+        retire(docker, r, &old, progress).await;
+    }
     if let Some(path) = &opts.save {
         archive::save(docker, path, images, progress).await?;
     }
     Ok(outcomes)
+}
+
+/// The image ID at `reference` when it is a stand-in dockdojo built for that reference.
+async fn standin_id(docker: &Docker, reference: &str) -> Result<Option<String>, EnvError> {
+    let what = format!("inspect image {reference}");
+    Ok(
+        match within(&what, INSPECT_DEADLINE, docker.inspect_image(reference)).await? {
+            Ok(img) => img
+                .config
+                .and_then(|c| c.labels)
+                .is_some_and(|l| l.get(labels::STANDIN).is_some_and(|s| s == reference))
+                .then_some(img.id)
+                .flatten(),
+            Err(_) => None,
+        },
+    )
+}
+
+/// Remove a stand-in that `reference` no longer names. Only an image that is still our stand-in
+/// and that nothing uses goes: the daemon refuses one a container or another tag still holds,
+/// and that is left as it is.
+async fn retire(
+    docker: &Docker,
+    reference: &str,
+    old: &str,
+    progress: &mut (dyn FnMut(&str) + Send),
+) {
+    let now = match within(
+        "inspect image",
+        INSPECT_DEADLINE,
+        docker.inspect_image(reference),
+    )
+    .await
+    {
+        Ok(Ok(img)) => img.id,
+        _ => return,
+    };
+    if now.as_deref() == Some(old) {
+        return;
+    }
+    let Ok(Ok(img)) = within("inspect image", INSPECT_DEADLINE, docker.inspect_image(old)).await
+    else {
+        return;
+    };
+    let ours = img
+        .config
+        .and_then(|c| c.labels)
+        .is_some_and(|l| l.get(labels::STANDIN).is_some_and(|s| s == reference));
+    let untagged = img.repo_tags.unwrap_or_default().is_empty();
+    if !ours || !untagged {
+        return;
+    }
+    let removed = within(
+        "remove image",
+        INSPECT_DEADLINE,
+        docker.remove_image(
+            old,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        ),
+    )
+    .await;
+    if matches!(removed, Ok(Ok(_))) {
+        let short: String = old.trim_start_matches("sha256:").chars().take(12).collect();
+        progress(&format!(
+            "{reference}: removed the stand-in it replaced ({short})"
+        ));
+    }
 }
 
 async fn build_standin(

@@ -1292,3 +1292,92 @@ async fn prepare_the_real_course_images() {
             .is_some());
     }
 }
+
+/// A stand-in that a reference no longer names is removed after `prepare` replaced it, and
+/// nothing else is: not an image still tagged, not one without our stand-in label.
+#[tokio::test]
+async fn a_replaced_standin_is_removed_and_nothing_else() {
+    let Some(docker) = daemon().await else { return };
+    let reference = test_reference("busybox:1.36.1");
+    let other = test_reference("kept:1");
+    // Three tiny images from one tar, told apart by their labels.
+    let dir = tempfile::tempdir().unwrap();
+    let tar_path = dir.path().join("rootfs.tar");
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_ustar();
+    h.set_size(2);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, "marker", &b"ok"[..]).unwrap();
+    std::fs::write(&tar_path, b.into_inner().unwrap()).unwrap();
+    let import = |label: String| {
+        let out = std::process::Command::new("docker")
+            .args(["import", "--change", &label])
+            .arg(&tar_path)
+            .output()
+            .expect("docker import");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let old = import(format!("LABEL {}={reference} x=old", labels::STANDIN));
+    let new = import(format!("LABEL {}={reference} x=new", labels::STANDIN));
+    let foreign = import("LABEL x=foreign".to_string());
+    let tag = |id: &str, r: &str| {
+        let ok = std::process::Command::new("docker")
+            .args(["tag", id, r])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "docker tag {id} {r}");
+    };
+    let d = docker.clone();
+    let (o, n, f) = (old.clone(), new.clone(), foreign.clone());
+    with_cleanup(
+        &docker,
+        &[reference, other, &old, &new, &foreign],
+        async move {
+            let gone = |id: String| {
+                let d = d.clone();
+                async move { d.inspect_image(&id).await.is_err() }
+            };
+            let mut lines = Vec::new();
+            // The reference moved from old to new: old goes.
+            tag(&n, reference);
+            retire(&d, reference, &o, &mut |l: &str| lines.push(l.to_string())).await;
+            assert!(
+                gone(o.clone()).await,
+                "the replaced stand-in is still there"
+            );
+            assert!(
+                lines[0].contains("removed the stand-in it replaced"),
+                "{lines:?}"
+            );
+            // Not ours (no stand-in label): kept.
+            retire(&d, reference, &f, &mut |_: &str| {}).await;
+            assert!(
+                !gone(f.clone()).await,
+                "an image without our label was removed"
+            );
+            // Ours but still tagged elsewhere: kept.
+            let again = import(format!("LABEL {}={reference} x=again", labels::STANDIN));
+            tag(&again, other);
+            retire(&d, reference, &again, &mut |_: &str| {}).await;
+            assert!(!gone(again.clone()).await, "a tagged image was removed");
+            let _ = d
+                .remove_image(
+                    &again,
+                    None::<bollard::query_parameters::RemoveImageOptions>,
+                    None,
+                )
+                .await;
+            // Still named by the reference: kept.
+            retire(&d, reference, &n, &mut |_: &str| {}).await;
+            assert!(!gone(n.clone()).await, "the current stand-in was removed");
+        },
+    )
+    .await;
+}
