@@ -743,7 +743,7 @@ pub fn pin_problem(image: &str) -> Option<&'static str> {
         Some((_, "latest")) => Some("uses `latest`, which moves"),
         Some((_, tag)) if exact_release(tag) => None,
         Some((_, tag)) if !tag.chars().any(|c| c.is_ascii_digit()) => {
-            Some("uses a tag with no version number, which moves")
+            Some("uses a floating tag with no version number, which moves")
         }
         Some(_) => Some(
             "names only part of a version: a tag like `1.36` or `3.12-slim` moves to each patch \
@@ -1070,6 +1070,70 @@ mod tests {
         );
         // It does in the stage the final one is built on.
         fails("FROM a:1.0.0 AS base\nCMD go run .\nFROM base\n", X);
+    }
+
+    /// The messages `tests/check_kinds/dockerfile.rs` quotes, checked here without a daemon.
+    #[test]
+    fn messages_say_what_was_found() {
+        let bad = "FROM busybox\nUSER root\nCMD sh -c 'sleep 1000'\n";
+        let latest = "FROM busybox:1.36.1 AS build\nRUN true\nFROM busybox:latest\nUSER 0:0\n";
+        let two = "FROM busybox:1.36.1 AS build\nUSER app\nFROM busybox:1.36.1\nENTRYPOINT sh\n";
+        let cases: [(&str, DockerfileRule, &[&str]); 9] = [
+            (
+                bad,
+                DockerfileRule::FromPinned,
+                &["line 1: `FROM busybox` has no tag, so it means `latest`"],
+            ),
+            (
+                latest,
+                DockerfileRule::FromPinned,
+                &["line 3: `FROM busybox:latest` uses `latest`"],
+            ),
+            (
+                "FROM busybox:stable\n",
+                DockerfileRule::FromPinned,
+                &["`FROM busybox:stable` uses a floating tag"],
+            ),
+            (
+                bad,
+                DockerfileRule::MultiStage,
+                &["COPY --from=<stage>", "1 stage"],
+            ),
+            (
+                two,
+                DockerfileRule::MultiStage,
+                &["2 stages, but the final stage copies nothing"],
+            ),
+            (latest, DockerfileRule::NonRootUser, &["USER 0:0"]),
+            (
+                two,
+                DockerfileRule::NonRootUser,
+                &["no USER in the final stage", "root for most images"],
+            ),
+            (
+                bad,
+                DockerfileRule::ExecForm,
+                &[
+                    "CMD in exec form",
+                    "line 3: shell form `CMD sh -c 'sleep 1000'`",
+                ],
+            ),
+            (
+                two,
+                DockerfileRule::ExecForm,
+                &[
+                    "ENTRYPOINT in exec form",
+                    "line 4: shell form `ENTRYPOINT sh`",
+                ],
+            ),
+        ];
+        for (df, rule, wants) in cases {
+            let (expected, actual) = check_rule(df, rule).unwrap_err();
+            let text = format!("{expected}\n{actual}");
+            for want in wants {
+                assert!(text.contains(want), "{df:?} {rule:?}: {text}");
+            }
+        }
     }
 
     #[test]
