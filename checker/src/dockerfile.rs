@@ -263,8 +263,9 @@ fn read_stages(
         for ins in s.instructions {
             match ins {
                 Instruction::Arg(a) => {
-                    let mut scope = global.clone();
-                    scope.extend(args.clone());
+                    // A default may use this stage's ARGs and ENVs, not undeclared global ones.
+                    let mut scope = args.clone();
+                    scope.extend(env.clone());
                     let mut declared = HashMap::new();
                     declare_args(&a.arguments.value, esc, build_args, &mut declared, &scope);
                     for (k, v) in declared {
@@ -430,6 +431,7 @@ fn expand(word: &str, esc: char, lookup: &dyn Fn(&str) -> Option<String>) -> Str
         i: 0,
         esc,
         lookup,
+        depth: 0,
     };
     lx.word(None)
 }
@@ -439,7 +441,12 @@ struct Lexer<'a> {
     i: usize,
     esc: char,
     lookup: &'a dyn Fn(&str) -> Option<String>,
+    /// `${…}` nesting, bounded: the text is a learner's, and the lexer recurses.
+    depth: usize,
 }
+
+/// Deeper `${A:-${B:-…}}` nesting than this expands to nothing.
+const MAX_NESTING: usize = 16;
 
 impl Lexer<'_> {
     fn peek(&self) -> Option<char> {
@@ -511,6 +518,10 @@ impl Lexer<'_> {
     /// After a `$`.
     fn dollar(&mut self) -> String {
         match self.peek() {
+            Some('{') if self.depth >= MAX_NESTING => {
+                self.i = self.c.len();
+                String::new()
+            }
             Some('{') => {
                 self.i += 1;
                 let name = self.name();
@@ -522,12 +533,16 @@ impl Lexer<'_> {
                 };
                 let Some(op) = op else {
                     // `}`, or a modifier this reading does not apply (`#`, `%`, `/`).
+                    self.depth += 1;
                     let _ = self.word(Some('}'));
+                    self.depth -= 1;
                     self.i += 1;
                     return value.unwrap_or_default();
                 };
                 self.i += if colon { 2 } else { 1 };
+                self.depth += 1;
                 let alt = self.word(Some('}'));
+                self.depth -= 1;
                 self.i += 1;
                 let unset = match &value {
                     None => true,
@@ -907,6 +922,22 @@ mod tests {
         assert!(e.contains("no value"), "{e}");
         // One ARG's default made of another.
         ok("ARG V=1.36.1\nARG IMG=busybox:${V}\nFROM $IMG\n", P);
+        // A stage's ARG default sees the stage's ARGs, not undeclared global ones.
+        fails(
+            "ARG G=app\nFROM a:1.0.0\nARG U=${G}\nUSER $U\n",
+            DockerfileRule::NonRootUser,
+        );
+        ok(
+            "ARG G=app\nFROM a:1.0.0\nARG G\nARG U=${G}\nUSER $U\n",
+            DockerfileRule::NonRootUser,
+        );
+        // Nesting is bounded, and no input makes the lexer overflow its stack.
+        let deep = format!(
+            "FROM busybox:{}1.36.1{}\n",
+            "${V:-".repeat(100_000),
+            "}".repeat(100_000)
+        );
+        let _ = check_rule(&deep, P);
         ok("FROM --platform=$BUILDPLATFORM golang:1.22.3 AS b\nFROM scratch\nCOPY --from=b /a /a\n", P);
     }
 
