@@ -695,12 +695,14 @@ fn non_root_user(stages: &[StageView]) -> RuleResult {
                 .last()
                 .map(|&i| stages[i].from.value.clone())
                 .unwrap_or_default();
+            let runs_as = if base.eq_ignore_ascii_case("scratch") {
+                "root: `scratch` sets no user".to_string()
+            } else {
+                format!("whatever user `{base}` sets, root for most images")
+            };
             Err((
                 expected.into(),
-                format!(
-                    "no USER in the final stage: the container runs as whatever user `{base}` \
-                     sets, root for most images"
-                ),
+                format!("no USER in the final stage: the container runs as {runs_as}"),
             ))
         }
     }
@@ -756,6 +758,7 @@ pub fn pin_problem(image: &str) -> Option<&'static str> {
     match last.split_once(':') {
         None => Some("has no tag, so it means `latest`, which moves"),
         Some((_, "latest")) => Some("uses `latest`, which moves"),
+        Some((_, "")) => Some("has an empty tag: does it use an ARG with no value here?"),
         Some((_, tag)) if exact_release(tag) => None,
         Some((_, tag)) if !tag.chars().any(|c| c.is_ascii_digit()) => {
             Some("uses a floating tag with no version number, which moves")
