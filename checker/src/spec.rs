@@ -210,7 +210,7 @@ pub struct BuildCheck {
     /// pinning against the course's local registry.
     #[serde(default)]
     pub pull: bool,
-    /// `--build-arg` values.
+    /// `--build-arg` values (the `dockerfile` rules on the same file read them too).
     #[serde(default)]
     pub build_args: BTreeMap<String, String>,
 }
@@ -219,13 +219,15 @@ pub struct BuildCheck {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DockerfileRule {
-    /// Every `FROM` names a tag or digest that is not `latest` (stages and `scratch` excepted).
+    /// Every `FROM` names an exact release: a digest, a tag with a full version (three numbers,
+    /// any suffix) or a date stamp (stages and `scratch` excepted).
     FromPinned,
-    /// At least two stages, and the last one copies from an earlier stage.
+    /// At least two stages, and the last one copies from an earlier stage of this Dockerfile or
+    /// is built on one.
     MultiStage,
-    /// The last `USER` is not root.
+    /// The final image's `USER` (the last stage's, else the stage it is built on) is not root.
     NonRootUser,
-    /// `CMD`/`ENTRYPOINT` use the exec (JSON) form.
+    /// The final image's `CMD`/`ENTRYPOINT` use the exec (JSON) form.
     ExecForm,
 }
 
