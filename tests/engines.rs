@@ -15,12 +15,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
 
 use common::{bin, text};
 
@@ -67,23 +64,7 @@ impl Engine {
 
 /// Does the engine answer `GET /_ping` with `OK`?
 fn ping(e: Engine) -> Result<(), String> {
-    let mut s = UnixStream::connect(e.socket()).map_err(|e| format!("cannot connect: {e}"))?;
-    let limit = Some(Duration::from_secs(5));
-    s.set_read_timeout(limit).map_err(|e| e.to_string())?;
-    s.set_write_timeout(limit).map_err(|e| e.to_string())?;
-    s.write_all(b"GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n")
-        .map_err(|e| format!("cannot send: {e}"))?;
-    let mut answer = String::new();
-    s.read_to_string(&mut answer)
-        .map_err(|e| format!("no answer: {e}"))?;
-    if answer.starts_with("HTTP/1.") && answer.contains(" 200 ") && answer.ends_with("OK") {
-        Ok(())
-    } else {
-        Err(format!(
-            "unexpected answer: {}",
-            answer.lines().next().unwrap_or("")
-        ))
-    }
+    common::ping_socket(Path::new(e.socket()))
 }
 
 fn engine_exec() -> PathBuf {

@@ -140,3 +140,26 @@ fn uuid_like() -> String {
         (n ^ (std::process::id() as u128) << 20) & 0xffff_ffff
     )
 }
+
+/// Does the API on this unix socket answer `GET /_ping` with `OK`?
+pub fn ping_socket(socket: &Path) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket)
+        .map_err(|e| format!("cannot connect: {e}"))?;
+    let limit = Some(std::time::Duration::from_secs(5));
+    s.set_read_timeout(limit).map_err(|e| e.to_string())?;
+    s.set_write_timeout(limit).map_err(|e| e.to_string())?;
+    s.write_all(b"GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n")
+        .map_err(|e| format!("cannot send: {e}"))?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer)
+        .map_err(|e| format!("no answer: {e}"))?;
+    if answer.starts_with("HTTP/1.") && answer.contains(" 200 ") && answer.ends_with("OK") {
+        Ok(())
+    } else {
+        Err(format!(
+            "unexpected answer: {}",
+            answer.lines().next().unwrap_or("")
+        ))
+    }
+}

@@ -161,14 +161,7 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
         }
     }
     if spec.image_command == Some(true) {
-        let image_id = info.image.clone().unwrap_or_default();
-        let image = call(
-            "inspect image",
-            deadline::QUICK,
-            ctx.engine.docker.inspect_image(&image_id),
-        )
-        .await?;
-        let own = image.config.unwrap_or_default();
+        let own = image_of(ctx, &info).await?.config.unwrap_or_default();
         if let Some(actual) =
             command_override((&own.entrypoint, &own.cmd), (&cfg.entrypoint, &cfg.cmd))
         {
@@ -694,6 +687,20 @@ pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvErr
     Ok(Verdict::pass(expected, shown))
 }
 
+/// The image a container was created from, by its ID (whatever name it was run by).
+async fn image_of(
+    ctx: &Ctx<'_>,
+    info: &ContainerInspectResponse,
+) -> Result<bollard::models::ImageInspect, EnvError> {
+    let id = info.image.clone().unwrap_or_default();
+    call(
+        "inspect image",
+        deadline::QUICK,
+        ctx.engine.docker.inspect_image(&id),
+    )
+    .await
+}
+
 /// Does the container run the image the registry serves for `want`? `None` when it does.
 async fn registry_mismatch(
     ctx: &Ctx<'_>,
@@ -706,14 +713,7 @@ async fn registry_mismatch(
             "could not ask the registry which image it serves for {want}: {why}"
         ))
     })?;
-    let image_id = info.image.clone().unwrap_or_default();
-    let image = call(
-        "inspect image",
-        deadline::QUICK,
-        ctx.engine.docker.inspect_image(&image_id),
-    )
-    .await?;
-    let digests = image.repo_digests.unwrap_or_default();
+    let digests = image_of(ctx, info).await?.repo_digests.unwrap_or_default();
     if runs_served(&digests, want, &served) {
         return Ok(None);
     }
