@@ -34,6 +34,20 @@ fn init_writes_every_exercise_with_exec_bits() {
     assert!(!root.join("01-writable-layer/.gitkeep").exists());
 }
 
+/// `init` ends by naming the course app and the second terminal the learner needs.
+#[test]
+fn init_names_the_app_and_the_second_terminal() {
+    let t = tempfile::tempdir().unwrap();
+    let o = dockdojo(t.path(), &["init", "ws"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("  dockdojo             # the course app"),
+        "{out}"
+    );
+    assert!(out.contains("second terminal"), "{out}");
+}
+
 #[test]
 fn init_refuses_a_non_empty_folder_and_updates_a_workspace() {
     let t = tempfile::tempdir().unwrap();

@@ -50,7 +50,8 @@ pub fn init(dir: Option<PathBuf>) -> CmdResult {
         }
     }
     println!(
-        "\nNext:\n  cd {}\n  dockdojo doctor      # is Docker ready?\n  dockdojo prepare     # the course's base images\n  cd {} && cat README.md",
+        "\nNext:\n  cd {}\n  dockdojo doctor      # is Docker ready?\n  dockdojo prepare     # the course's base images\n  dockdojo             # the course app: exercises, tasks, checks as you work\n\nKeep a second terminal open in {} for your docker commands; or work from\nthe CLI alone: `cd {}`, read README.md, then `dockdojo check`.",
+        ws.root.display(),
         ws.root.display(),
         entries.first().map(|e| e.id()).unwrap_or(".")
     );
