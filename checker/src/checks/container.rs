@@ -607,8 +607,10 @@ async fn oom_event_since_start(ctx: &Ctx<'_>, id: &str, started_at: Option<&str>
         .filters(&filters)
         .build();
     let mut events = ctx.engine.docker.events(Some(opts));
+    // Past events are replayed first; a busy daemon (several checks at once) can take a while
+    // to send them. Only a 137 under a memory limit gets here, so the wait is rarely for nothing.
     matches!(
-        tokio::time::timeout(std::time::Duration::from_millis(700), events.next()).await,
+        tokio::time::timeout(std::time::Duration::from_secs(3), events.next()).await,
         Ok(Some(Ok(_)))
     )
 }
