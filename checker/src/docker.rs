@@ -5,6 +5,7 @@
 pub mod builder;
 pub mod cleanup;
 pub mod connect;
+pub mod dial;
 pub mod save;
 
 use std::collections::HashMap;

@@ -175,25 +175,13 @@ fn api_at_least(version: &str, major: u32, minor: u32) -> bool {
 const PING_DEADLINE: Duration = Duration::from_secs(5);
 
 /// The `Builder-Version` header of `GET /_ping`. bollard's `ping` returns only the body, so the
-/// request is made by hand on the endpoint's socket (unix or plain tcp, as `connect` supports).
+/// request is made by hand on a connection of its own ([`super::dial`]).
 pub async fn ping_builder_version(endpoint: &Endpoint) -> Option<String> {
-    let h = endpoint.host.as_str();
     let request = b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
     let fut = async {
-        let response = if let Some(path) = h.strip_prefix("unix://") {
-            let mut s = tokio::net::UnixStream::connect(path).await.ok()?;
-            s.write_all(request).await.ok()?;
-            read_head(&mut s).await
-        } else {
-            let addr = h
-                .strip_prefix("tcp://")
-                .or_else(|| h.strip_prefix("http://"))?;
-            let mut s = tokio::net::TcpStream::connect(addr.trim_end_matches('/'))
-                .await
-                .ok()?;
-            s.write_all(request).await.ok()?;
-            read_head(&mut s).await
-        };
+        let mut s = super::dial::dial(endpoint).await.ok()?;
+        s.write_all(request).await.ok()?;
+        let response = read_head(&mut s).await;
         header(&String::from_utf8_lossy(&response), "builder-version")
     };
     tokio::time::timeout(PING_DEADLINE, fut).await.ok()?
