@@ -7,6 +7,7 @@ pub mod cleanup;
 pub mod connect;
 pub mod dial;
 pub mod save;
+pub mod session;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -89,8 +90,7 @@ impl Engine {
         };
         let api_version = version.api_version.unwrap_or_default();
         let os = version.os.unwrap_or_default();
-        let builders =
-            builder::Builders::probe(&docker, &endpoint, runtime, &os, &api_version).await;
+        let builders = builder::Builders::probe(&endpoint, runtime, &os, &api_version).await;
         Ok(Self {
             docker,
             endpoint,

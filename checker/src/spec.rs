@@ -213,6 +213,11 @@ pub struct BuildCheck {
     /// `--build-arg` values (the `dockerfile` rules on the same file read them too).
     #[serde(default)]
     pub build_args: BTreeMap<String, String>,
+    /// Build secrets by id, each read from a file in the exercise folder, as
+    /// `docker build --secret id=ID,src=FILE` gives them to `RUN --mount=type=secret,id=ID`.
+    /// Served only to BuildKit builds.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
 }
 
 /// Static Dockerfile rules.

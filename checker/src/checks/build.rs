@@ -17,7 +17,7 @@ mod label_step;
 use super::context::{self, REFUSE_BYTES, WARN_BYTES};
 use super::tail;
 use crate::docker::builder::Builder;
-use crate::docker::{classify, deadline};
+use crate::docker::{classify, deadline, session};
 use crate::dockerfile;
 use crate::engine::{BuiltImage, Ctx, Verdict};
 use crate::error::EnvError;
@@ -279,11 +279,7 @@ async fn run_once(
         .forcerm(true)
         .memory(1024 * 1024 * 1024);
     if builder == Builder::BuildKit {
-        // bollard serves the session over the daemon's `/session` endpoint; it answers only
-        // registry-auth requests (the context travels in the request body).
-        opts = opts
-            .version(BuilderVersion::BuilderBuildKit)
-            .session(&uuid::Uuid::new_v4().to_string());
+        opts = opts.version(BuilderVersion::BuilderBuildKit);
     }
     if !request.labels.is_empty() {
         opts = opts.labels(request.labels);
@@ -313,7 +309,40 @@ async fn run_once(
         .docker
         .clone()
         .with_timeout(limit + Duration::from_secs(30));
-    let mut stream = docker.build_image(opts.build(), None, Some(bollard::body_full(tar.into())));
+    let mut stream = match builder {
+        Builder::Classic => docker
+            .build_image(opts.build(), None, Some(bollard::body_full(tar.into())))
+            .boxed(),
+        // The context, the Dockerfile and the secrets travel through dockdojo's own session.
+        Builder::BuildKit => {
+            let query = serde_urlencoded::to_string(opts.build())
+                .map_err(|e| EnvError::Other(format!("cannot encode the build request: {e}")))?;
+            let served = session::Served {
+                context: tar,
+                secrets: read_secrets(ctx, spec),
+            };
+            match tokio::time::timeout(
+                deadline::QUICK,
+                session::build(
+                    &ctx.engine.endpoint,
+                    &ctx.engine.api_version,
+                    &query,
+                    served,
+                ),
+            )
+            .await
+            {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => futures_util::stream::once(async move { Err(e) }).boxed(),
+                Err(_) => {
+                    return Err(EnvError::Deadline {
+                        what: "open a BuildKit session".into(),
+                        deadline: deadline::QUICK,
+                    })
+                }
+            }
+        }
+    };
     let mut seen = Seen {
         log: String::new(),
         progress: buildkit::Progress::for_dockerfile(request.text),
@@ -408,6 +437,16 @@ async fn run_once(
             log,
         }),
     }
+}
+
+/// The build's secrets (`docker build --secret id=ID,src=FILE`), read from the exercise folder.
+/// A file that cannot be read is left out: the build then fails on the step that mounts it, with
+/// BuildKit's own "secret ID not found", which names it.
+fn read_secrets(ctx: &Ctx<'_>, spec: &BuildCheck) -> HashMap<String, Vec<u8>> {
+    spec.secrets
+        .iter()
+        .filter_map(|(id, file)| Some((id.clone(), std::fs::read(ctx.dir.join(file)).ok()?)))
+        .collect()
 }
 
 /// After a failed or cancelled build, the classic builder keeps the layers of the steps that

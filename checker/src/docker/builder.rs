@@ -6,10 +6,8 @@
 //! `DOCKER_BUILDKIT=0` asks for the classic builder, `DOCKER_BUILDKIT=1` for BuildKit, as with the
 //! Docker CLI.
 //!
-//! dockdojo sends the build context in the request body. A daemon that keeps its images in the
-//! containerd image store cannot hand such a context to BuildKit (moby/moby#47717: "failed to
-//! read downloaded context"); there the classic builder grades until the context travels
-//! through the session instead.
+//! A BuildKit build reads its context through dockdojo's own session ([`super::session`]), as
+//! with the Docker CLI; the classic builder gets it in the request body.
 
 use std::time::Duration;
 
@@ -42,9 +40,6 @@ impl Builder {
 pub struct Builders {
     /// The daemon runs BuildKit builds (Docker Engine on a Linux daemon).
     pub buildkit: bool,
-    /// Its BuildKit can read a context sent in the request body (not on the containerd image
-    /// store).
-    pub uploads: bool,
     /// The daemon's default (`Builder-Version` of `_ping`; `None` when it did not say).
     pub default: Option<Builder>,
     /// `DOCKER_BUILDKIT`, when set to a boolean.
@@ -53,13 +48,7 @@ pub struct Builders {
 
 impl Builders {
     /// Learn what the daemon offers; never fails (an unreadable ping means "did not say").
-    pub async fn probe(
-        docker: &bollard::Docker,
-        endpoint: &Endpoint,
-        runtime: Runtime,
-        os: &str,
-        api_version: &str,
-    ) -> Self {
+    pub async fn probe(endpoint: &Endpoint, runtime: Runtime, os: &str, api_version: &str) -> Self {
         let buildkit = runtime == Runtime::Docker
             && !os.eq_ignore_ascii_case("windows")
             && api_at_least(api_version, 1, 39);
@@ -75,14 +64,8 @@ impl Builders {
             None
         };
         let requested = requested_from(std::env::var("DOCKER_BUILDKIT").ok().as_deref());
-        // Only a daemon that would build with BuildKit by default needs asking (one call more);
-        // Engine 20.10 has no containerd image store.
-        let uploads = !(buildkit
-            && (default == Some(Builder::BuildKit) || requested == Some(Builder::BuildKit))
-            && containerd_store(docker).await);
         Self {
             buildkit,
-            uploads,
             default,
             requested,
         }
@@ -90,7 +73,7 @@ impl Builders {
 
     /// The builder for a Dockerfile; `needs` names the BuildKit feature it uses, if any.
     pub fn choose(&self, needs: Option<&str>) -> Result<Builder, EnvError> {
-        let usable = self.buildkit && self.uploads;
+        let usable = self.buildkit;
         match (needs, self.requested) {
             (Some(what), Some(Builder::Classic)) => Err(EnvError::NoBuildKit {
                 what: what.to_string(),
@@ -102,10 +85,6 @@ impl Builders {
                 why: "this daemon builds only with its own builder (Podman, or a Windows \
                       daemon); the course's exercises need Docker Engine for such steps"
                     .into(),
-            }),
-            (Some(what), _) if !usable => Err(EnvError::NoBuildKit {
-                what: what.to_string(),
-                why: CONTAINERD_STORE.into(),
             }),
             (Some(_), _) => Ok(Builder::BuildKit),
             (None, Some(Builder::BuildKit)) if usable => Ok(Builder::BuildKit),
@@ -120,15 +99,12 @@ impl Builders {
     /// The builder a Dockerfile without BuildKit-only steps gets, for `doctor`.
     pub fn describe(&self) -> String {
         let plain = self.choose(None).unwrap_or(Builder::Classic);
-        match (plain, self.buildkit, self.uploads) {
-            (Builder::BuildKit, _, _) => "BuildKit".into(),
-            (Builder::Classic, true, true) => {
+        match (plain, self.buildkit) {
+            (Builder::BuildKit, _) => "BuildKit".into(),
+            (Builder::Classic, true) => {
                 "classic builder; BuildKit for Dockerfiles that need it".into()
             }
-            (Builder::Classic, true, false) => "classic builder: on the containerd image store, \
-                 BuildKit cannot read the context dockdojo sends (moby/moby#47717)"
-                .into(),
-            (Builder::Classic, false, _) => "the daemon's own builder (no BuildKit)".into(),
+            (Builder::Classic, false) => "the daemon's own builder (no BuildKit)".into(),
         }
     }
 }
@@ -138,23 +114,6 @@ impl Engine {
     pub fn builder_for(&self, needs: Option<&str>) -> Result<Builder, EnvError> {
         self.builders.choose(needs)
     }
-}
-
-const CONTAINERD_STORE: &str = "this daemon keeps images in the containerd image store, where its \
-     BuildKit cannot read a build context sent with the request (moby/moby#47717), which is how \
-     dockdojo sends it; grade it on a daemon with the classic image store";
-
-/// Does the daemon keep images in the containerd image store? (`docker info` lists the
-/// snapshotter as its driver type.)
-async fn containerd_store(docker: &bollard::Docker) -> bool {
-    let Ok(Ok(info)) = tokio::time::timeout(PING_DEADLINE, docker.info()).await else {
-        return false;
-    };
-    info.driver_status
-        .unwrap_or_default()
-        .iter()
-        .flatten()
-        .any(|v| v.contains("io.containerd.snapshotter"))
 }
 
 /// `DOCKER_BUILDKIT` as the Docker CLI reads it (a boolean).
@@ -218,7 +177,6 @@ mod tests {
     fn offers(buildkit: bool, default: Option<Builder>, requested: Option<Builder>) -> Builders {
         Builders {
             buildkit,
-            uploads: true,
             default,
             requested,
         }
@@ -244,20 +202,6 @@ mod tests {
         assert_eq!(podman.choose(None).unwrap(), Classic);
         let e = podman.choose(Some("--mount")).unwrap_err().to_string();
         assert!(e.contains("--mount") && e.contains("BuildKit"), "{e}");
-    }
-
-    /// Engine 26 with the containerd image store: its BuildKit cannot read an uploaded context.
-    #[test]
-    fn the_containerd_store_builds_classic() {
-        use Builder::*;
-        let store = Builders {
-            uploads: false,
-            ..offers(true, Some(BuildKit), None)
-        };
-        assert_eq!(store.choose(None).unwrap(), Classic);
-        let e = store.choose(Some("--mount")).unwrap_err().to_string();
-        assert!(e.contains("containerd image store"), "{e}");
-        assert!(store.describe().contains("moby/moby#47717"));
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub async fn dial(endpoint: &Endpoint) -> io::Result<Conn> {
     if let Some(path) = h.strip_prefix("unix://") {
         return Ok(Box::pin(tokio::net::UnixStream::connect(path).await?));
     }
-    if let Some(addr) = h.strip_prefix("tcp://").or_else(|| h.strip_prefix("http://")) {
+    if let Some(addr) = h
+        .strip_prefix("tcp://")
+        .or_else(|| h.strip_prefix("http://"))
+    {
         let addr = addr.trim_end_matches('/');
         return Ok(Box::pin(tokio::net::TcpStream::connect(addr).await?));
     }

@@ -12,9 +12,8 @@ use crate::common::{
     case_leftovers, check, engine_major, grade, grade_with_builder, try_grade, Fixture,
 };
 
-/// Can this daemon grade with BuildKit? Not on the containerd image store (moby/moby#47717):
-/// there a Dockerfile that needs it is an environment error (the first test proves it), and
-/// the rest of this file has nothing to test.
+/// Can this daemon grade with BuildKit? Every Docker Engine can (20.10, and 26 in either image
+/// store); Podman cannot, and the rest of this file has nothing to test there.
 async fn buildkit_grades() -> bool {
     let engine = Engine::connect()
         .await
@@ -297,4 +296,56 @@ async fn heredocs_and_copy_link_build_or_are_an_environment_limit() {
             Err(e) => panic!("{n}: {e}"),
         }
     }
+}
+
+/// `secrets = { ID = "FILE" }` on the build: BuildKit reads the file during `RUN
+/// --mount=type=secret,id=ID` (as `docker build --secret id=ID,src=FILE` gives it), and the text
+/// is in no layer and not in the image configuration. A secret whose file is missing fails the
+/// build on the step that needs it, named.
+#[tokio::test]
+async fn secrets_from_the_spec_reach_the_build_and_no_layer() {
+    if !buildkit_grades().await {
+        return;
+    }
+    let fx = Fixture::new();
+    fx.write("token.txt", "dojo-secret-7f3a91");
+    fx.write(".dockerignore", "token.txt\n");
+    buildkit_dockerfile(
+        &fx,
+        "RUN --mount=type=secret,id=token,required=true wc -c < /run/secrets/token > /token-len.txt\n",
+    );
+    let checks = [
+        check("build", "build", "secrets = { token = \"token.txt\" }"),
+        check(
+            "read",
+            "file",
+            "path = \"/token-len.txt\"\ncontains = \"18\"",
+        ),
+        check(
+            "nowhere",
+            "layers",
+            "absent_text = [\"dojo-secret-7f3a91\"]",
+        ),
+    ]
+    .concat();
+    let g = grade("90-buildkit-secret", "build", &checks, fx.path()).await;
+    g.passed("build");
+    g.passed("read");
+    g.passed("nowhere");
+
+    // A step of its own: BuildKit's cache key of a step does not include its secrets, so the
+    // step above would be a cache hit even without one.
+    let fx = Fixture::new();
+    buildkit_dockerfile(
+        &fx,
+        "RUN --mount=type=secret,id=token,required=true wc -c < /run/secrets/token > /missing.txt\n",
+    );
+    let missing = [check(
+        "build",
+        "build",
+        "secrets = { token = \"gone.txt\" }",
+    )]
+    .concat();
+    let g = grade("90-buildkit-secret-missing", "build", &missing, fx.path()).await;
+    g.failed("build", &["--mount=type=secret", "token"]);
 }
