@@ -61,8 +61,14 @@ fn var(prefix: &str, handle: &str) -> String {
     format!("{prefix}_{clean}")
 }
 
-const PRELUDE: &str = r#"set -uo pipefail
-export DOCKER_BUILDKIT=0
+const PRELUDE: &str = r##"set -uo pipefail
+# BENCH_CLI_BUILDER=buildkit builds as a learner's current CLI does (`docker build` is
+# `docker buildx build` there); the classic builder otherwise.
+if [ "${BENCH_CLI_BUILDER:-classic}" = buildkit ]; then
+  export DOCKER_BUILDKIT=1 BUILDKIT_PROGRESS=plain
+else
+  export DOCKER_BUILDKIT=0
+fi
 DIR=$1
 RUN=$2
 cd "$DIR" || exit 3
@@ -88,8 +94,15 @@ fresh_layers() {
        /^ ---> [0-9a-f]+$/ { if (!cached && length($2) >= 12) print $2 }' "$1"
 }
 
-# The steps of a classic-builder log: "C<TAB>instruction" (from the cache) or "R<TAB>instruction".
+# The steps of a build log: "C<TAB>instruction" (from the cache) or "R<TAB>instruction".
 steps_of() {
+  if [ "${BENCH_CLI_BUILDER:-classic}" = buildkit ]; then
+    # BuildKit's plain progress: "#7 [2/4] RUN …", later "#7 CACHED"; FROM counts as cached.
+    awk '/^#[0-9]+ \[[^]]*[0-9]+\/[0-9]+\] / { v=$1; ins=$0; sub(/^#[0-9]+ \[[^]]*\] /, "", ins); if (!(v in name)) { order[++n]=v; name[v]=ins; st[v]=(toupper(substr(ins,1,5))=="FROM ") ? "C" : "R" } next }
+         /^#[0-9]+ CACHED/ { if ($1 in name) st[$1]="C" }
+         END { for (i = 1; i <= n; i++) print st[order[i]] "\t" name[order[i]] }' "$1" | grep -v $'\tLABEL io.dockdojo-bench'
+    return
+  fi
   awk '/^Step [0-9]+\/[0-9]+ : / { if (n) print st "\t" ins; ins=$0; sub(/^Step [0-9]+\/[0-9]+ : /, "", ins); st=(toupper(substr(ins,1,5))=="FROM ") ? "C" : "R"; n=1; next }
        /^ ---> Using cache/ { st="C" }
        END { if (n) print st "\t" ins }' "$1" | grep -v $'\tLABEL io.dockdojo-bench'
@@ -120,7 +133,7 @@ finish() {
   rm -rf "$T"
 }
 trap finish EXIT
-"#;
+"##;
 
 /// Generate the script for an exercise.
 pub fn script(ex: &Exercise) -> String {
