@@ -483,6 +483,15 @@ pub struct RebuildCheck {
     /// Steps that must be rebuilt.
     #[serde(default)]
     pub rebuilt: Vec<String>,
+    /// A line added at the end of the touched file (a new dependency in a list), before the
+    /// blank lines every edit appends.
+    pub append: Option<String>,
+    /// Text the rebuild's output (what its steps printed, as the build log shows it) must contain.
+    #[serde(default)]
+    pub output_contains: Vec<String>,
+    /// Text the rebuild's output must not contain (a package downloaded again).
+    #[serde(default)]
+    pub output_excludes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

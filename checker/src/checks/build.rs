@@ -691,13 +691,20 @@ pub async fn rebuild(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, 
             touched.display()
         ))
     })?;
-    edit(&mut content);
+    edit(&mut content, spec.append.as_deref());
     let packed = match context::pack(&root, &first.spec.dockerfile, Some((&rel, &content))) {
         Ok(p) => p,
         Err(p) => return Ok(Verdict::fail("a rebuild", p.0)),
     };
     let tag = format!("{}-rebuild", first.tag);
-    let mut expected = format!("after a change to {}, a rebuild where", spec.touch);
+    let mut expected = match &spec.append {
+        Some(line) => format!(
+            "after `{}` is added to {}, a rebuild where",
+            line.trim(),
+            spec.touch
+        ),
+        None => format!("after a change to {}, a rebuild where", spec.touch),
+    };
     if !spec.cached.is_empty() {
         expected.push_str(&format!(
             " the `{}` step(s) come from the cache",
@@ -713,11 +720,31 @@ pub async fn rebuild(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, 
             spec.rebuilt.join("`, `")
         ));
     }
+    if !spec.output_contains.is_empty() || !spec.output_excludes.is_empty() {
+        if !spec.cached.is_empty() || !spec.rebuilt.is_empty() {
+            expected.push_str(" and");
+        }
+        expected.push_str(" the output");
+        if !spec.output_contains.is_empty() {
+            expected.push_str(&format!(" shows `{}`", spec.output_contains.join("`, `")));
+        }
+        if !spec.output_excludes.is_empty() {
+            if !spec.output_contains.is_empty() {
+                expected.push_str(" and");
+            }
+            expected.push_str(&format!(
+                " never shows `{}`",
+                spec.output_excludes.join("`, `")
+            ));
+        }
+    }
     let (builder, built) = run_build(ctx, &first.spec, &tag, packed.tar).await?;
-    let steps = match built {
-        Built::Ok { steps, fresh, .. } => {
+    let (steps, log) = match built {
+        Built::Ok {
+            steps, fresh, log, ..
+        } => {
             ctx.fresh_layers.extend(fresh);
-            steps
+            (steps, log)
         }
         Built::Failed { error, .. } => {
             return Ok(Verdict::fail(
@@ -793,18 +820,56 @@ pub async fn rebuild(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, 
             Some(_) => {}
         }
     }
+    if let Some(actual) = output_mismatch(&log, &spec.output_contains, &spec.output_excludes) {
+        return Ok(Verdict::fail(
+            expected,
+            format!("{actual}\nThe rebuild:\n{describe}"),
+        ));
+    }
     Ok(Verdict::pass(
         expected,
         format!("rebuilt with {}:\n{describe}", builder.describe()),
     ))
 }
 
+/// The first way a rebuild's log misses its `output_contains`/`output_excludes`, as a learner
+/// reads it: the lines that printed an excluded text, or the text that never appeared.
+fn output_mismatch(log: &str, contains: &[String], excludes: &[String]) -> Option<String> {
+    for text in excludes {
+        let lines: Vec<&str> = log
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.contains(text.as_str()))
+            .collect();
+        if !lines.is_empty() {
+            let shown = lines.iter().take(6).copied().collect::<Vec<_>>().join("\n");
+            let more = match lines.len() {
+                n if n > 6 => format!("\n… and {} more line(s)", n - 6),
+                _ => String::new(),
+            };
+            return Some(format!(
+                "the rebuild's output shows `{text}`:\n{shown}{more}"
+            ));
+        }
+    }
+    contains
+        .iter()
+        .find(|t| !log.contains(t.as_str()))
+        .map(|t| format!("the rebuild's output never shows `{t}`"))
+}
+
 /// Change a file as a code edit would, into content no earlier build has seen: a newline, then
 /// lines of spaces whose lengths spell a fresh random number (harmless at the end of code,
 /// scripts, JSON or YAML). BuildKit's cache outlives the images dockdojo removes and is keyed by
 /// content: the same edit every time would be a cache hit from the previous check.
-fn edit(content: &mut Vec<u8>) {
+fn edit(content: &mut Vec<u8>, append: Option<&str>) {
     let nonce = uuid::Uuid::new_v4().as_u128();
+    if let Some(line) = append {
+        if !content.is_empty() && !content.ends_with(b"\n") {
+            content.push(b'\n');
+        }
+        content.extend_from_slice(line.trim_end_matches('\n').as_bytes());
+    }
     content.push(b'\n');
     for i in 0..6 {
         let spaces = ((nonce >> (4 * i)) & 0xf) as usize;
@@ -952,10 +1017,41 @@ mod tests {
     }
 
     #[test]
+    fn an_appended_line_comes_before_the_blank_lines() {
+        let mut c = b"greeter 2.1.0".to_vec();
+        edit(&mut c, Some("left-pad 1.3.0\n"));
+        let text = String::from_utf8(c).unwrap();
+        assert!(
+            text.starts_with("greeter 2.1.0\nleft-pad 1.3.0\n"),
+            "{text:?}"
+        );
+        assert!(text["greeter 2.1.0\nleft-pad 1.3.0\n".len()..]
+            .chars()
+            .all(|c| c == ' ' || c == '\n'));
+    }
+
+    #[test]
+    fn rebuild_output_is_matched() {
+        let log = "#1 [2/3] RUN pkg install\ncached greeter 2.1.0\ndownloading left-pad 1.3.0\n";
+        let s = |v: &[&str]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            output_mismatch(log, &s(&["left-pad"]), &s(&["downloading greeter"])),
+            None
+        );
+        let e = output_mismatch(log, &[], &s(&["downloading"])).unwrap();
+        assert!(
+            e.contains("shows `downloading`") && e.contains("downloading left-pad 1.3.0"),
+            "{e}"
+        );
+        let e = output_mismatch(log, &s(&["colours"]), &[]).unwrap();
+        assert!(e.contains("never shows `colours`"), "{e}");
+    }
+
+    #[test]
     fn every_edit_is_new_content() {
         let edited = || {
             let mut c = b"echo app\n".to_vec();
-            edit(&mut c);
+            edit(&mut c, None);
             c
         };
         let (a, b) = (edited(), edited());

@@ -89,8 +89,12 @@ fn from_config(config: &serde_json::Value) -> (Vec<String>, String) {
 fn clean_instruction(created_by: &str) -> String {
     let c = created_by
         .replace("/bin/sh -c #(nop) ", "")
-        .replace("/bin/sh -c ", "RUN ")
         .replace(" # buildkit", "");
+    // BuildKit records `RUN /bin/sh -c cmd`, the classic builder `/bin/sh -c cmd`.
+    let c = match c.trim().strip_prefix("RUN /bin/sh -c ") {
+        Some(rest) => format!("RUN {rest}"),
+        None => c.replace("/bin/sh -c ", "RUN "),
+    };
     c.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -213,6 +217,19 @@ fn truncate(s: &str, n: usize) -> String {
 mod tests {
     use super::*;
     use crate::docker::save::tests::{archive, gzip, layer, CONFIG, SECRET};
+
+    #[test]
+    fn instructions_read_as_written() {
+        assert_eq!(
+            clean_instruction("RUN /bin/sh -c cp /run/secrets/t /app/t # buildkit"),
+            "RUN cp /run/secrets/t /app/t"
+        );
+        assert_eq!(clean_instruction("/bin/sh -c rm /app/t"), "RUN rm /app/t");
+        assert_eq!(
+            clean_instruction("/bin/sh -c #(nop) COPY file:ab in /app/ "),
+            "COPY file:ab in /app/"
+        );
+    }
 
     fn spec() -> LayersCheck {
         LayersCheck {
