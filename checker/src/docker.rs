@@ -55,7 +55,15 @@ pub struct Engine {
 
 impl Engine {
     /// Connect within `limit` (the lookup tries each candidate with its own shorter deadline).
+    /// An `ssh://` endpoint gets at least [`connect::SSH_DEADLINE`]: a login comes first.
     pub async fn reach(limit: Duration) -> Result<Self, EnvError> {
+        let ssh = connect::resolve(&LookupEnv::from_process())
+            .is_ok_and(|c| c.iter().any(|e| e.host.starts_with("ssh://")));
+        let limit = if ssh {
+            limit.max(connect::SSH_DEADLINE)
+        } else {
+            limit
+        };
         tokio::time::timeout(limit, Self::connect())
             .await
             .unwrap_or(Err(EnvError::NoAnswer { within: limit }))

@@ -183,7 +183,7 @@ async fn container_steps(engine: &Engine, steps: &mut Vec<Step>) {
         )),
     }
     match port_answers(engine).await {
-        Ok(p) => steps.push(ok("published port", format!("HTTP through 127.0.0.1:{p} answered"))),
+        Ok(p) => steps.push(ok("published port", format!("HTTP through {}:{p} answered", engine.endpoint.probe_host()))),
         Err(e) => steps.push(bad("published port", e, "Published ports do not reach containers: check firewall rules and that docker-proxy/iptables work.")),
     }
 }
@@ -276,14 +276,15 @@ async fn port_answers(engine: &Engine) -> Result<u16, String> {
             .and_then(|b| b.first().and_then(|b| b.host_port.clone()))
             .and_then(|p| p.parse::<u16>().ok())
             .ok_or("the port was not published")?;
+        let host = engine.endpoint.probe_host();
         let until = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            match http::get(port, "/").await {
+            match http::get(&host, port, "/").await {
                 http::Probe::Answer { status: 200, body } if body.contains("dockdojo-port-ok") => {
                     return Ok(port)
                 }
                 other if tokio::time::Instant::now() >= until => {
-                    return Err(format!("no answer through 127.0.0.1:{port}: {other:?}"))
+                    return Err(format!("no answer through {host}:{port}: {other:?}"))
                 }
                 _ => tokio::time::sleep(Duration::from_millis(200)).await,
             }

@@ -748,17 +748,21 @@ async fn registry_mismatch(
     ))
 }
 
-/// The digest a registry serves for `reference`. A registry on this machine's loopback (the
-/// course's) is asked directly, accepting every manifest and index type, as a pull would; any
-/// other through the daemon (`docker manifest inspect`'s endpoint, which Podman lacks).
+/// The digest a registry serves for `reference`. A registry on the daemon's loopback (the
+/// course's) is asked directly when the daemon is on this machine, accepting every manifest and
+/// index type, as a pull would; any other (and every registry of a daemon on another machine,
+/// whose loopback dockdojo cannot reach) through the daemon (`docker manifest inspect`'s
+/// endpoint, which Podman lacks).
 async fn served_digest(ctx: &Ctx<'_>, reference: &str) -> Result<String, String> {
-    if let Some((port, repo, tag)) = loopback_reference(reference) {
+    let direct = loopback_reference(reference).filter(|_| !ctx.engine.endpoint.is_remote());
+    if let Some((port, repo, tag)) = direct {
         let accept = "application/vnd.oci.image.index.v1+json, \
             application/vnd.docker.distribution.manifest.list.v2+json, \
             application/vnd.oci.image.manifest.v1+json, \
             application/vnd.docker.distribution.manifest.v2+json";
         let path = format!("/v2/{repo}/manifests/{tag}");
-        let (answer, headers) = super::http::get_with(port, &path, &[("Accept", accept)]).await;
+        let (answer, headers) =
+            super::http::get_with("127.0.0.1", port, &path, &[("Accept", accept)]).await;
         return match answer {
             super::http::Probe::Answer { status: 200, .. } => headers
                 .into_iter()

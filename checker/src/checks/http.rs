@@ -1,4 +1,7 @@
-//! The `http` check: a real HTTP request through a published host port, over IPv4 127.0.0.1.
+//! The `http` check: a real HTTP request through a published host port, over IPv4 127.0.0.1, or
+//! to the daemon's own host when it is another machine ([`Endpoint::probe_host`]).
+//!
+//! [`Endpoint::probe_host`]: crate::docker::connect::Endpoint::probe_host
 //! A TCP connect is not an answer (docker-proxy accepts before the app listens); only a status
 //! line counts. When it fails, the container is examined to say why.
 
@@ -23,20 +26,22 @@ pub enum Probe {
     NoAnswer(String),
 }
 
-/// One GET to 127.0.0.1:port with a short deadline.
-pub async fn get(port: u16, path: &str) -> Probe {
-    get_with(port, path, &[]).await.0
+/// One GET to host:port (the daemon's host, see [`crate::docker::connect::Endpoint::probe_host`])
+/// with a short deadline.
+pub async fn get(host: &str, port: u16, path: &str) -> Probe {
+    get_with(host, port, path, &[]).await.0
 }
 
-/// One GET to 127.0.0.1:port with extra request headers; the answer and its headers (names in
-/// lower case).
+/// One GET to host:port with extra request headers; the answer and its headers (names in lower
+/// case).
 pub async fn get_with(
+    host: &str,
     port: u16,
     path: &str,
     headers: &[(&str, &str)],
 ) -> (Probe, Vec<(String, String)>) {
     let attempt = async {
-        let mut s = match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+        let mut s = match tokio::net::TcpStream::connect((host, port)).await {
             Ok(s) => s,
             Err(_) => return (Probe::Refused, Vec::new()),
         };
@@ -44,7 +49,7 @@ pub async fn get_with(
             .iter()
             .map(|(k, v)| format!("{k}: {v}\r\n"))
             .collect();
-        let req = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: dockdojo\r\n{extra}Connection: close\r\n\r\n");
+        let req = format!("GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\nUser-Agent: dockdojo\r\n{extra}Connection: close\r\n\r\n");
         if let Err(e) = s.write_all(req.as_bytes()).await {
             return (Probe::NoAnswer(e.to_string()), Vec::new());
         }
@@ -162,8 +167,9 @@ pub async fn probe(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
         (None, Some(p)) => (p, find_publisher(ctx, p).await?, None),
         (None, None) => unreachable!("validated in the spec"),
     };
+    let host = ctx.engine.endpoint.probe_host();
     let mut expected = format!(
-        "GET http://127.0.0.1:{host_port}{} answers {}",
+        "GET http://{host}:{host_port}{} answers {}",
         spec.path, spec.status
     );
     if let Some(b) = &spec.body_contains {
@@ -172,7 +178,7 @@ pub async fn probe(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
     let until = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
     let mut last;
     loop {
-        last = get(host_port, &spec.path).await;
+        last = get(&host, host_port, &spec.path).await;
         if let Probe::Answer { status, body } = &last {
             if *status == spec.status
                 && spec
@@ -181,7 +187,7 @@ pub async fn probe(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
                     .is_none_or(|b| body.contains(b.as_str()))
             {
                 if let Some(secs) = spec.changes_within_s {
-                    return Ok(changes(host_port, spec, expected, body.clone(), secs).await);
+                    return Ok(changes(&host, host_port, spec, expected, body.clone(), secs).await);
                 }
                 return Ok(Verdict::pass(
                     expected,
@@ -196,11 +202,11 @@ pub async fn probe(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
     }
     let actual = match &last {
         Probe::Answer { status, body } => format!("{status}; body: {}", super::tail(body, 3)),
-        Probe::Refused => format!(
-            "connection refused on 127.0.0.1:{host_port}: nothing listens on that host port"
-        ),
+        Probe::Refused => {
+            format!("connection refused on {host}:{host_port}: nothing listens on that host port")
+        }
         Probe::NoAnswer(why) => {
-            format!("connected to 127.0.0.1:{host_port} but got no HTTP answer ({why})")
+            format!("connected to {host}:{host_port} but got no HTTP answer ({why})")
         }
     };
     let mut v = Verdict::fail(expected, actual);
@@ -228,6 +234,7 @@ fn settled(last: &Probe, has_publisher: bool) -> bool {
 /// After a right answer `first`: ask again until the body changes (still a right answer) or
 /// `secs` pass.
 async fn changes(
+    host: &str,
     port: u16,
     spec: &HttpCheck,
     expected: String,
@@ -238,7 +245,7 @@ async fn changes(
     let until = tokio::time::Instant::now() + Duration::from_secs_f64(secs);
     while tokio::time::Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        if let Probe::Answer { status, body } = get(port, &spec.path).await {
+        if let Probe::Answer { status, body } = get(host, port, &spec.path).await {
             let right = status == spec.status
                 && spec
                     .body_contains

@@ -11,8 +11,9 @@ use crate::spec::ReloadCheck;
 
 pub async fn reload(ctx: &mut Ctx<'_>, spec: &ReloadCheck) -> Result<Verdict, EnvError> {
     let path = ctx.dir.join(&spec.file);
+    let host = ctx.engine.endpoint.probe_host();
     let expected = format!(
-        "a change to {} shows at http://127.0.0.1:{}{} without rebuilding or restarting",
+        "a change to {} shows at http://{host}:{}{} without rebuilding or restarting",
         spec.file, spec.host_port, spec.path
     );
     let Ok(original) = std::fs::read(&path) else {
@@ -33,7 +34,7 @@ pub async fn reload(ctx: &mut Ctx<'_>, spec: &ReloadCheck) -> Result<Verdict, En
     }
     let until = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
     let verdict = loop {
-        let last = match get(spec.host_port, &spec.path).await {
+        let last = match get(&host, spec.host_port, &spec.path).await {
             Probe::Answer { status, body } if body.contains(&token) => {
                 break Verdict::pass(expected.clone(), format!("{status}, the change was served"));
             }
@@ -42,8 +43,8 @@ pub async fn reload(ctx: &mut Ctx<'_>, spec: &ReloadCheck) -> Result<Verdict, En
         if tokio::time::Instant::now() >= until {
             let actual = match &last {
                 Probe::Answer { status, .. } => format!("{status}, but still the old content: the container serves a copy, not your folder"),
-                Probe::Refused => format!("nothing answers on 127.0.0.1:{}", spec.host_port),
-                Probe::NoAnswer(w) => format!("no HTTP answer on 127.0.0.1:{} ({w})", spec.host_port),
+                Probe::Refused => format!("nothing answers on {host}:{}", spec.host_port),
+                Probe::NoAnswer(w) => format!("no HTTP answer on {host}:{} ({w})", spec.host_port),
             };
             break Verdict::fail(expected.clone(), actual)
                 .advise("Mount the folder instead of copying it: `-v \"$PWD/site:/path/in/container\"` (a bind mount); changes then show at once.");

@@ -42,11 +42,18 @@ pub async fn start(
     let mut bindings = HashMap::new();
     // A random host port, unless a reliability test asks for a fixed one to provoke a clash.
     let host_port = crate::fault::fault("host-port").unwrap_or_default();
+    // On this machine's loopback only; a daemon on another machine publishes on all its
+    // addresses, for dockdojo's probes come from here.
+    let host_ip = if engine.endpoint.is_remote() {
+        "0.0.0.0"
+    } else {
+        "127.0.0.1"
+    };
     for p in &spec.ports {
         bindings.insert(
             format!("{p}/tcp"),
             Some(vec![PortBinding {
-                host_ip: Some("127.0.0.1".into()),
+                host_ip: Some(host_ip.into()),
                 host_port: Some(host_port.clone()),
             }]),
         );

@@ -1,6 +1,11 @@
 //! Finding the daemon the way the Docker CLI does: `DOCKER_HOST`, then `DOCKER_CONTEXT`, then
 //! `currentContext` in `$DOCKER_CONFIG/config.json` (default `~/.docker`), then the platform
 //! defaults. A context that is named but missing is an error, never a silent fallback.
+//!
+//! Every address the CLI takes: `unix://` sockets, `tcp://` in plain HTTP or TLS (from
+//! `DOCKER_TLS_VERIFY`/`DOCKER_TLS` and `DOCKER_CERT_PATH`, or a context's TLS files and its
+//! `SkipTLSVerify`), `ssh://[user@]host[:port]` (the CLI's `ssh … docker system dial-stdio`) and,
+//! on Windows, `npipe://` named pipes.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,10 +17,167 @@ use crate::error::EnvError;
 /// Where to reach a daemon, and why we chose it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
-    /// `unix:///…`, `tcp://…`, `npipe://…`.
+    /// `unix:///…`, `tcp://…`, `ssh://…`, `npipe://…`.
     pub host: String,
     /// Where the choice came from, e.g. "DOCKER_HOST" or "context 'colima'".
     pub source: String,
+    /// TLS for a `tcp://` host, when the environment or the context asks for it.
+    pub tls: Option<Tls>,
+}
+
+/// A `tcp://` endpoint's TLS material, as the CLI finds it: `ca.pem`, `cert.pem` and `key.pem` in
+/// `DOCKER_CERT_PATH` (default the config folder) or in a context's TLS folder.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tls {
+    /// The folder the files are in (named in error messages).
+    pub dir: PathBuf,
+    /// The CA that signs the daemon's certificate; `None`: the system's roots.
+    pub ca: Option<PathBuf>,
+    /// The client certificate and its key, when there is one.
+    pub client: Option<(PathBuf, PathBuf)>,
+    /// Check the daemon's certificate (false with `DOCKER_TLS` alone or `SkipTLSVerify`).
+    pub verify: bool,
+}
+
+impl Tls {
+    /// The files in `dir` that exist. With `verify`, `ca.pem` must: a missing one is named when
+    /// connecting ([`Tls::check`]).
+    fn from_dir(dir: &Path, verify: bool) -> Self {
+        let file = |n: &str| Some(dir.join(n)).filter(|p| p.is_file());
+        let ca = file("ca.pem").or_else(|| verify.then(|| dir.join("ca.pem")));
+        let client = match (file("cert.pem"), file("key.pem")) {
+            (Some(c), Some(k)) => Some((c, k)),
+            // One without the other: keep both names so the missing one is reported.
+            (Some(c), None) => Some((c, dir.join("key.pem"))),
+            (None, Some(k)) => Some((dir.join("cert.pem"), k)),
+            (None, None) => None,
+        };
+        Self {
+            dir: dir.to_path_buf(),
+            ca,
+            client,
+            verify,
+        }
+    }
+
+    /// Every file the connection will read exists, or the first missing one is named.
+    pub fn check(&self) -> Result<(), String> {
+        let mut files: Vec<(&Path, &str)> = Vec::new();
+        if let Some(ca) = &self.ca {
+            files.push((ca, "the CA certificate"));
+        }
+        if let Some((cert, key)) = &self.client {
+            files.push((cert, "the client certificate"));
+            files.push((key, "the client key"));
+        }
+        for (path, what) in files {
+            if !path.is_file() {
+                return Err(format!(
+                    "TLS is on, but {what} is missing: no file {}",
+                    path.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a `tcp://` or `ssh://` host name is the machine itself.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `ssh://[user@]host[:port]` in parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshTarget {
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl Endpoint {
+    pub fn new(host: impl Into<String>, source: impl Into<String>) -> Self {
+        Self {
+            host: host.into(),
+            source: source.into(),
+            tls: None,
+        }
+    }
+
+    /// `host:port` of a `tcp://` (or `http://`) endpoint; no port means 2376 with TLS and 2375
+    /// without, as the CLI has it.
+    pub fn tcp_addr(&self) -> Option<String> {
+        let rest = self
+            .host
+            .strip_prefix("tcp://")
+            .or_else(|| self.host.strip_prefix("http://"))
+            .or_else(|| self.host.strip_prefix("https://"))?;
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let url = url::Url::parse(&format!("tcp://{authority}")).ok()?;
+        let host = url.host_str()?.to_string();
+        let port = url
+            .port()
+            .unwrap_or(if self.tls.is_some() { 2376 } else { 2375 });
+        Some(format!("{host}:{port}"))
+    }
+
+    /// The parts of an `ssh://` endpoint.
+    pub fn ssh_target(&self) -> Option<Result<SshTarget, String>> {
+        if !self.host.starts_with("ssh://") {
+            return None;
+        }
+        let parse = || -> Result<SshTarget, String> {
+            let url = url::Url::parse(&self.host).map_err(|e| format!("'{}': {e}", self.host))?;
+            let host = url
+                .host_str()
+                .filter(|h| !h.is_empty())
+                .ok_or_else(|| format!("'{}' names no host", self.host))?;
+            if !matches!(url.path(), "" | "/") {
+                return Err(format!(
+                    "'{}': an ssh:// address takes no path (the CLI refuses one too)",
+                    self.host
+                ));
+            }
+            Ok(SshTarget {
+                user: Some(url.username().to_string()).filter(|u| !u.is_empty()),
+                host: host.to_string(),
+                port: url.port(),
+            })
+        };
+        Some(parse())
+    }
+
+    /// The host whose ports the daemon publishes: the daemon's own host for a `tcp://` or
+    /// `ssh://` endpoint on another machine, else this machine's IPv4 loopback. HTTP probes of
+    /// published ports go there.
+    pub fn probe_host(&self) -> String {
+        let remote = if let Some(addr) = self.tcp_addr() {
+            addr.rsplit_once(':').map(|(h, _)| h.to_string())
+        } else if let Some(Ok(t)) = self.ssh_target() {
+            Some(t.host)
+        } else {
+            None
+        };
+        match remote {
+            Some(h) => {
+                let h = h.trim_start_matches('[').trim_end_matches(']').to_string();
+                if is_loopback(&h) {
+                    "127.0.0.1".into()
+                } else {
+                    h
+                }
+            }
+            None => "127.0.0.1".into(),
+        }
+    }
+
+    /// Is the daemon on another machine (its published ports are not on this one's loopback)?
+    pub fn is_remote(&self) -> bool {
+        self.probe_host() != "127.0.0.1"
+    }
 }
 
 /// The environment the lookup reads; a struct so tests can supply their own.
@@ -25,6 +187,12 @@ pub struct LookupEnv {
     pub docker_context: Option<String>,
     pub docker_config: Option<PathBuf>,
     pub home: Option<PathBuf>,
+    /// `DOCKER_TLS_VERIFY` is set (not empty).
+    pub tls_verify: bool,
+    /// `DOCKER_TLS` is set (not empty): TLS without checking the daemon's certificate.
+    pub tls: bool,
+    /// `DOCKER_CERT_PATH` (default: the config folder).
+    pub cert_path: Option<PathBuf>,
 }
 
 impl LookupEnv {
@@ -35,7 +203,23 @@ impl LookupEnv {
             docker_context: var("DOCKER_CONTEXT"),
             docker_config: var("DOCKER_CONFIG").map(PathBuf::from),
             home: dirs::home_dir(),
+            tls_verify: var("DOCKER_TLS_VERIFY").is_some(),
+            tls: var("DOCKER_TLS").is_some(),
+            cert_path: var("DOCKER_CERT_PATH").map(PathBuf::from),
         }
+    }
+
+    /// TLS for the default context's `tcp://` host (`DOCKER_HOST`), from the environment.
+    fn env_tls(&self, host: &str) -> Option<Tls> {
+        if !(self.tls_verify || self.tls) || !is_tcp(host) {
+            return None;
+        }
+        let dir = self
+            .cert_path
+            .clone()
+            .or_else(|| self.config_dir())
+            .unwrap_or_else(|| PathBuf::from(".docker"));
+        Some(Tls::from_dir(&dir, self.tls_verify))
     }
 
     fn config_dir(&self) -> Option<PathBuf> {
@@ -49,10 +233,9 @@ impl LookupEnv {
 /// when the user named one, else the platform defaults that exist, in order of preference.
 pub fn resolve(env: &LookupEnv) -> Result<Vec<Endpoint>, EnvError> {
     if let Some(h) = &env.docker_host {
-        return Ok(vec![Endpoint {
-            host: h.clone(),
-            source: "DOCKER_HOST".into(),
-        }]);
+        let mut ep = Endpoint::new(h.clone(), "DOCKER_HOST");
+        ep.tls = env.env_tls(h);
+        return Ok(vec![ep]);
     }
     let config_dir = env.config_dir();
     let (context, ctx_source) = match &env.docker_context {
@@ -67,24 +250,23 @@ pub fn resolve(env: &LookupEnv) -> Result<Vec<Endpoint>, EnvError> {
     };
     if let Some(ctx) = context.filter(|c| c != "default") {
         let dir = config_dir.unwrap_or_else(|| PathBuf::from(".docker"));
-        let host = context_host(&dir, &ctx).ok_or_else(|| EnvError::MissingContext {
+        let found = find_context(&dir, &ctx).ok_or_else(|| EnvError::MissingContext {
             context: ctx.clone(),
             source_of_name: ctx_source.clone(),
             looked_in: dir.join("contexts").join("meta"),
         })?;
-        return Ok(vec![Endpoint {
-            host,
-            source: format!("context '{ctx}' ({ctx_source})"),
-        }]);
+        let mut ep = Endpoint::new(found.host, format!("context '{ctx}' ({ctx_source})"));
+        ep.tls = found.tls;
+        return Ok(vec![ep]);
     }
     Ok(platform_defaults(env))
 }
 
 fn platform_defaults(env: &LookupEnv) -> Vec<Endpoint> {
-    let mut v = vec![Endpoint {
-        host: "unix:///var/run/docker.sock".into(),
-        source: "the default socket".into(),
-    }];
+    let mut v = vec![Endpoint::new(
+        "unix:///var/run/docker.sock",
+        "the default socket",
+    )];
     if let Some(home) = &env.home {
         for (p, what) in [
             (".docker/run/docker.sock", "Docker Desktop's socket"),
@@ -92,21 +274,21 @@ fn platform_defaults(env: &LookupEnv) -> Vec<Endpoint> {
             (".colima/default/docker.sock", "colima's socket"),
             (".orbstack/run/docker.sock", "OrbStack's socket"),
         ] {
-            v.push(Endpoint {
-                host: format!("unix://{}", home.join(p).display()),
-                source: what.into(),
-            });
+            v.push(Endpoint::new(
+                format!("unix://{}", home.join(p).display()),
+                what,
+            ));
         }
     }
     if let Ok(runtime) = std::env::var("XDG_RUNTIME_DIR") {
-        v.push(Endpoint {
-            host: format!("unix://{runtime}/docker.sock"),
-            source: "rootless Docker's socket".into(),
-        });
-        v.push(Endpoint {
-            host: format!("unix://{runtime}/podman/podman.sock"),
-            source: "Podman's socket".into(),
-        });
+        v.push(Endpoint::new(
+            format!("unix://{runtime}/docker.sock"),
+            "rootless Docker's socket",
+        ));
+        v.push(Endpoint::new(
+            format!("unix://{runtime}/podman/podman.sock"),
+            "Podman's socket",
+        ));
     }
     v
 }
@@ -117,9 +299,21 @@ fn current_context(config_dir: &Path) -> Option<String> {
     v.get("currentContext")?.as_str().map(str::to_string)
 }
 
+fn is_tcp(host: &str) -> bool {
+    host.starts_with("tcp://") || host.starts_with("https://")
+}
+
+/// A context's docker endpoint.
+struct ContextEndpoint {
+    host: String,
+    tls: Option<Tls>,
+}
+
 /// Contexts live in `contexts/meta/<sha256(name)>/meta.json`; we scan instead of hashing, which
-/// keeps us free of a digest dependency and is just as exact (we compare the `Name` field).
-fn context_host(config_dir: &Path, name: &str) -> Option<String> {
+/// keeps us free of a digest dependency and is just as exact (we compare the `Name` field). A
+/// context's TLS files are in `contexts/tls/<the same folder name>/docker/`; the CLI uses TLS for
+/// it when that folder has any of them or the endpoint says `SkipTLSVerify`.
+fn find_context(config_dir: &Path, name: &str) -> Option<ContextEndpoint> {
     let meta = config_dir.join("contexts").join("meta");
     for entry in std::fs::read_dir(meta).ok()?.flatten() {
         let Ok(text) = std::fs::read_to_string(entry.path().join("meta.json")) else {
@@ -128,18 +322,41 @@ fn context_host(config_dir: &Path, name: &str) -> Option<String> {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
             continue;
         };
-        if v.get("Name").and_then(|n| n.as_str()) == Some(name) {
-            return v
-                .pointer("/Endpoints/docker/Host")
-                .and_then(|h| h.as_str())
-                .map(str::to_string);
+        if v.get("Name").and_then(|n| n.as_str()) != Some(name) {
+            continue;
         }
+        let host = v
+            .pointer("/Endpoints/docker/Host")
+            .and_then(|h| h.as_str())?
+            .to_string();
+        let skip_verify = v
+            .pointer("/Endpoints/docker/SkipTLSVerify")
+            .and_then(|s| s.as_bool())
+            .unwrap_or(false);
+        let tls_dir = config_dir
+            .join("contexts")
+            .join("tls")
+            .join(entry.file_name())
+            .join("docker");
+        let has_files = ["ca.pem", "cert.pem", "key.pem"]
+            .iter()
+            .any(|f| tls_dir.join(f).is_file());
+        let tls = (is_tcp(&host) && (has_files || skip_verify))
+            .then(|| Tls::from_dir(&tls_dir, !skip_verify))
+            // A context's CA is optional (the system's roots otherwise), unlike DOCKER_TLS_VERIFY's.
+            .map(|mut t| {
+                t.ca = t.ca.filter(|p| p.is_file());
+                t
+            });
+        return Some(ContextEndpoint { host, tls });
     }
     None
 }
 
 /// Deadline for the first ping of each candidate.
 pub const PING_DEADLINE: Duration = Duration::from_secs(3);
+/// The same for an `ssh://` endpoint (a login first).
+pub const SSH_DEADLINE: Duration = Duration::from_secs(20);
 
 /// Connect to the first candidate that answers a ping. Every failure is kept so the error can list
 /// what was tried and why each one failed.
@@ -160,7 +377,10 @@ pub async fn connect(env: &LookupEnv) -> Result<(Docker, Endpoint), EnvError> {
             Err(e) => tried.push((ep, e)),
         }
     }
-    let permission = tried.iter().any(|(_, e)| e.contains("ermission denied"));
+    // A socket's permission, not an ssh login's "Permission denied (publickey)".
+    let permission = tried
+        .iter()
+        .any(|(ep, e)| ep.host.starts_with("unix://") && e.contains("ermission denied"));
     Err(if permission {
         EnvError::PermissionDenied { tried }
     } else {
@@ -168,21 +388,72 @@ pub async fn connect(env: &LookupEnv) -> Result<(Docker, Endpoint), EnvError> {
     })
 }
 
-async fn try_endpoint(ep: &Endpoint) -> Result<Docker, String> {
+/// The bollard client for an endpoint, not yet asked anything.
+pub fn client(ep: &Endpoint) -> Result<Docker, String> {
     let h = ep.host.as_str();
-    let docker = if let Some(path) = h.strip_prefix("unix://") {
-        let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-        let _ = meta;
-        Docker::connect_with_unix(path, 120, API_DEFAULT_VERSION)
-    } else if h.starts_with("tcp://") || h.starts_with("http://") {
-        Docker::connect_with_http(h, 120, API_DEFAULT_VERSION)
-    } else {
-        return Err(format!("unsupported address scheme in '{h}'"));
+    if let Some(path) = h.strip_prefix("unix://") {
+        std::fs::metadata(path).map_err(|e| e.to_string())?;
+        #[cfg(unix)]
+        return Docker::connect_with_unix(path, 120, API_DEFAULT_VERSION)
+            .map_err(|e| e.to_string());
+        #[cfg(not(unix))]
+        return Err(format!(
+            "'{h}' is a unix socket, which this system does not have"
+        ));
     }
-    .map_err(|e| e.to_string())?;
-    match tokio::time::timeout(PING_DEADLINE, docker.ping()).await {
-        Err(_) => Err(format!("no answer within {}s", PING_DEADLINE.as_secs())),
-        Ok(Err(e)) => Err(describe_bollard(&e)),
+    if h.starts_with("npipe://") {
+        return named_pipe(h);
+    }
+    if let Some(tls) = &ep.tls {
+        tls.check()?;
+        return Ok(super::dial::transport(ep));
+    }
+    if let Some(target) = ep.ssh_target() {
+        target?;
+        return Ok(super::dial::transport(ep));
+    }
+    if h.starts_with("tcp://") || h.starts_with("http://") {
+        let addr = ep
+            .tcp_addr()
+            .ok_or_else(|| format!("cannot read the address '{h}'"))?;
+        return Docker::connect_with_http(&format!("tcp://{addr}"), 120, API_DEFAULT_VERSION)
+            .map_err(|e| e.to_string());
+    }
+    Err(format!(
+        "unsupported address scheme in '{h}' (dockdojo speaks unix://, tcp://, ssh:// and, on \
+         Windows, npipe://)"
+    ))
+}
+
+#[cfg(windows)]
+fn named_pipe(h: &str) -> Result<Docker, String> {
+    Docker::connect_with_named_pipe(h, 120, API_DEFAULT_VERSION).map_err(|e| e.to_string())
+}
+
+#[cfg(not(windows))]
+fn named_pipe(h: &str) -> Result<Docker, String> {
+    Err(not_windows(h))
+}
+
+/// Why an `npipe://` address cannot be used here.
+pub fn not_windows(h: &str) -> String {
+    format!(
+        "'{h}' is a Windows named pipe; named pipes exist only on Windows. On this machine, \
+         point DOCKER_HOST or the context at a unix://, tcp:// or ssh:// address"
+    )
+}
+
+async fn try_endpoint(ep: &Endpoint) -> Result<Docker, String> {
+    let docker = client(ep)?;
+    // ssh starts a process and logs in before the first byte: give it the CLI's patience.
+    let deadline = if ep.ssh_target().is_some() {
+        SSH_DEADLINE
+    } else {
+        PING_DEADLINE
+    };
+    match tokio::time::timeout(deadline, docker.ping()).await {
+        Err(_) => Err(format!("no answer within {}s", deadline.as_secs())),
+        Ok(Err(e)) => Err(explain(ep, describe_bollard(&e))),
         Ok(Ok(_)) => {
             let negotiated =
                 tokio::time::timeout(PING_DEADLINE, docker.clone().negotiate_version())
@@ -192,6 +463,46 @@ async fn try_endpoint(ep: &Endpoint) -> Result<Docker, String> {
             Ok(negotiated)
         }
     }
+}
+
+/// A failed first request, with what it most likely means for a TLS endpoint. Where dockdojo's
+/// own connection said what went wrong (a TLS handshake, ssh's words), that is the message,
+/// without hyper's wrapping before it.
+fn explain(ep: &Endpoint, e: String) -> String {
+    let e = [
+        "TLS handshake with ",
+        "ssh to ",
+        "cannot connect to ",
+        "cannot run `ssh`",
+    ]
+    .iter()
+    .filter_map(|p| e.find(p))
+    .min()
+    .map_or(e.clone(), |i| e[i..].to_string());
+    let Some(tls) = &ep.tls else { return e };
+    let lower = e.to_lowercase();
+    if lower.contains("certificaterequired")
+        || lower.contains("certificate required")
+        || lower.contains("badcertificate")
+        || lower.contains("bad certificate")
+    {
+        let why = match &tls.client {
+            None => format!(
+                "the daemon asks for a client certificate and there is none (no cert.pem and key.pem in {})",
+                tls.dir.display()
+            ),
+            Some((cert, _)) => format!(
+                "the daemon refused the client certificate {} (is it signed by the daemon's CA?)",
+                cert.display()
+            ),
+        };
+        let said = e
+            .find("received fatal alert")
+            .map_or(e.as_str(), |i| &e[i..]);
+        let addr = ep.tcp_addr().unwrap_or_else(|| ep.host.clone());
+        return format!("the daemon at {addr} ended the TLS connection ({said}): {why}");
+    }
+    e
 }
 
 /// Flatten a bollard error and its sources into one line.
@@ -294,5 +605,239 @@ mod tests {
         assert!(r
             .iter()
             .any(|e| e.host.ends_with(".docker/run/docker.sock")));
+    }
+
+    fn write_meta(dir: &Path, hash: &str, json: &str) {
+        let d = dir.join("contexts/meta").join(hash);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("meta.json"), json).unwrap();
+    }
+
+    fn write_tls(dir: &Path, hash: &str, files: &[&str]) -> PathBuf {
+        let d = dir.join("contexts/tls").join(hash).join("docker");
+        std::fs::create_dir_all(&d).unwrap();
+        for f in files {
+            std::fs::write(d.join(f), "x").unwrap();
+        }
+        d
+    }
+
+    #[test]
+    fn docker_tls_verify_takes_the_cert_path() {
+        let t = tempfile::tempdir().unwrap();
+        for f in ["ca.pem", "cert.pem", "key.pem"] {
+            std::fs::write(t.path().join(f), "x").unwrap();
+        }
+        let mut env = env_with(Path::new("/nonexistent"));
+        env.docker_host = Some("tcp://remote.example:2376".into());
+        env.tls_verify = true;
+        env.cert_path = Some(t.path().to_path_buf());
+        let ep = &resolve(&env).unwrap()[0];
+        let tls = ep.tls.as_ref().expect("TLS");
+        assert!(tls.verify);
+        assert_eq!(tls.ca.as_deref(), Some(t.path().join("ca.pem").as_path()));
+        assert_eq!(
+            tls.client,
+            Some((t.path().join("cert.pem"), t.path().join("key.pem")))
+        );
+        assert_eq!(tls.check(), Ok(()));
+        assert_eq!(ep.tcp_addr().as_deref(), Some("remote.example:2376"));
+        assert_eq!(ep.probe_host(), "remote.example");
+        assert!(ep.is_remote());
+    }
+
+    #[test]
+    fn cert_path_defaults_to_the_config_folder_and_names_what_is_missing() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("key.pem"), "x").unwrap();
+        let mut env = env_with(t.path());
+        env.docker_host = Some("tcp://10.0.0.5".into());
+        env.tls_verify = true;
+        let ep = &resolve(&env).unwrap()[0];
+        let tls = ep.tls.as_ref().expect("TLS");
+        assert_eq!(tls.dir, t.path());
+        // No port: the CLI's TLS port.
+        assert_eq!(ep.tcp_addr().as_deref(), Some("10.0.0.5:2376"));
+        let err = tls.check().unwrap_err();
+        assert!(err.contains("CA certificate"), "{err}");
+        assert!(
+            err.contains(&t.path().join("ca.pem").display().to_string()),
+            "{err}"
+        );
+        std::fs::write(t.path().join("ca.pem"), "x").unwrap();
+        let ep = &resolve(&env).unwrap()[0];
+        let err = ep.tls.as_ref().unwrap().check().unwrap_err();
+        assert!(err.contains("client certificate"), "{err}");
+        assert!(
+            err.contains(&t.path().join("cert.pem").display().to_string()),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn docker_tls_alone_skips_verification_and_plain_tcp_has_no_tls() {
+        let t = tempfile::tempdir().unwrap();
+        let mut env = env_with(t.path());
+        env.docker_host = Some("tcp://10.0.0.5".into());
+        let ep = &resolve(&env).unwrap()[0];
+        assert_eq!(ep.tls, None);
+        assert_eq!(ep.tcp_addr().as_deref(), Some("10.0.0.5:2375"));
+        env.tls = true;
+        let ep = &resolve(&env).unwrap()[0];
+        let tls = ep.tls.as_ref().unwrap();
+        assert!(!tls.verify);
+        assert_eq!(tls.ca, None, "no CA needed without verification");
+        assert_eq!(tls.check(), Ok(()));
+        // TLS settings are for tcp:// only.
+        env.docker_host = Some("unix:///run/x.sock".into());
+        env.tls_verify = true;
+        assert_eq!(resolve(&env).unwrap()[0].tls, None);
+    }
+
+    #[test]
+    fn a_contexts_tls_files_are_in_its_tls_folder() {
+        let t = tempfile::tempdir().unwrap();
+        let hash = "f24fd3749c1368328e2b149bec149cb6795619f244c5b584e844961215dadd16";
+        write_meta(
+            t.path(),
+            hash,
+            r#"{"Name":"far","Endpoints":{"docker":{"Host":"tcp://10.226.27.2:2376","SkipTLSVerify":false}}}"#,
+        );
+        let dir = write_tls(t.path(), hash, &["ca.pem", "cert.pem", "key.pem"]);
+        let mut env = env_with(t.path());
+        env.docker_context = Some("far".into());
+        // The environment's TLS settings are for DOCKER_HOST, not for a context.
+        env.tls = true;
+        let ep = &resolve(&env).unwrap()[0];
+        let tls = ep.tls.as_ref().expect("TLS");
+        assert!(tls.verify);
+        assert_eq!(tls.dir, dir);
+        assert_eq!(tls.ca.as_deref(), Some(dir.join("ca.pem").as_path()));
+        assert_eq!(
+            tls.client,
+            Some((dir.join("cert.pem"), dir.join("key.pem")))
+        );
+        assert_eq!(ep.probe_host(), "10.226.27.2");
+    }
+
+    #[test]
+    fn skip_tls_verify_without_files_and_a_context_without_either() {
+        let t = tempfile::tempdir().unwrap();
+        write_meta(
+            t.path(),
+            "aaa",
+            r#"{"Name":"skip","Endpoints":{"docker":{"Host":"tcp://h:2376","SkipTLSVerify":true}}}"#,
+        );
+        write_meta(
+            t.path(),
+            "bbb",
+            r#"{"Name":"plain","Endpoints":{"docker":{"Host":"tcp://h:2375"}}}"#,
+        );
+        // A context's client certificate without a CA: the system's roots, verified.
+        write_meta(
+            t.path(),
+            "ccc",
+            r#"{"Name":"client-only","Endpoints":{"docker":{"Host":"tcp://h:2376"}}}"#,
+        );
+        write_tls(t.path(), "ccc", &["cert.pem", "key.pem"]);
+        let mut env = env_with(t.path());
+        env.docker_context = Some("skip".into());
+        let tls = resolve(&env).unwrap()[0].tls.clone().expect("TLS");
+        assert!(!tls.verify);
+        assert_eq!((tls.ca, tls.client), (None, None));
+        env.docker_context = Some("plain".into());
+        assert_eq!(resolve(&env).unwrap()[0].tls, None);
+        env.docker_context = Some("client-only".into());
+        let tls = resolve(&env).unwrap()[0].tls.clone().expect("TLS");
+        assert!(tls.verify);
+        assert_eq!(tls.ca, None);
+        assert!(tls.client.is_some());
+        assert_eq!(tls.check(), Ok(()));
+    }
+
+    #[test]
+    fn ssh_urls_with_user_and_port() {
+        let ep = Endpoint::new("ssh://learner@build.example:2222", "DOCKER_HOST");
+        assert_eq!(
+            ep.ssh_target(),
+            Some(Ok(SshTarget {
+                user: Some("learner".into()),
+                host: "build.example".into(),
+                port: Some(2222),
+            }))
+        );
+        assert_eq!(ep.probe_host(), "build.example");
+        assert!(ep.is_remote());
+        let ep = Endpoint::new("ssh://build.example", "DOCKER_HOST");
+        assert_eq!(
+            ep.ssh_target(),
+            Some(Ok(SshTarget {
+                user: None,
+                host: "build.example".into(),
+                port: None,
+            }))
+        );
+        let ep = Endpoint::new("ssh://me@localhost", "DOCKER_HOST");
+        assert_eq!(ep.probe_host(), "127.0.0.1");
+        assert!(!ep.is_remote());
+        let err = Endpoint::new("ssh://h/var/run/docker.sock", "x")
+            .ssh_target()
+            .unwrap()
+            .unwrap_err();
+        assert!(err.contains("no path"), "{err}");
+        // An ssh context: no TLS, the same parts.
+        let t = tempfile::tempdir().unwrap();
+        write_context(t.path(), "ssh-box", "ssh://root@10.1.2.3:22");
+        let mut env = env_with(t.path());
+        env.docker_context = Some("ssh-box".into());
+        env.tls_verify = true;
+        let ep = &resolve(&env).unwrap()[0];
+        assert_eq!(ep.tls, None);
+        assert_eq!(ep.ssh_target().unwrap().unwrap().port, Some(22));
+    }
+
+    #[test]
+    fn probes_stay_on_the_loopback_for_a_local_daemon() {
+        for h in [
+            "unix:///var/run/docker.sock",
+            "tcp://127.0.0.1:2375",
+            "tcp://localhost:2375",
+            "tcp://[::1]:2375",
+            "npipe:////./pipe/docker_engine",
+        ] {
+            let ep = Endpoint::new(h, "x");
+            assert_eq!(ep.probe_host(), "127.0.0.1", "{h}");
+            assert!(!ep.is_remote(), "{h}");
+        }
+        assert_eq!(
+            Endpoint::new("tcp://[fd00::5]:2376", "x").probe_host(),
+            "fd00::5"
+        );
+    }
+
+    #[cfg(not(windows))]
+    #[tokio::test]
+    async fn named_pipes_are_refused_off_windows_with_the_reason() {
+        let env = LookupEnv {
+            docker_host: Some("npipe:////./pipe/docker_engine".into()),
+            ..Default::default()
+        };
+        let err = connect(&env).await.unwrap_err().to_string();
+        assert!(err.contains("npipe:////./pipe/docker_engine"), "{err}");
+        assert!(err.contains("named pipes exist only on Windows"), "{err}");
+        let ep = Endpoint::new("npipe:////./pipe/docker_engine", "x");
+        let err = crate::docker::dial::dial(&ep)
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("only on Windows"), "{err}");
+    }
+
+    #[test]
+    fn unknown_schemes_are_named() {
+        let err = client(&Endpoint::new("fd://3", "x")).err().unwrap();
+        assert!(err.contains("fd://3"), "{err}");
+        assert!(err.contains("ssh://"), "{err}");
     }
 }

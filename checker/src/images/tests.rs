@@ -1049,7 +1049,7 @@ async fn registry_standin_serves_the_v2_api() {
         let started = Instant::now();
         let mut last = None;
         while started.elapsed() < Duration::from_secs(30) {
-            let probe = crate::checks::http::get(port, "/v2/").await;
+            let probe = crate::checks::http::get("127.0.0.1", port, "/v2/").await;
             if matches!(
                 probe,
                 crate::checks::http::Probe::Answer { status: 200, .. }
@@ -1070,7 +1070,7 @@ async fn registry_standin_serves_the_v2_api() {
             }
             other => panic!("the registry did not answer 200 on /v2/: {other:?}"),
         }
-        let catalog = crate::checks::http::get(port, "/v2/_catalog").await;
+        let catalog = crate::checks::http::get("127.0.0.1", port, "/v2/_catalog").await;
         assert_eq!(
             catalog,
             crate::checks::http::Probe::Answer {
