@@ -2,9 +2,9 @@
 //!
 //! `docker build` on Engine 23 and later is BuildKit, and the daemon says so: its `GET /_ping`
 //! answers `Builder-Version: 2`. Older Docker daemons (20.10) answer `1` but still run BuildKit
-//! through the API when a build asks for it with a session. Podman keeps its own builder.
-//! `DOCKER_BUILDKIT=0` asks for the classic builder, `DOCKER_BUILDKIT=1` for BuildKit, as with the
-//! Docker CLI.
+//! through the API when a build asks for it with a session, so dockdojo grades with BuildKit on
+//! every Docker Engine, whatever the learner's CLI defaults to. Podman keeps its own builder.
+//! `DOCKER_BUILDKIT=0` asks for the classic builder, as with the Docker CLI.
 //!
 //! A BuildKit build reads its context through dockdojo's own session ([`super::session`]), as
 //! with the Docker CLI; the classic builder gets it in the request body.
@@ -89,9 +89,8 @@ impl Builders {
             (Some(_), _) => Ok(Builder::BuildKit),
             (None, Some(Builder::BuildKit)) if usable => Ok(Builder::BuildKit),
             (None, Some(_)) => Ok(Builder::Classic),
-            (None, None) if usable && self.default == Some(Builder::BuildKit) => {
-                Ok(Builder::BuildKit)
-            }
+            // Every Docker Engine since 18.09 runs BuildKit builds, whatever its CLI's default.
+            (None, None) if usable => Ok(Builder::BuildKit),
             (None, None) => Ok(Builder::Classic),
         }
     }
@@ -102,7 +101,7 @@ impl Builders {
         match (plain, self.buildkit) {
             (Builder::BuildKit, _) => "BuildKit".into(),
             (Builder::Classic, true) => {
-                "classic builder; BuildKit for Dockerfiles that need it".into()
+                "classic builder (DOCKER_BUILDKIT=0); BuildKit for Dockerfiles that need it".into()
             }
             (Builder::Classic, false) => "the daemon's own builder (no BuildKit)".into(),
         }
@@ -183,12 +182,12 @@ mod tests {
     }
 
     #[test]
-    fn the_daemons_default_decides_unless_asked_otherwise() {
+    fn buildkit_wherever_the_daemon_offers_it_unless_asked_otherwise() {
         use Builder::*;
         let engine23 = offers(true, Some(BuildKit), None);
         assert_eq!(engine23.choose(None).unwrap(), BuildKit);
         let engine20 = offers(true, Some(Classic), None);
-        assert_eq!(engine20.choose(None).unwrap(), Classic);
+        assert_eq!(engine20.choose(None).unwrap(), BuildKit);
         assert_eq!(engine20.choose(Some("--mount")).unwrap(), BuildKit);
         let off = offers(true, Some(BuildKit), Some(Classic));
         assert_eq!(off.choose(None).unwrap(), Classic);
