@@ -41,6 +41,9 @@ pub struct Ctx<'a> {
     /// Image ids this run's builds made themselves (intermediate and build-stage layers). They
     /// carry no labels, so they are removed by id when the run ends, if still untagged.
     pub fresh_layers: Vec<String>,
+    /// Live container names an earlier check of this run found missing: later checks on them
+    /// are not run (one "there is no container" is enough to read).
+    pub absent: std::collections::HashSet<String>,
 }
 
 /// One check's verdict before timing and book links are added.
@@ -94,14 +97,26 @@ impl Ctx<'_> {
 
     /// The handle a check needs that an earlier failed check did not produce.
     fn missing_dependency(&self, check: &Check) -> Option<String> {
-        let image = |h: &String| (!self.images.contains_key(h)).then(|| format!("image '{h}'"));
+        let image = |h: &String| {
+            (!self.images.contains_key(h)).then(|| "the image the build above makes".to_string())
+        };
+        let absent = |name: &String| {
+            self.absent
+                .contains(name)
+                .then(|| format!("the container {name}, which does not exist"))
+        };
         let run_handle = |h: &String| {
             let is_handle = self
                 .exercise
                 .checks
                 .iter()
                 .any(|c| matches!(&c.kind, CheckKind::Run(r) if &r.name == h));
-            (is_handle && !self.containers.contains_key(h)).then(|| format!("container '{h}'"))
+            if is_handle {
+                (!self.containers.contains_key(h))
+                    .then(|| "the container an earlier check starts".to_string())
+            } else {
+                absent(h)
+            }
         };
         match &check.kind {
             CheckKind::Image(c) => image(&c.image),
@@ -119,6 +134,7 @@ impl Ctx<'_> {
             CheckKind::Diff(c) => run_handle(&c.container),
             CheckKind::Restart(c) => run_handle(&c.container),
             CheckKind::Layers(c) => image(&c.image),
+            CheckKind::Container(c) if c.exists == Some(false) => None,
             CheckKind::Container(c) => c.container.as_ref().and_then(run_handle),
             _ => None,
         }
@@ -155,6 +171,7 @@ pub async fn run_exercise(
         images: HashMap::new(),
         containers: HashMap::new(),
         fresh_layers: Vec::new(),
+        absent: Default::default(),
     };
     let result = run_checks(&mut ctx).await;
     let cleaned = engine.cleanup_session().await;
@@ -200,9 +217,7 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
                     title: check.title.clone(),
                     passed: false,
                     expected: check.title.clone(),
-                    actual: format!(
-                        "not run: needs {missing}, which an earlier check did not produce"
-                    ),
+                    actual: format!("not run: needs {missing}"),
                     hint: "Fix the first failing check above; this one runs after it.".into(),
                     book: book_link(ctx.exercise, check),
                     duration_ms: 0,
@@ -237,6 +252,15 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
                 Err(e) => return Err(e),
             },
         };
+        if !verdict.passed {
+            if let CheckKind::Container(c) = &check.kind {
+                if let Some(name) = &c.container {
+                    if verdict.actual == format!("there is no container named {name}") {
+                        ctx.absent.insert(name.clone());
+                    }
+                }
+            }
+        }
         let hint = match &verdict.advice {
             Some(a) if !verdict.passed => format!("{a}\n{}", check.hint),
             _ => check.hint.clone(),

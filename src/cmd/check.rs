@@ -86,6 +86,9 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
             );
         } else {
             print!("{}", render_report(&report, &e.spec.title, &style));
+            if !report.passed && !only_errors {
+                println!("{}", hint_nudge(e.id(), hints_used, e.spec.hints.len()));
+            }
         }
         if only_errors {
             continue;
@@ -104,6 +107,19 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
     } else {
         Exit::Ok
     })
+}
+
+/// The line under a failed report: the answer is one `dockdojo hint` away, never in the report.
+pub fn hint_nudge(id: &str, used: u32, available: usize) -> String {
+    let used = (used as usize).min(available);
+    if used >= available {
+        format!("All {available} hints are shown: `dockdojo hint {id}` repeats them.")
+    } else {
+        format!(
+            "Stuck? `dockdojo hint {id}` shows hint {} of {available}.",
+            used + 1
+        )
+    }
 }
 
 /// Record a report in the progress file; returns the hints used on that exercise so far.
