@@ -263,3 +263,36 @@ fn a_missing_docker_context_is_an_error_not_a_fallback() {
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("context 'ghost'"), "{}", text(&o));
 }
+
+/// A scenario checked before `dockdojo setup` says to run it, nothing else: no Docker is asked,
+/// no attempt recorded. Once the setup ran (its marker is there), the check goes to Docker.
+#[test]
+fn a_scenario_checked_before_its_setup_says_run_setup_first() {
+    let (_t, root) = workspace();
+    let nowhere = [("DOCKER_HOST", "unix:///nonexistent.sock")];
+    for dir in [root.clone(), root.join("10-moved-tag")] {
+        let args: &[&str] = if dir == root {
+            &["check", "10-moved-tag"]
+        } else {
+            &["check"]
+        };
+        let o = dockdojo(&dir, args, &nowhere);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let out = text(&o);
+        assert_eq!(
+            out.trim(),
+            "10-moved-tag: run `dockdojo setup 10-moved-tag` first: it arranges the situation this exercise starts from.",
+        );
+    }
+    let progress =
+        std::fs::read_to_string(root.join(".dockdojo/progress.json")).unwrap_or_default();
+    assert!(!progress.contains("10-moved-tag"), "{progress}");
+    // A build exercise needs no setup: it goes on to Docker (unreachable here: exit 3).
+    let o = dockdojo(&root, &["check", "03-cache-order"], &nowhere);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    // After the setup (its marker), the scenario is checked too.
+    std::fs::write(root.join(".dockdojo/setup-10-moved-tag.done"), "").unwrap();
+    let o = dockdojo(&root, &["check", "10-moved-tag"], &nowhere);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(!text(&o).contains("dockdojo setup"), "{}", text(&o));
+}

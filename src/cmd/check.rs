@@ -39,6 +39,15 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
             .or(entries.last());
         next.into_iter().collect()
     };
+    // A scenario checked before its setup: that, and nothing else (no attempt is recorded).
+    let (targets, unset): (Vec<&Entry>, Vec<&Entry>) =
+        targets.into_iter().partition(|e| ws.setup_done(e));
+    for e in &unset {
+        eprintln!("{}", needs_setup(e.id()));
+    }
+    if targets.is_empty() {
+        return Ok(Exit::Usage);
+    }
     for e in &targets {
         if !ws.exercise_dir(e.id()).is_dir() {
             return Err(Fail::usage(anyhow::anyhow!(
@@ -102,11 +111,18 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
     }
     Ok(if any_failed {
         Exit::Failed
+    } else if !unset.is_empty() {
+        Exit::Usage
     } else if could_not_look {
         Exit::Env
     } else {
         Exit::Ok
     })
+}
+
+/// What checking a scenario before its setup says, in the CLI and in the app.
+pub fn needs_setup(id: &str) -> String {
+    format!("{id}: run `dockdojo setup {id}` first: it arranges the situation this exercise starts from.")
 }
 
 /// The line under a failed report: the answer is one `dockdojo hint` away, never in the report.

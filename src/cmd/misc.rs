@@ -269,7 +269,7 @@ pub async fn setup(id: Option<&str>) -> CmdResult {
             e.id()
         )));
     }
-    let path = ws.state_dir().join(format!("setup-{}.sh", e.id()));
+    let path = ws.state_dir().join(format!("setup-{}.script", e.id()));
     std::fs::write(&path, script.contents())?;
     println!("Arranging the situation for {}…", e.id());
     let status = tokio::process::Command::new("bash")
@@ -278,12 +278,14 @@ pub async fn setup(id: Option<&str>) -> CmdResult {
         .stdin(std::process::Stdio::null())
         .status()
         .await?;
+    let _ = std::fs::remove_file(&path);
     if !status.success() {
         return Err(Fail::env(anyhow::anyhow!(
             "the setup script failed (exit {}); is Docker running and are the course images there (`dockdojo doctor`)?",
             status.code().unwrap_or(-1)
         )));
     }
+    ws.mark_setup_done(e.id()).map_err(Fail::env)?;
     println!(
         "Ready. Read {}/README.md, then `dockdojo check {}`.",
         dir.display(),

@@ -67,6 +67,8 @@ pub enum Outcome {
     Report(Report),
     /// Could not check at all (daemon unreachable…).
     Env(String),
+    /// A scenario not set up yet: nothing was checked.
+    NeedsSetup,
 }
 
 #[derive(Debug, Clone)]

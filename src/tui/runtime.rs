@@ -151,6 +151,9 @@ impl Runtime {
                 self.trace.log(&format!("check {id}"));
                 let dir = self.ws.exercise_dir(&id);
                 match catalog::find(&self.entries, &id) {
+                    Ok(e) if !self.ws.setup_done(e) => {
+                        let _ = self.tx.send(Event::NeedsSetup { id });
+                    }
                     Ok(e) if dir.is_dir() => self.worker.send(Job::Check {
                         id,
                         spec: Box::new(e.spec.clone()),

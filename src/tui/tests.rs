@@ -493,3 +493,20 @@ fn list_mark_follows_the_latest_verdict() {
         "{screen}"
     );
 }
+
+/// A scenario asked to be checked before its setup: the panel says to run it, nothing else.
+#[test]
+fn a_scenario_before_its_setup_says_run_setup_first() {
+    let mut app = fixture();
+    app.last.insert(
+        "05-named-volume".into(),
+        LastRun {
+            outcome: Outcome::NeedsSetup,
+            trigger: Trigger::Key,
+        },
+    );
+    let screen = draw(&app);
+    assert!(screen.contains("Checks · not run"), "{screen}");
+    assert!(screen.contains("`dockdojo setup"), "{screen}");
+    assert!(!screen.contains("Docker setup"), "{screen}");
+}

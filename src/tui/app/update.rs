@@ -117,6 +117,7 @@ impl App {
             Action::CheckFailed { id, error } => {
                 self.finish_run(&id, Outcome::Env(error), now, &mut fx);
             }
+            Action::NeedsSetup { id } => self.finish_run(&id, Outcome::NeedsSetup, now, &mut fx),
             Action::Docker(s) => self.docker = s,
             Action::FileSaved { exercise, path } => {
                 let current = self.current().is_some_and(|e| e.id == exercise);
@@ -173,7 +174,7 @@ impl App {
             .is_some_and(|r| r.id == id && matches!(r.trigger, Trigger::Daemon(_)));
         let same = self.last.get(&id).is_some_and(|l| match &l.outcome {
             Outcome::Report(old) => same_verdict(old, &report),
-            Outcome::Env(_) => false,
+            Outcome::Env(_) | Outcome::NeedsSetup => false,
         });
         if !(by_daemon && same) {
             self.progress.record_report(&report, unix_now());

@@ -64,6 +64,16 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
 fn last_run(e: &ExerciseInfo, last: &LastRun, t: &Theme, w: u16) -> (String, Vec<Line<'static>>) {
     match &last.outcome {
         Outcome::Report(r) => (summary(r), report_lines(r, &last.trigger.describe(), t, w)),
+        Outcome::NeedsSetup => {
+            let lines = wrap::hanging(
+                vec![Span::styled("! ", t.warn())],
+                &crate::cmd::check::needs_setup(&e.id),
+                t.warn(),
+                w,
+                2,
+            );
+            (" Checks · not run ".to_string(), lines)
+        }
         Outcome::Env(why) => {
             let head = vec![Span::styled("! ", t.warn())];
             let mut lines = wrap::hanging(
