@@ -159,11 +159,17 @@ enum Command {
         #[arg(long, value_name = "URL")]
         from: Option<String>,
     },
-    /// Remove everything dockdojo created (by label), nothing else
+    /// Remove everything dockdojo created (by label), nothing else; with ID, the names that
+    /// exercise's task uses (after asking)
     Clean {
+        /// An exercise: remove the containers, volumes, networks and images its task names
+        id: Option<String>,
         /// Also remove the course base images
-        #[arg(long)]
+        #[arg(long, conflicts_with = "id")]
         all: bool,
+        /// With ID: remove without asking
+        #[arg(long, short = 'y', requires = "id")]
+        yes: bool,
     },
     /// Prove every exercise: starter fails, solution passes, each mutant fails on its check
     SelfTest {
@@ -309,7 +315,10 @@ async fn dispatch(cli: Cli) -> CmdResult {
             load,
             from,
         }) => cmd::prepare::run(offline, save, load, from).await,
-        Some(Command::Clean { all }) => cmd::misc::clean(all).await,
+        Some(Command::Clean {
+            id: Some(id), yes, ..
+        }) => cmd::clean::run(&id, yes).await,
+        Some(Command::Clean { id: None, all, .. }) => cmd::misc::clean(all).await,
         Some(Command::SelfTest { ids, verbose, jobs }) => {
             cmd::selftest::run(ids, verbose, jobs).await
         }

@@ -75,6 +75,9 @@ fn every_exercise_is_complete() {
             .iter()
             .chain(&ex.live.volumes)
             .chain(&ex.live.networks)
+            .chain(&ex.live.try_containers)
+            .chain(&ex.live.try_images)
+            .chain(&ex.live.images)
         {
             if let Some(other) = names.insert(n.clone(), id.clone()) {
                 panic!("name {n} is used by {other} and {id}");
@@ -151,4 +154,41 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// Every task that names Docker objects ends with `dockdojo clean ID`, not a hand-made list.
+#[test]
+fn readmes_clean_up_with_dockdojo_clean() {
+    for d in exercises() {
+        let id = d.file_name().unwrap().to_string_lossy().to_string();
+        let file = d.join("exercise.toml");
+        let ex = parse_exercise(
+            &file.display().to_string(),
+            &std::fs::read_to_string(&file).unwrap(),
+        )
+        .unwrap();
+        let l = &ex.live;
+        let names = [
+            &l.containers,
+            &l.volumes,
+            &l.networks,
+            &l.images,
+            &l.projects,
+            &l.try_containers,
+            &l.try_images,
+        ]
+        .iter()
+        .any(|v| !v.is_empty());
+        let readme = std::fs::read_to_string(d.join("README.md")).unwrap();
+        if names {
+            assert!(
+                readme.contains(&format!("`dockdojo clean {id}`")),
+                "{id}: the task ends with `dockdojo clean {id}`"
+            );
+        }
+        assert!(
+            !readme.contains("Clean up afterwards with `docker"),
+            "{id}: a manual clean-up list"
+        );
+    }
 }
