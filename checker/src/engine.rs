@@ -206,8 +206,29 @@ pub async fn run_exercise(
     })
 }
 
+/// The Dockerfile slips of a build exercise (`dockerfile::slips`), said once, with its first
+/// failure.
+fn dockerfile_slips(ctx: &Ctx<'_>) -> Vec<String> {
+    let Some(b) = ctx.exercise.checks.iter().find_map(|c| match &c.kind {
+        CheckKind::Build(b) => Some(b),
+        _ => None,
+    }) else {
+        return Vec::new();
+    };
+    let root = if b.context == "." || b.context.is_empty() {
+        ctx.dir.clone()
+    } else {
+        ctx.dir.join(&b.context)
+    };
+    match std::fs::read_to_string(root.join(&b.dockerfile)) {
+        Ok(text) => crate::dockerfile::slips(&text, &root),
+        Err(_) => Vec::new(),
+    }
+}
+
 async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
     let mut out = Vec::new();
+    let mut slips_said = false;
     for check in &ctx.exercise.checks {
         let t = Instant::now();
         let verdict = match ctx.missing_dependency(check) {
@@ -261,7 +282,19 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
                 }
             }
         }
-        let hint = match &verdict.advice {
+        let mut advice = verdict.advice.clone();
+        if !verdict.passed && !verdict.unsupported && !slips_said {
+            slips_said = true;
+            let slips = dockerfile_slips(ctx);
+            if !slips.is_empty() {
+                let said = format!("In your Dockerfile: {}", slips.join("\n"));
+                advice = Some(match advice {
+                    Some(a) => format!("{said}\n{a}"),
+                    None => said,
+                });
+            }
+        }
+        let hint = match &advice {
             Some(a) if !verdict.passed => format!("{a}\n{}", check.hint),
             _ => check.hint.clone(),
         };
