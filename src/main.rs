@@ -115,6 +115,10 @@ enum Command {
     },
     /// Show the next hint for an exercise (in an exercise folder, that exercise)
     Hint { id: Option<String> },
+    /// The next exercise you have not passed: where it is and how to start
+    Next,
+    /// Check an exercise (this folder's, else the next unfinished) again on every save or Enter
+    Watch { id: Option<String> },
     /// Show the reference solution (after you pass, or with --force)
     Solution {
         id: Option<String>,
@@ -303,6 +307,8 @@ async fn dispatch(cli: Cli) -> CmdResult {
         Some(Command::List { json }) => cmd::misc::list(json),
         Some(Command::Check { ids, all, json }) => cmd::check::run(ids, all, json).await,
         Some(Command::Hint { id }) => cmd::misc::hint(id.as_deref()),
+        Some(Command::Next) => cmd::misc::next(),
+        Some(Command::Watch { id }) => cmd::check::watch(id).await,
         Some(Command::Solution { id, force }) => cmd::misc::solution(id.as_deref(), force),
         Some(Command::Reset { id }) => cmd::misc::reset(id.as_deref()),
         Some(Command::Setup { id }) => cmd::misc::setup(id.as_deref()).await,

@@ -229,7 +229,9 @@ fn dockerfile_slips(ctx: &Ctx<'_>) -> Vec<String> {
 async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
     let mut out = Vec::new();
     let mut slips_said = false;
-    for check in &ctx.exercise.checks {
+    let n = ctx.exercise.checks.len();
+    for (i, check) in ctx.exercise.checks.iter().enumerate() {
+        crate::notice::progress(i + 1, n, &check.title);
         let t = Instant::now();
         let verdict = match ctx.missing_dependency(check) {
             Some(missing) => {
