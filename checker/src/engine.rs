@@ -41,8 +41,8 @@ pub struct Ctx<'a> {
     /// Image ids this run's builds made themselves (intermediate and build-stage layers). They
     /// carry no labels, so they are removed by id when the run ends, if still untagged.
     pub fresh_layers: Vec<String>,
-    /// Live container names an earlier check of this run found missing: later checks on them
-    /// are not run (one "there is no container" is enough to read).
+    /// Live container names (and `network NAME`s) an earlier check of this run found missing:
+    /// later checks on them are not run (one "there is no container" is enough to read).
     pub absent: std::collections::HashSet<String>,
 }
 
@@ -135,6 +135,10 @@ impl Ctx<'_> {
             CheckKind::Restart(c) => run_handle(&c.container),
             CheckKind::Layers(c) => image(&c.image),
             CheckKind::Container(c) if c.exists == Some(false) => None,
+            CheckKind::Network(n) => self
+                .absent
+                .contains(&format!("network {}", n.network))
+                .then(|| format!("the network {}, which does not exist", n.network)),
             CheckKind::Container(c) => c.container.as_ref().and_then(run_handle),
             _ => None,
         }
@@ -276,12 +280,20 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
             },
         };
         if !verdict.passed {
-            if let CheckKind::Container(c) = &check.kind {
-                if let Some(name) = &c.container {
-                    if verdict.actual == format!("there is no container named {name}") {
-                        ctx.absent.insert(name.clone());
+            match &check.kind {
+                CheckKind::Container(c) => {
+                    if let Some(name) = &c.container {
+                        if verdict.actual == format!("there is no container named {name}") {
+                            ctx.absent.insert(name.clone());
+                        }
                     }
                 }
+                CheckKind::Network(n) => {
+                    if verdict.actual == format!("there is no network named {}", n.network) {
+                        ctx.absent.insert(format!("network {}", n.network));
+                    }
+                }
+                _ => {}
             }
         }
         let mut advice = verdict.advice.clone();
