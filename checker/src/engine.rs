@@ -288,10 +288,10 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
                         }
                     }
                 }
-                CheckKind::Network(n) => {
-                    if verdict.actual == format!("there is no network named {}", n.network) {
-                        ctx.absent.insert(format!("network {}", n.network));
-                    }
+                CheckKind::Network(n)
+                    if verdict.actual == format!("there is no network named {}", n.network) =>
+                {
+                    ctx.absent.insert(format!("network {}", n.network));
                 }
                 _ => {}
             }
