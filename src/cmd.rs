@@ -2,6 +2,7 @@
 
 pub mod book;
 pub mod check;
+pub mod clean;
 pub mod doctor;
 pub mod layers;
 pub mod misc;

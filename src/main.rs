@@ -115,6 +115,10 @@ enum Command {
     },
     /// Show the next hint for an exercise (in an exercise folder, that exercise)
     Hint { id: Option<String> },
+    /// The next exercise you have not passed: where it is and how to start
+    Next,
+    /// Check an exercise (this folder's, else the next unfinished) again on every save or Enter
+    Watch { id: Option<String> },
     /// Show the reference solution (after you pass, or with --force)
     Solution {
         id: Option<String>,
@@ -159,11 +163,17 @@ enum Command {
         #[arg(long, value_name = "URL")]
         from: Option<String>,
     },
-    /// Remove everything dockdojo created (by label), nothing else
+    /// Remove everything dockdojo created (by label), nothing else; with ID, the names that
+    /// exercise's task uses (after asking)
     Clean {
+        /// An exercise: remove the containers, volumes, networks and images its task names
+        id: Option<String>,
         /// Also remove the course base images
-        #[arg(long)]
+        #[arg(long, conflicts_with = "id")]
         all: bool,
+        /// With ID: remove without asking
+        #[arg(long, short = 'y', requires = "id")]
+        yes: bool,
     },
     /// Prove every exercise: starter fails, solution passes, each mutant fails on its check
     SelfTest {
@@ -297,6 +307,8 @@ async fn dispatch(cli: Cli) -> CmdResult {
         Some(Command::List { json }) => cmd::misc::list(json),
         Some(Command::Check { ids, all, json }) => cmd::check::run(ids, all, json).await,
         Some(Command::Hint { id }) => cmd::misc::hint(id.as_deref()),
+        Some(Command::Next) => cmd::misc::next(),
+        Some(Command::Watch { id }) => cmd::check::watch(id).await,
         Some(Command::Solution { id, force }) => cmd::misc::solution(id.as_deref(), force),
         Some(Command::Reset { id }) => cmd::misc::reset(id.as_deref()),
         Some(Command::Setup { id }) => cmd::misc::setup(id.as_deref()).await,
@@ -309,7 +321,10 @@ async fn dispatch(cli: Cli) -> CmdResult {
             load,
             from,
         }) => cmd::prepare::run(offline, save, load, from).await,
-        Some(Command::Clean { all }) => cmd::misc::clean(all).await,
+        Some(Command::Clean {
+            id: Some(id), yes, ..
+        }) => cmd::clean::run(&id, yes).await,
+        Some(Command::Clean { id: None, all, .. }) => cmd::misc::clean(all).await,
         Some(Command::SelfTest { ids, verbose, jobs }) => {
             cmd::selftest::run(ids, verbose, jobs).await
         }

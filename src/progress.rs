@@ -410,3 +410,44 @@ mod fuzz {
         }
     }
 }
+
+/// A chapter quiz's last and best score, kept in `.dockdojo/quizzes.json` (a file of its own, so
+/// a dockdojo that predates it still reads progress.json).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QuizScore {
+    pub right: usize,
+    pub total: usize,
+    pub best: usize,
+    /// Unix seconds of the last try.
+    pub at: u64,
+}
+
+pub fn quiz_scores(state_dir: &Path) -> BTreeMap<u32, QuizScore> {
+    std::fs::read(state_dir.join("quizzes.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// Record a quiz run; returns the chapter's score with the best so far.
+pub fn record_quiz(
+    state_dir: &Path,
+    chapter: u32,
+    right: usize,
+    total: usize,
+) -> Result<QuizScore> {
+    let mut all = quiz_scores(state_dir);
+    let best = all.get(&chapter).map_or(0, |s| s.best).max(right);
+    let score = QuizScore {
+        right,
+        total,
+        best,
+        at: now(),
+    };
+    all.insert(chapter, score.clone());
+    let path = state_dir.join("quizzes.json");
+    let tmp = state_dir.join("quizzes.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&all)?).context("writing quiz scores")?;
+    std::fs::rename(&tmp, &path).context("saving quiz scores")?;
+    Ok(score)
+}

@@ -22,6 +22,25 @@ impl Workspace {
         self.root.join(id)
     }
 
+    /// Has `dockdojo setup` arranged this scenario's situation? (The marker is written when the
+    /// setup script succeeds; workspaces from before it have the script copy it ran.)
+    pub fn setup_done(&self, e: &Entry) -> bool {
+        e.spec.mode != checker::spec::Mode::Scenario
+            || self
+                .state_dir()
+                .join(format!("setup-{}.done", e.id()))
+                .is_file()
+            || self
+                .state_dir()
+                .join(format!("setup-{}.sh", e.id()))
+                .is_file()
+    }
+
+    pub fn mark_setup_done(&self, id: &str) -> Result<()> {
+        std::fs::write(self.state_dir().join(format!("setup-{id}.done")), "")
+            .context("recording that the setup ran")
+    }
+
     /// The workspace containing `start`, if any.
     pub fn find_from(start: &Path) -> Option<Self> {
         let mut cur = Some(start);

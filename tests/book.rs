@@ -200,6 +200,13 @@ fn corrected_facts_stay_corrected() {
             "re-pointed when the image is rebuilt",
             "whatever was the default",
         ),
+        // The sample failure is the real one: line 1, and a hint without the fix.
+        ("intro", "line 1: the Dockerfile does not parse", "line 0:"),
+        (
+            "intro",
+            "does not hand you\nthe fix",
+            "Write the tag the task gives",
+        ),
         // Docker Desktop 4.34+ has opt-in host networking.
         (
             "ch06",

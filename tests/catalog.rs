@@ -75,10 +75,120 @@ fn every_exercise_is_complete() {
             .iter()
             .chain(&ex.live.volumes)
             .chain(&ex.live.networks)
+            .chain(&ex.live.try_containers)
+            .chain(&ex.live.try_images)
+            .chain(&ex.live.images)
         {
             if let Some(other) = names.insert(n.clone(), id.clone()) {
                 panic!("name {n} is used by {other} and {id}");
             }
         }
+    }
+}
+
+/// The hint ladder teaches: a failure shows the check's own hint, which points at the idea; the
+/// fix itself (a line of the solution, a `docker` command from solve.sh) is left to
+/// `dockdojo hint`, whose ladder must hold it. A check hint that quotes a solution line gives the
+/// answer away with the first failure. Repeating what the task itself says is fine.
+#[test]
+fn check_hints_point_at_the_idea_and_leave_the_fix_to_the_ladder() {
+    let mut offences = Vec::new();
+    for d in exercises() {
+        let id = d.file_name().unwrap().to_string_lossy().to_string();
+        let file = d.join("exercise.toml");
+        let ex = parse_exercise(
+            &file.display().to_string(),
+            &std::fs::read_to_string(&file).unwrap(),
+        )
+        .unwrap();
+        // The lines the solution adds or changes against the starter.
+        let mut answer_lines = Vec::new();
+        for f in walk(&d.join("solution")) {
+            let rel = f.strip_prefix(d.join("solution")).unwrap();
+            let starter = std::fs::read_to_string(d.join("starter").join(rel)).unwrap_or_default();
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            for l in text.lines().map(str::trim) {
+                let fix = l.len() >= 12
+                    && !l.starts_with('#')
+                    && !l.starts_with("set -")
+                    && !l.contains("2>/dev/null")
+                    && !starter.lines().any(|s| s.trim() == l);
+                if fix {
+                    answer_lines.push(l.to_string());
+                }
+            }
+        }
+        let ladder = ex.hints.join(" ");
+        // What the task itself says (a command to look with, a script to run) is no giveaway.
+        let task = std::fs::read_to_string(d.join("README.md")).unwrap();
+        for c in &ex.checks {
+            for quoted in c.hint.split('`').skip(1).step_by(2) {
+                let q = quoted.trim();
+                if q.len() < 12 || task.contains(q) {
+                    continue;
+                }
+                if answer_lines.iter().any(|a| a.contains(q)) {
+                    offences.push(format!(
+                        "{id}/{}: the check hint quotes the fix `{q}`",
+                        c.id
+                    ));
+                }
+            }
+        }
+        assert!(
+            ex.hints.len() >= 3,
+            "{id}: a ladder of at least three hints ({ladder})"
+        );
+    }
+    assert!(offences.is_empty(), "{}", offences.join("\n"));
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Every task that names Docker objects ends with `dockdojo clean ID`, not a hand-made list.
+#[test]
+fn readmes_clean_up_with_dockdojo_clean() {
+    for d in exercises() {
+        let id = d.file_name().unwrap().to_string_lossy().to_string();
+        let file = d.join("exercise.toml");
+        let ex = parse_exercise(
+            &file.display().to_string(),
+            &std::fs::read_to_string(&file).unwrap(),
+        )
+        .unwrap();
+        let l = &ex.live;
+        let names = [
+            &l.containers,
+            &l.volumes,
+            &l.networks,
+            &l.images,
+            &l.projects,
+            &l.try_containers,
+            &l.try_images,
+        ]
+        .iter()
+        .any(|v| !v.is_empty());
+        let readme = std::fs::read_to_string(d.join("README.md")).unwrap();
+        if names {
+            assert!(
+                readme.contains(&format!("`dockdojo clean {id}`")),
+                "{id}: the task ends with `dockdojo clean {id}`"
+            );
+        }
+        assert!(
+            !readme.contains("Clean up afterwards with `docker"),
+            "{id}: a manual clean-up list"
+        );
     }
 }

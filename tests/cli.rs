@@ -263,3 +263,115 @@ fn a_missing_docker_context_is_an_error_not_a_fallback() {
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("context 'ghost'"), "{}", text(&o));
 }
+
+/// A scenario checked before `dockdojo setup` says to run it, nothing else: no Docker is asked,
+/// no attempt recorded. Once the setup ran (its marker is there), the check goes to Docker.
+#[test]
+fn a_scenario_checked_before_its_setup_says_run_setup_first() {
+    let (_t, root) = workspace();
+    let nowhere = [("DOCKER_HOST", "unix:///nonexistent.sock")];
+    for dir in [root.clone(), root.join("10-moved-tag")] {
+        let args: &[&str] = if dir == root {
+            &["check", "10-moved-tag"]
+        } else {
+            &["check"]
+        };
+        let o = dockdojo(&dir, args, &nowhere);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let out = text(&o);
+        assert_eq!(
+            out.trim(),
+            "10-moved-tag: run `dockdojo setup 10-moved-tag` first: it arranges the situation this exercise starts from.",
+        );
+    }
+    let progress =
+        std::fs::read_to_string(root.join(".dockdojo/progress.json")).unwrap_or_default();
+    assert!(!progress.contains("10-moved-tag"), "{progress}");
+    // A build exercise needs no setup: it goes on to Docker (unreachable here: exit 3).
+    let o = dockdojo(&root, &["check", "03-cache-order"], &nowhere);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    // After the setup (its marker), the scenario is checked too.
+    std::fs::write(root.join(".dockdojo/setup-10-moved-tag.done"), "").unwrap();
+    let o = dockdojo(&root, &["check", "10-moved-tag"], &nowhere);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(!text(&o).contains("dockdojo setup"), "{}", text(&o));
+}
+
+/// `dockdojo next` names the first exercise not passed, where it is, and a scenario's setup.
+#[test]
+fn next_names_the_first_unpassed_exercise() {
+    let (_t, root) = workspace();
+    let o = dockdojo(&root, &["next"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).starts_with("Next: 00-first-container — Run your first container"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains(&format!("cd {}", root.join("00-first-container").display())));
+    // Everything before 05-stale-volume (a scenario) passed.
+    let mut exercises = serde_json::Map::new();
+    let list = dockdojo(&root, &["list", "--json"], &[]);
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    for i in &items {
+        let id = i["id"].as_str().unwrap();
+        if id == "05-stale-volume" {
+            break;
+        }
+        exercises.insert(
+            id.into(),
+            serde_json::json!({"status": "passed", "attempts": 1, "hints_used": 0,
+                "first_checked": 1, "passed_at": 2, "last_failure": null}),
+        );
+    }
+    let p = serde_json::json!({"schema_version": 1, "exercises": exercises});
+    std::fs::write(root.join(".dockdojo/progress.json"), p.to_string()).unwrap();
+    let o = dockdojo(&root, &["next"], &[]);
+    let out = text(&o);
+    assert!(out.starts_with("Next: 05-stale-volume"), "{out}");
+    assert!(out.contains("dockdojo setup"), "{out}");
+}
+
+/// A quiz's score is kept with the workspace and shown by `list`, whose columns stay aligned.
+#[test]
+fn quiz_scores_are_kept_and_listed() {
+    use std::io::Write;
+    let (_t, root) = workspace();
+    let mut child = std::process::Command::new(common::bin())
+        .args(["quiz", "3"])
+        .current_dir(&root)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("a\n".repeat(30).as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = text(&o);
+    let right: usize = out
+        .lines()
+        .find_map(|l| l.split_once(" of ")?.0.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no score in:\n{out}"));
+    let o = dockdojo(&root, &["list"], &[]);
+    let list = text(&o);
+    let chapter3 = list.lines().find(|l| l.starts_with("Chapter 3")).unwrap();
+    assert!(
+        chapter3.contains(&format!("quiz {right}/")) && chapter3.contains("(best "),
+        "{list}"
+    );
+    // The minutes column lines up whatever the title's length (counted in characters).
+    let cols: std::collections::HashSet<usize> = list
+        .lines()
+        .filter_map(|l| {
+            let at = l.find(" min ")?;
+            Some(l[..at].chars().count())
+        })
+        .collect();
+    assert_eq!(cols.len(), 1, "{list}");
+}

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::running::{building, hanging_build, spawn, wait_until_building};
 use common::{
-    apply_solution, dockdojo_pid, docker, docker_ok, leftovers_of, short_id, text, workspace,
+    apply_solution, dockdojo, dockdojo_pid, docker, docker_ok, leftovers_of, short_id, text,
+    workspace,
 };
 
 struct Bystanders {
@@ -156,4 +157,69 @@ fn ctrl_c_during_a_build_cleans_up_and_exits_130() {
 #[test]
 fn sigterm_during_a_build_cleans_up_and_exits_130() {
     interrupt_a_hanging_build("-TERM", "617");
+}
+
+/// `dockdojo clean ID` removes exactly the names the task uses, after asking: here 10-moved-tag's
+/// registry container, the learner's image and every copy of the registry's base (the setup
+/// pushes two, so one is left untagged). Bystanders, a look-alike repository on the same
+/// registry address and the course base images stay.
+#[test]
+fn clean_id_removes_the_tasks_names_and_nothing_else() {
+    let by = Bystanders::create();
+    let (_t, root) = workspace();
+    let id = "10-moved-tag";
+    let o = dockdojo(&root, &["setup", id], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let dir = root.join(id);
+    docker_ok(&["build", "-q", "-t", "dojo-moved-app", dir.to_str().unwrap()]);
+    // As the task goes: today's base by its tag, yesterday's by its digest (left untagged).
+    let base = "127.0.0.1:18100/dojo-base";
+    docker_ok(&["pull", "-q", &format!("{base}:3.12-slim")]);
+    let digest = std::fs::read_to_string(dir.join("base-digest.txt")).unwrap();
+    docker_ok(&["pull", "-q", &format!("{base}@{}", digest.trim())]);
+    let lookalike = format!("127.0.0.1:18100/dojo-base-bystander:{}", by.x);
+    docker_ok(&["tag", "busybox:1.36.1", &lookalike]);
+    let copies = || {
+        docker_ok(&[
+            "images",
+            "--digests",
+            "--format",
+            "{{.Repository}}@{{.Digest}} {{.ID}}",
+            "127.0.0.1:18100/dojo-base",
+        ])
+    };
+    assert!(copies().lines().count() >= 2, "{}", copies());
+
+    // No answer on stdin: the list, and nothing removed.
+    let o = dockdojo(&root, &["clean", id], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    for name in [
+        "container dojo-moved-registry",
+        "image dojo-moved-app",
+        "image 127.0.0.1:18100/dojo-base",
+        "untagged",
+    ] {
+        assert!(out.contains(name), "{name} is listed:\n{out}");
+    }
+    assert!(out.contains("Nothing removed"), "{out}");
+    assert!(!out.contains("bystander"), "{out}");
+    assert!(docker(&["container", "inspect", "dojo-moved-registry"]).0);
+
+    let o = dockdojo(&root, &["clean", id, "--yes"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!docker(&["container", "inspect", "dojo-moved-registry"]).0);
+    assert!(!docker(&["image", "inspect", "dojo-moved-app"]).0);
+    assert_eq!(copies(), "", "every copy of the base is gone");
+    assert!(
+        docker(&["image", "inspect", &lookalike]).0,
+        "{lookalike} stays"
+    );
+    docker(&["rmi", &lookalike]);
+    by.assert_intact("clean ID");
+    assert!(docker(&["image", "inspect", "busybox:1.36.1"]).0);
+    assert!(docker(&["image", "inspect", "registry:2.8.2"]).0);
+    // Again: nothing left to remove.
+    let o = dockdojo(&root, &["clean", id, "--yes"], &[]);
+    assert!(text(&o).contains("Nothing to remove"), "{}", text(&o));
 }

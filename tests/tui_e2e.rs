@@ -1,6 +1,6 @@
 //! End to end, as a learner works: the real binary in a terminal (tmux) against the real daemon.
-//! The app is open on a live exercise; docker commands run from another shell; the check turns
-//! green without a key press. Then a Dockerfile is saved and the build exercise re-checks itself.
+//! The app is open on a live exercise and checks nothing until the learner does something; docker
+//! commands run from another shell; the check turns green without a key press. Then a Dockerfile is saved and the build exercise re-checks itself.
 //!
 //! The live exercise's names (`dojo-notes`, `dojo-notes-data`) are fixed by its task, so this is
 //! the only test in its binary (cargo runs test binaries one after another) and it waits until
@@ -40,18 +40,19 @@ fn checks_turn_green_by_themselves() {
         100,
         30,
     );
-    let first = wait(
-        &tmux,
-        &["Checks · ✗"],
-        60,
-        "the first check on opening",
-        &trace,
-    );
-    assert!(first.contains("Checked when the app opened"), "{first}");
-    assert!(
-        first.contains("Docker 2") || first.contains("Docker 1"),
-        "{first}"
-    );
+    // Quiet until asked: a first look checks nothing, records nothing, marks nothing ✗.
+    let first = tmux
+        .wait_until(
+            |s| s.contains("Not checked yet") && (s.contains("Docker 2") || s.contains("Docker 1")),
+            Duration::from_secs(60),
+        )
+        .unwrap_or_else(|s| panic!("the first look, unchecked, connected:\n{s}"));
+    assert!(!first.contains('✗'), "{first}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!tmux.screen().contains('✗'), "{}", tmux.screen());
+    let progress =
+        std::fs::read_to_string(root.join(".dockdojo/progress.json")).unwrap_or_default();
+    assert!(!progress.contains("05-named-volume"), "{progress}");
     let pid = tmux.pid();
 
     docker_ok(&[
@@ -113,11 +114,13 @@ fn checks_turn_green_by_themselves() {
         100,
         30,
     );
+    wait(&tmux, &["Not checked yet"], 60, "the first look", &trace);
+    tmux.keys(&["c"]);
     wait(
         &tmux,
-        &["Checks · ✗"],
+        &["Checks · ✗", "Checked on request"],
         120,
-        "the starter fails on opening",
+        "the starter fails when checked",
         &trace,
     );
     let pid = tmux.pid();

@@ -96,6 +96,10 @@ fn latencies_and_idle_cpu() {
         100,
         30,
     );
+    // The app checks nothing until asked: ask once, so the loop starts from a verdict.
+    live.wait_for("Not checked yet", Duration::from_secs(60))
+        .unwrap_or_else(|s| panic!("the app did not open:\n{s}"));
+    live.keys(&["c"]);
     wait_trace(&tr, 0, "drawn 05-named-volume");
     let mut event_ms = Vec::new();
     let mut check_ms = Vec::new();
@@ -154,6 +158,10 @@ fn latencies_and_idle_cpu() {
         100,
         30,
     );
+    build
+        .wait_for("Not checked yet", Duration::from_secs(60))
+        .unwrap_or_else(|s| panic!("the app did not open:\n{s}"));
+    build.keys(&["c"]);
     wait_trace(&tr, 0, "drawn 03-first-dockerfile passed");
     settle(&tr);
     let dockerfile = root.join(id).join("Dockerfile");

@@ -37,6 +37,10 @@ fn opens_without_a_daemon_and_says_why() {
         80,
         24,
     );
+    // Nothing is checked on opening; the header says why Docker is out of reach at once.
+    tmux.wait_for("Docker unreachable", WAIT)
+        .unwrap_or_else(|s| panic!("no Docker status shown:\n{s}"));
+    tmux.keys(&["c"]);
     let screen = tmux
         .wait_for("Could not check", WAIT)
         .unwrap_or_else(|s| panic!("no environment error shown:\n{s}"));
@@ -61,7 +65,7 @@ fn keys_open_help_hints_layers_and_move_between_exercises() {
         80,
         24,
     );
-    tmux.wait_for("Could not check", WAIT)
+    tmux.wait_for("Not checked yet", WAIT)
         .unwrap_or_else(|s| panic!("app did not open:\n{s}"));
     tmux.keys(&["?"]);
     tmux.wait_for("Live re-checks", WAIT)

@@ -845,7 +845,11 @@ fn main() -> ExitCode {
         let _ = writeln!(
             md,
             "The scripts build with {} (`BENCH_CLI_BUILDER={cli_builder}`).\n",
-            if cli_builder == "buildkit" { "BuildKit, as `docker build` is on a current CLI" } else { "the classic builder (`DOCKER_BUILDKIT=0`)" }
+            if cli_builder == "buildkit" {
+                "BuildKit, as `docker build` is on a current CLI"
+            } else {
+                "the classic builder (`DOCKER_BUILDKIT=0`)"
+            }
         );
         let _ = writeln!(md, "A = `dockdojo check ID --json` (wall time of the process, minus checks with no CLI equivalent); B = the generated shell script (wall time). Seconds. A round runs both at the same point in the second, so the rounds are pairs: A/B is the median of the rounds' own ratios (< 1: dockdojo is faster), and *A faster* counts the rounds dockdojo won.\n");
         let _ = writeln!(

@@ -41,6 +41,9 @@ pub struct Ctx<'a> {
     /// Image ids this run's builds made themselves (intermediate and build-stage layers). They
     /// carry no labels, so they are removed by id when the run ends, if still untagged.
     pub fresh_layers: Vec<String>,
+    /// Live container names (and `network NAME`s) an earlier check of this run found missing:
+    /// later checks on them are not run (one "there is no container" is enough to read).
+    pub absent: std::collections::HashSet<String>,
 }
 
 /// One check's verdict before timing and book links are added.
@@ -94,14 +97,26 @@ impl Ctx<'_> {
 
     /// The handle a check needs that an earlier failed check did not produce.
     fn missing_dependency(&self, check: &Check) -> Option<String> {
-        let image = |h: &String| (!self.images.contains_key(h)).then(|| format!("image '{h}'"));
+        let image = |h: &String| {
+            (!self.images.contains_key(h)).then(|| "the image the build above makes".to_string())
+        };
+        let absent = |name: &String| {
+            self.absent
+                .contains(name)
+                .then(|| format!("the container {name}, which does not exist"))
+        };
         let run_handle = |h: &String| {
             let is_handle = self
                 .exercise
                 .checks
                 .iter()
                 .any(|c| matches!(&c.kind, CheckKind::Run(r) if &r.name == h));
-            (is_handle && !self.containers.contains_key(h)).then(|| format!("container '{h}'"))
+            if is_handle {
+                (!self.containers.contains_key(h))
+                    .then(|| "the container an earlier check starts".to_string())
+            } else {
+                absent(h)
+            }
         };
         match &check.kind {
             CheckKind::Image(c) => image(&c.image),
@@ -119,6 +134,11 @@ impl Ctx<'_> {
             CheckKind::Diff(c) => run_handle(&c.container),
             CheckKind::Restart(c) => run_handle(&c.container),
             CheckKind::Layers(c) => image(&c.image),
+            CheckKind::Container(c) if c.exists == Some(false) => None,
+            CheckKind::Network(n) => self
+                .absent
+                .contains(&format!("network {}", n.network))
+                .then(|| format!("the network {}, which does not exist", n.network)),
             CheckKind::Container(c) => c.container.as_ref().and_then(run_handle),
             _ => None,
         }
@@ -155,6 +175,7 @@ pub async fn run_exercise(
         images: HashMap::new(),
         containers: HashMap::new(),
         fresh_layers: Vec::new(),
+        absent: Default::default(),
     };
     let result = run_checks(&mut ctx).await;
     let cleaned = engine.cleanup_session().await;
@@ -189,9 +210,32 @@ pub async fn run_exercise(
     })
 }
 
+/// The Dockerfile slips of a build exercise (`dockerfile::slips`), said once, with its first
+/// failure.
+fn dockerfile_slips(ctx: &Ctx<'_>) -> Vec<String> {
+    let Some(b) = ctx.exercise.checks.iter().find_map(|c| match &c.kind {
+        CheckKind::Build(b) => Some(b),
+        _ => None,
+    }) else {
+        return Vec::new();
+    };
+    let root = if b.context == "." || b.context.is_empty() {
+        ctx.dir.clone()
+    } else {
+        ctx.dir.join(&b.context)
+    };
+    match std::fs::read_to_string(root.join(&b.dockerfile)) {
+        Ok(text) => crate::dockerfile::slips(&text, &root),
+        Err(_) => Vec::new(),
+    }
+}
+
 async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
     let mut out = Vec::new();
-    for check in &ctx.exercise.checks {
+    let mut slips_said = false;
+    let n = ctx.exercise.checks.len();
+    for (i, check) in ctx.exercise.checks.iter().enumerate() {
+        crate::notice::progress(i + 1, n, &check.title);
         let t = Instant::now();
         let verdict = match ctx.missing_dependency(check) {
             Some(missing) => {
@@ -200,9 +244,7 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
                     title: check.title.clone(),
                     passed: false,
                     expected: check.title.clone(),
-                    actual: format!(
-                        "not run: needs {missing}, which an earlier check did not produce"
-                    ),
+                    actual: format!("not run: needs {missing}"),
                     hint: "Fix the first failing check above; this one runs after it.".into(),
                     book: book_link(ctx.exercise, check),
                     duration_ms: 0,
@@ -237,7 +279,36 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
                 Err(e) => return Err(e),
             },
         };
-        let hint = match &verdict.advice {
+        if !verdict.passed {
+            match &check.kind {
+                CheckKind::Container(c) => {
+                    if let Some(name) = &c.container {
+                        if verdict.actual == format!("there is no container named {name}") {
+                            ctx.absent.insert(name.clone());
+                        }
+                    }
+                }
+                CheckKind::Network(n)
+                    if verdict.actual == format!("there is no network named {}", n.network) =>
+                {
+                    ctx.absent.insert(format!("network {}", n.network));
+                }
+                _ => {}
+            }
+        }
+        let mut advice = verdict.advice.clone();
+        if !verdict.passed && !verdict.unsupported && !slips_said {
+            slips_said = true;
+            let slips = dockerfile_slips(ctx);
+            if !slips.is_empty() {
+                let said = format!("In your Dockerfile: {}", slips.join("\n"));
+                advice = Some(match advice {
+                    Some(a) => format!("{said}\n{a}"),
+                    None => said,
+                });
+            }
+        }
+        let hint = match &advice {
             Some(a) if !verdict.passed => format!("{a}\n{}", check.hint),
             _ => check.hint.clone(),
         };

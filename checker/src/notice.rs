@@ -17,3 +17,17 @@ pub fn notice(msg: &str) {
         sink(msg);
     }
 }
+
+static PROGRESS: OnceLock<fn(usize, usize, &str)> = OnceLock::new();
+
+/// Install where "check i of n starts" goes (the first call wins). Without one, nothing is said.
+pub fn set_progress_sink(sink: fn(usize, usize, &str)) {
+    let _ = PROGRESS.set(sink);
+}
+
+/// Check `i` (from 1) of `n`, titled `title`, starts now.
+pub fn progress(i: usize, n: usize, title: &str) {
+    if let Some(sink) = PROGRESS.get() {
+        sink(i, n, title);
+    }
+}

@@ -75,6 +75,13 @@ pub struct Live {
     pub projects: Vec<String>,
     #[serde(default)]
     pub ports: Vec<u16>,
+    /// Containers the task suggests for trying things by hand (`docker run --name dojo-stop-try
+    /// …`): not graded, not reserved by self-test; `dockdojo clean ID` removes them too.
+    #[serde(default)]
+    pub try_containers: Vec<String>,
+    /// Images the task suggests building by hand (`docker build -t cache-order .`), the same way.
+    #[serde(default)]
+    pub try_images: Vec<String>,
 }
 
 /// One check: fields every kind shares, plus the kind's own.

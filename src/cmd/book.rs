@@ -63,6 +63,14 @@ pub fn quiz(chapter: Option<u32>) -> CmdResult {
     let stdin = std::io::stdin();
     let (right, total) =
         crate::quiz::ask(q, &mut stdin.lock(), &mut std::io::stdout()).map_err(Fail::usage)?;
+    // Kept with the workspace's progress, and shown by `dockdojo list`.
+    if let Ok(ws) = crate::workspace::Workspace::find() {
+        match crate::progress::record_quiz(&ws.state_dir(), ch, right, total) {
+            Ok(s) if s.best > right => println!("Your best on this quiz: {}/{total}.", s.best),
+            Ok(_) => {}
+            Err(e) => eprintln!("could not keep the score: {e:#}"),
+        }
+    }
     Ok(if right == total {
         Exit::Ok
     } else {

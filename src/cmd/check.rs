@@ -1,5 +1,7 @@
 //! `dockdojo check`: grade exercises, print the reports, record progress.
 
+use std::io::IsTerminal;
+
 use checker::{run_exercise, Report, RunOptions};
 
 use crate::catalog::{self, Entry};
@@ -39,6 +41,15 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
             .or(entries.last());
         next.into_iter().collect()
     };
+    // A scenario checked before its setup: that, and nothing else (no attempt is recorded).
+    let (targets, unset): (Vec<&Entry>, Vec<&Entry>) =
+        targets.into_iter().partition(|e| ws.setup_done(e));
+    for e in &unset {
+        eprintln!("{}", needs_setup(e.id()));
+    }
+    if targets.is_empty() {
+        return Ok(Exit::Usage);
+    }
     for e in &targets {
         if !ws.exercise_dir(e.id()).is_dir() {
             return Err(Fail::usage(anyhow::anyhow!(
@@ -50,6 +61,9 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
     }
     let engine = super::connect().await?;
     let style = Style::stdout();
+    if !json {
+        checker::notice::set_progress_sink(progress_line);
+    }
     let mut any_failed = false;
     let mut could_not_look = false;
     for e in targets {
@@ -57,11 +71,15 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
         if !json {
             eprintln!("Checking {}…", e.id());
         }
-        let report: Report = match guarded(&engine, async move {
+        let ran = guarded(&engine, async move {
             run_exercise(&eng, &spec, &RunOptions { dir }).await
         })
-        .await
-        {
+        .await;
+        if !json && std::io::stderr().is_terminal() {
+            // The ticking line gives way to the report.
+            eprint!("\r\x1b[2K");
+        }
+        let report: Report = match ran {
             Ok(r) => r?,
             Err(exit) => return Ok(exit),
         };
@@ -86,6 +104,9 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
             );
         } else {
             print!("{}", render_report(&report, &e.spec.title, &style));
+            if !report.passed && !only_errors {
+                println!("{}", hint_nudge(e.id(), hints_used, e.spec.hints.len()));
+            }
         }
         if only_errors {
             continue;
@@ -99,11 +120,120 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
     }
     Ok(if any_failed {
         Exit::Failed
+    } else if !unset.is_empty() {
+        Exit::Usage
     } else if could_not_look {
         Exit::Env
     } else {
         Exit::Ok
     })
+}
+
+/// `dockdojo watch`: check, then wait for a saved file in the exercise's folder (or Enter, for
+/// the docker commands of a live exercise) and check again, until it passes.
+pub async fn watch(id: Option<String>) -> CmdResult {
+    let entries = catalog::load()?;
+    let ws = Workspace::find().map_err(Fail::usage)?;
+    let e = match id.or_else(|| ws.current_exercise()) {
+        Some(id) => catalog::find(&entries, &id)?,
+        None => {
+            let (prog, _) = Store::new(&ws.state_dir()).load();
+            entries
+                .iter()
+                .find(|e| {
+                    prog.exercises
+                        .get(e.id())
+                        .is_none_or(|p| p.status != Status::Passed)
+                })
+                .or(entries.last())
+                .ok_or_else(|| Fail::usage(anyhow::anyhow!("no exercises")))?
+        }
+    };
+    let id = e.id().to_string();
+    let dir = ws.exercise_dir(&id);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {
+            line.clear();
+            if tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let exit = run(vec![id.clone()], false, false).await?;
+        match exit {
+            Exit::Ok => {
+                println!("\n{id} passed. `dockdojo next` shows what comes next.");
+                return Ok(Exit::Ok);
+            }
+            Exit::Interrupted | Exit::Usage => return Ok(exit),
+            _ => {}
+        }
+        println!(
+            "\nWatching {}: save a file there, or press Enter after your docker commands, to check again (Ctrl-C stops).",
+            dir.display()
+        );
+        let before = fingerprint(&dir);
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+            if rx.try_recv().is_ok() || fingerprint(&dir) != before {
+                break;
+            }
+        }
+    }
+}
+
+/// Every file's path, size and modification time under `dir` (a save changes one of them).
+fn fingerprint(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            let Ok(m) = e.metadata() else { continue };
+            if m.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p, m.len(), m.modified().unwrap_or(std::time::UNIX_EPOCH)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Each check as it starts: one line rewritten in place on a terminal, plain lines otherwise
+/// (a long build or probe is never silent).
+fn progress_line(i: usize, n: usize, title: &str) {
+    if std::io::stderr().is_terminal() {
+        let mut t: String = title.chars().take(70).collect();
+        if t.len() < title.len() {
+            t.push('…');
+        }
+        eprint!("\r\x1b[2K  [{i}/{n}] {t}…");
+    } else {
+        eprintln!("  [{i}/{n}] {title}…");
+    }
+}
+
+/// What checking a scenario before its setup says, in the CLI and in the app.
+pub fn needs_setup(id: &str) -> String {
+    format!("{id}: run `dockdojo setup {id}` first: it arranges the situation this exercise starts from.")
+}
+
+/// The line under a failed report: the answer is one `dockdojo hint` away, never in the report.
+pub fn hint_nudge(id: &str, used: u32, available: usize) -> String {
+    let used = (used as usize).min(available);
+    if used >= available {
+        format!("All {available} hints are shown: `dockdojo hint {id}` repeats them.")
+    } else {
+        format!(
+            "Stuck? `dockdojo hint {id}` shows hint {} of {available}.",
+            used + 1
+        )
+    }
 }
 
 /// Record a report in the progress file; returns the hints used on that exercise so far.

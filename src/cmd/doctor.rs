@@ -43,16 +43,56 @@ fn bad(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) ->
     }
 }
 
+/// The fix for a failure doctor recognises by its message; `otherwise` for the rest.
+fn fix_for(message: &str, otherwise: &str) -> String {
+    let m = message.to_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|n| m.contains(n));
+    if has(&["permission denied"]) {
+        "Your user may not use the Docker socket: add it to the docker group (`sudo usermod -aG \
+         docker $USER`, then log out and back in), or run rootless Docker."
+            .into()
+    } else if has(&[
+        "no space left",
+        "disk docker writes to is full",
+        "disk quota",
+    ]) {
+        "The disk Docker writes to is full: `docker system df` shows what takes the room; \
+         `dockdojo clean` and `docker image prune` free some."
+            .into()
+    } else if has(&[
+        "network bridge not found",
+        "no such network: bridge",
+        "network bridge",
+        "failed to create endpoint",
+        "iptables",
+        "could not find an available, non-overlapping",
+    ]) {
+        "The daemon's default network (its bridge) is broken: restart the daemon (`sudo \
+         systemctl restart docker`, or quit and restart Docker Desktop), then run `dockdojo \
+         doctor` again."
+            .into()
+    } else if has(&["port is already allocated", "address already in use"]) {
+        "A port it needs is taken: `docker ps` shows which container publishes it, and \
+         `ss -ltnp` (macOS: `lsof -iTCP -sTCP:LISTEN`) which program holds it; stop that one."
+            .into()
+    } else if has(&["no such image", "image not known", "pull access denied"]) {
+        "The course images are missing: run `dockdojo prepare`.".into()
+    } else {
+        otherwise.into()
+    }
+}
+
 pub async fn run(json: bool) -> CmdResult {
     let mut steps = Vec::new();
     let engine = match super::connect().await {
         Ok(e) => e,
         Err(f) => {
-            steps.push(bad(
-                "daemon",
-                format!("{:#}", f.error),
+            let detail = format!("{:#}", f.error);
+            let fix = fix_for(
+                &detail,
                 "Start Docker, or point DOCKER_HOST / `docker context use` at it.",
-            ));
+            );
+            steps.push(bad("daemon", detail, fix));
             return Ok(finish_and_report(steps, json, Exit::Env).await);
         }
     };
@@ -93,7 +133,11 @@ pub async fn run(json: bool) -> CmdResult {
                 info.images.unwrap_or(0)
             ),
         )),
-        Err(e) => steps.push(bad("storage", e.to_string(), "Check `docker info`.")),
+        Err(e) => steps.push(bad(
+            "storage",
+            e.to_string(),
+            fix_for(&e.to_string(), "Check `docker info`."),
+        )),
     }
     let mut images_ok = true;
     for img in images::BASE_IMAGES {
@@ -162,29 +206,91 @@ async fn container_steps(engine: &Engine, steps: &mut Vec<Step>) {
         Ok(Ok(o)) => steps.push(bad(
             "container runs",
             format!("exit {}: {}", o.code, o.stdout.trim()),
-            "Look at `docker run --rm busybox:1.36.1 echo hi`.",
+            fix_for(
+                &o.stdout,
+                "Try `docker run --rm busybox:1.36.1 echo hi` yourself: what it prints names the problem.",
+            ),
         )),
-        Ok(Err(m)) => steps.push(bad(
+        Ok(Err(m)) => {
+            let fix = fix_for(
+                &m,
+                "Try `docker run --rm busybox:1.36.1 echo hi` yourself: what it prints names the problem.",
+            );
+            steps.push(bad("container runs", m, fix))
+        }
+        Err(e) => steps.push(bad(
             "container runs",
-            m,
-            "Look at `docker run --rm busybox:1.36.1 echo hi`.",
+            e.to_string(),
+            fix_for(&e.to_string(), "Check `docker info`."),
         )),
-        Err(e) => steps.push(bad("container runs", e.to_string(), "Check `docker info`.")),
     }
     match stdin_roundtrip(engine).await {
         Ok(()) => steps.push(ok(
             "stdin/stdout",
             "a line sent to a container's stdin came back on its stdout",
         )),
-        Err(e) => steps.push(bad(
-            "stdin/stdout",
-            e,
-            "Interactive containers (`docker run -it`) may not work; check your Docker version.",
-        )),
+        Err(e) => {
+            let fix = fix_for(
+                &e,
+                "Interactive containers (`docker run -it`) may not work: update Docker, or restart the daemon.",
+            );
+            steps.push(bad("stdin/stdout", e, fix))
+        }
     }
     match port_answers(engine).await {
-        Ok(p) => steps.push(ok("published port", format!("HTTP through {}:{p} answered", engine.endpoint.probe_host()))),
-        Err(e) => steps.push(bad("published port", e, "Published ports do not reach containers: check firewall rules and that docker-proxy/iptables work.")),
+        Ok(p) => steps.push(ok(
+            "published port",
+            format!("HTTP through {}:{p} answered", engine.endpoint.probe_host()),
+        )),
+        Err(e) => {
+            let fix = fix_for(&e, "Published ports do not reach containers: restart the daemon (it sets up the forwarding); if that does not help, a firewall may block it.");
+            steps.push(bad("published port", e, fix))
+        }
+    }
+    course_ports(engine, steps).await;
+}
+
+/// The host ports the exercises publish: one held by a program that is not a container would
+/// make an exercise fail for a reason that is not the learner's.
+async fn course_ports(engine: &Engine, steps: &mut Vec<Step>) {
+    // Only this machine's ports can be tried here; a daemon elsewhere has its own.
+    if engine.endpoint.probe_host() != "127.0.0.1" {
+        return;
+    }
+    let Ok(entries) = crate::catalog::load() else {
+        return;
+    };
+    let published: std::collections::HashSet<u16> = engine
+        .docker
+        .list_containers(None::<bollard::query_parameters::ListContainersOptions>)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|c| c.ports.clone().unwrap_or_default())
+        .filter_map(|p| p.public_port)
+        .collect();
+    let mut taken = Vec::new();
+    for e in &entries {
+        for &p in &e.spec.live.ports {
+            if !published.contains(&p) && std::net::TcpListener::bind(("127.0.0.1", p)).is_err() {
+                taken.push(format!("{p} ({})", e.id()));
+            }
+        }
+    }
+    if taken.is_empty() {
+        steps.push(ok(
+            "course ports",
+            "the exercises' host ports are free or held by containers",
+        ));
+    } else {
+        steps.push(bad(
+            "course ports",
+            format!(
+                "held by a program that is not a container: {}",
+                taken.join(", ")
+            ),
+            fix_for("address already in use", ""),
+        ));
     }
 }
 
@@ -320,4 +426,28 @@ fn finish(steps: Vec<Step>, json: bool, code: Exit) -> Exit {
         }
     );
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fix_for;
+
+    /// Each failure doctor recognises gets its own fix, never the generic one.
+    #[test]
+    fn recognised_failures_name_their_fix() {
+        let generic = "GENERIC";
+        for (message, fix) in [
+            ("Error response from daemon: network bridge not found", "restart the daemon"),
+            ("failed to create endpoint x on network bridge: iptables failed", "restart the daemon"),
+            ("permission denied on the Docker socket. Tried: unix:///var/run/docker.sock", "docker group"),
+            ("write /var/lib/docker/tmp: no space left on device", "docker system df"),
+            ("the disk Docker writes to is full (x)", "docker system df"),
+            ("driver failed programming external connectivity: Bind for 0.0.0.0:18040 failed: port is already allocated", "docker ps"),
+            ("No such image: busybox:1.36.1", "dockdojo prepare"),
+        ] {
+            let got = fix_for(message, generic);
+            assert!(got.contains(fix), "{message} → {got}");
+        }
+        assert_eq!(fix_for("something else", generic), generic);
+    }
 }

@@ -107,20 +107,43 @@ pub fn list(json: bool) -> CmdResult {
         return Ok(Exit::Ok);
     }
     let st = Style::stdout();
+    let quizzes = ws
+        .as_ref()
+        .map(|w| crate::progress::quiz_scores(&w.state_dir()))
+        .unwrap_or_default();
+    let width = items
+        .iter()
+        .map(|i| i.title.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut chapter = u32::MAX;
     for i in &items {
         if i.chapter != chapter {
             chapter = i.chapter;
-            println!("{}", st.bold(&format!("Chapter {chapter}")));
+            let quiz = quizzes
+                .get(&chapter)
+                .map(|q| {
+                    st.dim(&format!(
+                        "  · quiz {}/{} (best {}/{})",
+                        q.right, q.total, q.best, q.total
+                    ))
+                })
+                .unwrap_or_default();
+            println!("{}{quiz}", st.bold(&format!("Chapter {chapter}")));
         }
         let status = match i.status {
             Status::Passed => st.green("passed"),
             Status::Failing => st.red("failing"),
             Status::NotStarted => st.dim("not started"),
         };
+        // Padded by characters, not bytes, to the longest title: the columns stay aligned.
+        let pad = width - i.title.chars().count();
         println!(
-            "  {:<24} {:<44} {:>3} min  {status}",
-            i.id, i.title, i.minutes
+            "  {:<24} {}{} {:>3} min  {status}",
+            i.id,
+            i.title,
+            " ".repeat(pad),
+            i.minutes
         );
     }
     if ws.is_none() {
@@ -151,6 +174,45 @@ fn entry_and_ws(id: Option<&str>) -> Result<(Vec<Entry>, Workspace, usize), Fail
         .position(|e| e.id() == found)
         .unwrap_or_default();
     Ok((entries, ws, idx))
+}
+
+/// `dockdojo next`: the first exercise, in course order, not passed yet, and how to start it.
+pub fn next() -> CmdResult {
+    let entries = catalog::load()?;
+    let ws = Workspace::find().map_err(Fail::usage)?;
+    let (prog, warning) = Store::new(&ws.state_dir()).load();
+    if let Some(w) = warning {
+        eprintln!("{w}");
+    }
+    let passed = |id: &str| {
+        prog.exercises
+            .get(id)
+            .is_some_and(|p| p.status == Status::Passed)
+    };
+    let done = entries.iter().filter(|e| passed(e.id())).count();
+    let Some(e) = entries.iter().find(|e| !passed(e.id())) else {
+        println!(
+            "Every exercise passed ({done} of {}). Well done! `dockdojo list` shows your progress.",
+            entries.len()
+        );
+        return Ok(Exit::Ok);
+    };
+    let dir = ws.exercise_dir(e.id());
+    println!(
+        "Next: {} — {} (chapter {}, about {} min; {done} of {} passed so far)",
+        e.id(),
+        e.spec.title,
+        e.spec.chapter,
+        e.spec.minutes,
+        entries.len()
+    );
+    println!("  cd {}", dir.display());
+    if !ws.setup_done(e) {
+        println!("  dockdojo setup      # arranges the situation this exercise starts from");
+    }
+    println!("  then read README.md, do the task, and run `dockdojo check` there");
+    println!("  (`dockdojo watch` there re-checks each time you save a file)");
+    Ok(Exit::Ok)
 }
 
 pub fn hint(id: Option<&str>) -> CmdResult {
@@ -269,7 +331,7 @@ pub async fn setup(id: Option<&str>) -> CmdResult {
             e.id()
         )));
     }
-    let path = ws.state_dir().join(format!("setup-{}.sh", e.id()));
+    let path = ws.state_dir().join(format!("setup-{}.script", e.id()));
     std::fs::write(&path, script.contents())?;
     println!("Arranging the situation for {}…", e.id());
     let status = tokio::process::Command::new("bash")
@@ -278,12 +340,14 @@ pub async fn setup(id: Option<&str>) -> CmdResult {
         .stdin(std::process::Stdio::null())
         .status()
         .await?;
+    let _ = std::fs::remove_file(&path);
     if !status.success() {
         return Err(Fail::env(anyhow::anyhow!(
             "the setup script failed (exit {}); is Docker running and are the course images there (`dockdojo doctor`)?",
             status.code().unwrap_or(-1)
         )));
     }
+    ws.mark_setup_done(e.id()).map_err(Fail::env)?;
     println!(
         "Ready. Read {}/README.md, then `dockdojo check {}`.",
         dir.display(),

@@ -27,6 +27,10 @@ pub enum Event {
         id: String,
         error: String,
     },
+    /// A scenario asked to be checked before `dockdojo setup` arranged it.
+    NeedsSetup {
+        id: String,
+    },
     Docker(DockerStatus),
     Images(Result<Vec<ImageRow>, String>),
     Layers {
@@ -99,6 +103,9 @@ pub enum Action {
         id: String,
         error: String,
     },
+    NeedsSetup {
+        id: String,
+    },
     Docker(DockerStatus),
     Images(Result<Vec<ImageRow>, String>),
     LayersLoaded {
@@ -130,6 +137,7 @@ impl Action {
                 | Action::FlushTime
                 | Action::CheckDone { .. }
                 | Action::CheckFailed { .. }
+                | Action::NeedsSetup { .. }
                 | Action::Docker(_)
                 | Action::Images(_)
                 | Action::LayersLoaded { .. }
@@ -176,6 +184,7 @@ pub fn map(event: Event, app: &App) -> Option<Action> {
         Event::Signal => return Some(Action::Quit),
         Event::CheckDone { id, report } => return Some(Action::CheckDone { id, report }),
         Event::CheckFailed { id, error } => return Some(Action::CheckFailed { id, error }),
+        Event::NeedsSetup { id } => return Some(Action::NeedsSetup { id }),
         Event::Docker(s) => return Some(Action::Docker(s)),
         Event::Images(r) => return Some(Action::Images(r)),
         Event::Layers { image, result } => return Some(Action::LayersLoaded { image, result }),

@@ -47,7 +47,6 @@ impl ExerciseInfo {
 /// Why a check run started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
-    Opened,
     Key,
     FileSaved(String),
     Daemon(String),
@@ -56,7 +55,6 @@ pub enum Trigger {
 impl Trigger {
     pub fn describe(&self) -> String {
         match self {
-            Trigger::Opened => "when the app opened".into(),
             Trigger::Key => "on request".into(),
             Trigger::FileSaved(p) => format!("after you saved {p}"),
             Trigger::Daemon(what) => format!("after Docker reported: {what}"),
@@ -69,6 +67,8 @@ pub enum Outcome {
     Report(Report),
     /// Could not check at all (daemon unreachable…).
     Env(String),
+    /// A scenario not set up yet: nothing was checked.
+    NeedsSetup,
 }
 
 #[derive(Debug, Clone)]
@@ -242,6 +242,16 @@ impl App {
 
     pub fn status(&self, id: &str) -> Status {
         self.progress.status(id)
+    }
+
+    /// The mark the list shows: this session's latest verdict when there is one (a pass that
+    /// fails again shows ✗), else what the progress file remembers.
+    pub fn mark(&self, id: &str) -> Status {
+        match self.last.get(id).map(|l| &l.outcome) {
+            Some(Outcome::Report(r)) if r.passed => Status::Passed,
+            Some(Outcome::Report(r)) if r.first_failure().is_some() => Status::Failing,
+            _ => self.status(id),
+        }
     }
 
     pub fn passed_count(&self) -> usize {

@@ -304,3 +304,56 @@ fn locked_chapters_are_checked_only_on_request() {
     app.update(Action::Workshop(None), now);
     assert!(!app.locked(5));
 }
+
+fn records(fx: &[Effect]) -> usize {
+    fx.iter()
+        .filter(|e| matches!(e, Effect::Record(Delta::Report(_))))
+        .count()
+}
+
+#[test]
+fn quiet_until_asked_and_the_mark_follows_the_latest_verdict() {
+    let mut app = fixture();
+    let t0 = Instant::now();
+    let id = "05-named-volume";
+    // Passed in an earlier session: the list says ✓ until this session finds otherwise.
+    app.progress.exercises.entry(id.into()).or_default().status = Status::Passed;
+    assert_eq!(app.mark(id), Status::Passed);
+    // Selecting exercises checks nothing and records nothing.
+    let fx = [
+        app.update(Action::Select(1), t0),
+        app.update(Action::Select(-1), t0),
+    ]
+    .concat();
+    assert!(checks(&fx).is_empty() && records(&fx) == 0, "{fx:?}");
+    // The learner's docker command: a re-check, recorded; now it fails, and the mark says so.
+    let ev = || Action::DaemonChanged {
+        exercises: vec![id.into()],
+        what: "container dojo-notes: start".into(),
+        exec_only: false,
+    };
+    app.update(ev(), t0);
+    let done = |app: &mut App, passed| {
+        app.update(
+            Action::CheckDone {
+                id: id.into(),
+                report: report(id, passed),
+            },
+            t0,
+        )
+    };
+    assert_eq!(records(&done(&mut app, false)), 1);
+    assert_eq!(app.mark(id), Status::Failing);
+    assert_eq!(app.status(id), Status::Passed, "the pass stays in progress");
+    let attempts = app.progress.exercises[id].attempts;
+    // Docker events that find the same again are no new attempts.
+    app.update(ev(), t0 + Duration::from_secs(5));
+    assert_eq!(records(&done(&mut app, false)), 0);
+    assert_eq!(app.progress.exercises[id].attempts, attempts);
+    // A key press always counts; a changed verdict from an event counts too.
+    app.update(Action::Check, t0 + Duration::from_secs(6));
+    assert_eq!(records(&done(&mut app, false)), 1);
+    app.update(ev(), t0 + Duration::from_secs(9));
+    assert_eq!(records(&done(&mut app, true)), 1);
+    assert_eq!(app.mark(id), Status::Passed);
+}

@@ -10,7 +10,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
 use super::action::{self, Event};
-use super::app::{App, Delta, Effect, Level, Trigger, WatchMode};
+use super::app::{App, Delta, Effect, Level, WatchMode};
 use super::input::Input;
 use super::room::Room;
 use super::trace::Trace;
@@ -72,13 +72,9 @@ pub async fn run(
         Err(e) => return (Err(e), rt),
     };
     rt.set_watch(app.watch, app);
-    let mut fx = Vec::new();
-    if let Some(id) = app.current().map(|e| e.id.clone()) {
-        app.request_check(id, Trigger::Opened, Instant::now(), &mut fx);
-    }
-    for e in fx {
-        rt.execute(e, app);
-    }
+    // Quiet until asked: opening the app only connects. The first look at an exercise says
+    // "not checked yet"; a key, a saved file or the learner's docker commands check it.
+    rt.worker.send(Job::Connect);
     let result = rt.event_loop(terminal, app, &mut rx).await;
     (result, rt)
 }
@@ -155,6 +151,9 @@ impl Runtime {
                 self.trace.log(&format!("check {id}"));
                 let dir = self.ws.exercise_dir(&id);
                 match catalog::find(&self.entries, &id) {
+                    Ok(e) if !self.ws.setup_done(e) => {
+                        let _ = self.tx.send(Event::NeedsSetup { id });
+                    }
                     Ok(e) if dir.is_dir() => self.worker.send(Job::Check {
                         id,
                         spec: Box::new(e.spec.clone()),

@@ -165,7 +165,7 @@ fn daemon_unreachable_is_an_environment_problem() {
         "05-named-volume".into(),
         LastRun {
             outcome: Outcome::Env("cannot reach Docker. Tried:\n  - unix:///nonexistent.sock (DOCKER_HOST): No such file or directory".into()),
-            trigger: Trigger::Opened,
+            trigger: Trigger::Key,
         },
     );
     insta::assert_snapshot!(draw(&app));
@@ -453,4 +453,60 @@ fn workshop_unreachable() {
         w.queued = 3;
     }
     insta::assert_snapshot!(draw(&app));
+}
+
+/// A pass remembered from an earlier session, failing now: the list shows ✗ like the panel.
+#[test]
+fn list_mark_follows_the_latest_verdict() {
+    let mut app = fixture();
+    app.progress
+        .exercises
+        .entry("05-named-volume".into())
+        .or_default()
+        .status = Status::Passed;
+    app.progress
+        .exercises
+        .entry("04-publish-port".into())
+        .or_default()
+        .status = Status::Passed;
+    app.last.insert(
+        "05-named-volume".into(),
+        LastRun {
+            outcome: Outcome::Report(Report {
+                exercise: "05-named-volume".into(),
+                passed: false,
+                duration_ms: 10,
+                checks: vec![check("a check", true), check("b check", false)],
+            }),
+            trigger: Trigger::Key,
+        },
+    );
+    let screen = draw(&app);
+    assert!(screen.contains("✗ 05-named-volume"), "{screen}");
+    assert!(screen.contains("✓ 04-publish-port"), "{screen}");
+    assert!(screen.contains("1 of 2 passed"), "{screen}");
+    // The other, unchecked this session: "not checked yet", with what it was.
+    app.selected = 3;
+    let screen = draw(&app);
+    assert!(
+        screen.contains("Not checked yet in this session"),
+        "{screen}"
+    );
+}
+
+/// A scenario asked to be checked before its setup: the panel says to run it, nothing else.
+#[test]
+fn a_scenario_before_its_setup_says_run_setup_first() {
+    let mut app = fixture();
+    app.last.insert(
+        "05-named-volume".into(),
+        LastRun {
+            outcome: Outcome::NeedsSetup,
+            trigger: Trigger::Key,
+        },
+    );
+    let screen = draw(&app);
+    assert!(screen.contains("Checks · not run"), "{screen}");
+    assert!(screen.contains("`dockdojo setup"), "{screen}");
+    assert!(!screen.contains("Docker setup"), "{screen}");
 }

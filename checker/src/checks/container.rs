@@ -30,9 +30,9 @@ pub async fn inspect(
     }
 }
 
-fn missing(name: &str, expected: String) -> Verdict {
-    Verdict::fail(expected, format!("there is no container named {name}"))
-        .advise(format!("`docker ps -a` lists containers; create it with `docker run --name {name} …` as the task says."))
+fn missing(name: &str) -> Verdict {
+    Verdict::fail(format!("a container named {name}"), format!("there is no container named {name}"))
+        .advise("`docker ps -a` lists every container, running or not: the task says how to create this one, and `--name` on `docker run` names it.")
 }
 
 /// Find a Compose service's container by its labels (re-checked on the client).
@@ -97,13 +97,13 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
     }
     let Some(info) = found else {
         if spec.container.is_none() {
-            return Ok(Verdict::fail(expected, format!("no container for {name}"))
+            return Ok(Verdict::fail(format!("a running container for {name}"), format!("no container for {name}"))
                 .advise(format!(
                     "Bring the stack up with the project name the task gives: `docker compose -p {p} up -d` (or `docker-compose -p {p} up -d`) in the exercise folder; `docker compose -p {p} ps -a` shows it.",
                     p = spec.project.clone().unwrap_or_default()
                 )));
         }
-        return Ok(missing(name, expected));
+        return Ok(missing(name));
     };
     let id = info.id.clone().unwrap_or_default();
     let st = info.state.clone().unwrap_or_default();
@@ -432,7 +432,7 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
             Some(o) if o.code == 0 && o.stdout.trim() != "0" => {}
             Some(o) if o.code == 0 => {
                 return Ok(Verdict::fail(want, "it runs as root (uid 0)").advise(
-                    "Add a `USER` (e.g. `USER app`) to the Dockerfile, or run with `--user`.",
+                    "Without a USER in the image (or `--user` on `docker run`), a container's process runs as root.",
                 ))
             }
             _ => {
@@ -637,7 +637,7 @@ pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvErr
     // Podman answers a diff of a missing container with 500 "layer not known", not 404: look
     // the container up first, so a missing one is the learner's failure on every runtime.
     let Some(info) = inspect(ctx, name).await? else {
-        return Ok(missing(name, expected));
+        return Ok(missing(name));
     };
     let target = info
         .id
@@ -654,7 +654,7 @@ pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvErr
                 deadline: deadline::QUICK,
             })
         }
-        Ok(Err(e)) if is_not_found(&e) => return Ok(missing(name, expected)),
+        Ok(Err(e)) if is_not_found(&e) => return Ok(missing(name)),
         Ok(r) => r
             .map_err(|e| crate::docker::classify("container diff", &e))?
             .unwrap_or_default(),

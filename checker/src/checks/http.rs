@@ -349,14 +349,15 @@ async fn diagnose(
     if on_port.is_empty() {
         let ports: Vec<String> = ls.iter().map(|(a, p)| format!("{a}:{p}")).collect();
         return Ok(Some(format!(
-            "Inside {name}, nothing listens on port {cport}{}. Publish the port the app really uses.",
+            "Inside {name}, nothing listens on port {cport}{}: the published port must lead to the port the app really listens on.",
             if ports.is_empty() { String::new() } else { format!(" (it listens on {})", ports.join(", ")) }
         )));
     }
     if on_port.iter().all(|(a, _)| a == "127.0.0.1" || a == "::1") {
         return Ok(Some(format!(
-            "The app inside {name} listens on 127.0.0.1:{cport}, the container's own loopback, so \
-             traffic from the published port never reaches it. Make it bind 0.0.0.0."
+            "The app inside {name} listens on 127.0.0.1:{cport}, the container's own loopback only, so \
+             traffic from the published port never reaches it: which address does it have to \
+             listen on to be reached from outside the container?"
         )));
     }
     Ok(None)

@@ -153,7 +153,14 @@ fn judge(
     let (i, path, thing) = (&i, &path, &thing);
     let made_by = instr
         .get(*i)
-        .map(|s| format!(" (made by `{}`)", truncate(s, 140)))
+        .map(|s| {
+            if s.trim().is_empty() {
+                // An imported layer (the base image's own) records no instruction.
+                " (a layer of the base image, from FROM)".to_string()
+            } else {
+                format!(" (made by `{}`)", truncate(s, 140))
+            }
+        })
         .unwrap_or_default();
     let later = if *i + 1 < layers.len() {
         format!(

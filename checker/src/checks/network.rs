@@ -34,7 +34,7 @@ pub async fn network(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, 
         Err(_) => return Err(EnvError::Deadline { what: "inspect network".into(), deadline: deadline::QUICK }),
         Ok(Err(e)) if is_not_found(&e) => {
             return Ok(Verdict::fail(expected, format!("there is no network named {n}"))
-                .advise(format!("Create it with `docker network create {n}`; the default bridge has no name resolution.")))
+                .advise("`docker network ls` lists networks. The default bridge has no name resolution: the task's network is one you create yourself."))
         }
         Ok(r) => r.map_err(|e| crate::docker::classify("inspect network", &e))?,
     };
@@ -70,7 +70,7 @@ pub async fn network(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, 
                 )
             });
             return Ok(Verdict::fail(expected, actual).advise(format!(
-                "Start it with `--network {n}`, or `docker network connect {n} {m}`."
+                "{m} is not attached to {n}: a container joins a network when it is started on it, or when it is connected to it later (`docker network inspect {n}` lists who is attached)."
             )));
         }
     }

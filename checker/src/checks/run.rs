@@ -265,8 +265,17 @@ pub async fn wait_exit(
 
 /// A failed start in a learner's words (the runtime's message is long and technical).
 pub fn explain_start_error(msg: &str) -> String {
+    // runc's guess for any "not a directory" ("mount a directory onto a file?") is about bind
+    // mounts and misleads here: the path names a file where a folder was meant.
+    let msg = msg
+        .split(": Are you trying to mount a directory onto a file")
+        .next()
+        .unwrap_or(msg);
     let lower = msg.to_lowercase();
-    let short = if lower.contains("executable file not found")
+    let short = if lower.contains("not a directory") {
+        "a part of the command's path that should be a folder is a file in the image (a COPY whose \
+         destination has no trailing `/` copies to a file of that name, not into a folder)"
+    } else if lower.contains("executable file not found")
         || lower.contains("no such file or directory")
     {
         "the command to run (CMD/ENTRYPOINT) does not exist in the image. Check its path, that the \

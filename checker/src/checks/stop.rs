@@ -65,9 +65,8 @@ pub async fn stop(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvErr
     if code == 137 {
         return Ok(Verdict::fail(expected, actual).advise(
             "The process did not handle SIGTERM, so Docker waited out the timeout and sent SIGKILL (137). \
-             Usually the process that gets the signal (PID 1) is a shell or start script that runs the \
-             app as a child and does not pass SIGTERM on: `exec` the app from the script, use the exec \
-             form (CMD [\"program\", \"arg\"]), or `--init`.",
+             `docker stop` signals PID 1 only: which process is PID 1 in this container, and does \
+             it pass the signal on to the app?",
         ));
     }
     if !spec.exit_codes.contains(&code) {

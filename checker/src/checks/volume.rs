@@ -24,11 +24,11 @@ pub async fn volume(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, En
         }
         Ok(Ok(_)) if spec.exists == Some(false) => {
             return Ok(Verdict::fail(format!("no volume named {v}"), format!("{v} still exists"))
-                .advise(format!("Remove it: `docker volume rm {v}` (or `down -v` for a Compose stack).")));
+                .advise(format!("A named volume stays until it is removed itself, whatever happens to its containers (`docker volume ls` lists {v}).")));
         }
         Ok(Err(e)) if is_not_found(&e) => {
             return Ok(Verdict::fail(expected, format!("there is no volume named {v}"))
-                .advise(format!("`docker volume ls` lists volumes; `-v {v}:/path` on `docker run` creates and mounts it.")))
+                .advise("`docker volume ls` lists volumes. A named volume comes into being when a container mounts it by name (or with `docker volume create`)."))
         }
         Ok(r) => {
             r.map_err(|e| crate::docker::classify("inspect volume", &e))?;

@@ -180,6 +180,7 @@ fn validate(ex: &Exercise) -> Result<(), (Option<usize>, String)> {
         .chain(&ex.live.volumes)
         .chain(&ex.live.networks)
         .chain(&ex.live.projects)
+        .chain(&ex.live.try_containers)
     {
         if !name.starts_with("dojo-") {
             return Err((None, format!("live name '{name}' must start with `dojo-`")));

@@ -60,7 +60,9 @@ async fn missing_dockerfile_names_the_path_and_the_near_miss() {
     );
     let skipped = g.skipped("meta");
     assert!(
-        skipped.actual.contains("needs image 'app'"),
+        skipped
+            .actual
+            .contains("needs the image the build above makes"),
         "{}",
         skipped.actual
     );

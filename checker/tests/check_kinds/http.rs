@@ -94,7 +94,7 @@ async fn http_through_a_run_handles_published_port() {
         &[
             "got no HTTP answer",
             "listens on 127.0.0.1:8080, the container's own loopback",
-            "Make it bind 0.0.0.0",
+            "the container's own loopback only",
         ],
     );
 }

@@ -72,14 +72,14 @@ async fn network_members_and_name_resolution() {
         "not-member",
         &[
             &format!("{outsider} is not attached to {network}"),
-            &format!("docker network connect {network} {outsider}"),
+            "a container joins a network when it is started on it",
         ],
     );
     g.failed(
         "no-network",
         &[
             &format!("there is no network named {nowhere}"),
-            "the default bridge has no name resolution",
+            "The default bridge has no name resolution",
         ],
     );
     g.failed(

@@ -61,7 +61,7 @@ async fn stop_of_a_pid_1_that_ignores_sigterm_fails() {
             "finishes within 5 s with exit code 0 or 143",
             "exit code 137: killed by SIGKILL",
             "did not handle SIGTERM",
-            "use the exec form",
+            "`docker stop` signals PID 1 only",
         ],
     );
     let r = g.failed("wrong-code", &["exit code 3"]);

@@ -117,6 +117,7 @@ impl App {
             Action::CheckFailed { id, error } => {
                 self.finish_run(&id, Outcome::Env(error), now, &mut fx);
             }
+            Action::NeedsSetup { id } => self.finish_run(&id, Outcome::NeedsSetup, now, &mut fx),
             Action::Docker(s) => self.docker = s,
             Action::FileSaved { exercise, path } => {
                 let current = self.current().is_some_and(|e| e.id == exercise);
@@ -165,8 +166,20 @@ impl App {
 
     fn check_done(&mut self, id: String, report: Report, now: Instant, fx: &mut Vec<Effect>) {
         let before = self.status(&id);
-        self.progress.record_report(&report, unix_now());
-        fx.push(Effect::Record(Delta::Report(report.clone())));
+        // Docker events re-check on their own: one that finds what the last run found is no
+        // new attempt. A key or a saved file always counts.
+        let by_daemon = self
+            .running
+            .as_ref()
+            .is_some_and(|r| r.id == id && matches!(r.trigger, Trigger::Daemon(_)));
+        let same = self.last.get(&id).is_some_and(|l| match &l.outcome {
+            Outcome::Report(old) => same_verdict(old, &report),
+            Outcome::Env(_) | Outcome::NeedsSetup => false,
+        });
+        if !(by_daemon && same) {
+            self.progress.record_report(&report, unix_now());
+            fx.push(Effect::Record(Delta::Report(report.clone())));
+        }
         if report.passed && before != Status::Passed {
             self.say(
                 Level::Good,
@@ -322,4 +335,15 @@ impl App {
             f(l);
         }
     }
+}
+
+/// Two runs found the same: the same checks passed, and the same first failure said the same.
+fn same_verdict(a: &Report, b: &Report) -> bool {
+    let key = |r: &Report| {
+        r.checks
+            .iter()
+            .map(|c| (c.id.clone(), c.status(), c.actual.clone()))
+            .collect::<Vec<_>>()
+    };
+    a.passed == b.passed && key(a) == key(b)
 }

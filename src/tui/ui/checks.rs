@@ -64,6 +64,16 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
 fn last_run(e: &ExerciseInfo, last: &LastRun, t: &Theme, w: u16) -> (String, Vec<Line<'static>>) {
     match &last.outcome {
         Outcome::Report(r) => (summary(r), report_lines(r, &last.trigger.describe(), t, w)),
+        Outcome::NeedsSetup => {
+            let lines = wrap::hanging(
+                vec![Span::styled("! ", t.warn())],
+                &crate::cmd::check::needs_setup(&e.id),
+                t.warn(),
+                w,
+                2,
+            );
+            (" Checks · not run ".to_string(), lines)
+        }
         Outcome::Env(why) => {
             let head = vec![Span::styled("! ", t.warn())];
             let mut lines = wrap::hanging(
@@ -162,7 +172,9 @@ fn field(lines: &mut Vec<Line<'static>>, label: &str, text: &str, style: Style, 
 fn not_checked(app: &App, e: &ExerciseInfo, w: u16) -> (String, Vec<Line<'static>>) {
     let t = &app.theme;
     let about = match app.status(&e.id) {
-        Status::NotStarted => "Not checked yet. Press c to check.".to_string(),
+        Status::NotStarted => {
+            "Not checked yet. Press c to check; saving a file here checks it too.".to_string()
+        }
         Status::Failing => {
             let first = app
                 .progress
@@ -171,9 +183,11 @@ fn not_checked(app: &App, e: &ExerciseInfo, w: u16) -> (String, Vec<Line<'static
                 .and_then(|p| p.last_failure.clone())
                 .map(|c| format!(" (first failing check: {c})"))
                 .unwrap_or_default();
-            format!("Failing last time{first}. Press c to check again.")
+            format!("Not checked yet in this session: failing last time{first}. Press c to check.")
         }
-        Status::Passed => "Passed before. Press c to check again.".to_string(),
+        Status::Passed => {
+            "Not checked yet in this session: passed before. Press c to check.".to_string()
+        }
     };
     let mut lines = wrap::hanging(vec![], &about, t.dim(), w, 0);
     for c in &e.checks {

@@ -1,5 +1,5 @@
-//! The exercise list, grouped by chapter, each with its status: · not started, ✗ failing,
-//! ✓ passed, a spinner while its checks run; in a workshop, 🔒 and dimmed for a chapter the
+//! The exercise list, grouped by chapter, each with its status (this session's latest verdict,
+//! else the remembered one): · not started, ✗ failing, ✓ passed, a spinner while its checks run; in a workshop, 🔒 and dimmed for a chapter the
 //! instructor has not opened yet.
 
 use ratatui::layout::Rect;
@@ -35,7 +35,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
             // The lock is two columns wide: it takes the space after the mark.
             ("🔒".to_string(), t.dim())
         } else {
-            match app.status(&e.id) {
+            match app.mark(&e.id) {
                 Status::Passed => ("✓".to_string(), t.ok()),
                 Status::Failing => ("✗".to_string(), t.fail()),
                 Status::NotStarted => ("·".to_string(), t.dim()),
