@@ -27,7 +27,7 @@ pub mod deadline {
     /// Stopping a container (on top of its own stop timeout).
     pub const STOP_GRACE: Duration = Duration::from_secs(10);
     /// Finding and reaching the daemon, all candidates together.
-    pub const CONNECT: Duration = Duration::from_secs(5);
+    pub const CONNECT: Duration = Duration::from_secs(10);
     /// A learner's build, unless the exercise says otherwise.
     pub const BUILD: Duration = Duration::from_secs(300);
 }

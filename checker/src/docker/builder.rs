@@ -135,12 +135,17 @@ const PING_DEADLINE: Duration = Duration::from_secs(5);
 /// The `Builder-Version` header of `GET /_ping`. bollard's `ping` returns only the body, so the
 /// request is made by hand on a connection of its own ([`super::dial`]).
 pub async fn ping_builder_version(endpoint: &Endpoint) -> Option<String> {
+    ping_header(endpoint, "builder-version").await
+}
+
+/// One header of `GET /_ping` (names are case-insensitive).
+pub async fn ping_header(endpoint: &Endpoint, name: &str) -> Option<String> {
     let request = b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
     let fut = async {
         let mut s = super::dial::dial(endpoint).await.ok()?;
         s.write_all(request).await.ok()?;
         let response = read_head(&mut s).await;
-        header(&String::from_utf8_lossy(&response), "builder-version")
+        header(&String::from_utf8_lossy(&response), name)
     };
     tokio::time::timeout(PING_DEADLINE, fut).await.ok()?
 }

@@ -390,33 +390,37 @@ pub async fn connect(env: &LookupEnv) -> Result<(Docker, Endpoint), EnvError> {
 
 /// The bollard client for an endpoint, not yet asked anything.
 pub fn client(ep: &Endpoint) -> Result<Docker, String> {
+    client_at(ep, API_DEFAULT_VERSION)
+}
+
+/// A client for the endpoint that speaks API `version`.
+pub fn client_at(ep: &Endpoint, version: &bollard::ClientVersion) -> Result<Docker, String> {
     let h = ep.host.as_str();
     if let Some(path) = h.strip_prefix("unix://") {
         std::fs::metadata(path).map_err(|e| e.to_string())?;
         #[cfg(unix)]
-        return Docker::connect_with_unix(path, 120, API_DEFAULT_VERSION)
-            .map_err(|e| e.to_string());
+        return Docker::connect_with_unix(path, 120, version).map_err(|e| e.to_string());
         #[cfg(not(unix))]
         return Err(format!(
             "'{h}' is a unix socket, which this system does not have"
         ));
     }
     if h.starts_with("npipe://") {
-        return named_pipe(h);
+        return named_pipe(h, version);
     }
     if let Some(tls) = &ep.tls {
         tls.check()?;
-        return Ok(super::dial::transport(ep));
+        return Ok(super::dial::transport(ep, version));
     }
     if let Some(target) = ep.ssh_target() {
         target?;
-        return Ok(super::dial::transport(ep));
+        return Ok(super::dial::transport(ep, version));
     }
     if h.starts_with("tcp://") || h.starts_with("http://") {
         let addr = ep
             .tcp_addr()
             .ok_or_else(|| format!("cannot read the address '{h}'"))?;
-        return Docker::connect_with_http(&format!("tcp://{addr}"), 120, API_DEFAULT_VERSION)
+        return Docker::connect_with_http(&format!("tcp://{addr}"), 120, version)
             .map_err(|e| e.to_string());
     }
     Err(format!(
@@ -426,12 +430,12 @@ pub fn client(ep: &Endpoint) -> Result<Docker, String> {
 }
 
 #[cfg(windows)]
-fn named_pipe(h: &str) -> Result<Docker, String> {
-    Docker::connect_with_named_pipe(h, 120, API_DEFAULT_VERSION).map_err(|e| e.to_string())
+fn named_pipe(h: &str, version: &bollard::ClientVersion) -> Result<Docker, String> {
+    Docker::connect_with_named_pipe(h, 120, version).map_err(|e| e.to_string())
 }
 
 #[cfg(not(windows))]
-fn named_pipe(h: &str) -> Result<Docker, String> {
+fn named_pipe(h: &str, _: &bollard::ClientVersion) -> Result<Docker, String> {
     Err(not_windows(h))
 }
 
@@ -455,14 +459,40 @@ async fn try_endpoint(ep: &Endpoint) -> Result<Docker, String> {
         Err(_) => Err(format!("no answer within {}s", deadline.as_secs())),
         Ok(Err(e)) => Err(explain(ep, describe_bollard(&e))),
         Ok(Ok(_)) => {
+            // The ping's `Api-Version` header names the daemon's API version: speak the older
+            // of it and ours, without asking `/version` (slow on some daemons: Docker asks
+            // containerd and runc, Podman takes seconds under load).
+            if let Some(v) = super::builder::ping_header(ep, "api-version")
+                .await
+                .and_then(|v| parse_api_version(&v))
+            {
+                let ours = API_DEFAULT_VERSION;
+                let speak = if (v.major_version, v.minor_version)
+                    < (ours.major_version, ours.minor_version)
+                {
+                    v
+                } else {
+                    ours.clone()
+                };
+                return client_at(ep, &speak);
+            }
             let negotiated =
-                tokio::time::timeout(PING_DEADLINE, docker.clone().negotiate_version())
+                tokio::time::timeout(super::deadline::QUICK, docker.clone().negotiate_version())
                     .await
                     .map_err(|_| "version negotiation timed out".to_string())?
                     .map_err(|e| describe_bollard(&e))?;
             Ok(negotiated)
         }
     }
+}
+
+/// `1.41` → API version 1.41.
+fn parse_api_version(v: &str) -> Option<bollard::ClientVersion> {
+    let (major, minor) = v.trim().split_once('.')?;
+    Some(bollard::ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.parse().ok()?,
+    })
 }
 
 /// A failed first request, with what it most likely means for a TLS endpoint. Where dockdojo's

@@ -349,7 +349,7 @@ impl AsyncWrite for SshStream {
 // --- bollard over dial ---
 
 /// A bollard client whose every connection is a [`dial`] of `endpoint` (TLS and ssh endpoints).
-pub fn transport(endpoint: &Endpoint) -> bollard::Docker {
+pub fn transport(endpoint: &Endpoint, version: &bollard::ClientVersion) -> bollard::Docker {
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
     let connector = Connector(Arc::new(endpoint.clone()));
@@ -367,7 +367,7 @@ pub fn transport(endpoint: &Endpoint) -> bollard::Docker {
         // The requests' URL only names the daemon for the Host header; the connector dials.
         Some("http://docker"),
         120,
-        bollard::API_DEFAULT_VERSION,
+        version,
     )
     .expect("a custom transport always builds")
 }
