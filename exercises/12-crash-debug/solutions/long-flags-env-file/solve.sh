@@ -3,7 +3,7 @@
 # from an env file, published with long flags on the loopback address.
 set -euo pipefail
 docker logs dojo-crash-app 2>&1 | tail -n 3
-docker history --no-trunc dojo-crash-app:v1 | head -n 5
+docker history dojo-crash-app:v1
 docker container rm --force dojo-crash-app
 echo "DATA_DIR=/srv/site" > crash-app.env
 docker container run --detach --name dojo-crash-app --env-file crash-app.env \
