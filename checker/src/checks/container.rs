@@ -148,7 +148,8 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
     }
     if let Some(want) = &spec.image {
         let got = cfg.image.clone().unwrap_or_default();
-        if !crate::docker::same_reference(&got, want) {
+        if !crate::docker::same_reference(&got, want) && !runs_image_named(ctx, &info, want).await?
+        {
             return Ok(Verdict::fail(
                 format!("{name} created from {want}"),
                 format!("created from {}", crate::docker::display_reference(&got)),
@@ -703,6 +704,39 @@ async fn image_of(
     .await
 }
 
+/// Does the container run the very image `want` names on this daemon (by image ID), whatever name
+/// it was run by? The name a container records is not the name a learner typed: Podman records
+/// the name it resolved (`localhost/busybox:1.36.1` for a local image), and a container run by ID
+/// or digest records that.
+async fn runs_image_named(
+    ctx: &Ctx<'_>,
+    info: &ContainerInspectResponse,
+    want: &str,
+) -> Result<bool, EnvError> {
+    let named =
+        match tokio::time::timeout(deadline::QUICK, ctx.engine.docker.inspect_image(want)).await {
+            Err(_) => {
+                return Err(EnvError::Deadline {
+                    what: "inspect image".into(),
+                    deadline: deadline::QUICK,
+                })
+            }
+            Ok(Err(e)) if is_not_found(&e) => return Ok(false),
+            Ok(r) => r.map_err(|e| crate::docker::classify("inspect image", &e))?,
+        };
+    Ok(same_image_id(
+        info.image.as_deref().unwrap_or_default(),
+        named.id.as_deref().unwrap_or_default(),
+    ))
+}
+
+/// Two image IDs name the same image (with or without the `sha256:` prefix Podman sometimes
+/// leaves out); an empty ID matches nothing.
+pub fn same_image_id(a: &str, b: &str) -> bool {
+    let bare = |s: &str| s.trim().trim_start_matches("sha256:").to_string();
+    !bare(a).is_empty() && bare(a) == bare(b)
+}
+
 /// Does the container run the image the registry serves for `want`? `None` when it does.
 async fn registry_mismatch(
     ctx: &Ctx<'_>,
@@ -929,6 +963,16 @@ mod cpu_tests {
             "> Hello from my first container\n",
             "Hello from my first container"
         ));
+    }
+
+    /// Image IDs compare as IDs: with or without `sha256:`, never empty.
+    #[test]
+    fn image_ids_compare_with_or_without_their_algorithm() {
+        let id = "sha256:9c44d0f8a6dc20b2e0f22cefc1bb65f1c4a05ea131c43c8c04450502e36e1d81";
+        assert!(super::same_image_id(id, id));
+        assert!(super::same_image_id(id, &id[7..]));
+        assert!(!super::same_image_id(id, "sha256:0c44d0f8a6dc"));
+        assert!(!super::same_image_id("", ""));
     }
 
     /// `--cpus 0.5` and `--cpu-period 100000 --cpu-quota 50000` are the same cap.

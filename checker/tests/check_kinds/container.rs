@@ -1,6 +1,6 @@
 //! `container`: a live container's state and config, looked up by name.
 
-use crate::common::{check, free_port, grade, Fixture, Live, BASE};
+use crate::common::{check, docker, free_port, grade, Fixture, Live, BASE};
 
 #[tokio::test]
 async fn container_state_and_config_of_live_containers() {
@@ -99,7 +99,8 @@ async fn container_state_and_config_of_live_containers() {
     );
     g.failed(
         "image",
-        &["created from busybox:1.37.0", "created from busybox:1.36.1"],
+        // Podman records the name it resolved (`localhost/busybox:1.36.1` for a local image).
+        &["created from busybox:1.37.0", "busybox:1.36.1"],
     );
     g.failed("env", &["has APP_MODE=dev", "APP_MODE=prod"]);
     g.failed("env-unset", &["LOG_LEVEL is not set"]);
@@ -138,6 +139,34 @@ async fn container_state_and_config_of_live_containers() {
             "docker ps -a",
         ],
     );
+}
+
+/// `image` is the image the container runs, whatever name it was run by: a container run by the
+/// image's ID (Podman likewise records `localhost/busybox:1.36.1` for a local image run as
+/// `busybox:1.36.1`) runs `busybox:1.36.1`; a name for another image still fails.
+#[tokio::test]
+async fn container_image_is_compared_by_what_it_runs() {
+    let mut live = Live::new();
+    let id = docker(&["image", "inspect", "--format", "{{.Id}}", BASE]);
+    let id = id.trim();
+    let by_id = live.run("by-id", &[id, "sleep", "1000"]);
+    let checks = [
+        check(
+            "by-id",
+            "container",
+            &format!("container = \"{by_id}\"\nrunning = true\nimage = \"{BASE}\""),
+        ),
+        check(
+            "other-image",
+            "container",
+            &format!("container = \"{by_id}\"\nimage = \"busybox:1.37.0\""),
+        ),
+    ]
+    .concat();
+    let fx = Fixture::new();
+    let g = grade("90-container-image", "live", &checks, fx.path()).await;
+    g.passed("by-id");
+    g.failed("other-image", &["created from busybox:1.37.0"]);
 }
 
 /// The health wait ends with the status it waits for (either way) or with the container's death.
