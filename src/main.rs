@@ -158,6 +158,10 @@ enum Command {
         /// Download the archive from the instructor's workshop server and load it
         #[arg(long, value_name = "URL")]
         from: Option<String>,
+        /// With --from: the archive's SHA-256 as the instructor's screen shows it (verified
+        /// before anything is loaded)
+        #[arg(long, value_name = "HEX", requires = "from")]
+        sha256: Option<String>,
     },
     /// Remove everything dockdojo created (by label), nothing else
     Clean {
@@ -308,7 +312,8 @@ async fn dispatch(cli: Cli) -> CmdResult {
             save,
             load,
             from,
-        }) => cmd::prepare::run(offline, save, load, from).await,
+            sha256,
+        }) => cmd::prepare::run(offline, save, load, from, sha256).await,
         Some(Command::Clean { all }) => cmd::misc::clean(all).await,
         Some(Command::SelfTest { ids, verbose, jobs }) => {
             cmd::selftest::run(ids, verbose, jobs).await

@@ -4,7 +4,8 @@
 //! instructor file), so it works during the workshop without touching the database. The CSV
 //! is produced here ([`to_csv`]) and served by the server: proper quoting, and fields that a
 //! spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) get a
-//! leading apostrophe.
+//! leading apostrophe; a field holding `;` is quoted, so a semicolon-locale spreadsheet cannot
+//! split it into one that starts with a formula.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -66,7 +67,9 @@ pub fn csv_text(s: &str) -> String {
         v.push('\'');
     }
     v.push_str(s);
-    if v.contains([',', '"', '\n', '\r']) || v.starts_with(' ') || v.ends_with(' ') {
+    // `;` too: a spreadsheet in a semicolon locale splits there, and `;=cmd|…` would start a
+    // field with a formula.
+    if v.contains([',', ';', '"', '\n', '\r']) || v.starts_with(' ') || v.ends_with(' ') {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {
         v
@@ -208,6 +211,9 @@ mod tests {
         assert_eq!(csv_text("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_text("-2"), "'-2");
         assert_eq!(csv_text("+cmd,x"), "\"'+cmd,x\"");
+        // Semicolon locales split at `;`: the field is quoted, and stays one field.
+        assert_eq!(csv_text(";=cmd|' /C calc'!A0"), "\";=cmd|' /C calc'!A0\"");
+        assert_eq!(csv_text("a;b"), "\"a;b\"");
         let rows = vec![ExportRow {
             student: "=HYPERLINK(\"x\")".into(),
             student_id: 3,

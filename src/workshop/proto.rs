@@ -31,6 +31,18 @@ pub const MAX_NAME_CHARS: usize = 40;
 pub const MAX_TEXT_CHARS: usize = 500;
 /// Largest request body the server reads (bytes); more is a 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// The steps `dockdojo doctor` reports; a doctor report's other names arrive as "other".
+pub const DOCTOR_STEPS: &[&str] = &[
+    "daemon",
+    "version",
+    "builder",
+    "runtime notes",
+    "storage",
+    "course image",
+    "container runs",
+    "stdin/stdout",
+    "published port",
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

@@ -9,14 +9,24 @@
 //!   counts). Bodies above [`proto::MAX_BODY_BYTES`] are a 413.
 //! - `Host` must be this server (see [`guard::HostPolicy`]) → else 421; a POST whose `Origin`
 //!   is another site → 403.
-//! - Wrong join codes are limited per TCP peer address (never `X-Forwarded-For`):
-//!   [`guard::JOIN_FAILURES_ALLOWED`] failures per minute; after that every attempt, even with
-//!   the right code, gets the wrong-code answer without being compared. Successful joins do not
-//!   count, so a classroom behind one address can all join.
+//! - Per TCP peer address (never `X-Forwarded-For`; see [`limits`] for the numbers): open
+//!   connections, board streams and archive downloads are capped; a new connection must send
+//!   its first byte within [`limits::FIRST_BYTE_TIMEOUT`]; successful joins are a token bucket.
+//!   Wrong join codes past [`guard::JOIN_FAILURES_ALLOWED`] a minute are answered slowly; the
+//!   right code is always compared and always joins, so one student behind a venue's NAT cannot
+//!   lock the room out.
+//! - An archive download holds a slot of [`limits::DOWNLOADS`] (and of the per-address cap) and
+//!   must keep moving [`limits::DOWNLOAD_MIN_BYTES_PER_SEC`], or its connection is closed.
+//! - Reports are a token bucket per student, and at most [`limits::REPORTS_PER_STUDENT`] are
+//!   stored per student. A report names one of the course's exercises and only that exercise's
+//!   check ids (doctor steps from [`proto::DOCTOR_STEPS`]), so the projector shows nothing else.
+//! - Names are normalised ([`names`]): no invisible-only names, unique in the room.
 //! - Students hold a random token (the server stores its SHA-256 only); the instructor and the
 //!   projector have their own secrets, kept in the database so a restart keeps them.
 //! - Every timestamp is the server's; `client_time` is stored, never used.
 
+pub mod limits;
+pub mod names;
 pub mod room;
 
 mod guard;
@@ -26,6 +36,7 @@ use std::convert::Infallible;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -43,15 +54,17 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tower_http::services::ServeFile;
 use tower_http::timeout::TimeoutLayer;
 use tower_service::Service;
 
 use self::guard::{HostPolicy, JoinLimiter};
+use self::limits::{addr_key, retry_after_secs, AddrSlot, AddrSlots, Buckets};
 use self::room::{Room, RoomConfig};
 use super::db::{Db, Inserted};
 use super::proto::{
@@ -76,7 +89,7 @@ pub const MAX_CONNECTIONS: usize = 1024;
 /// Projector boards (SSE streams) open at once.
 pub const MAX_BOARD_STREAMS: usize = 32;
 /// Time a client has to send a request head (and the idle limit of a kept-alive connection).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(8);
 /// Time to answer an API request, reading its body included.
 pub const API_TIMEOUT: Duration = Duration::from_secs(10);
 /// The board gets at most one event per this interval.
@@ -122,7 +135,14 @@ struct App {
     db: Mutex<Db>,
     room: Mutex<Room>,
     /// Normalised (see [`normalize_code`]).
-    join_code: String,
+    join_code: Mutex<String>,
+    /// Per exercise id: its check ids (the only names a report may list as failed).
+    checks: HashMap<String, HashSet<String>>,
+    joins: Mutex<Buckets<IpAddr>>,
+    report_rate: Mutex<Buckets<i64>>,
+    board_slots: AddrSlots,
+    downloads: Arc<Semaphore>,
+    download_slots: AddrSlots,
     instructor_token: String,
     board_key: String,
     hosts: HostPolicy,
@@ -158,13 +178,17 @@ impl App {
     }
 }
 
-/// An error answer: a status and an [`ApiError`] body.
+/// An error answer: a status and an [`ApiError`] body (and `Retry-After` seconds for a 429 or
+/// a 503 that will pass).
 #[derive(Debug)]
-struct ApiErr(StatusCode, String);
+struct ApiErr(StatusCode, String, Option<u64>);
 
 impl ApiErr {
     fn new(status: StatusCode, msg: impl Into<String>) -> Self {
-        Self(status, msg.into())
+        Self(status, msg.into(), None)
+    }
+    fn retry(status: StatusCode, msg: impl Into<String>, secs: u64) -> Self {
+        Self(status, msg.into(), Some(secs))
     }
     fn bad(msg: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, msg)
@@ -186,7 +210,12 @@ impl ApiErr {
 
 impl IntoResponse for ApiErr {
     fn into_response(self) -> Response {
-        (self.0, Json(ApiError { error: self.1 })).into_response()
+        let mut resp = (self.0, Json(ApiError { error: self.1 })).into_response();
+        if let Some(secs) = self.2 {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
     }
 }
 
@@ -300,32 +329,11 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiErr::internal)?
 }
 
-/// Bidirectional-text overrides and isolates: they make a name display as another.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
-}
+use self::names::is_bidi_control;
 
-/// A display name: trimmed, 1..=MAX_NAME_CHARS characters, no control characters.
+/// A display name: normalised ([`names::normalize`]), 1..=MAX_NAME_CHARS characters.
 fn valid_name(name: &str) -> Result<String, ApiErr> {
-    let name = name.trim();
-    let n = name.chars().count();
-    if n == 0 {
-        return Err(ApiErr::bad(
-            "the name is empty: pick the name the room will see",
-        ));
-    }
-    if n > proto::MAX_NAME_CHARS {
-        return Err(ApiErr::bad(format!(
-            "the name is {n} characters long; the limit is {}",
-            proto::MAX_NAME_CHARS
-        )));
-    }
-    if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
-        return Err(ApiErr::bad(
-            "the name contains control characters: use letters, digits, spaces and punctuation",
-        ));
-    }
-    Ok(name.to_string())
+    names::normalize(name).map_err(ApiErr::bad)
 }
 
 /// Free text (a message): trimmed, 1..=MAX_TEXT_CHARS, no control characters but newlines/tabs.
@@ -393,6 +401,41 @@ fn validate_report(app: &App, r: &mut Report) -> Result<(), ApiErr> {
     for f in &r.failed {
         valid_label("each failed check", f, MAX_CHECK_NAME_CHARS)?;
     }
+    match (r.kind, &r.exercise) {
+        // Only the exercise's own check ids: the projector shows these names large.
+        (ReportKind::Check, Some(ex)) => {
+            let known = app.checks.get(ex);
+            if let Some(f) = r
+                .failed
+                .iter()
+                .find(|f| !known.is_some_and(|k| k.contains(f.as_str())))
+            {
+                return Err(ApiErr::bad(format!(
+                    "`{}` is not a check of {ex}: is this dockdojo the same version as the instructor's?",
+                    short(f, 60)
+                )));
+            }
+        }
+        // Doctor steps this version does not know are kept as "other".
+        (ReportKind::Doctor, _) => {
+            let mut seen = HashSet::new();
+            r.failed = std::mem::take(&mut r.failed)
+                .into_iter()
+                .map(|f| {
+                    if proto::DOCTOR_STEPS.contains(&f.as_str()) {
+                        f
+                    } else {
+                        "other".into()
+                    }
+                })
+                .filter(|f| seen.insert(f.clone()))
+                .collect();
+        }
+        (ReportKind::Prepare, _) if !r.failed.is_empty() => {
+            return Err(ApiErr::bad("a prepare report lists no failed checks"));
+        }
+        _ => {}
+    }
     let n = r.summary.chars().count();
     if n > proto::MAX_TEXT_CHARS {
         return Err(ApiErr::bad(format!(
@@ -426,24 +469,37 @@ async fn join(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<JoinRequest>,
 ) -> Result<Json<JoinResponse>, ApiErr> {
-    {
-        let now = Instant::now();
-        let mut limiter = lock(&app.limiter);
-        if limiter.is_limited(peer.ip(), now) {
-            // Same answer as a wrong code, and the code is not even compared.
-            return Err(ApiErr::wrong_code());
-        }
-        if !same_secret(&normalize_code(&req.code), &app.join_code) {
+    let now = Instant::now();
+    let right = {
+        let code = lock(&app.join_code);
+        same_secret(&normalize_code(&req.code), &code)
+    };
+    if !right {
+        // Past the allowance a wrong code is answered slowly; the right one is never refused.
+        let slow = {
+            let mut limiter = lock(&app.limiter);
+            let slow = limiter.is_limited(peer.ip(), now);
             limiter.record_failure(peer.ip(), now);
-            return Err(ApiErr::wrong_code());
+            slow
+        };
+        if slow {
+            tokio::time::sleep(limits::WRONG_CODE_DELAY).await;
         }
+        return Err(ApiErr::wrong_code());
     }
     let name = valid_name(&req.name)?;
+    if let Err(wait) = lock(&app.joins).take(&addr_key(peer.ip()), now) {
+        let secs = retry_after_secs(wait);
+        return Err(ApiErr::retry(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many joins from your network address just now: try again in {secs} s"),
+            secs,
+        ));
+    }
     let token = random_hex(32);
     let hash = hash_token(&token);
     let at = unix_now();
-    let stored_name = name.clone();
-    let student_id = blocking(&app, move |app| {
+    let student = blocking(&app, move |app| {
         let mut db = lock(&app.db);
         if lock(&app.room).student_count() >= MAX_STUDENTS {
             return Err(ApiErr::new(
@@ -451,18 +507,17 @@ async fn join(
                 format!("room is full ({MAX_STUDENTS} students)"),
             ));
         }
-        let id = db
-            .add_student(&stored_name, &hash, at)
-            .map_err(ApiErr::internal)?;
-        lock(&app.room).add_student(id, stored_name, hash, at);
-        Ok(id)
+        let name = lock(&app.room).unique_name(&name);
+        let id = db.add_student(&name, &hash, at).map_err(ApiErr::internal)?;
+        lock(&app.room).add_student(id, name.clone(), hash, at);
+        Ok((id, name))
     })
     .await?;
     app.notify();
     Ok(Json(JoinResponse {
-        student_id,
+        student_id: student.0,
         token,
-        name,
+        name: student.1,
     }))
 }
 
@@ -472,9 +527,28 @@ async fn report(
     ApiJson(mut r): ApiJson<Report>,
 ) -> Result<Json<ReportAck>, ApiErr> {
     validate_report(&app, &mut r)?;
+    // Only what would be stored counts: a refused report costs no disk.
+    if let Err(wait) = lock(&app.report_rate).take(&student, Instant::now()) {
+        // The outbox keeps it and sends it again later.
+        let secs = retry_after_secs(wait);
+        return Err(ApiErr::retry(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many reports just now: this one is kept and sent again in {secs} s"),
+            secs,
+        ));
+    }
     let at = unix_now();
     let stored = blocking(&app, move |app| {
         let mut db = lock(&app.db);
+        if lock(&app.room).reports_of(student) >= limits::REPORTS_PER_STUDENT {
+            return Err(ApiErr::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "this room stores at most {} reports per student, and yours are all stored",
+                    limits::REPORTS_PER_STUDENT
+                ),
+            ));
+        }
         match db.add_report(student, &r, at).map_err(ApiErr::internal)? {
             Inserted::Stored => {
                 lock(&app.room).apply(student, &r, at);
@@ -617,15 +691,27 @@ struct BoardStream {
     first: bool,
     last: Instant,
     _permit: OwnedSemaphorePermit,
+    _slot: AddrSlot,
 }
 
 async fn board_events(
     State(app): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     q: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
     if !board_key_ok(&app, q) {
         return ApiErr::not_found().into_response();
     }
+    let Some(slot) = app.board_slots.try_take(peer.ip()) else {
+        return ApiErr::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "too many boards open from this address (limit {}): close one",
+                limits::BOARD_STREAMS_PER_ADDRESS
+            ),
+        )
+        .into_response();
+    };
     let Ok(permit) = app.boards.clone().try_acquire_owned() else {
         return ApiErr::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -640,6 +726,7 @@ async fn board_events(
         first: true,
         last: Instant::now(),
         _permit: permit,
+        _slot: slot,
     };
     let stream = futures_util::stream::unfold(st, |mut st| async move {
         if st.first {
@@ -814,13 +901,91 @@ fn router(app: Shared, archive: Option<&Path>) -> Router {
     // they take; the connection limit still holds).
     let long = Router::new().route("/board/events", get(board_events));
     let long = match archive {
-        Some(path) => long.route_service("/images/archive", ServeFile::new(path)),
+        Some(path) => long.merge(
+            Router::new()
+                .route_service("/images/archive", ServeFile::new(path))
+                .layer(axum::middleware::from_fn_with_state(
+                    app.clone(),
+                    download_guard,
+                )),
+        ),
         None => long.route("/images/archive", get(|| async { no_archive() })),
     };
     api.merge(long)
         .fallback(no_such_endpoint)
         .layer(axum::middleware::from_fn_with_state(app.clone(), screen))
         .with_state(app)
+}
+
+/// Closes its connection when notified (a download too slow to finish).
+#[derive(Clone)]
+struct ConnKill(Arc<Notify>);
+
+/// The archive route: a download slot (overall and per address) or a 503 with `Retry-After`,
+/// then a watch on the bytes sent: less than the minimum rate over a window closes the
+/// connection (the client resumes with `Range`).
+async fn download_guard(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    let busy = |why: &str| {
+        ApiErr::retry(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{why}: try again in a moment (`prepare --from` waits and retries by itself)"),
+            limits::DOWNLOAD_RETRY_AFTER_SECS,
+        )
+        .into_response()
+    };
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let kill = req.extensions().get::<ConnKill>().cloned();
+    let Ok(all) = app.downloads.clone().try_acquire_owned() else {
+        return busy("the archive is being downloaded by many students at once");
+    };
+    let mine = match peer {
+        Some(p) => match app.download_slots.try_take(p.ip()) {
+            Some(s) => Some(s),
+            None => return busy("this address is downloading the archive already"),
+        },
+        None => None,
+    };
+    let resp = next.run(req).await;
+    let sent = Arc::new(AtomicU64::new(0));
+    let counter = sent.clone();
+    let held = (all, mine);
+    let (parts, body) = resp.into_parts();
+    let stream = body.into_data_stream().map(move |chunk| {
+        let _ = &held;
+        if let Ok(c) = &chunk {
+            counter.fetch_add(c.len() as u64, Ordering::Relaxed);
+        }
+        chunk
+    });
+    if let Some(kill) = kill {
+        tokio::spawn(watch_download(sent, kill.0, app.stop.clone()));
+    }
+    Response::from_parts(parts, Body::from_stream(stream))
+}
+
+/// Every [`limits::DOWNLOAD_WINDOW`]: fewer bytes than the minimum rate since the last look →
+/// close the connection. Ends when the body is gone (finished or dropped).
+async fn watch_download(sent: Arc<AtomicU64>, kill: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+    let min = limits::DOWNLOAD_MIN_BYTES_PER_SEC * limits::DOWNLOAD_WINDOW.as_secs();
+    let mut last = 0;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(limits::DOWNLOAD_WINDOW) => {}
+            _ = until_stop(&mut stop) => return,
+        }
+        if Arc::strong_count(&sent) == 1 {
+            return;
+        }
+        let now = sent.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < min {
+            kill.notify_one();
+            return;
+        }
+        last = now;
+    }
 }
 
 /// SHA-256, size and image names of a `docker save` archive.
@@ -958,6 +1123,13 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
             title: e.spec.title.clone(),
         })
         .collect();
+    let checks: HashMap<String, HashSet<String>> = catalog
+        .iter()
+        .map(|e| {
+            let ids = e.spec.checks.iter().map(|c| c.id.clone()).collect();
+            (e.spec.id.clone(), ids)
+        })
+        .collect();
     drop(catalog);
 
     if !opts.data.is_dir() {
@@ -1027,7 +1199,13 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
     let app = Arc::new(App {
         db: Mutex::new(db),
         room: Mutex::new(room),
-        join_code: normalize_code(&secrets.join_code),
+        join_code: Mutex::new(normalize_code(&secrets.join_code)),
+        checks,
+        joins: Mutex::new(Buckets::new(limits::JOIN_BURST, limits::JOINS_PER_SEC)),
+        report_rate: Mutex::new(Buckets::new(limits::REPORT_BURST, limits::REPORTS_PER_SEC)),
+        board_slots: AddrSlots::new(limits::BOARD_STREAMS_PER_ADDRESS),
+        downloads: Arc::new(Semaphore::new(limits::DOWNLOADS)),
+        download_slots: AddrSlots::new(limits::DOWNLOADS_PER_ADDRESS),
         instructor_token: secrets.instructor_token.clone(),
         board_key: secrets.board_key.clone(),
         hosts: HostPolicy::new(bound, &opts.allow_hosts),
@@ -1121,6 +1299,11 @@ fn print_banner(
             m.size / 1_000_000,
             m.sha256
         );
+        say!(
+            "  Students pin it, so nothing else is loaded: dockdojo prepare --from {} --sha256 {}",
+            student_urls[0],
+            m.sha256
+        );
     }
     say!(
         "Projector board (read-only; anyone with this link sees names): {local_url}/board?key={}",
@@ -1144,6 +1327,7 @@ async fn serve(
     stop_rx: watch::Receiver<bool>,
 ) {
     let conns = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let per_addr = AddrSlots::new(limits::CONNECTIONS_PER_ADDRESS);
     let mut signal = std::pin::pin!(crate::interrupt::signal());
     let mut seen_errors = HashSet::new();
     loop {
@@ -1168,14 +1352,29 @@ async fn serve(
                 }
             },
         };
+        // Over its address's share: closed at once, before any byte is read.
+        let Some(slot) = per_addr.try_take(peer.ip()) else {
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            let _slot = slot;
+            // A connection that says nothing is closed quickly (idle and slowloris floods).
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(limits::FIRST_BYTE_TIMEOUT, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let kill = ConnKill(Arc::new(Notify::new()));
+            let killed = kill.0.clone();
             let svc = hyper::service::service_fn(
                 move |mut req: hyper::Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(ConnectInfo(peer));
+                    req.extensions_mut().insert(kill.clone());
                     let mut router = router.clone();
                     async move { router.call(req.map(Body::new)).await }
                 },
@@ -1189,6 +1388,8 @@ async fn serve(
             let mut conn = std::pin::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
+                // Dropping the connection closes the socket.
+                _ = killed.notified() => {}
                 _ = until_stop(&mut stop) => {
                     conn.as_mut().graceful_shutdown();
                     let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;

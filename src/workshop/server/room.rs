@@ -35,6 +35,8 @@ impl Default for RoomConfig {
 
 struct StudentState {
     row: StudentRow,
+    /// Reports stored for this student.
+    stored: u32,
     /// Per exercise: the room-wide sequence number of its latest check report.
     last_check: HashMap<String, u64>,
 }
@@ -116,7 +118,23 @@ impl Room {
                 stuck: None,
             },
             last_check: HashMap::new(),
+            stored: 0,
         });
+    }
+
+    /// Reports stored for the student `id`.
+    pub fn reports_of(&self, id: i64) -> u32 {
+        self.by_id.get(&id).map_or(0, |&i| self.students[i].stored)
+    }
+
+    /// `name` made unique in the room (`Ada (2)` when an `Ada` is there).
+    pub fn unique_name(&self, name: &str) -> String {
+        let taken: std::collections::HashSet<String> = self
+            .students
+            .iter()
+            .map(|s| super::names::fold(&s.row.name))
+            .collect();
+        super::names::unique(name, |f| taken.contains(f))
     }
 
     /// Fold one stored report (server time `at`) into the aggregate.
@@ -127,6 +145,7 @@ impl Room {
         self.reports += 1;
         let seq = self.reports;
         let s = &mut self.students[i];
+        s.stored = s.stored.saturating_add(1);
         s.row.last_seen = Some(s.row.last_seen.map_or(at, |t| t.max(at)));
         match r.kind {
             ReportKind::Doctor => s.row.doctor_ok = Some(r.passed),
