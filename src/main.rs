@@ -218,6 +218,9 @@ enum WorkshopCmd {
         /// Stuck: this many minutes without any report
         #[arg(long, default_value_t = 10)]
         idle_minutes: u64,
+        /// Start with the room locked: nobody joins until you unlock it from the dashboard
+        #[arg(long)]
+        start_locked: bool,
     },
     /// Student: join a workshop; from then on results are reported in the background
     Join {
@@ -333,6 +336,7 @@ async fn workshop_cmd(cmd: WorkshopCmd) -> CmdResult {
             allow_hosts,
             stuck_after,
             idle_minutes,
+            start_locked,
         } => {
             server::run(server::ServeOptions {
                 bind,
@@ -341,6 +345,7 @@ async fn workshop_cmd(cmd: WorkshopCmd) -> CmdResult {
                 allow_hosts,
                 stuck_after,
                 idle_minutes,
+                start_locked,
             })
             .await
         }

@@ -711,3 +711,180 @@ fn case_46_the_banner_gives_the_archive_digest_to_pin() {
         s.banner
     );
 }
+
+impl Server {
+    fn moderate(&self, body: Value) -> (StatusCode, Value) {
+        let r = from(1)
+            .post(format!("{}/api/moderate", self.url))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .unwrap();
+        (r.status(), r.json().unwrap_or(Value::Null))
+    }
+}
+
+/// Case 40, the remedy (finding 2): after a join flood the instructor locks the room, removes
+/// the bots, merges a ghost row, renames and hides a student, retracts a message, clears the
+/// board's banner and rotates the join code; every change is kept across a restart. Only the
+/// instructor token moderates.
+#[test]
+fn case_40_the_instructor_undoes_a_join_flood() {
+    let data = tempfile::tempdir().unwrap();
+    let mut s = Server::start(data.path(), &["--start-locked"]);
+    assert_eq!(s.room()["locked"], true);
+    let c = from(2);
+    let (st, body) = s.join(&c, &s.code, "early bird");
+    assert_eq!(st, StatusCode::LOCKED, "{body}");
+    assert_eq!(
+        s.moderate(json!({"action": "lock", "locked": false})).0,
+        StatusCode::OK
+    );
+    let bots: Vec<i64> = (0..5)
+        .map(|i| s.student(&c, &format!("bot {i}")).0)
+        .collect();
+    let (ada_old, ada_old_token) = s.student(&from(3), "Ada");
+    let (ada, ada_token) = s.student(&from(3), "Ada");
+    let (rude, _) = s.student(&from(4), "RUDE NAME");
+    let r = s.report(
+        &from(3),
+        &ada_old_token,
+        &check("00-first-container", false, &["created"]),
+    );
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = s.report(
+        &from(3),
+        &ada_token,
+        &check("00-first-container", true, &[]),
+    );
+    assert_eq!(r.status(), StatusCode::OK);
+    // Only the instructor moderates.
+    let r = from(2)
+        .post(format!("{}/api/moderate", s.url))
+        .bearer_auth(&ada_token)
+        .json(&json!({"action": "remove", "student": ada}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        s.moderate(json!({"action": "lock", "locked": true})).0,
+        StatusCode::OK
+    );
+    for b in &bots {
+        let (st, v) = s.moderate(json!({"action": "remove", "student": b}));
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+    assert_eq!(
+        s.moderate(json!({"action": "remove", "student": bots[0]}))
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (st, v) = s.moderate(json!({"action": "merge", "from": ada, "into": ada_old}));
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["done"], "Ada (2) merged into Ada");
+    let (st, v) = s.moderate(json!({"action": "rename", "student": rude, "name": "\u{200B}"}));
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let (st, v) = s.moderate(json!({"action": "rename", "student": rude, "name": "ada"}));
+    assert_eq!(
+        (st, v["done"].clone()),
+        (StatusCode::OK, json!("RUDE NAME is now ada (2)"))
+    );
+    assert_eq!(
+        s.moderate(json!({"action": "hide", "student": rude, "hidden": true}))
+            .0,
+        StatusCode::OK
+    );
+    // A message, retracted; another, cleared from the board only.
+    let msg = |text: &str| -> i64 {
+        from(1)
+            .post(format!("{}/api/message", s.url))
+            .bearer_auth(&s.token)
+            .json(&json!({"kind": "message", "text": text}))
+            .send()
+            .unwrap()
+            .json::<Value>()
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let oops = msg("the wrong room number");
+    msg("back at 11:00");
+    assert_eq!(
+        s.moderate(json!({"action": "retract", "message": oops})).0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.moderate(json!({"action": "clear_banner"})).0,
+        StatusCode::OK
+    );
+    let (st, v) = s.moderate(json!({"action": "rotate_code"}));
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let new_code = v["join_code"].as_str().unwrap().to_string();
+    assert_ne!(new_code, s.code);
+    assert_eq!(
+        s.moderate(json!({"action": "lock", "locked": false})).0,
+        StatusCode::OK
+    );
+    let (st, _) = s.join(&c, &s.code, "late bot");
+    assert_eq!(st, StatusCode::FORBIDDEN, "the old code no longer joins");
+    let (st, body) = s.join(&from(5), &new_code, "Bob");
+    assert_eq!(st, StatusCode::OK, "{body}");
+    // The merged student's old token still reports; the merged-away one does not.
+    let r = s.report(
+        &from(3),
+        &ada_old_token,
+        &check("03-cache-order", true, &[]),
+    );
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = s.report(&from(3), &ada_token, &check("03-cache-order", true, &[]));
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    let check_room = |s: &Server| {
+        let room = s.room();
+        let names: Vec<&str> = room["students"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|st| st["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Ada", "ada (2)", "Bob"]);
+        let ada = &room["students"][0];
+        assert_eq!(ada["cells"]["00-first-container"]["attempts"], 2);
+        assert_eq!(ada["cells"]["00-first-container"]["passed"], true);
+        assert_eq!(room["students"][1]["hidden"], true);
+        let texts: Vec<&str> = room["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(texts, ["back at 11:00"]);
+        // The board: no hidden student, no banner.
+        let r = Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+            .get(format!("{}/board/events?key={}", s.url, s.board_key))
+            .send()
+            .unwrap();
+        let mut lines = BufReader::new(r).lines();
+        let board = next_view(&mut lines, |_| true);
+        let shown: Vec<&str> = board["students"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|st| st["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(shown, ["Ada", "Bob"]);
+        assert_eq!(board["messages"], json!([]));
+    };
+    check_room(&s);
+    // Everything is in the database: a restart (same data folder) shows the same room, and the
+    // instructor file carries the new code.
+    let _ = s.child.kill();
+    let _ = s.child.wait();
+    s = Server::start(data.path(), &[]);
+    assert_eq!(s.code, new_code);
+    check_room(&s);
+}

@@ -12,6 +12,7 @@
 //! | GET    | `/api/room`             | instructor token          | → [`RoomView`]                     |
 //! | POST   | `/api/pace`             | instructor token          | [`Pace`] → [`RoomView`]            |
 //! | POST   | `/api/message`          | instructor token          | [`NewMessage`] → [`Message`]       |
+//! | POST   | `/api/moderate`         | instructor token          | [`Moderation`] → [`Moderated`]     |
 //! | GET    | `/api/export?format=csv\|json` | instructor token   | → CSV or [`ExportRow`] list        |
 //! | GET    | `/board?key=K`          | the projector (board key) | → HTML page (read-only)            |
 //! | GET    | `/board/events?key=K`   | the projector (board key) | → SSE stream of [`RoomView`]       |
@@ -174,6 +175,42 @@ pub struct RoomView {
     pub messages: Vec<Message>,
     /// Always true: every result was computed on a student's machine (formative, not proof).
     pub self_reported: bool,
+    /// New students are refused (the instructor locked the room).
+    #[serde(default)]
+    pub locked: bool,
+}
+
+/// What the instructor can do to the room (`POST /api/moderate`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Moderation {
+    /// Remove a student and their reports (their token stops working).
+    Remove { student: i64 },
+    /// Give a student another name (normalised and unique like a joined name).
+    Rename { student: i64, name: String },
+    /// Move every report of `from` to `into` and remove `from` (a ghost row after a re-join).
+    Merge { from: i64, into: i64 },
+    /// Hide a student from the projector board, or show them again.
+    Hide { student: i64, hidden: bool },
+    /// Refuse new students, or let them join again.
+    Lock { locked: bool },
+    /// A new join code; the old one stops working (joined students are not affected).
+    RotateCode,
+    /// Withdraw a message from students' apps and the board.
+    Retract { message: i64 },
+    /// The board stops showing the latest message (students keep it).
+    ClearBanner,
+}
+
+/// What a moderation did.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Moderated {
+    /// In words, for the dashboard ("Ada (2) merged into Ada").
+    pub done: String,
+    /// After `rotate_code`: the new join code.
+    #[serde(default)]
+    pub join_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -200,6 +237,9 @@ pub struct StudentRow {
     /// Why this student looks stuck, if they do ("05-named-volume: `volume data` failed 4 times
     /// in a row", "no report for 12 min").
     pub stuck: Option<String>,
+    /// Hidden from the projector board by the instructor (still on the dashboard and in exports).
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]

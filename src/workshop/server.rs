@@ -68,8 +68,8 @@ use self::limits::{addr_key, retry_after_secs, AddrSlot, AddrSlots, Buckets};
 use self::room::{Room, RoomConfig};
 use super::db::{Db, Inserted};
 use super::proto::{
-    self, ApiError, ExerciseHead, ImageManifest, JoinRequest, JoinResponse, Message, NewMessage,
-    Pace, Report, ReportAck, ReportKind, RoomView, StudentView,
+    self, ApiError, ExerciseHead, ImageManifest, JoinRequest, JoinResponse, Message, Moderated,
+    Moderation, NewMessage, Pace, Report, ReportAck, ReportKind, RoomView, StudentView,
 };
 use super::{export, hash_token, normalize_code, random_hex, same_secret, InstructorFile};
 use crate::{CmdResult, Exit, Fail};
@@ -127,6 +127,8 @@ pub struct ServeOptions {
     pub stuck_after: u32,
     /// ...or after this many minutes without a report.
     pub idle_minutes: u64,
+    /// Start with the room locked (no new students until the instructor unlocks it).
+    pub start_locked: bool,
 }
 
 /// Everything the handlers share.
@@ -153,6 +155,8 @@ struct App {
     stop: watch::Receiver<bool>,
     boards: Arc<Semaphore>,
     manifest: Option<ImageManifest>,
+    /// The data folder (its instructor file follows a new join code).
+    data: Option<PathBuf>,
 }
 
 type Shared = Arc<App>;
@@ -175,6 +179,10 @@ impl App {
 
     fn view(&self) -> RoomView {
         lock(&self.room).view(unix_now())
+    }
+
+    fn board_view(&self) -> RoomView {
+        lock(&self.room).board_view(unix_now())
     }
 }
 
@@ -488,6 +496,12 @@ async fn join(
         return Err(ApiErr::wrong_code());
     }
     let name = valid_name(&req.name)?;
+    if lock(&app.room).locked {
+        return Err(ApiErr::new(
+            StatusCode::LOCKED,
+            "the room is closed to new students right now: ask the instructor",
+        ));
+    }
     if let Err(wait) = lock(&app.joins).take(&addr_key(peer.ip()), now) {
         let secs = retry_after_secs(wait);
         return Err(ApiErr::retry(
@@ -627,6 +641,127 @@ async fn message(
     Ok(Json(msg))
 }
 
+/// Remove, rename, merge or hide a student; lock the room; a new join code; retract a message;
+/// clear the board's banner.
+async fn moderate(
+    State(app): State<Shared>,
+    _: Instructor,
+    ApiJson(m): ApiJson<Moderation>,
+) -> Result<Json<Moderated>, ApiErr> {
+    let name = match &m {
+        Moderation::Rename { name, .. } => Some(valid_name(name)?),
+        _ => None,
+    };
+    let done = blocking(&app, move |app| {
+        let mut db = lock(&app.db);
+        let known = |id: i64| -> Result<String, ApiErr> {
+            lock(&app.room)
+                .name_of(id)
+                .map(str::to_string)
+                .ok_or_else(|| ApiErr::new(StatusCode::NOT_FOUND, format!("no student {id}")))
+        };
+        let mut code = None;
+        let done = match m {
+            Moderation::Remove { student } => {
+                let who = known(student)?;
+                db.remove_student(student).map_err(ApiErr::internal)?;
+                rebuild(&db, app)?;
+                format!("{who} removed")
+            }
+            Moderation::Merge { from, into } => {
+                if from == into {
+                    return Err(ApiErr::bad("merge two different students"));
+                }
+                let (a, b) = (known(from)?, known(into)?);
+                db.merge_students(from, into).map_err(ApiErr::internal)?;
+                rebuild(&db, app)?;
+                format!("{a} merged into {b}")
+            }
+            Moderation::Rename { student, .. } => {
+                let who = known(student)?;
+                let mut room = lock(&app.room);
+                // Unique among the others (renaming to one's own name is no change).
+                let name = name.unwrap_or_default();
+                let fresh = if names::fold(&name) == names::fold(&who) {
+                    name
+                } else {
+                    room.unique_name(&name)
+                };
+                db.rename_student(student, &fresh)
+                    .map_err(ApiErr::internal)?;
+                room.rename(student, fresh.clone());
+                format!("{who} is now {fresh}")
+            }
+            Moderation::Hide { student, hidden } => {
+                let who = known(student)?;
+                db.set_hidden(student, hidden).map_err(ApiErr::internal)?;
+                lock(&app.room).set_hidden(student, hidden);
+                if hidden {
+                    format!("{who} is hidden from the board")
+                } else {
+                    format!("{who} is shown on the board again")
+                }
+            }
+            Moderation::Lock { locked } => {
+                db.note("locked", if locked { "1" } else { "0" })
+                    .map_err(ApiErr::internal)?;
+                lock(&app.room).locked = locked;
+                if locked {
+                    "the room is locked: no new students".to_string()
+                } else {
+                    "the room is open to new students".to_string()
+                }
+            }
+            Moderation::RotateCode => {
+                let new = super::new_join_code();
+                db.set_join_code(&new).map_err(ApiErr::internal)?;
+                *lock(&app.join_code) = normalize_code(&new);
+                if let Some(data) = &app.data {
+                    let mut file = InstructorFile::load(data).map_err(ApiErr::internal)?;
+                    file.join_code = new.clone();
+                    write_instructor_file(data, &file).map_err(ApiErr::internal)?;
+                }
+                code = Some(new.clone());
+                format!("new join code {new}: the old one no longer joins")
+            }
+            Moderation::Retract { message } => {
+                if !db.retract_message(message).map_err(ApiErr::internal)? {
+                    return Err(ApiErr::new(
+                        StatusCode::NOT_FOUND,
+                        format!("no message {message}"),
+                    ));
+                }
+                lock(&app.room).retract(message);
+                "message retracted".to_string()
+            }
+            Moderation::ClearBanner => {
+                let mut room = lock(&app.room);
+                let last = room.latest_message().unwrap_or(0);
+                db.note("banner_cleared_through", &last.to_string())
+                    .map_err(ApiErr::internal)?;
+                room.banner_cleared_through = last;
+                "the board shows no message".to_string()
+            }
+        };
+        Ok(Moderated {
+            done,
+            join_code: code,
+        })
+    })
+    .await?;
+    app.notify();
+    Ok(Json(done))
+}
+
+/// Rebuild the in-memory room from the database (after a removal or a merge).
+fn rebuild(db: &Db, app: &App) -> Result<(), ApiErr> {
+    let mut room = lock(&app.room);
+    let mut fresh = room.fresh();
+    db.load_room(&mut fresh).map_err(ApiErr::internal)?;
+    *room = fresh;
+    Ok(())
+}
+
 #[derive(Deserialize)]
 struct ExportQuery {
     format: String,
@@ -753,7 +888,7 @@ async fn board_events(
             st.changes.borrow_and_update();
         }
         st.last = Instant::now();
-        let view = st.app.view();
+        let view = st.app.board_view();
         let event = Event::default()
             .json_data(&view)
             .unwrap_or_else(|_| Event::default().comment("the room view could not be encoded"));
@@ -892,6 +1027,7 @@ fn router(app: Shared, archive: Option<&Path>) -> Router {
         .route("/api/room", get(room_view))
         .route("/api/pace", post(pace))
         .route("/api/message", post(message))
+        .route("/api/moderate", post(moderate))
         .route("/api/export", get(export_rows))
         .route("/board", get(board))
         .route("/images/manifest", get(images_manifest))
@@ -1154,10 +1290,14 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
         stuck_after: opts.stuck_after,
         idle_secs: i64::try_from(opts.idle_minutes.saturating_mul(60)).unwrap_or(i64::MAX),
     };
+    let start_locked = opts.start_locked;
     let (db, room, secrets, counts) = tokio::task::spawn_blocking(move || {
         let mut db = Db::open(&db_path)?;
         let (secrets, fresh) = db.secrets()?;
         let counts = db.counts()?;
+        if start_locked {
+            db.note("locked", "1")?;
+        }
         let mut room = Room::new(heads, cfg);
         db.load_room(&mut room)?;
         db.note("last_start", &unix_now().to_string())?;
@@ -1214,6 +1354,7 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
         stop: stop_rx.clone(),
         boards: Arc::new(Semaphore::new(MAX_BOARD_STREAMS)),
         manifest: manifest.clone(),
+        data: Some(opts.data.clone()),
     });
     let router = router(app.clone(), opts.archive.as_deref());
 

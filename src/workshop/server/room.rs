@@ -52,6 +52,10 @@ pub struct Room {
     reports: u64,
     pub unlocked_through: Option<u32>,
     pub on_break: bool,
+    /// New students are refused.
+    pub locked: bool,
+    /// The board shows no message with an id up to this one (the instructor cleared it).
+    pub banner_cleared_through: i64,
     messages: VecDeque<Message>,
 }
 
@@ -73,8 +77,46 @@ impl Room {
             reports: 0,
             unlocked_through: None,
             on_break: false,
+            locked: false,
+            banner_cleared_through: 0,
             messages: VecDeque::new(),
         }
+    }
+
+    /// An empty room over the same exercises and settings (to rebuild from the database).
+    pub fn fresh(&self) -> Self {
+        Self::new(self.exercises.clone(), self.cfg)
+    }
+
+    /// The name of the student `id`.
+    pub fn name_of(&self, id: i64) -> Option<&str> {
+        self.by_id
+            .get(&id)
+            .map(|&i| self.students[i].row.name.as_str())
+    }
+
+    /// Rename a student (the name already normalised and unique).
+    pub fn rename(&mut self, id: i64, name: String) {
+        if let Some(&i) = self.by_id.get(&id) {
+            self.students[i].row.name = name;
+        }
+    }
+
+    /// Hide a student from the board, or show them again.
+    pub fn set_hidden(&mut self, id: i64, hidden: bool) {
+        if let Some(&i) = self.by_id.get(&id) {
+            self.students[i].row.hidden = hidden;
+        }
+    }
+
+    /// Withdraw a message from the recent ones.
+    pub fn retract(&mut self, id: i64) {
+        self.messages.retain(|m| m.id != id);
+    }
+
+    /// The id of the latest message, if any.
+    pub fn latest_message(&self) -> Option<i64> {
+        self.messages.back().map(|m| m.id)
     }
 
     /// Whether `id` is one of the course's exercises.
@@ -116,6 +158,7 @@ impl Room {
                 prepare_ok: None,
                 cells: BTreeMap::new(),
                 stuck: None,
+                hidden: false,
             },
             last_check: HashMap::new(),
             stored: 0,
@@ -212,12 +255,22 @@ impl Room {
         None
     }
 
-    /// The whole room at server time `now`.
+    /// The whole room at server time `now` (the instructor's view).
     pub fn view(&self, now: i64) -> RoomView {
+        self.view_for(now, false)
+    }
+
+    /// What the projector shows: without hidden students, and without a cleared banner.
+    pub fn board_view(&self, now: i64) -> RoomView {
+        self.view_for(now, true)
+    }
+
+    fn view_for(&self, now: i64, board: bool) -> RoomView {
         let mut counts: HashMap<(&str, &str), u32> = HashMap::new();
         let students = self
             .students
             .iter()
+            .filter(|s| !(board && s.row.hidden))
             .map(|s| {
                 for (ex, c) in &s.row.cells {
                     if let Some(check) = &c.failing_check {
@@ -251,8 +304,14 @@ impl Room {
             failing,
             unlocked_through: self.unlocked_through,
             on_break: self.on_break,
-            messages: self.messages.iter().cloned().collect(),
+            messages: self
+                .messages
+                .iter()
+                .filter(|m| !board || m.id > self.banner_cleared_through)
+                .cloned()
+                .collect(),
             self_reported: true,
+            locked: self.locked,
         }
     }
 

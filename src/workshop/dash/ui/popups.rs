@@ -15,6 +15,9 @@ const KEYS: &[(&str, &str)] = &[
     ("p", "start / end a break"),
     ("b", "message to the whole room"),
     ("h", "hint for one exercise"),
+    ("x r m", "remove / rename / merge the selected student"),
+    ("H L", "hide student on the board / lock the room"),
+    ("C R c", "new join code / retract message / clear banner"),
     ("↑↓ PgUp PgDn", "scroll the students"),
     ("←→", "select an exercise column"),
     ("?", "this help"),
@@ -54,12 +57,25 @@ pub fn prompt(f: &mut Frame, area: Rect, dash: &Dash, p: &Prompt) {
         Purpose::Broadcast => " Message to the whole room ".to_string(),
         Purpose::HintExercise => " Hint: which exercise? ".to_string(),
         Purpose::HintText { exercise } => format!(" Hint for {} ", text::clean(exercise)),
+        Purpose::Rename { name, .. } => format!(" New name for {} ", text::clean(name)),
+        Purpose::MergeInto { name, .. } => {
+            format!(" Merge {} into (name or number) ", text::clean(name))
+        }
+        Purpose::Confirm { question, .. } => format!(" {} ", text::clean(question)),
     };
     let r = super::popup(f, area, area.width.saturating_sub(4).min(76), 3);
     let block = super::panel(dash, Span::styled(title, t.bold()))
         .border_style(t.bold())
         .title_bottom(
-            Line::from(Span::styled(" Enter send · Esc cancel ", t.dim())).right_aligned(),
+            Line::from(Span::styled(
+                if matches!(p.purpose, Purpose::Confirm { .. }) {
+                    " Enter yes · Esc no "
+                } else {
+                    " Enter send · Esc cancel "
+                },
+                t.dim(),
+            ))
+            .right_aligned(),
         );
     let inner = block.inner(r);
     // Show the end of a long text, where the typing happens.
