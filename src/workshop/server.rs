@@ -1217,6 +1217,43 @@ fn write_instructor_file(data: &Path, f: &InstructorFile) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Open files a full room needs: every connection, plus the database, the archive and spare.
+const OPEN_FILES_NEEDED: u64 = MAX_CONNECTIONS as u64 + 256;
+
+/// Raise this process's open-file limit to what a full room needs (many systems start at 256 or
+/// 1 024); a warning when the system does not allow it.
+fn raise_open_files() -> Option<String> {
+    #[cfg(unix)]
+    {
+        use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+        let lim = getrlimit(Resource::Nofile);
+        let now = lim.current.unwrap_or(u64::MAX);
+        if now >= OPEN_FILES_NEEDED {
+            return None;
+        }
+        let target = lim
+            .maximum
+            .map_or(OPEN_FILES_NEEDED, |m| m.min(OPEN_FILES_NEEDED));
+        if target > now {
+            let _ = setrlimit(
+                Resource::Nofile,
+                Rlimit {
+                    current: Some(target),
+                    maximum: lim.maximum,
+                },
+            );
+        }
+        let got = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
+        if got < OPEN_FILES_NEEDED {
+            return Some(format!(
+                "warning: this system lets the server open {got} files, and a full room needs {OPEN_FILES_NEEDED}: past about {} students some will wait to connect. Raise the limit (`ulimit -n {OPEN_FILES_NEEDED}` in this shell, or the system's maximum) and start the server again.",
+                got.saturating_sub(64) / 2
+            ));
+        }
+    }
+    None
+}
+
 /// The address this machine uses on its main network (no packet is sent).
 fn primary_address(v6: bool) -> Option<IpAddr> {
     let (local, remote) = if v6 {
@@ -1279,6 +1316,9 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
         }
     }
 
+    if let Some(warning) = raise_open_files() {
+        eprintln!("{warning}");
+    }
     // Bind first: a port in use is the commonest mistake and is reported at once.
     let listener = tokio::net::TcpListener::bind(opts.bind)
         .await

@@ -328,10 +328,23 @@ impl Room {
         }
     }
 
-    /// One row per student × attempted exercise, students by id, exercises in course order.
+    /// One row per student × attempted exercise, students by id, exercises in course order; a
+    /// student with no attempt yet gets one row with an empty exercise (they were there).
     pub fn export_rows(&self) -> Vec<ExportRow> {
         let mut out = Vec::new();
         for s in &self.students {
+            if s.row.cells.is_empty() {
+                out.push(ExportRow {
+                    student: s.row.name.clone(),
+                    student_id: s.row.id,
+                    exercise: String::new(),
+                    attempts: 0,
+                    passed: false,
+                    first_pass_at: None,
+                    hints_used: 0,
+                    source: "self-reported".into(),
+                });
+            }
             let mut cells: Vec<(&String, &Cell)> = s.row.cells.iter().collect();
             cells.sort_by_key(|(ex, _)| self.pos(ex));
             for (ex, c) in cells {
@@ -511,6 +524,18 @@ mod tests {
         let rows = r.export_rows();
         let ex: Vec<&str> = rows.iter().map(|r| r.exercise.as_str()).collect();
         assert_eq!(ex, ["00-a", "02-c"]);
+        // Someone who joined and never checked is still in the export.
+        r.add_student(8, "Bo".into(), "h8".into(), 0);
+        let rows = r.export_rows();
+        assert_eq!(
+            (
+                rows[2].student.as_str(),
+                rows[2].exercise.as_str(),
+                rows[2].attempts
+            ),
+            ("Bo", "", 0)
+        );
+        let rows = &rows[..2];
         assert_eq!(rows[1].first_pass_at, Some(8));
         assert!(rows.iter().all(|r| r.source == "self-reported"));
         assert_eq!(r.report_count(), 5);
