@@ -224,7 +224,8 @@ fn without_an_instructor_file_or_a_terminal_it_explains() {
     );
 }
 
-/// Moderation from the dashboard, each checked through the server's API: `L` locks the room,
+/// Moderation from the dashboard, each checked through the server's API (Enter first shows the
+/// selected student's details): `L` locks the room,
 /// `x` (after a confirmation) removes the selected student, `r` renames one, `H` hides one from
 /// the board, `C` (confirmed) makes a new join code.
 #[test]
@@ -237,6 +238,11 @@ fn the_dashboard_moderates_the_room() {
     let tmux = Tmux::start("mod", dir.path(), &dash_command(&s.data_dir()), 100, 30);
     tmux.wait_for("SPAM SPAM", WAIT)
         .unwrap_or_else(|sc| panic!("the room did not show:\n{sc}\n{}", s.log()));
+    // Enter: the selected student's details; any key closes them.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("no check reported yet", WAIT)
+        .unwrap_or_else(|sc| panic!("no details:\n{sc}"));
+    tmux.esc();
     tmux.keys(&["L"]);
     s.wait_room(|r| r["locked"] == true, WAIT)
         .unwrap_or_else(|r| panic!("the room was not locked: {r}\n{}", tmux.screen()));

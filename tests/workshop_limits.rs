@@ -540,6 +540,10 @@ fn case_43_only_catalog_check_ids_reach_the_projector() {
         ]
     );
     assert!(!v.to_string().contains("PIZZA"), "{v}");
+    // Summaries (free text) are for the instructor's views, never the board.
+    assert!(!v.to_string().contains("a check failed"), "{v}");
+    let room = s.room();
+    assert!(room.to_string().contains("a check failed"), "{room}");
 }
 
 /// Case 44 (finding 6): someone who read the board key off the projector opens board streams

@@ -240,6 +240,9 @@ pub struct StudentRow {
     /// Hidden from the projector board by the instructor (still on the dashboard and in exports).
     #[serde(default)]
     pub hidden: bool,
+    /// The steps the latest `doctor` failed (doctor step names).
+    #[serde(default)]
+    pub doctor_failed: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -254,6 +257,10 @@ pub struct Cell {
     /// How many latest attempts in a row failed on that same check.
     pub fail_streak: u32,
     pub hints_used: u32,
+    /// The latest failed attempt's one-line summary, as the student's dockdojo wrote it (the
+    /// instructor's views only: never sent to the board).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -34,6 +34,8 @@ impl From<TermInput> for Event {
 pub enum Action {
     Quit,
     Help,
+    /// The selected student's details.
+    Detail,
     Close,
     Redraw,
     Tick,
@@ -88,7 +90,8 @@ pub fn map(event: Event, dash: &Dash) -> Option<Action> {
         (Overlay::Prompt(_), K::Backspace) => Action::Backspace,
         (Overlay::Prompt(_), K::Char(c)) if !ctrl => Action::Type(c),
         (Overlay::Prompt(_), _) => return None,
-        (Overlay::Help, _) => Action::Close,
+        (Overlay::Help | Overlay::Student(_), _) => Action::Close,
+        (Overlay::None, K::Enter) => Action::Detail,
         (Overlay::None, K::Char('q') | K::Esc) => Action::Quit,
         (Overlay::None, K::Char('?')) => Action::Help,
         (Overlay::None, K::Down | K::Char('j')) => Action::Scroll(1),

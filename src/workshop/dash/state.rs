@@ -26,6 +26,8 @@ pub enum Overlay {
     None,
     Help,
     Prompt(Prompt),
+    /// One student's details (by id).
+    Student(i64),
 }
 
 /// A one-line text input.

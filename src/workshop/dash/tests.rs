@@ -72,6 +72,7 @@ fn student(id: i64, name: &str, cells: &[(&str, Cell)]) -> StudentRow {
             .collect::<BTreeMap<_, _>>(),
         stuck: None,
         hidden: false,
+        doctor_failed: Vec::new(),
     }
 }
 
@@ -544,4 +545,22 @@ fn a_confirmation_and_a_locked_room() {
     d.update(Action::Scroll(1), Instant::now());
     d.update(Action::Remove, Instant::now());
     insta::assert_snapshot!(draw(&d, 100, 24));
+}
+
+#[test]
+fn a_student_s_details() {
+    let mut r = room();
+    r.students[2]
+        .cells
+        .get_mut("02-graceful-stop")
+        .unwrap()
+        .summary = Some("stops-fast: the container stops within 3 s (got: 10.2 s, SIGKILL)".into());
+    r.students[2].doctor_failed = vec!["published port".into()];
+    let mut d = dash_with(Some(r));
+    d.update(Action::Scroll(2), Instant::now());
+    d.update(Action::Detail, Instant::now());
+    assert_eq!(d.overlay, Overlay::Student(3));
+    insta::assert_snapshot!(draw(&d, 100, 30));
+    d.update(Action::Close, Instant::now());
+    assert_eq!(d.overlay, Overlay::None);
 }

@@ -13,6 +13,10 @@ impl Dash {
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.overlay = Overlay::Help,
+            Action::Detail => match self.selected() {
+                Some(s) => self.overlay = Overlay::Student(s.id),
+                None => self.say(Level::Warn, NO_STUDENT),
+            },
             Action::Close => self.overlay = Overlay::None,
             Action::Redraw | Action::Tick => {}
             Action::Scroll(n) => {

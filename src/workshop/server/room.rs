@@ -159,6 +159,7 @@ impl Room {
                 cells: BTreeMap::new(),
                 stuck: None,
                 hidden: false,
+                doctor_failed: Vec::new(),
             },
             last_check: HashMap::new(),
             stored: 0,
@@ -191,7 +192,10 @@ impl Room {
         s.stored = s.stored.saturating_add(1);
         s.row.last_seen = Some(s.row.last_seen.map_or(at, |t| t.max(at)));
         match r.kind {
-            ReportKind::Doctor => s.row.doctor_ok = Some(r.passed),
+            ReportKind::Doctor => {
+                s.row.doctor_ok = Some(r.passed);
+                s.row.doctor_failed = r.failed.clone();
+            }
             ReportKind::Prepare => s.row.prepare_ok = Some(r.passed),
             ReportKind::Check => {
                 let Some(ex) = &r.exercise else { return };
@@ -199,6 +203,7 @@ impl Room {
                 let cell = s.row.cells.entry(ex.clone()).or_default();
                 cell.attempts = cell.attempts.saturating_add(1);
                 cell.hints_used = cell.hints_used.max(r.hints_used);
+                cell.summary = (!r.passed && !r.summary.is_empty()).then(|| r.summary.clone());
                 if r.passed {
                     cell.passed = true;
                     cell.first_pass_at.get_or_insert(at);
@@ -279,6 +284,12 @@ impl Room {
                 }
                 let mut row = s.row.clone();
                 row.stuck = self.stuck(s, now);
+                if board {
+                    // Free text a student wrote never reaches the projector.
+                    for c in row.cells.values_mut() {
+                        c.summary = None;
+                    }
+                }
                 row
             })
             .collect();
@@ -539,5 +550,10 @@ mod tests {
         assert_eq!(rows[1].first_pass_at, Some(8));
         assert!(rows.iter().all(|r| r.source == "self-reported"));
         assert_eq!(r.report_count(), 5);
+        // What the stored-report cap counts: this student's stored reports only.
+        assert_eq!(
+            (r.reports_of(7), r.reports_of(8), r.reports_of(99)),
+            (5, 0, 0)
+        );
     }
 }
