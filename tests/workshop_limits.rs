@@ -141,6 +141,22 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The server's resident memory in MiB (Linux; 0 elsewhere), printed beside the attacks.
+    fn rss_mib(&self) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+            .unwrap_or(0.0)
+            / 1024.0
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -258,6 +274,11 @@ fn case_39_a_stalled_archive_flood_leaves_the_room_served() {
         }
     }
     s.still_serves(9, "during the archive flood");
+    eprintln!(
+        "archive flood: {} connections sent, server memory {:.1} MiB",
+        held.len(),
+        s.rss_mib()
+    );
     // Another laptop downloads the whole archive while the flood is on.
     let r = from(10)
         .get(format!("{}/images/archive", s.url))
@@ -383,7 +404,10 @@ fn case_41_a_report_flood_is_limited_per_student() {
     }
     let secs = started.elapsed().as_secs() as usize;
     let stored = stored.load(Ordering::Relaxed);
-    eprintln!("report flood: {stored} of 3200 stored in {secs} s");
+    eprintln!(
+        "report flood: {stored} of 3200 stored in {secs} s, server memory {:.1} MiB",
+        s.rss_mib()
+    );
     assert!(
         stored <= 60 + secs + 2,
         "{stored} stored in {secs} s: not limited"
@@ -627,6 +651,10 @@ fn case_45_idle_and_slowloris_connections_do_not_delay_reports() {
             open
         })
     };
+    eprintln!(
+        "idle and slowloris flood: server memory {:.1} MiB",
+        s.rss_mib()
+    );
     for i in 0..5 {
         s.still_serves(10 + i, "during the idle and slowloris flood");
         std::thread::sleep(Duration::from_millis(500));
