@@ -6,7 +6,9 @@
 //!
 //! Run: `cargo bench --bench workshop_load` (env: STUDENTS=300 SECONDS=60 INTERVAL_MS=2000).
 //! The server is the release binary, started on 127.0.0.1 with a fresh data folder; the load
-//! comes from the same machine, so both share its cores.
+//! comes from the same machine, so both share its cores. Each student connects from an address
+//! of its own in 127.0.0.0/8 (a laptop of its own: the server's limits are per address), and
+//! the board probe is one of the STUDENTS, so `STUDENTS=2000` is the server's full room.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -123,27 +125,38 @@ async fn start_server(bin: &Path, data: &Path) -> Server {
     }
 }
 
-const EXERCISES: [&str; 6] = [
-    "00-first-container",
-    "01-writable-layer",
-    "02-graceful-stop",
-    "03-cache-order",
-    "04-bind-address",
-    "05-named-volume",
+/// Exercises the students work on, each with one of its check ids (the server accepts only
+/// the course's own).
+const EXERCISES: [(&str, &str); 6] = [
+    ("00-first-container", "created"),
+    ("01-writable-layer", "a-running"),
+    ("02-graceful-stop", "builds"),
+    ("03-cache-order", "cache"),
+    ("04-bind-address", "answers"),
+    ("05-named-volume", "kept"),
 ];
 
 fn report(i: u64, n: u64) -> Value {
-    let ex = EXERCISES[(i + n) as usize % EXERCISES.len()];
+    let (ex, check) = EXERCISES[(i + n) as usize % EXERCISES.len()];
     let passed = n % 3 == 2;
     json!({
         "id": uuid::Uuid::new_v4().to_string(),
         "kind": "check",
         "exercise": ex,
         "passed": passed,
-        "failed": if passed { vec![] } else { vec!["the port answers"] },
+        "failed": if passed { vec![] } else { vec![check] },
         "summary": if passed { "passed" } else { "step 2: the port does not answer" },
         "hints_used": (n % 4) as u32,
     })
+}
+
+/// An HTTP client for student `i`, on an address of its own (127.1.x.y).
+fn laptop(i: u64) -> reqwest::Client {
+    let ip = std::net::Ipv4Addr::new(127, 1, (i / 250) as u8, (i % 250) as u8 + 1);
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::V4(ip))
+        .build()
+        .expect("an HTTP client")
 }
 
 #[tokio::main]
@@ -164,10 +177,11 @@ async fn main() {
     );
     let (rss0, _) = memory_kib(pid);
 
-    // Join everyone (each student its own client and connection, like separate laptops).
+    // Join everyone but the board probe (each student its own client, connection and address,
+    // like separate laptops).
     let mut tokens = Vec::new();
-    for i in 0..students {
-        let client = reqwest::Client::new();
+    for i in 0..students.saturating_sub(1) {
+        let client = laptop(i);
         let r: Value = client
             .post(format!("{url}/api/join"))
             .json(&json!({"code": code, "name": format!("student {i:03}")}))
@@ -239,13 +253,15 @@ async fn main() {
         });
     }
     let probe = {
-        let client = reqwest::Client::new();
+        let client = laptop(students.saturating_sub(1));
         let r: Value = client
             .post(format!("{url}/api/join"))
             .json(&json!({"code": code, "name": "board probe"}))
             .send()
             .await
-            .unwrap()
+            .expect("join the board probe")
+            .error_for_status()
+            .expect("the board probe joins (inside the room's cap)")
             .json()
             .await
             .unwrap();
@@ -300,7 +316,7 @@ async fn main() {
         probe_n += 1;
         let body = json!({
             "id": uuid::Uuid::new_v4().to_string(), "kind": "check", "exercise": "13-non-root",
-            "passed": false, "failed": ["probe"], "summary": "probe",
+            "passed": false, "failed": ["runs"], "summary": "probe",
         });
         let ok = probe
             .0

@@ -162,6 +162,10 @@ enum Command {
         /// Download the archive from the instructor's workshop server and load it
         #[arg(long, value_name = "URL")]
         from: Option<String>,
+        /// With --from: the archive's SHA-256 as the instructor's screen shows it (verified
+        /// before anything is loaded)
+        #[arg(long, value_name = "HEX", requires = "from")]
+        sha256: Option<String>,
     },
     /// Remove everything dockdojo created (by label), nothing else; with ID, the names that
     /// exercise's task uses (after asking)
@@ -224,6 +228,9 @@ enum WorkshopCmd {
         /// Stuck: this many minutes without any report
         #[arg(long, default_value_t = 10)]
         idle_minutes: u64,
+        /// Start with the room locked: nobody joins until you unlock it from the dashboard
+        #[arg(long)]
+        start_locked: bool,
     },
     /// Student: join a workshop; from then on results are reported in the background
     Join {
@@ -320,7 +327,8 @@ async fn dispatch(cli: Cli) -> CmdResult {
             save,
             load,
             from,
-        }) => cmd::prepare::run(offline, save, load, from).await,
+            sha256,
+        }) => cmd::prepare::run(offline, save, load, from, sha256).await,
         Some(Command::Clean {
             id: Some(id), yes, ..
         }) => cmd::clean::run(&id, yes).await,
@@ -343,6 +351,7 @@ async fn workshop_cmd(cmd: WorkshopCmd) -> CmdResult {
             allow_hosts,
             stuck_after,
             idle_minutes,
+            start_locked,
         } => {
             server::run(server::ServeOptions {
                 bind,
@@ -351,6 +360,7 @@ async fn workshop_cmd(cmd: WorkshopCmd) -> CmdResult {
                 allow_hosts,
                 stuck_after,
                 idle_minutes,
+                start_locked,
             })
             .await
         }

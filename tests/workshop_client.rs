@@ -255,7 +255,7 @@ fn join_failures_say_what_to_do() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("the server refused the join code (check it; after many wrong tries it refuses for a minute)"), "{}", text(&o));
+    assert!(text(&o).contains("the server refused the join code (wrong join code): check it on the instructor's screen"), "{}", text(&o));
 
     let long = "x".repeat(41);
     let o = dockdojo(

@@ -223,3 +223,66 @@ fn without_an_instructor_file_or_a_terminal_it_explains() {
         text(&o)
     );
 }
+
+/// Moderation from the dashboard, each checked through the server's API (Enter first shows the
+/// selected student's details): `L` locks the room,
+/// `x` (after a confirmation) removes the selected student, `r` renames one, `H` hides one from
+/// the board, `C` (confirmed) makes a new join code.
+#[test]
+fn the_dashboard_moderates_the_room() {
+    let s = Server::start();
+    s.join("Ana");
+    s.join("Bo");
+    s.join("SPAM SPAM");
+    let dir = tempfile::tempdir().expect("a folder");
+    let tmux = Tmux::start("mod", dir.path(), &dash_command(&s.data_dir()), 100, 30);
+    tmux.wait_for("SPAM SPAM", WAIT)
+        .unwrap_or_else(|sc| panic!("the room did not show:\n{sc}\n{}", s.log()));
+    // Enter: the selected student's details; any key closes them.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("no check reported yet", WAIT)
+        .unwrap_or_else(|sc| panic!("no details:\n{sc}"));
+    tmux.esc();
+    tmux.keys(&["L"]);
+    s.wait_room(|r| r["locked"] == true, WAIT)
+        .unwrap_or_else(|r| panic!("the room was not locked: {r}\n{}", tmux.screen()));
+    tmux.wait_for("LOCKED", WAIT)
+        .unwrap_or_else(|sc| panic!("the header does not say locked:\n{sc}"));
+    // The third student: remove, confirmed.
+    tmux.keys(&["Down", "Down", "x"]);
+    tmux.wait_for("Remove SPAM SPAM", WAIT)
+        .unwrap_or_else(|sc| panic!("no confirmation asked:\n{sc}"));
+    tmux.keys(&["Enter"]);
+    s.wait_room(
+        |r| r["students"].as_array().is_some_and(|a| a.len() == 2),
+        WAIT,
+    )
+    .unwrap_or_else(|r| panic!("the student was not removed: {r}\n{}", tmux.screen()));
+    tmux.wait_for("SPAM SPAM removed", WAIT)
+        .unwrap_or_else(|sc| panic!("no confirmation:\n{sc}"));
+    // The selection is now Bo: rename.
+    tmux.keys(&["r"]);
+    tmux.wait_for("New name for Bo", WAIT)
+        .unwrap_or_else(|sc| panic!("no rename input:\n{sc}"));
+    tmux.keys(&["BSpace", "BSpace"]);
+    tmux.keys(&["-l", "Bo Chen"]);
+    tmux.keys(&["Enter"]);
+    s.wait_room(|r| r["students"][1]["name"] == "Bo Chen", WAIT)
+        .unwrap_or_else(|r| panic!("not renamed: {r}\n{}", tmux.screen()));
+    tmux.keys(&["H"]);
+    s.wait_room(|r| r["students"][1]["hidden"] == true, WAIT)
+        .unwrap_or_else(|r| panic!("not hidden: {r}\n{}", tmux.screen()));
+    let code = s.code();
+    tmux.keys(&["C"]);
+    tmux.wait_for("new join code?", WAIT)
+        .unwrap_or_else(|sc| panic!("no confirmation asked:\n{sc}"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the old one no longer joins", WAIT)
+        .unwrap_or_else(|sc| panic!("no new code:\n{sc}\n{}", s.log()));
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(s.data_dir().join("instructor.json")).expect("instructor file"),
+    )
+    .expect("JSON");
+    assert_ne!(file["join_code"].as_str(), Some(code.as_str()));
+    tmux.keys(&["q"]);
+}

@@ -13,8 +13,9 @@ pub async fn run(
     save: Option<PathBuf>,
     load: Option<PathBuf>,
     from: Option<String>,
+    sha256: Option<String>,
 ) -> CmdResult {
-    let result = prepare(offline, save, load, from).await;
+    let result = prepare(offline, save, load, from, sha256).await;
     // To the workshop this workspace joined, if any: the images and how, or the error.
     let report = match &result {
         Ok((_, summary)) => client::prepare_report(true, summary),
@@ -30,9 +31,14 @@ async fn prepare(
     save: Option<PathBuf>,
     load: Option<PathBuf>,
     from: Option<String>,
+    sha256: Option<String>,
 ) -> Result<(Exit, String), Fail> {
     let load = match from {
-        Some(url) => Some(client::fetch_archive(&url).await.map_err(Fail::env)?),
+        Some(url) => Some(
+            client::fetch_archive(&url, sha256.as_deref())
+                .await
+                .map_err(Fail::env)?,
+        ),
         None => load,
     };
     let engine = super::connect().await?;

@@ -214,10 +214,17 @@ pub async fn join(url: String, code: String, name: String) -> CmdResult {
                 token: r.token,
             }
         }
-        StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
+        StatusCode::FORBIDDEN => {
+            let why = api_error(resp).await;
             return Err(Fail::usage(anyhow::anyhow!(
-                "the server refused the join code (check it; after many wrong tries it refuses for a minute)"
-            )))
+                "the server refused the join code ({why}): check it on the instructor's screen; the right code always joins"
+            )));
+        }
+        StatusCode::TOO_MANY_REQUESTS => {
+            let why = api_error(resp).await;
+            return Err(Fail::env(anyhow::anyhow!(
+                "the workshop server is busy with joins from your network: {why}"
+            )));
         }
         s @ (StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE) => {
             let why = api_error(resp).await;
@@ -551,10 +558,11 @@ pub fn prepare_report(passed: bool, summary: &str) -> proto::Report {
     }
 }
 
-/// Download the instructor's image archive (resumable, verified by SHA-256) and return its path.
-pub async fn fetch_archive(url: &str) -> anyhow::Result<PathBuf> {
+/// Download the instructor's image archive (resumable, verified by SHA-256: the one the
+/// instructor shows when given, else the server's manifest) and return its path.
+pub async fn fetch_archive(url: &str, sha256: Option<&str>) -> anyhow::Result<PathBuf> {
     let dir = archive::cache_dir()?;
-    archive::fetch_into(url, &dir, &mut |line| eprintln!("{line}")).await
+    archive::fetch_pinned(url, sha256, &dir, &mut |line| eprintln!("{line}")).await
 }
 
 #[cfg(test)]

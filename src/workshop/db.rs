@@ -16,7 +16,13 @@ use super::proto::{Message, MessageKind, NewMessage, Report, ReportKind};
 use super::server::room::Room;
 
 /// Version of the tables below; stored in `meta` as `schema_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// From version 1: students hidden from the board, retracted messages.
+const TO_V2: &str = "
+ALTER TABLE students ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
+";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -118,9 +124,11 @@ impl Db {
             )
             .optional()?;
         match version.map(|v| v.parse::<i64>()) {
-            None => {
+            None | Some(Ok(1)) => {
+                tx.execute_batch(TO_V2)?;
                 tx.execute(
-                    "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)",
+                    "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     params![SCHEMA_VERSION.to_string()],
                 )?;
             }
@@ -203,18 +211,20 @@ impl Db {
     pub fn load_room(&self, room: &mut Room) -> Result<()> {
         let mut st = self
             .conn
-            .prepare("SELECT id, name, token_hash, joined_at FROM students ORDER BY id")?;
+            .prepare("SELECT id, name, token_hash, joined_at, hidden FROM students ORDER BY id")?;
         let rows = st.query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, i64>(3)?,
+                r.get::<_, bool>(4)?,
             ))
         })?;
         for row in rows {
-            let (id, name, hash, joined_at) = row?;
+            let (id, name, hash, joined_at, hidden) = row?;
             room.add_student(id, name, hash, joined_at);
+            room.set_hidden(id, hidden);
         }
         let mut st = self.conn.prepare(
             "SELECT student_id, report_id, kind, exercise, passed, failed, summary, hints_used,
@@ -261,9 +271,14 @@ impl Db {
             room.unlocked_through = v.parse().ok();
         }
         room.on_break = self.meta("on_break")?.as_deref() == Some("1");
-        let mut st = self
-            .conn
-            .prepare("SELECT id, kind, text, exercise, at FROM messages ORDER BY id")?;
+        room.locked = self.meta("locked")?.as_deref() == Some("1");
+        room.banner_cleared_through = self
+            .meta("banner_cleared_through")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut st = self.conn.prepare(
+            "SELECT id, kind, text, exercise, at FROM messages WHERE retracted = 0 ORDER BY id",
+        )?;
         let rows = st.query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -383,6 +398,58 @@ impl Db {
             exercise: m.exercise.clone(),
             at,
         })
+    }
+
+    /// Remove a student and their reports.
+    pub fn remove_student(&mut self, id: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM reports WHERE student_id = ?1", [id])?;
+        tx.execute("DELETE FROM students WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Move every report of `from` to `into` (in arrival order with theirs), then remove `from`.
+    pub fn merge_students(&mut self, from: i64, into: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        // A report id both sent (a copied workspace) is kept once, as `into`'s.
+        tx.execute(
+            "UPDATE OR IGNORE reports SET student_id = ?2 WHERE student_id = ?1",
+            [from, into],
+        )?;
+        tx.execute("DELETE FROM reports WHERE student_id = ?1", [from])?;
+        tx.execute("DELETE FROM students WHERE id = ?1", [from])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn rename_student(&mut self, id: i64, name: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE students SET name = ?2 WHERE id = ?1",
+            params![id, name],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_hidden(&mut self, id: i64, hidden: bool) -> Result<()> {
+        self.conn.execute(
+            "UPDATE students SET hidden = ?2 WHERE id = ?1",
+            params![id, hidden],
+        )?;
+        Ok(())
+    }
+
+    /// Mark a message retracted; false when there is no such message.
+    pub fn retract_message(&mut self, id: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .execute("UPDATE messages SET retracted = 1 WHERE id = ?1", [id])?
+            > 0)
+    }
+
+    /// Store a new join code.
+    pub fn set_join_code(&mut self, code: &str) -> Result<()> {
+        self.set_meta("join_code", code)
     }
 
     /// Record something in `meta` (e.g. when the server last started).

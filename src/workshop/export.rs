@@ -1,10 +1,12 @@
 //! `dockdojo workshop export`: per student and exercise, as CSV or JSON, labelled self-reported.
 //!
 //! The command asks the running server (`GET /api/export`, instructor token from the
-//! instructor file), so it works during the workshop without touching the database. The CSV
+//! instructor file), so it works during the workshop without touching the database; with the
+//! server stopped it reads the database itself (the same rows). The CSV
 //! is produced here ([`to_csv`]) and served by the server: proper quoting, and fields that a
 //! spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) get a
-//! leading apostrophe.
+//! leading apostrophe; a field holding `;` is quoted, so a semicolon-locale spreadsheet cannot
+//! split it into one that starts with a formula.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -66,7 +68,9 @@ pub fn csv_text(s: &str) -> String {
         v.push('\'');
     }
     v.push_str(s);
-    if v.contains([',', '"', '\n', '\r']) || v.starts_with(' ') || v.ends_with(' ') {
+    // `;` too: a spreadsheet in a semicolon locale splits there, and `;=cmd|…` would start a
+    // field with a formula.
+    if v.contains([',', ';', '"', '\n', '\r']) || v.starts_with(' ') || v.ends_with(' ') {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {
         v
@@ -121,22 +125,35 @@ pub async fn run(data: PathBuf, format: Format, out: Option<PathBuf>) -> CmdResu
         file.url.trim_end_matches('/'),
         format.as_str()
     );
-    let resp = client
+    let resp = match client
         .get(&url)
         .bearer_auth(&file.instructor_token)
         .send()
         .await
-        .map_err(|e| {
-            if e.is_connect() || e.is_timeout() {
+    {
+        Ok(r) => r,
+        Err(e) if e.is_connect() || e.is_timeout() => {
+            // Stopped: the database has everything.
+            let rows = from_database(&data).await.map_err(|why| {
                 Fail::env(anyhow!(
-                    "the workshop server at {} is not running (or not reachable): {}",
+                    "the workshop server at {} is not running (or not reachable), and its database cannot be read: {why:#}\n{}",
                     file.url,
                     start_hint(&data)
                 ))
-            } else {
-                Fail::env(anyhow!("cannot ask {} for the export: {e}", file.url))
-            }
-        })?;
+            })?;
+            eprintln!(
+                "the workshop server at {} is not running: exporting from its database",
+                file.url
+            );
+            return write_out(rows_text(&rows, format)?, rows.len(), out.as_deref());
+        }
+        Err(e) => {
+            return Err(Fail::env(anyhow!(
+                "cannot ask {} for the export: {e}",
+                file.url
+            )))
+        }
+    };
     let status = resp.status();
     let body = resp
         .bytes()
@@ -175,7 +192,49 @@ pub async fn run(data: PathBuf, format: Format, out: Option<PathBuf>) -> CmdResu
             (text, rows.len())
         }
     };
-    match &out {
+    write_out(text, rows, out.as_deref())
+}
+
+/// Every row, read from the data folder's database (the server must be stopped: it holds the
+/// database exclusively).
+async fn from_database(data: &Path) -> anyhow::Result<Vec<ExportRow>> {
+    let path = data.join(super::DB_FILE);
+    if !path.is_file() {
+        anyhow::bail!("{} does not exist", path.display());
+    }
+    let heads: Vec<super::proto::ExerciseHead> = crate::catalog::load()?
+        .iter()
+        .map(|e| super::proto::ExerciseHead {
+            id: e.spec.id.clone(),
+            chapter: e.spec.chapter,
+            title: e.spec.title.clone(),
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let db = super::db::Db::open(&path)?;
+        let mut room = super::server::room::Room::new(heads, Default::default());
+        db.load_room(&mut room)?;
+        anyhow::Ok(room.export_rows())
+    })
+    .await?
+}
+
+/// The export's text in `format`.
+fn rows_text(rows: &[ExportRow], format: Format) -> Result<String, Fail> {
+    Ok(match format {
+        Format::Csv => to_csv(rows),
+        Format::Json => serde_json::to_string_pretty(rows)
+            .map_err(|e| Fail::env(anyhow!("cannot write JSON: {e}")))?,
+    })
+}
+
+fn write_out(text: String, rows: usize, out: Option<&Path>) -> CmdResult {
+    let text = if text.ends_with('\n') {
+        text
+    } else {
+        format!("{text}\n")
+    };
+    match out {
         Some(path) => {
             std::fs::write(path, &text)
                 .with_context(|| format!("cannot write {}", path.display()))
@@ -208,6 +267,9 @@ mod tests {
         assert_eq!(csv_text("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_text("-2"), "'-2");
         assert_eq!(csv_text("+cmd,x"), "\"'+cmd,x\"");
+        // Semicolon locales split at `;`: the field is quoted, and stays one field.
+        assert_eq!(csv_text(";=cmd|' /C calc'!A0"), "\";=cmd|' /C calc'!A0\"");
+        assert_eq!(csv_text("a;b"), "\"a;b\"");
         let rows = vec![ExportRow {
             student: "=HYPERLINK(\"x\")".into(),
             student_id: 3,

@@ -12,6 +12,7 @@
 //! | GET    | `/api/room`             | instructor token          | → [`RoomView`]                     |
 //! | POST   | `/api/pace`             | instructor token          | [`Pace`] → [`RoomView`]            |
 //! | POST   | `/api/message`          | instructor token          | [`NewMessage`] → [`Message`]       |
+//! | POST   | `/api/moderate`         | instructor token          | [`Moderation`] → [`Moderated`]     |
 //! | GET    | `/api/export?format=csv\|json` | instructor token   | → CSV or [`ExportRow`] list        |
 //! | GET    | `/board?key=K`          | the projector (board key) | → HTML page (read-only)            |
 //! | GET    | `/board/events?key=K`   | the projector (board key) | → SSE stream of [`RoomView`]       |
@@ -31,6 +32,18 @@ pub const MAX_NAME_CHARS: usize = 40;
 pub const MAX_TEXT_CHARS: usize = 500;
 /// Largest request body the server reads (bytes); more is a 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// The steps `dockdojo doctor` reports; a doctor report's other names arrive as "other".
+pub const DOCTOR_STEPS: &[&str] = &[
+    "daemon",
+    "version",
+    "builder",
+    "runtime notes",
+    "storage",
+    "course image",
+    "container runs",
+    "stdin/stdout",
+    "published port",
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -162,6 +175,42 @@ pub struct RoomView {
     pub messages: Vec<Message>,
     /// Always true: every result was computed on a student's machine (formative, not proof).
     pub self_reported: bool,
+    /// New students are refused (the instructor locked the room).
+    #[serde(default)]
+    pub locked: bool,
+}
+
+/// What the instructor can do to the room (`POST /api/moderate`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Moderation {
+    /// Remove a student and their reports (their token stops working).
+    Remove { student: i64 },
+    /// Give a student another name (normalised and unique like a joined name).
+    Rename { student: i64, name: String },
+    /// Move every report of `from` to `into` and remove `from` (a ghost row after a re-join).
+    Merge { from: i64, into: i64 },
+    /// Hide a student from the projector board, or show them again.
+    Hide { student: i64, hidden: bool },
+    /// Refuse new students, or let them join again.
+    Lock { locked: bool },
+    /// A new join code; the old one stops working (joined students are not affected).
+    RotateCode,
+    /// Withdraw a message from students' apps and the board.
+    Retract { message: i64 },
+    /// The board stops showing the latest message (students keep it).
+    ClearBanner,
+}
+
+/// What a moderation did.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Moderated {
+    /// In words, for the dashboard ("Ada (2) merged into Ada").
+    pub done: String,
+    /// After `rotate_code`: the new join code.
+    #[serde(default)]
+    pub join_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -188,6 +237,12 @@ pub struct StudentRow {
     /// Why this student looks stuck, if they do ("05-named-volume: `volume data` failed 4 times
     /// in a row", "no report for 12 min").
     pub stuck: Option<String>,
+    /// Hidden from the projector board by the instructor (still on the dashboard and in exports).
+    #[serde(default)]
+    pub hidden: bool,
+    /// The steps the latest `doctor` failed (doctor step names).
+    #[serde(default)]
+    pub doctor_failed: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -202,6 +257,10 @@ pub struct Cell {
     /// How many latest attempts in a row failed on that same check.
     pub fail_streak: u32,
     pub hints_used: u32,
+    /// The latest failed attempt's one-line summary, as the student's dockdojo wrote it (the
+    /// instructor's views only: never sent to the board).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -9,14 +9,24 @@
 //!   counts). Bodies above [`proto::MAX_BODY_BYTES`] are a 413.
 //! - `Host` must be this server (see [`guard::HostPolicy`]) → else 421; a POST whose `Origin`
 //!   is another site → 403.
-//! - Wrong join codes are limited per TCP peer address (never `X-Forwarded-For`):
-//!   [`guard::JOIN_FAILURES_ALLOWED`] failures per minute; after that every attempt, even with
-//!   the right code, gets the wrong-code answer without being compared. Successful joins do not
-//!   count, so a classroom behind one address can all join.
+//! - Per TCP peer address (never `X-Forwarded-For`; see [`limits`] for the numbers): open
+//!   connections, board streams and archive downloads are capped; a new connection must send
+//!   its first byte within [`limits::FIRST_BYTE_TIMEOUT`]; successful joins are a token bucket.
+//!   Wrong join codes past [`guard::JOIN_FAILURES_ALLOWED`] a minute are answered slowly; the
+//!   right code is always compared and always joins, so one student behind a venue's NAT cannot
+//!   lock the room out.
+//! - An archive download holds a slot of [`limits::DOWNLOADS`] (and of the per-address cap) and
+//!   must keep moving [`limits::DOWNLOAD_MIN_BYTES_PER_SEC`], or its connection is closed.
+//! - Reports are a token bucket per student, and at most [`limits::REPORTS_PER_STUDENT`] are
+//!   stored per student. A report names one of the course's exercises and only that exercise's
+//!   check ids (doctor steps from [`proto::DOCTOR_STEPS`]), so the projector shows nothing else.
+//! - Names are normalised ([`names`]): no invisible-only names, unique in the room.
 //! - Students hold a random token (the server stores its SHA-256 only); the instructor and the
 //!   projector have their own secrets, kept in the database so a restart keeps them.
 //! - Every timestamp is the server's; `client_time` is stored, never used.
 
+pub mod limits;
+pub mod names;
 pub mod room;
 
 mod guard;
@@ -26,6 +36,7 @@ use std::convert::Infallible;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -43,20 +54,22 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tower_http::services::ServeFile;
 use tower_http::timeout::TimeoutLayer;
 use tower_service::Service;
 
 use self::guard::{HostPolicy, JoinLimiter};
+use self::limits::{addr_key, retry_after_secs, AddrSlot, AddrSlots, Buckets};
 use self::room::{Room, RoomConfig};
 use super::db::{Db, Inserted};
 use super::proto::{
-    self, ApiError, ExerciseHead, ImageManifest, JoinRequest, JoinResponse, Message, NewMessage,
-    Pace, Report, ReportAck, ReportKind, RoomView, StudentView,
+    self, ApiError, ExerciseHead, ImageManifest, JoinRequest, JoinResponse, Message, Moderated,
+    Moderation, NewMessage, Pace, Report, ReportAck, ReportKind, RoomView, StudentView,
 };
 use super::{export, hash_token, normalize_code, random_hex, same_secret, InstructorFile};
 use crate::{CmdResult, Exit, Fail};
@@ -71,12 +84,13 @@ macro_rules! say {
 
 /// The most students a room holds; the next join is a 503 "room is full".
 pub const MAX_STUDENTS: usize = 2000;
-/// Connections served at once.
-pub const MAX_CONNECTIONS: usize = 1024;
+/// Connections served at once: a full room's students each with a kept-alive connection, and
+/// room for the boards and the dashboard (per-address caps keep one laptop from taking them).
+pub const MAX_CONNECTIONS: usize = 2 * MAX_STUDENTS + 128;
 /// Projector boards (SSE streams) open at once.
 pub const MAX_BOARD_STREAMS: usize = 32;
 /// Time a client has to send a request head (and the idle limit of a kept-alive connection).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(8);
 /// Time to answer an API request, reading its body included.
 pub const API_TIMEOUT: Duration = Duration::from_secs(10);
 /// The board gets at most one event per this interval.
@@ -114,6 +128,8 @@ pub struct ServeOptions {
     pub stuck_after: u32,
     /// ...or after this many minutes without a report.
     pub idle_minutes: u64,
+    /// Start with the room locked (no new students until the instructor unlocks it).
+    pub start_locked: bool,
 }
 
 /// Everything the handlers share.
@@ -122,7 +138,14 @@ struct App {
     db: Mutex<Db>,
     room: Mutex<Room>,
     /// Normalised (see [`normalize_code`]).
-    join_code: String,
+    join_code: Mutex<String>,
+    /// Per exercise id: its check ids (the only names a report may list as failed).
+    checks: HashMap<String, HashSet<String>>,
+    joins: Mutex<Buckets<IpAddr>>,
+    report_rate: Mutex<Buckets<i64>>,
+    board_slots: AddrSlots,
+    downloads: Arc<Semaphore>,
+    download_slots: AddrSlots,
     instructor_token: String,
     board_key: String,
     hosts: HostPolicy,
@@ -133,6 +156,8 @@ struct App {
     stop: watch::Receiver<bool>,
     boards: Arc<Semaphore>,
     manifest: Option<ImageManifest>,
+    /// The data folder (its instructor file follows a new join code).
+    data: Option<PathBuf>,
 }
 
 type Shared = Arc<App>;
@@ -156,15 +181,23 @@ impl App {
     fn view(&self) -> RoomView {
         lock(&self.room).view(unix_now())
     }
+
+    fn board_view(&self) -> RoomView {
+        lock(&self.room).board_view(unix_now())
+    }
 }
 
-/// An error answer: a status and an [`ApiError`] body.
+/// An error answer: a status and an [`ApiError`] body (and `Retry-After` seconds for a 429 or
+/// a 503 that will pass).
 #[derive(Debug)]
-struct ApiErr(StatusCode, String);
+struct ApiErr(StatusCode, String, Option<u64>);
 
 impl ApiErr {
     fn new(status: StatusCode, msg: impl Into<String>) -> Self {
-        Self(status, msg.into())
+        Self(status, msg.into(), None)
+    }
+    fn retry(status: StatusCode, msg: impl Into<String>, secs: u64) -> Self {
+        Self(status, msg.into(), Some(secs))
     }
     fn bad(msg: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, msg)
@@ -186,7 +219,12 @@ impl ApiErr {
 
 impl IntoResponse for ApiErr {
     fn into_response(self) -> Response {
-        (self.0, Json(ApiError { error: self.1 })).into_response()
+        let mut resp = (self.0, Json(ApiError { error: self.1 })).into_response();
+        if let Some(secs) = self.2 {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
     }
 }
 
@@ -300,32 +338,11 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiErr::internal)?
 }
 
-/// Bidirectional-text overrides and isolates: they make a name display as another.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
-}
+use self::names::is_bidi_control;
 
-/// A display name: trimmed, 1..=MAX_NAME_CHARS characters, no control characters.
+/// A display name: normalised ([`names::normalize`]), 1..=MAX_NAME_CHARS characters.
 fn valid_name(name: &str) -> Result<String, ApiErr> {
-    let name = name.trim();
-    let n = name.chars().count();
-    if n == 0 {
-        return Err(ApiErr::bad(
-            "the name is empty: pick the name the room will see",
-        ));
-    }
-    if n > proto::MAX_NAME_CHARS {
-        return Err(ApiErr::bad(format!(
-            "the name is {n} characters long; the limit is {}",
-            proto::MAX_NAME_CHARS
-        )));
-    }
-    if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
-        return Err(ApiErr::bad(
-            "the name contains control characters: use letters, digits, spaces and punctuation",
-        ));
-    }
-    Ok(name.to_string())
+    names::normalize(name).map_err(ApiErr::bad)
 }
 
 /// Free text (a message): trimmed, 1..=MAX_TEXT_CHARS, no control characters but newlines/tabs.
@@ -393,6 +410,41 @@ fn validate_report(app: &App, r: &mut Report) -> Result<(), ApiErr> {
     for f in &r.failed {
         valid_label("each failed check", f, MAX_CHECK_NAME_CHARS)?;
     }
+    match (r.kind, &r.exercise) {
+        // Only the exercise's own check ids: the projector shows these names large.
+        (ReportKind::Check, Some(ex)) => {
+            let known = app.checks.get(ex);
+            if let Some(f) = r
+                .failed
+                .iter()
+                .find(|f| !known.is_some_and(|k| k.contains(f.as_str())))
+            {
+                return Err(ApiErr::bad(format!(
+                    "`{}` is not a check of {ex}: is this dockdojo the same version as the instructor's?",
+                    short(f, 60)
+                )));
+            }
+        }
+        // Doctor steps this version does not know are kept as "other".
+        (ReportKind::Doctor, _) => {
+            let mut seen = HashSet::new();
+            r.failed = std::mem::take(&mut r.failed)
+                .into_iter()
+                .map(|f| {
+                    if proto::DOCTOR_STEPS.contains(&f.as_str()) {
+                        f
+                    } else {
+                        "other".into()
+                    }
+                })
+                .filter(|f| seen.insert(f.clone()))
+                .collect();
+        }
+        (ReportKind::Prepare, _) if !r.failed.is_empty() => {
+            return Err(ApiErr::bad("a prepare report lists no failed checks"));
+        }
+        _ => {}
+    }
     let n = r.summary.chars().count();
     if n > proto::MAX_TEXT_CHARS {
         return Err(ApiErr::bad(format!(
@@ -426,24 +478,43 @@ async fn join(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<JoinRequest>,
 ) -> Result<Json<JoinResponse>, ApiErr> {
-    {
-        let now = Instant::now();
-        let mut limiter = lock(&app.limiter);
-        if limiter.is_limited(peer.ip(), now) {
-            // Same answer as a wrong code, and the code is not even compared.
-            return Err(ApiErr::wrong_code());
-        }
-        if !same_secret(&normalize_code(&req.code), &app.join_code) {
+    let now = Instant::now();
+    let right = {
+        let code = lock(&app.join_code);
+        same_secret(&normalize_code(&req.code), &code)
+    };
+    if !right {
+        // Past the allowance a wrong code is answered slowly; the right one is never refused.
+        let slow = {
+            let mut limiter = lock(&app.limiter);
+            let slow = limiter.is_limited(peer.ip(), now);
             limiter.record_failure(peer.ip(), now);
-            return Err(ApiErr::wrong_code());
+            slow
+        };
+        if slow {
+            tokio::time::sleep(limits::WRONG_CODE_DELAY).await;
         }
+        return Err(ApiErr::wrong_code());
     }
     let name = valid_name(&req.name)?;
+    if lock(&app.room).locked {
+        return Err(ApiErr::new(
+            StatusCode::LOCKED,
+            "the room is closed to new students right now: ask the instructor",
+        ));
+    }
+    if let Err(wait) = lock(&app.joins).take(&addr_key(peer.ip()), now) {
+        let secs = retry_after_secs(wait);
+        return Err(ApiErr::retry(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many joins from your network address just now: try again in {secs} s"),
+            secs,
+        ));
+    }
     let token = random_hex(32);
     let hash = hash_token(&token);
     let at = unix_now();
-    let stored_name = name.clone();
-    let student_id = blocking(&app, move |app| {
+    let student = blocking(&app, move |app| {
         let mut db = lock(&app.db);
         if lock(&app.room).student_count() >= MAX_STUDENTS {
             return Err(ApiErr::new(
@@ -451,18 +522,17 @@ async fn join(
                 format!("room is full ({MAX_STUDENTS} students)"),
             ));
         }
-        let id = db
-            .add_student(&stored_name, &hash, at)
-            .map_err(ApiErr::internal)?;
-        lock(&app.room).add_student(id, stored_name, hash, at);
-        Ok(id)
+        let name = lock(&app.room).unique_name(&name);
+        let id = db.add_student(&name, &hash, at).map_err(ApiErr::internal)?;
+        lock(&app.room).add_student(id, name.clone(), hash, at);
+        Ok((id, name))
     })
     .await?;
     app.notify();
     Ok(Json(JoinResponse {
-        student_id,
+        student_id: student.0,
         token,
-        name,
+        name: student.1,
     }))
 }
 
@@ -472,9 +542,28 @@ async fn report(
     ApiJson(mut r): ApiJson<Report>,
 ) -> Result<Json<ReportAck>, ApiErr> {
     validate_report(&app, &mut r)?;
+    // Only what would be stored counts: a refused report costs no disk.
+    if let Err(wait) = lock(&app.report_rate).take(&student, Instant::now()) {
+        // The outbox keeps it and sends it again later.
+        let secs = retry_after_secs(wait);
+        return Err(ApiErr::retry(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many reports just now: this one is kept and sent again in {secs} s"),
+            secs,
+        ));
+    }
     let at = unix_now();
     let stored = blocking(&app, move |app| {
         let mut db = lock(&app.db);
+        if lock(&app.room).reports_of(student) >= limits::REPORTS_PER_STUDENT {
+            return Err(ApiErr::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "this room stores at most {} reports per student, and yours are all stored",
+                    limits::REPORTS_PER_STUDENT
+                ),
+            ));
+        }
         match db.add_report(student, &r, at).map_err(ApiErr::internal)? {
             Inserted::Stored => {
                 lock(&app.room).apply(student, &r, at);
@@ -553,6 +642,127 @@ async fn message(
     Ok(Json(msg))
 }
 
+/// Remove, rename, merge or hide a student; lock the room; a new join code; retract a message;
+/// clear the board's banner.
+async fn moderate(
+    State(app): State<Shared>,
+    _: Instructor,
+    ApiJson(m): ApiJson<Moderation>,
+) -> Result<Json<Moderated>, ApiErr> {
+    let name = match &m {
+        Moderation::Rename { name, .. } => Some(valid_name(name)?),
+        _ => None,
+    };
+    let done = blocking(&app, move |app| {
+        let mut db = lock(&app.db);
+        let known = |id: i64| -> Result<String, ApiErr> {
+            lock(&app.room)
+                .name_of(id)
+                .map(str::to_string)
+                .ok_or_else(|| ApiErr::new(StatusCode::NOT_FOUND, format!("no student {id}")))
+        };
+        let mut code = None;
+        let done = match m {
+            Moderation::Remove { student } => {
+                let who = known(student)?;
+                db.remove_student(student).map_err(ApiErr::internal)?;
+                rebuild(&db, app)?;
+                format!("{who} removed")
+            }
+            Moderation::Merge { from, into } => {
+                if from == into {
+                    return Err(ApiErr::bad("merge two different students"));
+                }
+                let (a, b) = (known(from)?, known(into)?);
+                db.merge_students(from, into).map_err(ApiErr::internal)?;
+                rebuild(&db, app)?;
+                format!("{a} merged into {b}")
+            }
+            Moderation::Rename { student, .. } => {
+                let who = known(student)?;
+                let mut room = lock(&app.room);
+                // Unique among the others (renaming to one's own name is no change).
+                let name = name.unwrap_or_default();
+                let fresh = if names::fold(&name) == names::fold(&who) {
+                    name
+                } else {
+                    room.unique_name(&name)
+                };
+                db.rename_student(student, &fresh)
+                    .map_err(ApiErr::internal)?;
+                room.rename(student, fresh.clone());
+                format!("{who} is now {fresh}")
+            }
+            Moderation::Hide { student, hidden } => {
+                let who = known(student)?;
+                db.set_hidden(student, hidden).map_err(ApiErr::internal)?;
+                lock(&app.room).set_hidden(student, hidden);
+                if hidden {
+                    format!("{who} is hidden from the board")
+                } else {
+                    format!("{who} is shown on the board again")
+                }
+            }
+            Moderation::Lock { locked } => {
+                db.note("locked", if locked { "1" } else { "0" })
+                    .map_err(ApiErr::internal)?;
+                lock(&app.room).locked = locked;
+                if locked {
+                    "the room is locked: no new students".to_string()
+                } else {
+                    "the room is open to new students".to_string()
+                }
+            }
+            Moderation::RotateCode => {
+                let new = super::new_join_code();
+                db.set_join_code(&new).map_err(ApiErr::internal)?;
+                *lock(&app.join_code) = normalize_code(&new);
+                if let Some(data) = &app.data {
+                    let mut file = InstructorFile::load(data).map_err(ApiErr::internal)?;
+                    file.join_code = new.clone();
+                    write_instructor_file(data, &file).map_err(ApiErr::internal)?;
+                }
+                code = Some(new.clone());
+                format!("new join code {new}: the old one no longer joins")
+            }
+            Moderation::Retract { message } => {
+                if !db.retract_message(message).map_err(ApiErr::internal)? {
+                    return Err(ApiErr::new(
+                        StatusCode::NOT_FOUND,
+                        format!("no message {message}"),
+                    ));
+                }
+                lock(&app.room).retract(message);
+                "message retracted".to_string()
+            }
+            Moderation::ClearBanner => {
+                let mut room = lock(&app.room);
+                let last = room.latest_message().unwrap_or(0);
+                db.note("banner_cleared_through", &last.to_string())
+                    .map_err(ApiErr::internal)?;
+                room.banner_cleared_through = last;
+                "the board shows no message".to_string()
+            }
+        };
+        Ok(Moderated {
+            done,
+            join_code: code,
+        })
+    })
+    .await?;
+    app.notify();
+    Ok(Json(done))
+}
+
+/// Rebuild the in-memory room from the database (after a removal or a merge).
+fn rebuild(db: &Db, app: &App) -> Result<(), ApiErr> {
+    let mut room = lock(&app.room);
+    let mut fresh = room.fresh();
+    db.load_room(&mut fresh).map_err(ApiErr::internal)?;
+    *room = fresh;
+    Ok(())
+}
+
 #[derive(Deserialize)]
 struct ExportQuery {
     format: String,
@@ -617,15 +827,27 @@ struct BoardStream {
     first: bool,
     last: Instant,
     _permit: OwnedSemaphorePermit,
+    _slot: AddrSlot,
 }
 
 async fn board_events(
     State(app): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     q: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
     if !board_key_ok(&app, q) {
         return ApiErr::not_found().into_response();
     }
+    let Some(slot) = app.board_slots.try_take(peer.ip()) else {
+        return ApiErr::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "too many boards open from this address (limit {}): close one",
+                limits::BOARD_STREAMS_PER_ADDRESS
+            ),
+        )
+        .into_response();
+    };
     let Ok(permit) = app.boards.clone().try_acquire_owned() else {
         return ApiErr::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -640,6 +862,7 @@ async fn board_events(
         first: true,
         last: Instant::now(),
         _permit: permit,
+        _slot: slot,
     };
     let stream = futures_util::stream::unfold(st, |mut st| async move {
         if st.first {
@@ -666,7 +889,7 @@ async fn board_events(
             st.changes.borrow_and_update();
         }
         st.last = Instant::now();
-        let view = st.app.view();
+        let view = st.app.board_view();
         let event = Event::default()
             .json_data(&view)
             .unwrap_or_else(|_| Event::default().comment("the room view could not be encoded"));
@@ -805,6 +1028,7 @@ fn router(app: Shared, archive: Option<&Path>) -> Router {
         .route("/api/room", get(room_view))
         .route("/api/pace", post(pace))
         .route("/api/message", post(message))
+        .route("/api/moderate", post(moderate))
         .route("/api/export", get(export_rows))
         .route("/board", get(board))
         .route("/images/manifest", get(images_manifest))
@@ -814,13 +1038,91 @@ fn router(app: Shared, archive: Option<&Path>) -> Router {
     // they take; the connection limit still holds).
     let long = Router::new().route("/board/events", get(board_events));
     let long = match archive {
-        Some(path) => long.route_service("/images/archive", ServeFile::new(path)),
+        Some(path) => long.merge(
+            Router::new()
+                .route_service("/images/archive", ServeFile::new(path))
+                .layer(axum::middleware::from_fn_with_state(
+                    app.clone(),
+                    download_guard,
+                )),
+        ),
         None => long.route("/images/archive", get(|| async { no_archive() })),
     };
     api.merge(long)
         .fallback(no_such_endpoint)
         .layer(axum::middleware::from_fn_with_state(app.clone(), screen))
         .with_state(app)
+}
+
+/// Closes its connection when notified (a download too slow to finish).
+#[derive(Clone)]
+struct ConnKill(Arc<Notify>);
+
+/// The archive route: a download slot (overall and per address) or a 503 with `Retry-After`,
+/// then a watch on the bytes sent: less than the minimum rate over a window closes the
+/// connection (the client resumes with `Range`).
+async fn download_guard(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    let busy = |why: &str| {
+        ApiErr::retry(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{why}: try again in a moment (`prepare --from` waits and retries by itself)"),
+            limits::DOWNLOAD_RETRY_AFTER_SECS,
+        )
+        .into_response()
+    };
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let kill = req.extensions().get::<ConnKill>().cloned();
+    let Ok(all) = app.downloads.clone().try_acquire_owned() else {
+        return busy("the archive is being downloaded by many students at once");
+    };
+    let mine = match peer {
+        Some(p) => match app.download_slots.try_take(p.ip()) {
+            Some(s) => Some(s),
+            None => return busy("this address is downloading the archive already"),
+        },
+        None => None,
+    };
+    let resp = next.run(req).await;
+    let sent = Arc::new(AtomicU64::new(0));
+    let counter = sent.clone();
+    let held = (all, mine);
+    let (parts, body) = resp.into_parts();
+    let stream = body.into_data_stream().map(move |chunk| {
+        let _ = &held;
+        if let Ok(c) = &chunk {
+            counter.fetch_add(c.len() as u64, Ordering::Relaxed);
+        }
+        chunk
+    });
+    if let Some(kill) = kill {
+        tokio::spawn(watch_download(sent, kill.0, app.stop.clone()));
+    }
+    Response::from_parts(parts, Body::from_stream(stream))
+}
+
+/// Every [`limits::DOWNLOAD_WINDOW`]: fewer bytes than the minimum rate since the last look →
+/// close the connection. Ends when the body is gone (finished or dropped).
+async fn watch_download(sent: Arc<AtomicU64>, kill: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+    let min = limits::DOWNLOAD_MIN_BYTES_PER_SEC * limits::DOWNLOAD_WINDOW.as_secs();
+    let mut last = 0;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(limits::DOWNLOAD_WINDOW) => {}
+            _ = until_stop(&mut stop) => return,
+        }
+        if Arc::strong_count(&sent) == 1 {
+            return;
+        }
+        let now = sent.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < min {
+            kill.notify_one();
+            return;
+        }
+        last = now;
+    }
 }
 
 /// SHA-256, size and image names of a `docker save` archive.
@@ -916,6 +1218,43 @@ fn write_instructor_file(data: &Path, f: &InstructorFile) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Open files a full room needs: every connection, plus the database, the archive and spare.
+const OPEN_FILES_NEEDED: u64 = MAX_CONNECTIONS as u64 + 256;
+
+/// Raise this process's open-file limit to what a full room needs (many systems start at 256 or
+/// 1 024); a warning when the system does not allow it.
+fn raise_open_files() -> Option<String> {
+    #[cfg(unix)]
+    {
+        use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+        let lim = getrlimit(Resource::Nofile);
+        let now = lim.current.unwrap_or(u64::MAX);
+        if now >= OPEN_FILES_NEEDED {
+            return None;
+        }
+        let target = lim
+            .maximum
+            .map_or(OPEN_FILES_NEEDED, |m| m.min(OPEN_FILES_NEEDED));
+        if target > now {
+            let _ = setrlimit(
+                Resource::Nofile,
+                Rlimit {
+                    current: Some(target),
+                    maximum: lim.maximum,
+                },
+            );
+        }
+        let got = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
+        if got < OPEN_FILES_NEEDED {
+            return Some(format!(
+                "warning: this system lets the server open {got} files, and a full room needs {OPEN_FILES_NEEDED}: past about {} students some will wait to connect. Raise the limit (`ulimit -n {OPEN_FILES_NEEDED}` in this shell, or the system's maximum) and start the server again.",
+                got.saturating_sub(64) / 2
+            ));
+        }
+    }
+    None
+}
+
 /// The address this machine uses on its main network (no packet is sent).
 fn primary_address(v6: bool) -> Option<IpAddr> {
     let (local, remote) = if v6 {
@@ -958,6 +1297,13 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
             title: e.spec.title.clone(),
         })
         .collect();
+    let checks: HashMap<String, HashSet<String>> = catalog
+        .iter()
+        .map(|e| {
+            let ids = e.spec.checks.iter().map(|c| c.id.clone()).collect();
+            (e.spec.id.clone(), ids)
+        })
+        .collect();
     drop(catalog);
 
     if !opts.data.is_dir() {
@@ -971,6 +1317,9 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
         }
     }
 
+    if let Some(warning) = raise_open_files() {
+        eprintln!("{warning}");
+    }
     // Bind first: a port in use is the commonest mistake and is reported at once.
     let listener = tokio::net::TcpListener::bind(opts.bind)
         .await
@@ -982,10 +1331,14 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
         stuck_after: opts.stuck_after,
         idle_secs: i64::try_from(opts.idle_minutes.saturating_mul(60)).unwrap_or(i64::MAX),
     };
+    let start_locked = opts.start_locked;
     let (db, room, secrets, counts) = tokio::task::spawn_blocking(move || {
         let mut db = Db::open(&db_path)?;
         let (secrets, fresh) = db.secrets()?;
         let counts = db.counts()?;
+        if start_locked {
+            db.note("locked", "1")?;
+        }
         let mut room = Room::new(heads, cfg);
         db.load_room(&mut room)?;
         db.note("last_start", &unix_now().to_string())?;
@@ -1027,7 +1380,13 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
     let app = Arc::new(App {
         db: Mutex::new(db),
         room: Mutex::new(room),
-        join_code: normalize_code(&secrets.join_code),
+        join_code: Mutex::new(normalize_code(&secrets.join_code)),
+        checks,
+        joins: Mutex::new(Buckets::new(limits::JOIN_BURST, limits::JOINS_PER_SEC)),
+        report_rate: Mutex::new(Buckets::new(limits::REPORT_BURST, limits::REPORTS_PER_SEC)),
+        board_slots: AddrSlots::new(limits::BOARD_STREAMS_PER_ADDRESS),
+        downloads: Arc::new(Semaphore::new(limits::DOWNLOADS)),
+        download_slots: AddrSlots::new(limits::DOWNLOADS_PER_ADDRESS),
         instructor_token: secrets.instructor_token.clone(),
         board_key: secrets.board_key.clone(),
         hosts: HostPolicy::new(bound, &opts.allow_hosts),
@@ -1036,6 +1395,7 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
         stop: stop_rx.clone(),
         boards: Arc::new(Semaphore::new(MAX_BOARD_STREAMS)),
         manifest: manifest.clone(),
+        data: Some(opts.data.clone()),
     });
     let router = router(app.clone(), opts.archive.as_deref());
 
@@ -1121,6 +1481,11 @@ fn print_banner(
             m.size / 1_000_000,
             m.sha256
         );
+        say!(
+            "  Students pin it, so nothing else is loaded: dockdojo prepare --from {} --sha256 {}",
+            student_urls[0],
+            m.sha256
+        );
     }
     say!(
         "Projector board (read-only; anyone with this link sees names): {local_url}/board?key={}",
@@ -1144,6 +1509,7 @@ async fn serve(
     stop_rx: watch::Receiver<bool>,
 ) {
     let conns = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let per_addr = AddrSlots::new(limits::CONNECTIONS_PER_ADDRESS);
     let mut signal = std::pin::pin!(crate::interrupt::signal());
     let mut seen_errors = HashSet::new();
     loop {
@@ -1168,14 +1534,29 @@ async fn serve(
                 }
             },
         };
+        // Over its address's share: closed at once, before any byte is read.
+        let Some(slot) = per_addr.try_take(peer.ip()) else {
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            let _slot = slot;
+            // A connection that says nothing is closed quickly (idle and slowloris floods).
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(limits::FIRST_BYTE_TIMEOUT, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let kill = ConnKill(Arc::new(Notify::new()));
+            let killed = kill.0.clone();
             let svc = hyper::service::service_fn(
                 move |mut req: hyper::Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(ConnectInfo(peer));
+                    req.extensions_mut().insert(kill.clone());
                     let mut router = router.clone();
                     async move { router.call(req.map(Body::new)).await }
                 },
@@ -1189,6 +1570,8 @@ async fn serve(
             let mut conn = std::pin::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
+                // Dropping the connection closes the socket.
+                _ = killed.notified() => {}
                 _ = until_stop(&mut stop) => {
                     conn.as_mut().graceful_shutdown();
                     let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;

@@ -27,7 +27,29 @@ pub fn cache_dir() -> Result<PathBuf> {
 
 /// Download (or reuse) the archive `url` serves into `dir`; returns the verified file.
 /// `progress` gets a line now and then (about every 10 %).
+#[cfg(test)]
 pub async fn fetch_into(url: &str, dir: &Path, progress: &mut dyn FnMut(&str)) -> Result<PathBuf> {
+    fetch_pinned(url, None, dir, progress).await
+}
+
+/// [`fetch_into`], verified against `pinned` (the SHA-256 the instructor shows, typed by the
+/// student) rather than the one the server sends: the network may not be trusted.
+pub async fn fetch_pinned(
+    url: &str,
+    pinned: Option<&str>,
+    dir: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PathBuf> {
+    let pinned = match pinned {
+        Some(p) => {
+            let p = p.trim().to_ascii_lowercase();
+            if p.len() != 64 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+                bail!("--sha256 takes the 64 hex digits the instructor's screen shows (got {p:?})");
+            }
+            Some(p)
+        }
+        None => None,
+    };
     let base = normalize_url(url)?;
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
@@ -67,6 +89,13 @@ pub async fn fetch_into(url: &str, dir: &Path, progress: &mut dyn FnMut(&str)) -
             manifest.sha256
         );
     }
+    if let Some(p) = &pinned {
+        if *p != sha {
+            bail!(
+                "the workshop server at {base} offers an archive with sha256 {sha}, not the {p} you were given: nothing was downloaded or loaded. Check the URL and the digest with the instructor"
+            );
+        }
+    }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let done = dir.join(format!("images-{sha}.tar"));
     let part = dir.join(format!("images-{sha}.tar.part"));
@@ -80,15 +109,31 @@ pub async fn fetch_into(url: &str, dir: &Path, progress: &mut dyn FnMut(&str)) -
         }
         std::fs::remove_file(&done)?;
     }
-    let mut have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
-    if have > manifest.size {
+    if std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0) > manifest.size {
         std::fs::remove_file(&part)?;
-        have = 0;
     }
-    if have < manifest.size {
-        download(&client, &base, &part, have, manifest.size, progress).await?;
+    // The server hands out a few downloads at once: a busy answer means wait and ask again.
+    let mut waited = Duration::ZERO;
+    while std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0) < manifest.size {
+        let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        match download(&client, &base, &part, have, manifest.size, progress).await? {
+            Fetched::Done => break,
+            Fetched::Busy(after) if waited < BUSY_WAIT_MAX => {
+                progress(&format!(
+                    "the server is handing out the archive to others: waiting {} s",
+                    after.as_secs()
+                ));
+                tokio::time::sleep(after).await;
+                waited += after;
+            }
+            Fetched::Busy(_) => bail!(
+                "the workshop server at {base} stayed busy for {} min: run the same command again later",
+                BUSY_WAIT_MAX.as_secs() / 60
+            ),
+        }
     }
     if hash_file(&part).await? != sha {
+        // Pinned or not, the bytes must be the digest asked for.
         let _ = std::fs::remove_file(&part);
         bail!("the archive from {base} does not match its manifest (sha256 {sha}); try again");
     }
@@ -101,6 +146,15 @@ pub async fn fetch_into(url: &str, dir: &Path, progress: &mut dyn FnMut(&str)) -
     Ok(done)
 }
 
+/// The longest `fetch_into` waits for a free download slot in all.
+const BUSY_WAIT_MAX: Duration = Duration::from_secs(30 * 60);
+
+enum Fetched {
+    Done,
+    /// 503 with `Retry-After`: every download slot is taken.
+    Busy(Duration),
+}
+
 async fn download(
     client: &reqwest::Client,
     base: &str,
@@ -108,7 +162,7 @@ async fn download(
     have: u64,
     size: u64,
     progress: &mut dyn FnMut(&str),
-) -> Result<()> {
+) -> Result<Fetched> {
     let mut req = client.get(format!("{base}/images/archive"));
     if have > 0 {
         req = req.header(RANGE, format!("bytes={have}-"));
@@ -135,6 +189,16 @@ async fn download(
             true
         }
         StatusCode::OK => false,
+        StatusCode::SERVICE_UNAVAILABLE => {
+            let secs = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(20)
+                .clamp(1, 120);
+            return Ok(Fetched::Busy(Duration::from_secs(secs)));
+        }
         s => bail!(
             "the server at {base} answered {} for the archive: {}",
             s.as_u16(),
@@ -191,7 +255,7 @@ async fn download(
             megabytes(size)
         );
     }
-    Ok(())
+    Ok(Fetched::Done)
 }
 
 /// Hex SHA-256 of a file (read off the async threads).

@@ -169,3 +169,84 @@ async fn an_unreachable_server_says_so() {
         .to_string();
     assert!(err.contains("cannot reach the workshop server"), "{err}");
 }
+
+/// Case 46: whoever controls the network can swap the archive and its manifest together; a
+/// digest the instructor showed (`--sha256`) refuses it before a byte is downloaded.
+#[tokio::test]
+async fn case_46_a_pinned_digest_refuses_an_archive_swapped_with_its_manifest() {
+    let swapped = fake(b"an archive someone else made".repeat(1000), true);
+    let url = serve(swapped.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let published = hex::encode(Sha256::digest(data()));
+    let err = super::fetch_pinned(&url, Some(&published), dir.path(), &mut |_| {})
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&published) && err.contains("nothing was downloaded"),
+        "{err}"
+    );
+    assert!(swapped.ranges.lock().unwrap().is_empty());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    // The real one, pinned in upper case as someone may type it: downloaded and verified.
+    let real = fake(data(), true);
+    let url = serve(real.clone()).await;
+    let path = super::fetch_pinned(
+        &url,
+        Some(&real.sha.to_uppercase()),
+        dir.path(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), data());
+    let err = super::fetch_pinned(&url, Some("abc"), dir.path(), &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("64 hex digits"), "{err}");
+}
+
+/// A busy server (503 with Retry-After: every download slot taken) is waited for, not an error.
+#[tokio::test]
+async fn a_busy_server_is_waited_for() {
+    let f = fake(data(), true);
+    let busy = Arc::new(Mutex::new(2u32));
+    let (ff, b) = (f.clone(), busy.clone());
+    let app = Router::new()
+        .route("/images/manifest", get(manifest))
+        .route(
+            "/images/archive",
+            get(move |h: HeaderMap| {
+                let (f, b) = (ff.clone(), b.clone());
+                async move {
+                    {
+                        let mut left = b.lock().unwrap();
+                        if *left > 0 {
+                            *left -= 1;
+                            return (
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                [(header::RETRY_AFTER, "1")],
+                                "busy",
+                            )
+                                .into_response();
+                        }
+                    }
+                    archive(State(f), h).await
+                }
+            }),
+        )
+        .with_state(f.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    let path = fetch_into(&addr.to_string(), dir.path(), &mut |l| {
+        lines.push(l.to_string())
+    })
+    .await
+    .unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), data());
+    assert_eq!(*busy.lock().unwrap(), 0);
+    assert!(lines.iter().any(|l| l.contains("waiting 1 s")), "{lines:?}");
+}

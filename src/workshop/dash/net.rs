@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use super::action::Event;
 use super::state::Effect;
 use super::text;
-use crate::workshop::proto::{ApiError, Message, RoomView};
+use crate::workshop::proto::{ApiError, Message, Moderated, RoomView};
 
 /// How often the room is fetched.
 const POLL_EVERY: Duration = Duration::from_secs(1);
@@ -85,6 +85,10 @@ impl Api {
                         .await
                         .map(|_| format!("{kind} sent to the room"))
                 }
+                Effect::Moderate(m) => api
+                    .post::<_, Moderated>("/api/moderate", &m)
+                    .await
+                    .map(|d| text::fit(&d.done, 200)),
             };
             api.refresh.notify_one();
             let _ = api.tx.send(Event::Done(done));

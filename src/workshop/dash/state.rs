@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use super::theme::Theme;
-use crate::workshop::proto::{ExerciseHead, NewMessage, Pace, RoomView, StudentRow};
+use crate::workshop::proto::{ExerciseHead, Moderation, NewMessage, Pace, RoomView, StudentRow};
 
 /// A student counts as connected when the server heard from them this recently (seconds).
 pub const CONNECTED_SECS: i64 = 120;
@@ -26,6 +26,8 @@ pub enum Overlay {
     None,
     Help,
     Prompt(Prompt),
+    /// One student's details (by id).
+    Student(i64),
 }
 
 /// A one-line text input.
@@ -43,6 +45,15 @@ pub enum Purpose {
     HintExercise,
     /// The hint's text.
     HintText { exercise: String },
+    /// A new name for a student.
+    Rename { student: i64, name: String },
+    /// The student (id or exact name) that `from` is merged into.
+    MergeInto { from: i64, name: String },
+    /// Enter does it, Esc does not.
+    Confirm {
+        action: Moderation,
+        question: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +70,8 @@ pub enum Effect {
     Pace(Pace, String),
     /// POST /api/message.
     Send(NewMessage),
+    /// POST /api/moderate.
+    Moderate(Moderation),
 }
 
 #[derive(Debug, Clone)]
@@ -168,6 +181,11 @@ impl Dash {
             .iter()
             .find(|(_, n)| *n == best)
             .map(|(e, _)| e.to_string())
+    }
+
+    /// The selected student: the first row of the grid (moved with the arrows).
+    pub fn selected(&self) -> Option<&StudentRow> {
+        self.room.as_ref()?.students.get(self.row)
     }
 
     pub fn say(&mut self, level: Level, text: impl Into<String>) {

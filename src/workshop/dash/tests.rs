@@ -14,7 +14,8 @@ use super::action::Action;
 use super::state::{Dash, Effect, Level, Link, Overlay, Purpose};
 use super::theme::Theme;
 use crate::workshop::proto::{
-    Cell, ExerciseHead, FailingCheck, MessageKind, NewMessage, Pace, RoomView, StudentRow,
+    Cell, ExerciseHead, FailingCheck, MessageKind, Moderation, NewMessage, Pace, RoomView,
+    StudentRow,
 };
 
 const NOW: i64 = 1_700_000_000;
@@ -70,6 +71,8 @@ fn student(id: i64, name: &str, cells: &[(&str, Cell)]) -> StudentRow {
             .map(|(k, c)| (k.to_string(), c.clone()))
             .collect::<BTreeMap<_, _>>(),
         stuck: None,
+        hidden: false,
+        doctor_failed: Vec::new(),
     }
 }
 
@@ -83,6 +86,7 @@ fn empty_room() -> RoomView {
         on_break: false,
         messages: Vec::new(),
         self_reported: true,
+        locked: false,
     }
 }
 
@@ -448,4 +452,115 @@ fn stuck_students_most_stuck_first_and_connected_count() {
     assert_eq!(names, ["Bo", "Chen Wei"]);
     assert_eq!(d.connected(), 4);
     assert_eq!(d.columns().len(), 6);
+}
+
+// --- moderation: the selected student and the room ---
+
+#[test]
+fn moderation_keys_ask_then_send_the_right_action() {
+    let now = Instant::now();
+    let mut d = dash_with(Some(room()));
+    let first = d.selected().expect("a selected student").clone();
+    // Remove asks first; Esc does nothing, Enter removes.
+    assert!(d.update(Action::Remove, now).is_empty());
+    assert!(matches!(d.overlay, Overlay::Prompt(_)));
+    assert!(d.update(Action::Close, now).is_empty());
+    d.update(Action::Remove, now);
+    assert_eq!(
+        d.update(Action::Submit, now),
+        vec![Effect::Moderate(Moderation::Remove { student: first.id })]
+    );
+    assert_eq!(d.overlay, Overlay::None);
+    // Rename starts from the current name.
+    d.update(Action::Rename, now);
+    match &d.overlay {
+        Overlay::Prompt(p) => assert_eq!(p.text, first.name),
+        o => panic!("{o:?}"),
+    }
+    for _ in 0..first.name.chars().count() {
+        d.update(Action::Backspace, now);
+    }
+    for c in "Ana B".chars() {
+        d.update(Action::Type(c), now);
+    }
+    assert_eq!(
+        d.update(Action::Submit, now),
+        vec![Effect::Moderate(Moderation::Rename {
+            student: first.id,
+            name: "Ana B".into()
+        })]
+    );
+    // Merge into another student, by exact name; an unknown name is said, not sent.
+    d.update(Action::Scroll(1), now);
+    let second = d.selected().unwrap().clone();
+    d.update(Action::Merge, now);
+    for c in "nobody".chars() {
+        d.update(Action::Type(c), now);
+    }
+    assert!(d.update(Action::Submit, now).is_empty());
+    assert!(d.note.as_ref().unwrap().1.contains("no student"));
+    d.update(Action::Close, now);
+    d.update(Action::Merge, now);
+    for c in first.name.chars() {
+        d.update(Action::Type(c), now);
+    }
+    assert_eq!(
+        d.update(Action::Submit, now),
+        vec![Effect::Moderate(Moderation::Merge {
+            from: second.id,
+            into: first.id
+        })]
+    );
+    // Hide toggles, lock toggles, a new code and retracting ask first, clearing does not.
+    assert_eq!(
+        d.update(Action::ToggleHidden, now),
+        vec![Effect::Moderate(Moderation::Hide {
+            student: second.id,
+            hidden: true
+        })]
+    );
+    assert_eq!(
+        d.update(Action::ToggleLock, now),
+        vec![Effect::Moderate(Moderation::Lock { locked: true })]
+    );
+    assert!(d.update(Action::RotateCode, now).is_empty());
+    assert_eq!(
+        d.update(Action::Submit, now),
+        vec![Effect::Moderate(Moderation::RotateCode)]
+    );
+    assert_eq!(
+        d.update(Action::ClearBanner, now),
+        vec![Effect::Moderate(Moderation::ClearBanner)]
+    );
+    // No message yet: nothing to retract, and it says so.
+    assert!(d.update(Action::RetractLatest, now).is_empty());
+    assert_eq!(d.overlay, Overlay::None);
+}
+
+#[test]
+fn a_confirmation_and_a_locked_room() {
+    let mut r = room();
+    r.locked = true;
+    let mut d = dash_with(Some(r));
+    d.update(Action::Scroll(1), Instant::now());
+    d.update(Action::Remove, Instant::now());
+    insta::assert_snapshot!(draw(&d, 100, 24));
+}
+
+#[test]
+fn a_student_s_details() {
+    let mut r = room();
+    r.students[2]
+        .cells
+        .get_mut("02-graceful-stop")
+        .unwrap()
+        .summary = Some("stops-fast: the container stops within 3 s (got: 10.2 s, SIGKILL)".into());
+    r.students[2].doctor_failed = vec!["published port".into()];
+    let mut d = dash_with(Some(r));
+    d.update(Action::Scroll(2), Instant::now());
+    d.update(Action::Detail, Instant::now());
+    assert_eq!(d.overlay, Overlay::Student(3));
+    insta::assert_snapshot!(draw(&d, 100, 30));
+    d.update(Action::Close, Instant::now());
+    assert_eq!(d.overlay, Overlay::None);
 }

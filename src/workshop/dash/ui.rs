@@ -58,6 +58,7 @@ pub fn render(f: &mut Frame, dash: &Dash) {
         Overlay::None => {}
         Overlay::Help => popups::help(f, body, dash),
         Overlay::Prompt(p) => popups::prompt(f, body, dash, p),
+        Overlay::Student(id) => popups::student(f, body, dash, *id),
     }
 }
 

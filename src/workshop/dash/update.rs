@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use super::action::Action;
 use super::state::{Dash, Effect, Level, Link, Overlay, Prompt, Purpose};
-use crate::workshop::proto::{MessageKind, NewMessage, Pace, MAX_TEXT_CHARS};
+use crate::workshop::proto::{MessageKind, Moderation, NewMessage, Pace, MAX_TEXT_CHARS};
 
 impl Dash {
     pub fn update(&mut self, action: Action, now: Instant) -> Vec<Effect> {
@@ -13,6 +13,10 @@ impl Dash {
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.overlay = Overlay::Help,
+            Action::Detail => match self.selected() {
+                Some(s) => self.overlay = Overlay::Student(s.id),
+                None => self.say(Level::Warn, NO_STUDENT),
+            },
             Action::Close => self.overlay = Overlay::None,
             Action::Redraw | Action::Tick => {}
             Action::Scroll(n) => {
@@ -59,6 +63,72 @@ impl Dash {
                 let default = self.most_failed_exercise().unwrap_or_default();
                 self.ask(Purpose::HintExercise, default);
             }
+            Action::Remove => {
+                if let Some(s) = self.selected() {
+                    let (id, name) = (s.id, s.name.clone());
+                    self.confirm(
+                        Moderation::Remove { student: id },
+                        format!("Remove {name} and their results? Their app must join again."),
+                    );
+                } else {
+                    self.say(Level::Warn, NO_STUDENT);
+                }
+            }
+            Action::Rename => match self.selected() {
+                Some(s) => {
+                    let (student, name) = (s.id, s.name.clone());
+                    self.ask(
+                        Purpose::Rename {
+                            student,
+                            name: name.clone(),
+                        },
+                        name,
+                    );
+                }
+                None => self.say(Level::Warn, NO_STUDENT),
+            },
+            Action::Merge => match self.selected() {
+                Some(s) => {
+                    let (from, name) = (s.id, s.name.clone());
+                    self.ask(Purpose::MergeInto { from, name }, String::new());
+                }
+                None => self.say(Level::Warn, NO_STUDENT),
+            },
+            Action::ToggleHidden => match self.selected() {
+                Some(s) => {
+                    let m = Moderation::Hide {
+                        student: s.id,
+                        hidden: !s.hidden,
+                    };
+                    self.moderate(m, &mut fx);
+                }
+                None => self.say(Level::Warn, NO_STUDENT),
+            },
+            Action::ToggleLock => match &self.room {
+                Some(r) => {
+                    let m = Moderation::Lock { locked: !r.locked };
+                    self.moderate(m, &mut fx);
+                }
+                None => self.say(Level::Warn, NO_ROOM),
+            },
+            Action::RotateCode => self.confirm(
+                Moderation::RotateCode,
+                "A new join code? The old one stops joining; joined students stay.".into(),
+            ),
+            Action::RetractLatest => {
+                let latest = self.room.as_ref().and_then(|r| r.messages.last());
+                match latest {
+                    Some(m) => {
+                        let (id, text) = (m.id, super::text::fit(&m.text, 40));
+                        self.confirm(
+                            Moderation::Retract { message: id },
+                            format!("Retract \"{text}\" from every app and the board?"),
+                        );
+                    }
+                    None => self.say(Level::Info, "no message to retract"),
+                }
+            }
+            Action::ClearBanner => self.moderate(Moderation::ClearBanner, &mut fx),
             Action::Type(c) => {
                 if let Overlay::Prompt(p) = &mut self.overlay {
                     if !c.is_control() && p.text.chars().count() < MAX_TEXT_CHARS {
@@ -90,6 +160,16 @@ impl Dash {
     fn ask(&mut self, purpose: Purpose, text: String) {
         self.note = None;
         self.overlay = Overlay::Prompt(Prompt { purpose, text });
+    }
+
+    fn confirm(&mut self, action: Moderation, question: String) {
+        self.ask(Purpose::Confirm { action, question }, String::new());
+    }
+
+    fn moderate(&mut self, m: Moderation, fx: &mut Vec<Effect>) {
+        self.overlay = Overlay::None;
+        self.say(Level::Info, "sending…");
+        fx.push(Effect::Moderate(m));
     }
 
     fn pace(&mut self, pace: Pace, what: String, fx: &mut Vec<Effect>) {
@@ -172,6 +252,37 @@ impl Dash {
                     );
                 }
             }
+            Purpose::Confirm { action, .. } => self.moderate(action, fx),
+            Purpose::Rename { .. } if text.is_empty() => {
+                self.say(Level::Warn, "type the new name first (Esc cancels)");
+            }
+            Purpose::Rename { student, .. } => {
+                self.moderate(
+                    Moderation::Rename {
+                        student,
+                        name: text,
+                    },
+                    fx,
+                );
+            }
+            Purpose::MergeInto { from, .. } => {
+                let into = self.room.as_ref().and_then(|r| {
+                    r.students
+                        .iter()
+                        .find(|s| s.name == text || s.id.to_string() == text)
+                        .map(|s| s.id)
+                });
+                match into {
+                    Some(into) if into != from => {
+                        self.moderate(Moderation::Merge { from, into }, fx)
+                    }
+                    Some(_) => self.say(Level::Warn, "pick another student to merge into"),
+                    None => self.say(
+                        Level::Warn,
+                        format!("no student {text:?}: type their exact name or their number"),
+                    ),
+                }
+            }
             Purpose::HintText { exercise } => {
                 self.overlay = Overlay::None;
                 self.say(Level::Info, format!("sending the hint for {exercise}…"));
@@ -186,3 +297,4 @@ impl Dash {
 }
 
 const NO_ROOM: &str = "no answer from the server yet: wait for the room to load";
+const NO_STUDENT: &str = "no student selected: move to one with ↑↓";

@@ -1,12 +1,16 @@
 //! Request screening that does not depend on the room: which `Host` names the server answers
 //! to (DNS-rebinding defence), the `Origin` check for POSTs (cross-site requests), and the
-//! join-code failure limiter keyed on the TCP peer address.
+//! wrong-join-code counter keyed on the TCP peer address (past its allowance, wrong codes are
+//! answered slowly; the right code is never refused).
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
+
+use super::limits::addr_key as key;
 use std::time::{Duration, Instant};
 
-/// Failed join attempts allowed per peer (IPv4 address, IPv6 /64) per window.
+/// Wrong join codes answered at once per peer (IPv4 address, IPv6 /64) per window; after
+/// that, each wrong code is answered after [`super::limits::WRONG_CODE_DELAY`].
 pub const JOIN_FAILURES_ALLOWED: usize = 10;
 /// The sliding window of the join limiter.
 pub const JOIN_WINDOW: Duration = Duration::from_secs(60);
@@ -124,20 +128,8 @@ pub struct JoinLimiter {
     last_sweep: Option<Instant>,
 }
 
-/// The limiter's key: the IPv4 address, or the /64 of an IPv6 one (a host usually holds a
-/// whole /64).
-fn key(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-        }
-        v4 => v4,
-    }
-}
-
 impl JoinLimiter {
-    /// True when `ip` used up its failed attempts: answer as a wrong code without comparing.
+    /// True when `ip` used up its wrong codes: a further wrong code is answered slowly.
     pub fn is_limited(&mut self, ip: IpAddr, now: Instant) -> bool {
         let k = key(ip);
         let Some(q) = self.failures.get_mut(&k) else {

@@ -35,6 +35,8 @@ impl Default for RoomConfig {
 
 struct StudentState {
     row: StudentRow,
+    /// Reports stored for this student.
+    stored: u32,
     /// Per exercise: the room-wide sequence number of its latest check report.
     last_check: HashMap<String, u64>,
 }
@@ -50,6 +52,10 @@ pub struct Room {
     reports: u64,
     pub unlocked_through: Option<u32>,
     pub on_break: bool,
+    /// New students are refused.
+    pub locked: bool,
+    /// The board shows no message with an id up to this one (the instructor cleared it).
+    pub banner_cleared_through: i64,
     messages: VecDeque<Message>,
 }
 
@@ -71,8 +77,46 @@ impl Room {
             reports: 0,
             unlocked_through: None,
             on_break: false,
+            locked: false,
+            banner_cleared_through: 0,
             messages: VecDeque::new(),
         }
+    }
+
+    /// An empty room over the same exercises and settings (to rebuild from the database).
+    pub fn fresh(&self) -> Self {
+        Self::new(self.exercises.clone(), self.cfg)
+    }
+
+    /// The name of the student `id`.
+    pub fn name_of(&self, id: i64) -> Option<&str> {
+        self.by_id
+            .get(&id)
+            .map(|&i| self.students[i].row.name.as_str())
+    }
+
+    /// Rename a student (the name already normalised and unique).
+    pub fn rename(&mut self, id: i64, name: String) {
+        if let Some(&i) = self.by_id.get(&id) {
+            self.students[i].row.name = name;
+        }
+    }
+
+    /// Hide a student from the board, or show them again.
+    pub fn set_hidden(&mut self, id: i64, hidden: bool) {
+        if let Some(&i) = self.by_id.get(&id) {
+            self.students[i].row.hidden = hidden;
+        }
+    }
+
+    /// Withdraw a message from the recent ones.
+    pub fn retract(&mut self, id: i64) {
+        self.messages.retain(|m| m.id != id);
+    }
+
+    /// The id of the latest message, if any.
+    pub fn latest_message(&self) -> Option<i64> {
+        self.messages.back().map(|m| m.id)
     }
 
     /// Whether `id` is one of the course's exercises.
@@ -114,9 +158,27 @@ impl Room {
                 prepare_ok: None,
                 cells: BTreeMap::new(),
                 stuck: None,
+                hidden: false,
+                doctor_failed: Vec::new(),
             },
             last_check: HashMap::new(),
+            stored: 0,
         });
+    }
+
+    /// Reports stored for the student `id`.
+    pub fn reports_of(&self, id: i64) -> u32 {
+        self.by_id.get(&id).map_or(0, |&i| self.students[i].stored)
+    }
+
+    /// `name` made unique in the room (`Ada (2)` when an `Ada` is there).
+    pub fn unique_name(&self, name: &str) -> String {
+        let taken: std::collections::HashSet<String> = self
+            .students
+            .iter()
+            .map(|s| super::names::fold(&s.row.name))
+            .collect();
+        super::names::unique(name, |f| taken.contains(f))
     }
 
     /// Fold one stored report (server time `at`) into the aggregate.
@@ -127,9 +189,13 @@ impl Room {
         self.reports += 1;
         let seq = self.reports;
         let s = &mut self.students[i];
+        s.stored = s.stored.saturating_add(1);
         s.row.last_seen = Some(s.row.last_seen.map_or(at, |t| t.max(at)));
         match r.kind {
-            ReportKind::Doctor => s.row.doctor_ok = Some(r.passed),
+            ReportKind::Doctor => {
+                s.row.doctor_ok = Some(r.passed);
+                s.row.doctor_failed = r.failed.clone();
+            }
             ReportKind::Prepare => s.row.prepare_ok = Some(r.passed),
             ReportKind::Check => {
                 let Some(ex) = &r.exercise else { return };
@@ -137,6 +203,7 @@ impl Room {
                 let cell = s.row.cells.entry(ex.clone()).or_default();
                 cell.attempts = cell.attempts.saturating_add(1);
                 cell.hints_used = cell.hints_used.max(r.hints_used);
+                cell.summary = (!r.passed && !r.summary.is_empty()).then(|| r.summary.clone());
                 if r.passed {
                     cell.passed = true;
                     cell.first_pass_at.get_or_insert(at);
@@ -193,12 +260,22 @@ impl Room {
         None
     }
 
-    /// The whole room at server time `now`.
+    /// The whole room at server time `now` (the instructor's view).
     pub fn view(&self, now: i64) -> RoomView {
+        self.view_for(now, false)
+    }
+
+    /// What the projector shows: without hidden students, and without a cleared banner.
+    pub fn board_view(&self, now: i64) -> RoomView {
+        self.view_for(now, true)
+    }
+
+    fn view_for(&self, now: i64, board: bool) -> RoomView {
         let mut counts: HashMap<(&str, &str), u32> = HashMap::new();
         let students = self
             .students
             .iter()
+            .filter(|s| !(board && s.row.hidden))
             .map(|s| {
                 for (ex, c) in &s.row.cells {
                     if let Some(check) = &c.failing_check {
@@ -207,6 +284,12 @@ impl Room {
                 }
                 let mut row = s.row.clone();
                 row.stuck = self.stuck(s, now);
+                if board {
+                    // Free text a student wrote never reaches the projector.
+                    for c in row.cells.values_mut() {
+                        c.summary = None;
+                    }
+                }
                 row
             })
             .collect();
@@ -232,8 +315,14 @@ impl Room {
             failing,
             unlocked_through: self.unlocked_through,
             on_break: self.on_break,
-            messages: self.messages.iter().cloned().collect(),
+            messages: self
+                .messages
+                .iter()
+                .filter(|m| !board || m.id > self.banner_cleared_through)
+                .cloned()
+                .collect(),
             self_reported: true,
+            locked: self.locked,
         }
     }
 
@@ -250,10 +339,23 @@ impl Room {
         }
     }
 
-    /// One row per student × attempted exercise, students by id, exercises in course order.
+    /// One row per student × attempted exercise, students by id, exercises in course order; a
+    /// student with no attempt yet gets one row with an empty exercise (they were there).
     pub fn export_rows(&self) -> Vec<ExportRow> {
         let mut out = Vec::new();
         for s in &self.students {
+            if s.row.cells.is_empty() {
+                out.push(ExportRow {
+                    student: s.row.name.clone(),
+                    student_id: s.row.id,
+                    exercise: String::new(),
+                    attempts: 0,
+                    passed: false,
+                    first_pass_at: None,
+                    hints_used: 0,
+                    source: "self-reported".into(),
+                });
+            }
             let mut cells: Vec<(&String, &Cell)> = s.row.cells.iter().collect();
             cells.sort_by_key(|(ex, _)| self.pos(ex));
             for (ex, c) in cells {
@@ -433,8 +535,25 @@ mod tests {
         let rows = r.export_rows();
         let ex: Vec<&str> = rows.iter().map(|r| r.exercise.as_str()).collect();
         assert_eq!(ex, ["00-a", "02-c"]);
+        // Someone who joined and never checked is still in the export.
+        r.add_student(8, "Bo".into(), "h8".into(), 0);
+        let rows = r.export_rows();
+        assert_eq!(
+            (
+                rows[2].student.as_str(),
+                rows[2].exercise.as_str(),
+                rows[2].attempts
+            ),
+            ("Bo", "", 0)
+        );
+        let rows = &rows[..2];
         assert_eq!(rows[1].first_pass_at, Some(8));
         assert!(rows.iter().all(|r| r.source == "self-reported"));
         assert_eq!(r.report_count(), 5);
+        // What the stored-report cap counts: this student's stored reports only.
+        assert_eq!(
+            (r.reports_of(7), r.reports_of(8), r.reports_of(99)),
+            (5, 0, 0)
+        );
     }
 }

@@ -21,7 +21,7 @@ const KEYS: &[(&str, &str)] = &[
 pub fn render(f: &mut Frame, area: Rect, dash: &Dash) {
     let t = &dash.theme;
     let line = match (&dash.note, &dash.overlay) {
-        (_, Overlay::Help) => Line::from(vec![
+        (_, Overlay::Help | Overlay::Student(_)) => Line::from(vec![
             Span::raw(" "),
             Span::styled("any key", t.key()),
             Span::raw(" closes"),

@@ -97,8 +97,15 @@ pub fn render(f: &mut Frame, area: Rect, dash: &Dash) {
     let start = dash
         .row
         .min(room.students.len().saturating_sub(rows.max(1)));
-    for s in room.students.iter().skip(start).take(rows) {
-        lines.push(row(s, &cols, first, visible, name_w, t));
+    for (i, s) in room.students.iter().enumerate().skip(start).take(rows) {
+        let mut line = row(s, &cols, first, visible, name_w, t);
+        // The selected student (what x, r, m and H act on).
+        if i == dash.row && s.stuck.is_none() {
+            if let Some(first) = line.spans.first_mut() {
+                *first = Span::styled("›", t.key());
+            }
+        }
+        lines.push(line);
     }
     f.render_widget(Paragraph::new(lines), inner);
     if room.students.len() > rows && rows > 0 {

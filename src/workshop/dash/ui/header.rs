@@ -32,6 +32,10 @@ pub fn render(f: &mut Frame, area: Rect, dash: &Dash) {
             spans.push(sep());
             spans.push(Span::styled(" ON BREAK ", t.selected()));
         }
+        if room.locked {
+            spans.push(sep());
+            spans.push(Span::styled(" LOCKED ", t.selected()));
+        }
         spans.push(sep());
         spans.push(match room.unlocked_through {
             None => Span::raw("all chapters open"),
