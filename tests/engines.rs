@@ -202,6 +202,13 @@ fn doctor_passes(e: Engine) {
         out.contains("Docker 26."),
         "doctor names the engine:\n{out}"
     );
+    // BuildKit grades in both image stores (the context travels through dockdojo's session).
+    assert!(
+        out.lines()
+            .any(|l| l.contains("builder") && l.trim_end().ends_with("BuildKit")),
+        "doctor names BuildKit as the builder on {}:\n{out}",
+        e.name()
+    );
     assert!(
         managed_on(e).is_empty(),
         "doctor left {:?} on {}",

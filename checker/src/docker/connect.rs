@@ -472,7 +472,7 @@ async fn try_endpoint(ep: &Endpoint) -> Result<Docker, String> {
                 {
                     v
                 } else {
-                    ours.clone()
+                    *ours
                 };
                 return client_at(ep, &speak);
             }
