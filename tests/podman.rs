@@ -236,17 +236,21 @@ fn podman_self_test_proves_every_exercise() {
         "{passed} passed and {} unsupported cases for {exercises} exercises",
         unsupported.len()
     );
-    // Every starter fails and every solution passes, on Podman too.
-    assert_eq!(
-        out.matches("  ok   starter fails").count(),
-        exercises,
-        "{out}"
-    );
-    assert_eq!(
-        out.matches("  ok   solution passes").count(),
-        exercises,
-        "{out}"
-    );
+    // Every starter fails and every solution passes, on Podman too, except where a Dockerfile
+    // needs BuildKit (cache and secret mounts), which Podman's builder does not run: those
+    // cases say so.
+    for case in ["starter fails", "solution passes"] {
+        let ok = out.matches(&format!("  ok   {case}")).count();
+        let unsup: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with(&format!("  unsup {case}")))
+            .collect();
+        assert_eq!(ok + unsup.len(), exercises, "{case}:\n{out}");
+        for l in &unsup {
+            assert!(l.contains("only BuildKit builds"), "{l}");
+        }
+        assert!(unsup.len() <= 2, "{case}: {unsup:?}");
+    }
     // What Podman cannot prove is said, with its reason.
     for l in &unsupported {
         assert!(

@@ -347,7 +347,19 @@ async fn case_body(
     })
     .await
     {
-        Ok(r) => r.map_err(|x| CaseError::Fail(Fail::env(x)))?,
+        Ok(Ok(r)) => r,
+        // A step only BuildKit builds, where there is none (Podman): not provable here.
+        Ok(Err(x @ checker::EnvError::NoBuildKit { .. })) => {
+            let runtime = match engine.runtime {
+                checker::docker::Runtime::Podman => "Podman",
+                checker::docker::Runtime::Docker => "Docker",
+            };
+            return Ok(Ok(Proven::Unsupported(format!(
+                "unsupported on this runtime: {runtime}: {}",
+                one_line(&x.to_string())
+            ))));
+        }
+        Ok(Err(x)) => return Err(CaseError::Fail(Fail::env(x))),
         Err(x) => return Err(CaseError::Interrupted(x)),
     };
     Ok(judge(case, report, measures))
