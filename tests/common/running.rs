@@ -154,16 +154,15 @@ pub fn hanging_build(root: &Path, id: &str, marker: &str) {
     .unwrap();
 }
 
-/// Is the build container of a [`hanging_build`] with `marker` running?
+/// Does the `RUN sleep MARKER` step of a [`hanging_build`] run? Its process is on this machine's
+/// process list whichever builder runs it (the classic builder's build container, or a step
+/// BuildKit runs with runc, which `docker ps` does not list).
 pub fn building(marker: &str) -> bool {
-    docker(&["ps", "-q", "--filter", "status=running"])
-        .1
-        .lines()
-        .any(|cid| {
-            docker(&["inspect", "-f", "{{json .Config.Cmd}}", cid])
-                .1
-                .contains(&format!("sleep {marker}"))
-        })
+    Command::new("pgrep")
+        .args(["-f", &format!("sleep {marker}$")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 /// Wait (up to a minute) until the [`hanging_build`] with `marker` runs its `sleep` step.
