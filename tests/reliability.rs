@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 
 use common::fault::{FakeApi, Proxy, Response};
 use common::running::{building, hanging_build, hostname, spawn, wait_until_building};
+
+/// The classic builder, for the build cases whose faults are injected in the build request's
+/// stream (the proxy and the fake daemon do not serve BuildKit's session upgrade).
+const CLASSIC: (&str, &str) = ("DOCKER_BUILDKIT", "0");
 use common::{
     apply_solution, bin, dockdojo, dockdojo_pid, docker, docker_ok, leftovers_of, short_id, text,
     workspace,
@@ -519,7 +523,7 @@ fn case_15_daemon_restarted_mid_build_says_the_connection_was_lost() {
     apply_solution(&root, id);
     let marker = "1515";
     hanging_build(&root, id, marker);
-    let run = spawn(&root, &["check", id], &[("DOCKER_HOST", &proxy.host())]);
+    let run = spawn(&root, &["check", id], &[("DOCKER_HOST", &proxy.host()), CLASSIC]);
     wait_until_building(marker);
     proxy.restart();
     let pid = run.pid;
@@ -584,7 +588,7 @@ fn case_19_ctrl_c_during_a_slow_context_upload() {
     apply_solution(&root, id);
     let f = std::fs::File::create(root.join(id).join("video.mp4")).unwrap();
     f.set_len(150_000_000).unwrap();
-    let mut run = spawn(&root, &["check", id], &[("DOCKER_HOST", &proxy.host())]);
+    let mut run = spawn(&root, &["check", id], &[("DOCKER_HOST", &proxy.host()), CLASSIC]);
     run.wait_for_output("warning: the build context", Duration::from_secs(30));
     let t0 = Instant::now();
     while proxy.uploaded() < 8 << 20 {
@@ -631,7 +635,7 @@ fn case_23_disk_full_during_a_build_is_explained_and_progress_is_intact() {
     assert!(o.status.success(), "{}", text(&o));
     let progress = root.join(".dockdojo/progress.json");
     let before = std::fs::read(&progress).unwrap();
-    let o = dockdojo(&root, &["check", id], &[("DOCKER_HOST", &fake.host())]);
+    let o = dockdojo(&root, &["check", id], &[("DOCKER_HOST", &fake.host()), CLASSIC]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(3), "{out}");
     assert!(out.contains("the disk Docker writes to is full"), "{out}");
