@@ -523,7 +523,11 @@ fn case_15_daemon_restarted_mid_build_says_the_connection_was_lost() {
     apply_solution(&root, id);
     let marker = "1515";
     hanging_build(&root, id, marker);
-    let run = spawn(&root, &["check", id], &[("DOCKER_HOST", &proxy.host()), CLASSIC]);
+    let run = spawn(
+        &root,
+        &["check", id],
+        &[("DOCKER_HOST", &proxy.host()), CLASSIC],
+    );
     wait_until_building(marker);
     proxy.restart();
     let pid = run.pid;
@@ -588,7 +592,11 @@ fn case_19_ctrl_c_during_a_slow_context_upload() {
     apply_solution(&root, id);
     let f = std::fs::File::create(root.join(id).join("video.mp4")).unwrap();
     f.set_len(150_000_000).unwrap();
-    let mut run = spawn(&root, &["check", id], &[("DOCKER_HOST", &proxy.host()), CLASSIC]);
+    let mut run = spawn(
+        &root,
+        &["check", id],
+        &[("DOCKER_HOST", &proxy.host()), CLASSIC],
+    );
     run.wait_for_output("warning: the build context", Duration::from_secs(30));
     let t0 = Instant::now();
     while proxy.uploaded() < 8 << 20 {
@@ -635,7 +643,11 @@ fn case_23_disk_full_during_a_build_is_explained_and_progress_is_intact() {
     assert!(o.status.success(), "{}", text(&o));
     let progress = root.join(".dockdojo/progress.json");
     let before = std::fs::read(&progress).unwrap();
-    let o = dockdojo(&root, &["check", id], &[("DOCKER_HOST", &fake.host()), CLASSIC]);
+    let o = dockdojo(
+        &root,
+        &["check", id],
+        &[("DOCKER_HOST", &fake.host()), CLASSIC],
+    );
     let out = text(&o);
     assert_eq!(o.status.code(), Some(3), "{out}");
     assert!(out.contains("the disk Docker writes to is full"), "{out}");
