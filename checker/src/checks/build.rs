@@ -132,8 +132,11 @@ fn near_misses(dir: &Path, wanted: &str) -> Vec<String> {
 /// Podman's builder fails a cache lookup when an image it is comparing with is removed at that
 /// moment (another dockdojo run cleaning up): "checking if cached image exists from a previous
 /// build: … layer not known". Nothing about the Dockerfile; the build is simply run again.
+/// The same race can also end a step: "identifier is not a container: preparing container for
+/// next step".
 fn lost_cache_race(error: &str) -> bool {
-    error.contains("checking if cached image exists") && error.contains("not known")
+    (error.contains("checking if cached image exists") && error.contains("not known"))
+        || error.contains("identifier is not a container")
 }
 
 /// Run the daemon's build and collect its log, on the builder the daemon and the Dockerfile
