@@ -73,16 +73,11 @@ pub async fn build(
     .await?;
     let status = response.status();
     if !status.is_success() {
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let body = error_body(response).await;
         session.abort();
         return Err(bollard::errors::Error::DockerResponseServerError {
             status_code: status.as_u16(),
-            message: server_message(&body),
+            message: body,
         });
     }
     let lines = JsonLines::new(response.into_body());
@@ -106,6 +101,17 @@ impl Drop for SessionGuard {
 
 fn io_error(e: std::io::Error) -> bollard::errors::Error {
     bollard::errors::Error::IOError { err: e }
+}
+
+/// The message of an error response: its `{"message": "…"}`, or the body itself.
+async fn error_body(response: hyper::Response<hyper::body::Incoming>) -> String {
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    server_message(&body)
 }
 
 /// The daemon's `{"message": "…"}` error body, or the body itself.
@@ -182,18 +188,10 @@ async fn open_session(
     .await?;
     if response.status() != hyper::StatusCode::SWITCHING_PROTOCOLS {
         let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let body = error_body(response).await;
         return Err(bollard::errors::Error::DockerResponseServerError {
             status_code: status,
-            message: format!(
-                "the daemon did not open a build session: {}",
-                server_message(&body)
-            ),
+            message: format!("the daemon did not open a build session: {body}"),
         });
     }
     let upgraded = hyper::upgrade::on(response)
