@@ -4,6 +4,7 @@
 //! `--out DIR`.
 
 mod cards;
+pub mod schedule;
 mod serve;
 
 use std::path::{Path, PathBuf};

@@ -2,6 +2,7 @@
 //! against your real Docker daemon and tells you exactly what is wrong.
 
 mod book;
+mod calibrate;
 mod catalog;
 mod cmd;
 mod interrupt;
@@ -204,6 +205,18 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         top: usize,
     },
+    /// Minutes learners really took per exercise, from a room's export or progress files
+    Calibrate {
+        /// A `workshop export` file (CSV or JSON; repeatable)
+        #[arg(long)]
+        export: Vec<PathBuf>,
+        /// A learner's .dockdojo/progress.json (repeatable)
+        #[arg(long)]
+        progress: Vec<PathBuf>,
+        /// Save the figures for the schedule page (book/measured.toml)
+        #[arg(long)]
+        write: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -338,6 +351,11 @@ async fn dispatch(cli: Cli) -> CmdResult {
         }
         Some(Command::Layers { image, json, top }) => cmd::layers::run(image, json, top).await,
         Some(Command::Workshop { cmd }) => workshop_cmd(cmd).await,
+        Some(Command::Calibrate {
+            export,
+            progress,
+            write,
+        }) => calibrate::run(&export, &progress, write.as_deref()),
     }
 }
 

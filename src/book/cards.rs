@@ -133,50 +133,6 @@ fn push_files(s: &mut String, d: &include_dir::Dir<'_>, base: &std::path::Path) 
     }
 }
 
-/// The schedule: per chapter, teaching minutes (from `book/schedule.toml` if present, else 10)
-/// plus the minutes of its exercises; a full-day and a half-day track.
-pub fn schedule_markdown(exercises: &[Entry], teach: &HashMap<u32, (String, u32, bool)>) -> String {
-    let mut chapters: Vec<u32> = exercises.iter().map(|e| e.spec.chapter).collect();
-    chapters.extend(teach.keys());
-    chapters.sort();
-    chapters.dedup();
-    let mut out = String::new();
-    for (track, only_half) in [("Full day", false), ("Half day", true)] {
-        out.push_str(&format!("## {track}\n\n| chapter | teach | exercises | minutes | clock |\n|---|---|---|---|---|\n"));
-        let mut clock = 0;
-        for ch in &chapters {
-            let (title, t, half) =
-                teach
-                    .get(ch)
-                    .cloned()
-                    .unwrap_or((format!("Chapter {ch}"), 10, true));
-            if only_half && !half {
-                continue;
-            }
-            let ex: Vec<&Entry> = exercises.iter().filter(|e| e.spec.chapter == *ch).collect();
-            let ex_min: u32 = ex.iter().map(|e| e.spec.minutes).sum();
-            clock += t + ex_min;
-            let names = ex
-                .iter()
-                .map(|e| format!("[{}]({}) ({} min)", e.id(), e.spec.book, e.spec.minutes))
-                .collect::<Vec<_>>()
-                .join("<br>");
-            out.push_str(&format!(
-                "| {ch}. {title} | {t} | {names} | {} | {}:{:02} |\n",
-                t + ex_min,
-                clock / 60,
-                clock % 60
-            ));
-        }
-        out.push_str(&format!(
-            "\n**Total: {} h {:02} min** (add a 10-minute break every 90 minutes).\n\n",
-            clock / 60,
-            clock % 60
-        ));
-    }
-    out
-}
-
 fn chapter_number(path: &std::path::Path) -> Option<u32> {
     let name = path.file_name()?.to_str()?;
     name.strip_prefix("ch")?.get(..2)?.parse().ok()
@@ -188,7 +144,8 @@ impl Preprocessor for DojoPreprocessor {
     }
 
     fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
-        let teach = read_schedule(&ctx.root);
+        let (schedule, measured) = super::schedule::read(&ctx.root)?;
+        let schedule_page = super::schedule::markdown(&schedule, &measured, &self.exercises)?;
         let mut cards: HashMap<String, usize> = HashMap::new();
         let mut error = None;
         book.for_each_mut(|item| {
@@ -222,7 +179,7 @@ impl Preprocessor for DojoPreprocessor {
                 } else if t == "{{#dojo-solutions}}" {
                     out.push_str(&solutions(&self.exercises));
                 } else if t == "{{#dojo-schedule}}" {
-                    out.push_str(&schedule_markdown(&self.exercises, &teach));
+                    out.push_str(&schedule_page);
                 } else {
                     out.push_str(line);
                     out.push('\n');
@@ -247,30 +204,4 @@ impl Preprocessor for DojoPreprocessor {
         }
         Ok(book)
     }
-}
-
-/// `book/schedule.toml`: `[[chapters]] chapter, title, teach (minutes), half_day`.
-fn read_schedule(root: &std::path::Path) -> HashMap<u32, (String, u32, bool)> {
-    #[derive(serde::Deserialize)]
-    struct S {
-        chapters: Vec<C>,
-    }
-    #[derive(serde::Deserialize)]
-    struct C {
-        chapter: u32,
-        title: String,
-        teach: u32,
-        #[serde(default)]
-        half_day: bool,
-    }
-    std::fs::read_to_string(root.join("schedule.toml"))
-        .ok()
-        .and_then(|t| toml::from_str::<S>(&t).ok())
-        .map(|s| {
-            s.chapters
-                .into_iter()
-                .map(|c| (c.chapter, (c.title, c.teach, c.half_day)))
-                .collect()
-        })
-        .unwrap_or_default()
 }
