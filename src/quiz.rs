@@ -94,20 +94,36 @@ pub fn markdown(q: &Quiz) -> String {
     s
 }
 
-/// Ask a quiz on `input`/`out`; returns (right, total).
-pub fn ask(q: &Quiz, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<(usize, usize)> {
-    writeln!(
-        out,
-        "Chapter {} quiz: {} ({} questions). Answer with a letter.\n",
+/// `text` filled to `width` columns, the first line after `first`, the others under `rest`.
+fn fill(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let opts = textwrap::Options::new(width.max(20))
+        .initial_indent(first)
+        .subsequent_indent(rest);
+    textwrap::fill(text, opts)
+}
+
+/// Ask a quiz on `input`/`out`, its text wrapped to `width` columns; returns (right, total).
+pub fn ask(
+    q: &Quiz,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    width: usize,
+) -> Result<(usize, usize)> {
+    let head = format!(
+        "Chapter {} quiz: {} ({} questions). Answer with a letter.",
         q.chapter,
         q.title,
         q.questions.len()
-    )?;
+    );
+    writeln!(out, "{}\n", fill(&head, width, "", ""))?;
     let mut right = 0;
     for (i, x) in q.questions.iter().enumerate() {
-        writeln!(out, "{}. {}", i + 1, x.question)?;
+        let number = format!("{}. ", i + 1);
+        let under = " ".repeat(number.len());
+        writeln!(out, "{}", fill(&x.question, width, &number, &under))?;
         for (j, c) in x.choices.iter().enumerate() {
-            writeln!(out, "   {}) {c}", letter(j))?;
+            let head = format!("   {}) ", letter(j));
+            writeln!(out, "{}", fill(c, width, &head, "      "))?;
         }
         let choice = loop {
             write!(out, "> ")?;
@@ -130,15 +146,16 @@ pub fn ask(q: &Quiz, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<(us
         };
         if choice == x.answer {
             right += 1;
-            writeln!(out, "   ✓ right. {}\n", x.explain)?;
+            let text = format!("✓ right. {}", x.explain);
+            writeln!(out, "{}\n", fill(&text, width, "   ", "     "))?;
         } else {
-            writeln!(
-                out,
-                "   ✗ it is {}) {}. {}\n",
+            let text = format!(
+                "✗ it is {}) {}. {}",
                 letter(x.answer),
                 x.choices[x.answer],
                 x.explain
-            )?;
+            );
+            writeln!(out, "{}\n", fill(&text, width, "   ", "     "))?;
         }
     }
     writeln!(out, "{right} of {} right.", q.questions.len())?;
@@ -163,7 +180,7 @@ explain = "SIGTERM, then SIGKILL after the timeout."
     fn asks_and_grades() {
         let q = parse("q.toml", Q).unwrap();
         let mut out = Vec::new();
-        let (r, t) = ask(&q, &mut &b"z\nb\n"[..], &mut out).unwrap();
+        let (r, t) = ask(&q, &mut &b"z\nb\n"[..], &mut out, 80).unwrap();
         assert_eq!((r, t), (1, 1));
         let text = String::from_utf8(out).unwrap();
         assert!(
@@ -177,5 +194,38 @@ explain = "SIGTERM, then SIGKILL after the timeout."
     fn bad_quizzes_are_refused() {
         assert!(parse("q.toml", &Q.replace("answer = 1", "answer = 2")).is_err());
         assert!(parse("q.toml", &Q.replace("explain", "explian")).is_err());
+    }
+
+    #[test]
+    fn long_questions_and_choices_wrap_under_their_own_indent() {
+        let long = "When a container's main process ignores SIGTERM and the stop timeout passes, what does Docker send next, and what exit code does the container then report?";
+        let text = format!(
+            "chapter = 2\ntitle = \"Lifecycle\"\n[[questions]]\nquestion = \"{long}\"\nchoices = [\"{long}\", \"b\"]\nanswer = 1\nexplain = \"{long}\"\n"
+        );
+        let q = parse("q.toml", &text).unwrap();
+        let mut out = Vec::new();
+        ask(&q, &mut &b"a\n"[..], &mut out, 60).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        // (The prompt "> " shares a line with the next output here: no answer is echoed.)
+        assert!(
+            out.lines()
+                .map(|l| l.strip_prefix("> ").unwrap_or(l))
+                .all(|l| l.chars().count() <= 60),
+            "{out}"
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        let q1 = lines.iter().position(|l| l.starts_with("1. When")).unwrap();
+        assert!(
+            lines[q1 + 1].starts_with("   ") && !lines[q1 + 1].starts_with("    "),
+            "{out}"
+        );
+        let a = lines
+            .iter()
+            .position(|l| l.starts_with("   a) When"))
+            .unwrap();
+        assert!(
+            lines[a + 1].starts_with("      ") && !lines[a + 1].starts_with("       "),
+            "{out}"
+        );
     }
 }

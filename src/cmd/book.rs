@@ -61,8 +61,14 @@ pub fn quiz(chapter: Option<u32>) -> CmdResult {
         ))
     })?;
     let stdin = std::io::stdin();
-    let (right, total) =
-        crate::quiz::ask(q, &mut stdin.lock(), &mut std::io::stdout()).map_err(Fail::usage)?;
+    // Wrapped to the terminal (at most 100 columns, for reading), 80 when not a terminal.
+    let width = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        ratatui::crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w).min(100))
+    } else {
+        80
+    };
+    let (right, total) = crate::quiz::ask(q, &mut stdin.lock(), &mut std::io::stdout(), width)
+        .map_err(Fail::usage)?;
     // Kept with the workspace's progress, and shown by `dockdojo list`.
     if let Ok(ws) = crate::workspace::Workspace::find() {
         match crate::progress::record_quiz(&ws.state_dir(), ch, right, total) {
