@@ -5,11 +5,11 @@ use std::io::IsTerminal;
 use checker::{run_exercise, Report, RunOptions};
 
 use crate::catalog::{self, Entry};
+use crate::exit::{CmdResult, Exit, Fail};
 use crate::interrupt::guarded;
 use crate::output::{render_report, Style};
 use crate::progress::{now, Status, Store};
 use crate::workspace::Workspace;
-use crate::{CmdResult, Exit, Fail};
 
 pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
     let entries = catalog::load()?;

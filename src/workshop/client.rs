@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::proto;
+use crate::exit::{CmdResult, Exit, Fail};
 use crate::workspace::Workspace;
-use crate::{CmdResult, Exit, Fail};
 pub use outbox::{Delivery, Stop};
 
 /// In the state folder: the workshop this workspace joined.

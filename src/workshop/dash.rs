@@ -26,7 +26,7 @@ use std::time::Instant;
 use anyhow::anyhow;
 
 use super::InstructorFile;
-use crate::{CmdResult, Exit, Fail};
+use crate::exit::{CmdResult, Exit, Fail};
 use state::Dash;
 
 pub async fn run(data: PathBuf) -> CmdResult {

@@ -16,7 +16,7 @@ use anyhow::{anyhow, Context};
 
 use super::proto::{ApiError, ExportRow};
 use super::InstructorFile;
-use crate::{CmdResult, Exit, Fail};
+use crate::exit::{CmdResult, Exit, Fail};
 
 /// The output format of `workshop export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

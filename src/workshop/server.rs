@@ -72,7 +72,7 @@ use super::proto::{
     Moderation, NewMessage, Pace, Report, ReportAck, ReportKind, RoomView, StudentView,
 };
 use super::{export, hash_token, normalize_code, random_hex, same_secret, InstructorFile};
-use crate::{CmdResult, Exit, Fail};
+use crate::exit::{CmdResult, Exit, Fail};
 
 /// Print a line to stdout; a closed stdout (`serve | head`) must not stop the server.
 macro_rules! say {
