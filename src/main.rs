@@ -12,6 +12,7 @@ mod layers;
 mod output;
 mod progress;
 mod quiz;
+mod term;
 mod tui;
 mod workshop;
 mod workspace;

@@ -3,17 +3,15 @@
 //! a layer explorer, with re-checks when a file is saved or the daemon reports a change.
 //!
 //! State (`app`), events (`action`), rendering (`ui`) and the outside world (`worker`, `watch`,
-//! `daemon`, `input`, driven by `runtime`) live apart. Without a terminal the app falls back to
+//! `daemon`, and the terminal's input from `crate::term`, driven by `runtime`) live apart. Without a terminal the app falls back to
 //! the plain list; the terminal is given back on every exit, panics included (ratatui's hook).
 
 mod action;
 mod app;
 mod daemon;
-pub(crate) mod input;
 mod layers_view;
 mod room;
 mod runtime;
-pub(crate) mod theme;
 mod trace;
 mod ui;
 mod watch;

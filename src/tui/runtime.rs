@@ -5,13 +5,11 @@
 use std::time::{Duration, Instant};
 
 use ratatui::DefaultTerminal;
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
 use super::action::{self, Event};
 use super::app::{App, Delta, Effect, Level, WatchMode};
-use super::input::Input;
 use super::room::Room;
 use super::trace::Trace;
 use super::watch::{self, Watch};
@@ -19,6 +17,8 @@ use super::worker::{Job, Worker};
 use super::{daemon, ui};
 use crate::catalog::{self, Entry};
 use crate::progress::{now as unix_now, Store};
+use crate::term::input::Input;
+use crate::term::signals::Signals;
 use crate::workshop::client;
 use crate::workspace::Workspace;
 use checker::docker::cleanup::Cleaned;
@@ -90,9 +90,7 @@ impl Runtime {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut flush =
             tokio::time::interval_at(tokio::time::Instant::now() + FLUSH_EVERY, FLUSH_EVERY);
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        let mut hup = signal(SignalKind::hangup())?;
+        let mut signals = Signals::new()?;
         let mut verdict: Option<String> = None;
         loop {
             terminal.draw(|f| ui::render(f, app))?;
@@ -110,9 +108,7 @@ impl Runtime {
                 },
                 _ = tick.tick(), if app.animating() => Event::Tick,
                 _ = flush.tick() => Event::FlushTime,
-                _ = term.recv() => Event::Signal,
-                _ = int.recv() => Event::Signal,
-                _ = hup.recv() => Event::Signal,
+                _ = signals.recv() => Event::Signal,
             };
             match &ev {
                 Event::WorkerPanicked => reenter(terminal)?,

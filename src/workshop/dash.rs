@@ -12,7 +12,6 @@ mod net;
 mod runtime;
 mod state;
 mod text;
-mod theme;
 mod ui;
 mod update;
 

@@ -12,8 +12,8 @@ use checker::{CheckResult, Report};
 
 use super::wrap;
 use crate::progress::Status;
+use crate::term::theme::Theme;
 use crate::tui::app::{App, ExerciseInfo, Focus, LastRun, Outcome, WatchMode};
-use crate::tui::theme::Theme;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
