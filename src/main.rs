@@ -2,6 +2,7 @@
 //! against your real Docker daemon and tells you exactly what is wrong. This file declares the
 //! modules, parses the command line (`cli.rs`) and hands each command to its module.
 
+mod aftercheck;
 mod book;
 mod catalog;
 mod cli;

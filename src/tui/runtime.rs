@@ -15,11 +15,11 @@ use super::trace::Trace;
 use super::watch::{self, Watch};
 use super::worker::{Job, Worker};
 use super::{daemon, ui};
+use crate::aftercheck;
 use crate::catalog::{self, Entry};
-use crate::progress::{now as unix_now, Store};
+use crate::progress::Store;
 use crate::term::input::Input;
 use crate::term::signals::Signals;
-use crate::workshop::client;
 use crate::workspace::Workspace;
 use checker::docker::cleanup::Cleaned;
 
@@ -166,11 +166,23 @@ impl Runtime {
                     }
                 }
             }
+            Effect::Record(Delta::Report(r)) => match aftercheck::record(&self.store, &r) {
+                Ok(recorded) => {
+                    // To the workshop, if the workspace joined one (in the background).
+                    self.room.report(recorded.room);
+                    app.set_progress(recorded.progress);
+                    if let Some(w) = recorded.warning {
+                        app.say(Level::Warn, w);
+                    }
+                }
+                Err(e) => app.say(Level::Warn, format!("could not save your progress: {e:#}")),
+            },
             Effect::Record(delta) => {
                 let mut saved = None;
                 let result = self.store.update(|p| {
                     match &delta {
-                        Delta::Report(r) => p.record_report(r, unix_now()),
+                        // Recorded by the arm above, with the room's report.
+                        Delta::Report(_) => {}
                         Delta::Hint { id, available } => {
                             p.use_hint(id, *available);
                         }
@@ -180,11 +192,6 @@ impl Runtime {
                 });
                 match result {
                     Ok(warning) => {
-                        if let (Delta::Report(r), Some(p)) = (&delta, &saved) {
-                            // To the workshop, if the workspace joined one (in the background).
-                            let hints = p.exercises.get(&r.exercise).map_or(0, |e| e.hints_used);
-                            self.room.report(client::check_report(r, hints));
-                        }
                         if let Some(p) = saved {
                             app.set_progress(p);
                         }
