@@ -379,8 +379,11 @@ fn judge(case: &Case<'_>, report: Report, measures: Measures) -> CaseOutcome {
         ));
     }
     let first = report.first_failure().cloned();
-    let unsupported: Vec<&checker::CheckResult> =
-        report.checks.iter().filter(|c| c.unsupported).collect();
+    let unsupported: Vec<&checker::CheckResult> = report
+        .checks
+        .iter()
+        .filter(|c| c.status() == checker::report::Status::Unsupported)
+        .collect();
     let unsupported_note = || match unsupported.as_slice() {
         [] => String::new(),
         u => format!(

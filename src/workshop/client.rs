@@ -492,7 +492,12 @@ pub fn check_report(r: &checker::Report, hints_used: u32) -> proto::Report {
     let failed: Vec<&checker::CheckResult> = r
         .checks
         .iter()
-        .filter(|c| !c.passed && !c.skipped && !c.unsupported)
+        .filter(|c| {
+            matches!(
+                c.status(),
+                checker::report::Status::Failed | checker::report::Status::Error
+            )
+        })
         .collect();
     let summary = match (r.passed, failed.first()) {
         (true, _) => "passed".to_string(),
