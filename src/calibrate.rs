@@ -17,7 +17,7 @@ use anyhow::{anyhow, Context};
 
 use crate::book::schedule::{Measured, MeasuredFile};
 use crate::catalog::Entry;
-use crate::{CmdResult, Exit, Fail};
+use crate::exit::{CmdResult, Exit, Fail};
 
 /// One learner's solve time on one exercise.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,14 +4,22 @@ pub mod book;
 pub mod check;
 pub mod clean;
 pub mod doctor;
+pub mod hint;
+pub mod init;
 pub mod layers;
-pub mod misc;
+pub mod list;
+pub mod next;
 pub mod prepare;
+pub mod reset;
 pub mod selftest;
+pub mod setup;
+pub mod solution;
 
 use checker::docker::Engine;
 
-use crate::Fail;
+use crate::catalog::{self, Entry};
+use crate::exit::Fail;
+use crate::workspace::Workspace;
 
 /// Connect, then report what dead dockdojo runs left behind and this start swept.
 pub async fn connect() -> Result<Engine, Fail> {
@@ -24,4 +32,29 @@ pub async fn connect() -> Result<Engine, Fail> {
         );
     }
     Ok(engine)
+}
+
+/// The exercise named, or (no id) the one whose folder we are in: the catalog, the workspace and
+/// the exercise's index in the catalog (for `hint`, `solution`, `reset`, `setup`).
+pub fn exercise_arg(id: Option<&str>) -> Result<(Vec<Entry>, Workspace, usize), Fail> {
+    let entries = catalog::load()?;
+    let ws = Workspace::find().map_err(Fail::usage)?;
+    let id = match id {
+        Some(id) => id.to_string(),
+        None => ws.current_exercise().ok_or_else(|| {
+            Fail::usage(anyhow::anyhow!(
+                "which exercise? Name it (`dockdojo list` shows them), or run this inside an \
+                 exercise's folder"
+            ))
+        })?,
+    };
+    let found = catalog::find(&entries, &id)
+        .map_err(Fail::usage)?
+        .id()
+        .to_string();
+    let idx = entries
+        .iter()
+        .position(|e| e.id() == found)
+        .unwrap_or_default();
+    Ok((entries, ws, idx))
 }

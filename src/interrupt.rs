@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use checker::docker::Engine;
 use tokio::sync::watch;
 
-use crate::Exit;
+use crate::exit::Exit;
 
 /// How many SIGINTs and SIGTERMs have come since [`listen`], counted by one task that holds the
 /// OS handlers for the rest of the run: a signal is never lost between two waits for one.

@@ -57,12 +57,13 @@ pub fn render_report(r: &Report, title: &str, st: &Style) -> String {
             Status::Failed => st.red("✗"),
         };
         out.push_str(&format!("  {mark} {}\n", c.title));
-        if c.passed {
-            continue;
-        }
-        if c.skipped || c.unsupported {
-            out.push_str(&format!("      {}\n", st.dim(&c.actual)));
-            continue;
+        match c.status() {
+            Status::Passed => continue,
+            Status::Skipped | Status::Unsupported => {
+                out.push_str(&format!("      {}\n", st.dim(&c.actual)));
+                continue;
+            }
+            Status::Failed | Status::Error => {}
         }
         let pad = "                ";
         out.push_str(&format!("      Expected: {}\n", indent(&c.expected, pad)));
@@ -73,7 +74,11 @@ pub fn render_report(r: &Report, title: &str, st: &Style) -> String {
             c.book
         ));
     }
-    let passed = r.checks.iter().filter(|c| c.passed).count();
+    let passed = r
+        .checks
+        .iter()
+        .filter(|c| c.status() == Status::Passed)
+        .count();
     let line = format!(
         "{passed} of {} checks passed ({:.1} s)",
         r.checks.len(),

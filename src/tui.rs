@@ -3,17 +3,15 @@
 //! a layer explorer, with re-checks when a file is saved or the daemon reports a change.
 //!
 //! State (`app`), events (`action`), rendering (`ui`) and the outside world (`worker`, `watch`,
-//! `daemon`, `input`, driven by `runtime`) live apart. Without a terminal the app falls back to
+//! `daemon`, and the terminal's input from `crate::term`, driven by `runtime`) live apart. Without a terminal the app falls back to
 //! the plain list; the terminal is given back on every exit, panics included (ratatui's hook).
 
 mod action;
 mod app;
 mod daemon;
-pub(crate) mod input;
 mod layers_view;
 mod room;
 mod runtime;
-pub(crate) mod theme;
 mod trace;
 mod ui;
 mod watch;
@@ -27,19 +25,19 @@ use std::time::Instant;
 
 use crate::catalog::{self, Entry};
 use crate::cmd;
+use crate::exit::{CmdResult, Exit, Fail};
 use crate::progress::{Status, Store};
 use crate::workspace::Workspace;
-use crate::{CmdResult, Exit, Fail};
 use app::{App, ExerciseInfo, Level, WatchMode};
 
 pub async fn run() -> CmdResult {
     let cwd = std::env::current_dir()?;
     let Some(ws) = Workspace::find_from(&cwd) else {
-        return cmd::misc::no_command();
+        return cmd::list::no_command();
     };
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
     if !std::io::stdout().is_terminal() || dumb {
-        return cmd::misc::no_command();
+        return cmd::list::no_command();
     }
     let entries = catalog::load()?;
     let store = Store::new(&ws.state_dir());
@@ -68,7 +66,7 @@ pub async fn run() -> CmdResult {
         Ok(t) => t,
         Err(_) => {
             ratatui::restore();
-            return cmd::misc::no_command();
+            return cmd::list::no_command();
         }
     };
     let (result, rt) = runtime::run(&mut terminal, &mut app, ws, entries, store).await;

@@ -5,7 +5,8 @@
 //! (`prepare --from URL`).
 //!
 //! - `proto`: the wire protocol (every body, every endpoint).
-//! - `server`, `db`: the instructor's HTTP server and its SQLite store.
+//! - `server`, `db`: the instructor's HTTP server and its SQLite store; `room`: the room's
+//!   in-memory aggregate both of them fill; `names`: how display names are normalised.
 //! - `client`: the student side (join, the on-disk outbox, background delivery, room view,
 //!   `prepare --from`).
 //! - `dash`: the instructor's terminal dashboard; `board.html`: the projector page.
@@ -15,7 +16,9 @@ pub mod client;
 pub mod dash;
 pub mod db;
 pub mod export;
+pub mod names;
 pub mod proto;
+pub mod room;
 pub mod server;
 
 use std::path::{Path, PathBuf};

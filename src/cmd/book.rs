@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::{CmdResult, Exit, Fail};
+use crate::exit::{CmdResult, Exit, Fail};
 
 pub async fn book(out: Option<PathBuf>, port: u16, open: bool) -> CmdResult {
     let dir = out.clone().unwrap_or_else(crate::book::cache_dir);

@@ -4,12 +4,13 @@ use std::io::IsTerminal;
 
 use checker::{run_exercise, Report, RunOptions};
 
+use crate::aftercheck;
 use crate::catalog::{self, Entry};
+use crate::exit::{CmdResult, Exit, Fail};
 use crate::interrupt::guarded;
 use crate::output::{render_report, Style};
-use crate::progress::{now, Status, Store};
+use crate::progress::{Status, Store};
 use crate::workspace::Workspace;
-use crate::{CmdResult, Exit, Fail};
 
 pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
     let entries = catalog::load()?;
@@ -91,11 +92,12 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
                 .iter()
                 .any(|c| c.status() == checker::report::Status::Error);
         could_not_look |= only_errors;
-        let hints_used = if only_errors {
-            0
+        let recorded = if only_errors {
+            None
         } else {
-            record(&store, &report)?
+            Some(aftercheck::record(&store, &report).map_err(Fail::env)?)
         };
+        let hints_used = recorded.as_ref().map_or(0, |r| r.hints_used);
         any_failed |= !report.passed && !only_errors;
         if json {
             println!(
@@ -108,15 +110,10 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
                 println!("{}", hint_nudge(e.id(), hints_used, e.spec.hints.len()));
             }
         }
-        if only_errors {
-            continue;
-        }
         // To the workshop, if this workspace joined one (a short deadline; queued otherwise).
-        crate::workshop::client::report(
-            &ws.state_dir(),
-            crate::workshop::client::check_report(&report, hints_used),
-        )
-        .await;
+        if let Some(r) = recorded {
+            crate::workshop::client::report(&ws.state_dir(), r.room).await;
+        }
     }
     Ok(if any_failed {
         Exit::Failed
@@ -234,17 +231,4 @@ pub fn hint_nudge(id: &str, used: u32, available: usize) -> String {
             used + 1
         )
     }
-}
-
-/// Record a report in the progress file; returns the hints used on that exercise so far.
-fn record(store: &Store, r: &Report) -> Result<u32, Fail> {
-    let t = now();
-    let mut hints = 0;
-    store
-        .update(|p| {
-            p.record_report(r, t);
-            hints = p.exercises.get(&r.exercise).map_or(0, |e| e.hints_used);
-        })
-        .map_err(Fail::env)?;
-    Ok(hints)
 }

@@ -1,6 +1,7 @@
-//! `dockdojo clean ID`: remove what an exercise's task names (its `[live]` containers, Compose
-//! projects, networks, volumes and images, and every copy of a scenario's registry images), after
-//! a confirmation that lists them. Nothing else is looked at: no label, no prune, no pattern.
+//! `dockdojo clean`: remove everything dockdojo labelled (`everything`). `dockdojo clean ID`:
+//! remove what an exercise's task names (its `[live]` containers, Compose projects, networks,
+//! volumes and images, and every copy of a scenario's registry images), after a confirmation that
+//! lists them; for that one nothing else is looked at: no label, no prune, no pattern.
 
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -15,7 +16,7 @@ use checker::docker::Engine;
 use checker::spec::Live;
 
 use crate::catalog;
-use crate::{CmdResult, Exit, Fail};
+use crate::exit::{CmdResult, Exit, Fail};
 
 /// One thing to remove, as the learner reads it and as Docker names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,6 +305,36 @@ pub async fn run(id: &str, yes: bool) -> CmdResult {
     } else {
         Exit::Env
     })
+}
+
+/// `dockdojo clean [--all]`: remove everything labelled by dockdojo (with `--all`, the course
+/// base images too), nothing else.
+pub async fn everything(all: bool) -> CmdResult {
+    let engine = super::connect().await?;
+    let cleaned = engine.clean(all).await;
+    for w in &cleaned.warnings {
+        eprintln!("warning: {w}");
+    }
+    if cleaned.removed.is_empty() {
+        println!(
+            "Nothing to remove: no containers, images, volumes or networks labelled by dockdojo."
+        );
+    } else {
+        println!("Removed {}:", cleaned.removed.len());
+        for r in &cleaned.removed {
+            println!("  {r}");
+        }
+    }
+    if !all {
+        println!("(Course base images are kept; `dockdojo clean --all` removes them too.)");
+    }
+    if !cleaned.failed.is_empty() {
+        for f in &cleaned.failed {
+            eprintln!("could not remove {f}");
+        }
+        return Ok(Exit::Env);
+    }
+    Ok(Exit::Ok)
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
+use crate::exit::{CmdResult, Exit};
 use crate::output::Style;
-use crate::{CmdResult, Exit};
 
 #[derive(Serialize)]
 struct Step {

@@ -2,9 +2,9 @@
 //! instruction that made it and its biggest files, then what was deleted or replaced later but
 //! still ships.
 
+use crate::exit::{CmdResult, Exit, Fail};
 use crate::layers::{self, human_size, ImageLayers, LayersError};
 use crate::output::Style;
-use crate::{CmdResult, Exit, Fail};
 
 pub async fn run(image: String, json: bool, top: usize) -> CmdResult {
     let engine = super::connect().await?;

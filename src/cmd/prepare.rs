@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use checker::images::{self, Outcome, PrepareError, PrepareOptions};
 
+use crate::exit::{CmdResult, Exit, Fail};
 use crate::workshop::client;
-use crate::{CmdResult, Exit, Fail};
 
 pub async fn run(
     offline: bool,

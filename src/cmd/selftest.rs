@@ -10,19 +10,20 @@
 //! names already exist, so everything by those names afterwards was made by the case, and removes
 //! exactly those names.
 
-use std::path::Path;
+mod live;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use bollard::query_parameters::{RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
 use checker::docker::{Engine, Runtime};
-use checker::spec::{Live, Mode};
+use checker::spec::Mode;
 use checker::{run_exercise, Report, RunOptions};
 use futures_util::StreamExt;
 
 use crate::catalog::{self, Entry};
+use crate::exit::{CmdResult, Exit, Fail};
 use crate::interrupt::guarded;
-use crate::{CmdResult, Exit, Fail};
+use live::{existing_names, remove_names, run_script};
 
 /// One case of an exercise.
 enum Case<'a> {
@@ -378,8 +379,11 @@ fn judge(case: &Case<'_>, report: Report, measures: Measures) -> CaseOutcome {
         ));
     }
     let first = report.first_failure().cloned();
-    let unsupported: Vec<&checker::CheckResult> =
-        report.checks.iter().filter(|c| c.unsupported).collect();
+    let unsupported: Vec<&checker::CheckResult> = report
+        .checks
+        .iter()
+        .filter(|c| c.status() == checker::report::Status::Unsupported)
+        .collect();
     let unsupported_note = || match unsupported.as_slice() {
         [] => String::new(),
         u => format!(
@@ -473,200 +477,5 @@ fn one_line(s: &str) -> String {
         format!("{}…", l.chars().take(100).collect::<String>())
     } else {
         l.to_string()
-    }
-}
-
-/// Run a case's script in a process group of its own; a Ctrl-C kills the group (the script and
-/// the docker commands it started, so none of them creates anything afterwards) and stops the
-/// case.
-async fn run_script(dir: &Path, name: &str) -> Result<Result<(), String>, CaseError> {
-    let child = tokio::process::Command::new("bash")
-        .arg(name)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .process_group(0)
-        .spawn();
-    let child = match child {
-        Ok(c) => c,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
-    let group = child
-        .id()
-        .and_then(|id| rustix::process::Pid::from_raw(id as i32));
-    let kill_group = || {
-        if let Some(g) = group {
-            let _ = rustix::process::kill_process_group(g, rustix::process::Signal::KILL);
-        }
-    };
-    let finished = tokio::select! {
-        r = tokio::time::timeout(Duration::from_secs(300), child.wait_with_output()) => r,
-        _ = crate::interrupt::interrupted() => {
-            kill_group();
-            return Err(CaseError::Interrupted(Exit::Interrupted));
-        }
-    };
-    Ok(match finished {
-        Err(_) => {
-            kill_group();
-            Err("did not finish within 300 s".into())
-        }
-        Ok(Err(e)) => Err(e.to_string()),
-        Ok(Ok(out)) if out.status.success() => Ok(()),
-        Ok(Ok(out)) => Err(format!(
-            "exit {}: {}",
-            out.status.code().unwrap_or(-1),
-            crate::output::last_lines(&String::from_utf8_lossy(&out.stderr), 4)
-        )),
-    })
-}
-
-/// The first of the task's names that already exists.
-async fn existing_names(engine: &Engine, live: &Live) -> Result<Option<String>, checker::EnvError> {
-    let d = &engine.docker;
-    let q = checker::docker::deadline::QUICK;
-    let exists = |r: Result<bool, tokio::time::error::Elapsed>, what: &str| {
-        r.map_err(|_| checker::EnvError::Deadline {
-            what: what.to_string(),
-            deadline: q,
-        })
-    };
-    for c in &live.containers {
-        if exists(
-            tokio::time::timeout(q, async { d.inspect_container(c, None).await.is_ok() }).await,
-            "inspect container",
-        )? {
-            return Ok(Some(format!("container {c}")));
-        }
-    }
-    for v in &live.volumes {
-        if exists(
-            tokio::time::timeout(q, async { d.inspect_volume(v).await.is_ok() }).await,
-            "inspect volume",
-        )? {
-            return Ok(Some(format!("volume {v}")));
-        }
-    }
-    for n in &live.networks {
-        if exists(
-            tokio::time::timeout(q, async { d.inspect_network(n, None).await.is_ok() }).await,
-            "inspect network",
-        )? {
-            return Ok(Some(format!("network {n}")));
-        }
-    }
-    for p in &live.projects {
-        let f = std::collections::HashMap::from([(
-            "label".to_string(),
-            vec![format!("com.docker.compose.project={p}")],
-        )]);
-        let opts = bollard::query_parameters::ListContainersOptionsBuilder::new()
-            .all(true)
-            .filters(&f)
-            .build();
-        let found = tokio::time::timeout(q, d.list_containers(Some(opts))).await;
-        if exists(
-            found.map(|r| r.map(|l| !l.is_empty()).unwrap_or(false)),
-            "list containers",
-        )? {
-            return Ok(Some(format!("Compose project {p}")));
-        }
-    }
-    for i in &live.images {
-        if exists(
-            tokio::time::timeout(q, async { d.inspect_image(i).await.is_ok() }).await,
-            "inspect image",
-        )? {
-            return Ok(Some(format!("image {i}")));
-        }
-    }
-    Ok(None)
-}
-
-/// Remove the task's names (checked absent before the case, so made by it).
-async fn remove_names(engine: &Engine, live: &Live) {
-    let d = &engine.docker;
-    let q = Duration::from_secs(30);
-    for c in &live.containers {
-        let o = RemoveContainerOptionsBuilder::new()
-            .force(true)
-            .v(true)
-            .build();
-        let _ = tokio::time::timeout(q, d.remove_container(c, Some(o))).await;
-    }
-    for p in &live.projects {
-        remove_project(engine, p).await;
-    }
-    for n in &live.networks {
-        let _ = tokio::time::timeout(q, d.remove_network(n)).await;
-    }
-    for v in &live.volumes {
-        let _ = tokio::time::timeout(
-            q,
-            d.remove_volume(v, None::<bollard::query_parameters::RemoveVolumeOptions>),
-        )
-        .await;
-    }
-    for i in &live.images {
-        let o = RemoveImageOptionsBuilder::new().force(true).build();
-        let _ = tokio::time::timeout(q, d.remove_image(i, Some(o), None)).await;
-    }
-}
-
-/// Remove a Compose project's containers, networks and volumes by its label (checked absent
-/// before the case, so made by it).
-async fn remove_project(engine: &Engine, project: &str) {
-    let d = &engine.docker;
-    let q = Duration::from_secs(30);
-    let label = format!("com.docker.compose.project={project}");
-    let f = std::collections::HashMap::from([("label".to_string(), vec![label])]);
-    let owned = |l: Option<&std::collections::HashMap<String, String>>| {
-        l.and_then(|l| l.get("com.docker.compose.project"))
-            .map(String::as_str)
-            == Some(project)
-    };
-    let opts = bollard::query_parameters::ListContainersOptionsBuilder::new()
-        .all(true)
-        .filters(&f)
-        .build();
-    if let Ok(Ok(list)) = tokio::time::timeout(q, d.list_containers(Some(opts))).await {
-        for c in list.into_iter().filter(|c| owned(c.labels.as_ref())) {
-            let o = RemoveContainerOptionsBuilder::new()
-                .force(true)
-                .v(true)
-                .build();
-            let _ = tokio::time::timeout(q, d.remove_container(&c.id.unwrap_or_default(), Some(o)))
-                .await;
-        }
-    }
-    let opts = bollard::query_parameters::ListNetworksOptionsBuilder::new()
-        .filters(&f)
-        .build();
-    if let Ok(Ok(list)) = tokio::time::timeout(q, d.list_networks(Some(opts))).await {
-        for n in list.into_iter().filter(|n| owned(n.labels.as_ref())) {
-            let _ = tokio::time::timeout(q, d.remove_network(&n.id.unwrap_or_default())).await;
-        }
-    }
-    let opts = bollard::query_parameters::ListVolumesOptionsBuilder::new()
-        .filters(&f)
-        .build();
-    if let Ok(Ok(list)) = tokio::time::timeout(q, d.list_volumes(Some(opts))).await {
-        for v in list
-            .volumes
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|v| owned(Some(&v.labels)))
-        {
-            let _ = tokio::time::timeout(
-                q,
-                d.remove_volume(
-                    &v.name,
-                    None::<bollard::query_parameters::RemoveVolumeOptions>,
-                ),
-            )
-            .await;
-        }
     }
 }

@@ -7,6 +7,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::app::{App, DockerStatus, Overlay, Screen};
 use super::layers_view::{ImageRow, LayersView};
 use crate::layers::ImageLayers;
+use crate::term::input::TermInput;
 use crate::workshop::client::RoomStatus;
 use checker::Report;
 
@@ -62,11 +63,11 @@ pub enum Event {
     Workshop(Option<RoomStatus>),
 }
 
-impl From<super::input::TermInput> for Event {
-    fn from(i: super::input::TermInput) -> Self {
+impl From<TermInput> for Event {
+    fn from(i: TermInput) -> Self {
         match i {
-            super::input::TermInput::Key(k) => Event::Key(k),
-            super::input::TermInput::Resize => Event::Resize,
+            TermInput::Key(k) => Event::Key(k),
+            TermInput::Resize => Event::Resize,
         }
     }
 }

@@ -13,8 +13,8 @@ use checker::spec::{Live, Mode};
 use checker::Report;
 
 use super::layers_view::LayersView;
-use super::theme::Theme;
 use crate::progress::{Progress, Status};
+use crate::term::theme::Theme;
 use crate::workshop::client::RoomStatus;
 pub use timer::Timer;
 

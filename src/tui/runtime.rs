@@ -5,21 +5,21 @@
 use std::time::{Duration, Instant};
 
 use ratatui::DefaultTerminal;
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
 use super::action::{self, Event};
 use super::app::{App, Delta, Effect, Level, WatchMode};
-use super::input::Input;
 use super::room::Room;
 use super::trace::Trace;
 use super::watch::{self, Watch};
 use super::worker::{Job, Worker};
 use super::{daemon, ui};
+use crate::aftercheck;
 use crate::catalog::{self, Entry};
-use crate::progress::{now as unix_now, Store};
-use crate::workshop::client;
+use crate::progress::Store;
+use crate::term::input::Input;
+use crate::term::signals::Signals;
 use crate::workspace::Workspace;
 use checker::docker::cleanup::Cleaned;
 
@@ -90,9 +90,7 @@ impl Runtime {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut flush =
             tokio::time::interval_at(tokio::time::Instant::now() + FLUSH_EVERY, FLUSH_EVERY);
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        let mut hup = signal(SignalKind::hangup())?;
+        let mut signals = Signals::new()?;
         let mut verdict: Option<String> = None;
         loop {
             terminal.draw(|f| ui::render(f, app))?;
@@ -110,9 +108,7 @@ impl Runtime {
                 },
                 _ = tick.tick(), if app.animating() => Event::Tick,
                 _ = flush.tick() => Event::FlushTime,
-                _ = term.recv() => Event::Signal,
-                _ = int.recv() => Event::Signal,
-                _ = hup.recv() => Event::Signal,
+                _ = signals.recv() => Event::Signal,
             };
             match &ev {
                 Event::WorkerPanicked => reenter(terminal)?,
@@ -170,11 +166,23 @@ impl Runtime {
                     }
                 }
             }
+            Effect::Record(Delta::Report(r)) => match aftercheck::record(&self.store, &r) {
+                Ok(recorded) => {
+                    // To the workshop, if the workspace joined one (in the background).
+                    self.room.report(recorded.room);
+                    app.set_progress(recorded.progress);
+                    if let Some(w) = recorded.warning {
+                        app.say(Level::Warn, w);
+                    }
+                }
+                Err(e) => app.say(Level::Warn, format!("could not save your progress: {e:#}")),
+            },
             Effect::Record(delta) => {
                 let mut saved = None;
                 let result = self.store.update(|p| {
                     match &delta {
-                        Delta::Report(r) => p.record_report(r, unix_now()),
+                        // Recorded by the arm above, with the room's report.
+                        Delta::Report(_) => {}
                         Delta::Hint { id, available } => {
                             p.use_hint(id, *available);
                         }
@@ -184,11 +192,6 @@ impl Runtime {
                 });
                 match result {
                     Ok(warning) => {
-                        if let (Delta::Report(r), Some(p)) = (&delta, &saved) {
-                            // To the workshop, if the workspace joined one (in the background).
-                            let hints = p.exercises.get(&r.exercise).map_or(0, |e| e.hints_used);
-                            self.room.report(client::check_report(r, hints));
-                        }
                         if let Some(p) = saved {
                             app.set_progress(p);
                         }

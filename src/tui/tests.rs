@@ -13,10 +13,10 @@ use super::app::{
     App, ExerciseInfo, LastRun, Outcome, Overlay, Running, Screen, SummaryKind, Trigger,
 };
 use super::layers_view::{ImageRow, LayersView};
-use super::theme::Theme;
 use crate::layers::archive::{Added, Kind, LayerListing, Removed, Saved};
 use crate::layers::model::{self, HistoryRow};
 use crate::progress::{Progress, Status};
+use crate::term::theme::Theme;
 use checker::spec::{Live, Mode};
 use checker::{CheckResult, Report};
 

@@ -14,9 +14,9 @@ mod summary;
 mod task;
 mod wrap;
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, BorderType, Clear};
+use ratatui::widgets::{Block, BorderType};
 use ratatui::Frame;
 
 use super::app::{App, Focus, Overlay, Screen};
@@ -79,18 +79,4 @@ fn panel<'a>(app: &App, title: impl Into<Line<'a>>, focused: bool) -> Block<'a> 
         })
         .border_style(style)
         .title(title)
-}
-
-/// A popup of at most `w`×`h` centred in `area`, cleared underneath.
-fn popup(f: &mut Frame, area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    f.render_widget(Clear, r);
-    r
 }

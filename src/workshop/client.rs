@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::proto;
+use crate::exit::{CmdResult, Exit, Fail};
 use crate::workspace::Workspace;
-use crate::{CmdResult, Exit, Fail};
 pub use outbox::{Delivery, Stop};
 
 /// In the state folder: the workshop this workspace joined.
@@ -492,7 +492,12 @@ pub fn check_report(r: &checker::Report, hints_used: u32) -> proto::Report {
     let failed: Vec<&checker::CheckResult> = r
         .checks
         .iter()
-        .filter(|c| !c.passed && !c.skipped && !c.unsupported)
+        .filter(|c| {
+            matches!(
+                c.status(),
+                checker::report::Status::Failed | checker::report::Status::Error
+            )
+        })
         .collect();
     let summary = match (r.passed, failed.first()) {
         (true, _) => "passed".to_string(),

@@ -12,7 +12,6 @@ mod net;
 mod runtime;
 mod state;
 mod text;
-mod theme;
 mod ui;
 mod update;
 
@@ -26,7 +25,7 @@ use std::time::Instant;
 use anyhow::anyhow;
 
 use super::InstructorFile;
-use crate::{CmdResult, Exit, Fail};
+use crate::exit::{CmdResult, Exit, Fail};
 use state::Dash;
 
 pub async fn run(data: PathBuf) -> CmdResult {

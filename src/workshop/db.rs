@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::proto::{Message, MessageKind, NewMessage, Report, ReportKind};
-use super::server::room::Room;
+use super::room::Room;
 
 /// Version of the tables below; stored in `meta` as `schema_version`.
 pub const SCHEMA_VERSION: i64 = 2;
@@ -481,7 +481,7 @@ fn locked_hint(e: rusqlite::Error, path: &Path) -> anyhow::Error {
 mod tests {
     use super::*;
     use crate::workshop::proto::ExerciseHead;
-    use crate::workshop::server::room::RoomConfig;
+    use crate::workshop::room::RoomConfig;
 
     fn heads() -> Vec<ExerciseHead> {
         vec![ExerciseHead {

@@ -16,7 +16,7 @@ use anyhow::{anyhow, Context};
 
 use super::proto::{ApiError, ExportRow};
 use super::InstructorFile;
-use crate::{CmdResult, Exit, Fail};
+use crate::exit::{CmdResult, Exit, Fail};
 
 /// The output format of `workshop export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,7 +212,7 @@ async fn from_database(data: &Path) -> anyhow::Result<Vec<ExportRow>> {
         .collect();
     tokio::task::spawn_blocking(move || {
         let db = super::db::Db::open(&path)?;
-        let mut room = super::server::room::Room::new(heads, Default::default());
+        let mut room = super::room::Room::new(heads, Default::default());
         db.load_room(&mut room)?;
         anyhow::Ok(room.export_rows())
     })

@@ -8,12 +8,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use checker::report::Status as CheckStatus;
 use checker::{CheckResult, Report};
 
 use super::wrap;
 use crate::progress::Status;
+use crate::term::theme::Theme;
 use crate::tui::app::{App, ExerciseInfo, Focus, LastRun, Outcome, WatchMode};
-use crate::tui::theme::Theme;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
@@ -102,7 +103,11 @@ fn last_run(e: &ExerciseInfo, last: &LastRun, t: &Theme, w: u16) -> (String, Vec
 }
 
 fn summary(r: &Report) -> String {
-    let passed = r.checks.iter().filter(|c| c.passed).count();
+    let passed = r
+        .checks
+        .iter()
+        .filter(|c| c.status() == CheckStatus::Passed)
+        .count();
     let mark = if r.passed { "✓" } else { "✗" };
     format!(" Checks · {mark} {passed} of {} passed ", r.checks.len())
 }
@@ -118,18 +123,19 @@ fn report_lines(r: &Report, trigger: &str, t: &Theme, w: u16) -> Vec<Line<'stati
             w,
             2,
         ));
-        if c.passed {
-            continue;
-        }
-        if c.skipped || c.unsupported {
-            lines.extend(wrap::hanging(
-                vec![Span::raw("    ")],
-                &c.actual,
-                t.dim(),
-                w,
-                4,
-            ));
-            continue;
+        match c.status() {
+            CheckStatus::Passed => continue,
+            CheckStatus::Skipped | CheckStatus::Unsupported => {
+                lines.extend(wrap::hanging(
+                    vec![Span::raw("    ")],
+                    &c.actual,
+                    t.dim(),
+                    w,
+                    4,
+                ));
+                continue;
+            }
+            CheckStatus::Failed | CheckStatus::Error => {}
         }
         field(&mut lines, "Expected", &c.expected, t.bold(), t, w);
         field(&mut lines, "Actual", &c.actual, t.fail(), t, w);
@@ -152,13 +158,12 @@ fn report_lines(r: &Report, trigger: &str, t: &Theme, w: u16) -> Vec<Line<'stati
 }
 
 fn mark(c: &CheckResult, t: &Theme) -> Span<'static> {
-    use checker::report::Status;
     let (mark, style) = match c.status() {
-        Status::Passed => ("✓", t.ok()),
-        Status::Unsupported => ("~", t.warn()),
-        Status::Skipped => ("-", t.dim()),
-        Status::Error => ("!", t.warn()),
-        Status::Failed => ("✗", t.fail()),
+        CheckStatus::Passed => ("✓", t.ok()),
+        CheckStatus::Unsupported => ("~", t.warn()),
+        CheckStatus::Skipped => ("-", t.dim()),
+        CheckStatus::Error => ("!", t.warn()),
+        CheckStatus::Failed => ("✗", t.fail()),
     };
     Span::styled(format!("{mark} "), style)
 }

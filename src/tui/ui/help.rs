@@ -5,6 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
+use crate::term::popup::popup;
 use crate::tui::app::App;
 
 const KEYS: &[(&str, &str)] = &[
@@ -40,7 +41,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
          exercises, so does Docker reporting a change to the containers, volumes or networks \
          the task names. Run docker in another terminal and watch.",
     ));
-    let r = super::popup(f, area, 64, lines.len() as u16 + 5);
+    let r = popup(f, area, 64, lines.len() as u16 + 5);
     let block = super::panel(app, Span::styled(" Help ", t.bold()), true)
         .title_bottom(Line::from(Span::styled(" any key closes ", t.dim())).right_aligned());
     f.render_widget(

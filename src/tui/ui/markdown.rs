@@ -4,7 +4,7 @@
 use ratatui::text::{Line, Span};
 
 use super::wrap;
-use crate::tui::theme::Theme;
+use crate::term::theme::Theme;
 
 pub fn lines(text: &str, t: &Theme, width: u16) -> Vec<Line<'static>> {
     let mut out = Vec::new();

@@ -6,6 +6,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::wrap;
+use crate::term::popup::popup;
 use crate::tui::app::App;
 
 pub fn hints(f: &mut Frame, area: Rect, app: &App) {
@@ -32,7 +33,7 @@ pub fn hints(f: &mut Frame, area: Rect, app: &App) {
         let last = format!("That was the last hint. The book explains it: {}", e.book);
         lines.extend(wrap::hanging(vec![], &last, t.dim(), inner, 0));
     }
-    let r = super::popup(f, area, width, lines.len() as u16 + 2);
+    let r = popup(f, area, width, lines.len() as u16 + 2);
     let title = format!(" Hints for {} · {used} of {} ", e.id, e.hints.len());
     let block = super::panel(app, Span::styled(title, t.bold()), true);
     f.render_widget(Paragraph::new(lines).block(block), r);
@@ -53,7 +54,7 @@ pub fn solution(f: &mut Frame, area: Rect, app: &App, scroll: u16) {
     if e.solution.is_empty() {
         lines.push(Line::from("This exercise ships no reference solution."));
     }
-    let r = super::popup(
+    let r = popup(
         f,
         area,
         area.width.saturating_sub(4),

@@ -9,8 +9,9 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::progress::{ExerciseProgress, Status};
+use crate::term::popup::popup;
+use crate::term::theme::Theme;
 use crate::tui::app::{App, SummaryKind};
-use crate::tui::theme::Theme;
 
 /// Totals over some exercises.
 #[derive(Default)]
@@ -115,7 +116,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, kind: SummaryKind) {
         ),
         t.bold(),
     )));
-    let r = super::popup(f, area, 62, lines.len() as u16 + 2);
+    let r = popup(f, area, 62, lines.len() as u16 + 2);
     let block = super::panel(app, Span::styled(" Summary ", t.bold()), true)
         .title_bottom(Line::from(Span::styled(" any key closes ", t.dim())).right_aligned());
     f.render_widget(Paragraph::new(lines).block(block), r);

@@ -5,7 +5,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::state::{Dash, Overlay};
-use crate::tui::input::TermInput;
+use crate::term::input::TermInput;
 use crate::workshop::proto::RoomView;
 
 #[derive(Debug)]

@@ -1,19 +1,19 @@
 //! The dashboard's loop: draw, wait for the next event (a key, a room view, an action's answer,
 //! the once-a-second tick, a signal), map it to an action, update the state, and hand the
-//! effects to the network side. Terminal input has a thread of its own (the learner app's
-//! reader, `crate::tui::input`).
+//! effects to the network side. Terminal input has a thread of its own (`crate::term::input`,
+//! shared with the course app).
 
 use std::time::{Duration, Instant};
 
 use ratatui::DefaultTerminal;
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc::unbounded_channel;
 
 use super::action::{self, Event};
 use super::net::Api;
 use super::state::Dash;
 use super::ui;
-use crate::tui::input::Input;
+use crate::term::input::Input;
+use crate::term::signals::Signals;
 
 /// Run until the instructor quits.
 pub async fn run(
@@ -28,9 +28,7 @@ pub async fn run(
     let _input = Input::spawn(tx, "dockdojo-dash-input")?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sighup = signal(SignalKind::hangup())?;
+    let mut signals = Signals::new()?;
     let result = loop {
         if let Err(e) = terminal.draw(|f| ui::render(f, dash)) {
             break Err(e.into());
@@ -45,9 +43,7 @@ pub async fn run(
                 None => break Ok(()),
             },
             _ = tick.tick() => Event::Tick,
-            _ = sigterm.recv() => Event::Signal,
-            _ = sigint.recv() => Event::Signal,
-            _ = sighup.recv() => Event::Signal,
+            _ = signals.recv() => Event::Signal,
         };
         if let Some(a) = action::map(ev, dash) {
             for effect in dash.update(a, Instant::now()) {

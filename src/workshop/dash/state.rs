@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::theme::Theme;
+use crate::term::theme::Theme;
 use crate::workshop::proto::{ExerciseHead, Moderation, NewMessage, Pace, RoomView, StudentRow};
 
 /// A student counts as connected when the server heard from them this recently (seconds).

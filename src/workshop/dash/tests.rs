@@ -12,7 +12,7 @@ use ratatui::Terminal;
 
 use super::action::Action;
 use super::state::{Dash, Effect, Level, Link, Overlay, Purpose};
-use super::theme::Theme;
+use crate::term::theme::Theme;
 use crate::workshop::proto::{
     Cell, ExerciseHead, FailingCheck, MessageKind, Moderation, NewMessage, Pace, RoomView,
     StudentRow,

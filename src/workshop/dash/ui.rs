@@ -10,9 +10,9 @@ mod header;
 mod popups;
 mod side;
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Clear};
+use ratatui::widgets::Block;
 use ratatui::Frame;
 
 use super::state::{Dash, Overlay};
@@ -67,18 +67,4 @@ fn panel<'a>(dash: &Dash, title: impl Into<Line<'a>>) -> Block<'a> {
     Block::bordered()
         .border_style(dash.theme.border())
         .title(title)
-}
-
-/// A popup of at most `w`×`h` centred in `area`, cleared underneath.
-fn popup(f: &mut Frame, area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    f.render_widget(Clear, r);
-    r
 }

@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
+use crate::term::theme::Theme;
 use crate::workshop::dash::state::{Dash, Link};
 use crate::workshop::dash::text;
-use crate::workshop::dash::theme::Theme;
 use crate::workshop::proto::{Cell, ExerciseHead, StudentRow};
 
 /// Columns per exercise: a two-character cell and a space.

@@ -5,6 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
+use crate::term::popup::popup;
 use crate::workshop::dash::state::{Dash, Prompt, Purpose};
 use crate::workshop::dash::text;
 
@@ -42,7 +43,7 @@ pub fn help(f: &mut Frame, area: Rect, dash: &Dash) {
          check), ~ tried, · not started; ! marks a stuck student. Results are computed on the \
          students' machines: formative, not proof.",
     ));
-    let r = super::popup(f, area, 66, lines.len() as u16 + 6);
+    let r = popup(f, area, 66, lines.len() as u16 + 6);
     let block = super::panel(dash, Span::styled(" Help ", t.bold()))
         .border_style(t.bold())
         .title_bottom(Line::from(Span::styled(" any key closes ", t.dim())).right_aligned());
@@ -141,7 +142,7 @@ pub fn student(f: &mut Frame, area: Rect, dash: &Dash, id: i64) {
         }
     }
     let h = (lines.len() as u16 + 2).min(area.height);
-    let r = super::popup(f, area, 78, h);
+    let r = popup(f, area, 78, h);
     let title = format!(" {} ", text::fit(&text::clean(&s.name), 40));
     let block = super::panel(dash, Span::styled(title, t.bold()))
         .border_style(t.bold())
@@ -161,7 +162,7 @@ pub fn prompt(f: &mut Frame, area: Rect, dash: &Dash, p: &Prompt) {
         }
         Purpose::Confirm { question, .. } => format!(" {} ", text::clean(question)),
     };
-    let r = super::popup(f, area, area.width.saturating_sub(4).min(76), 3);
+    let r = popup(f, area, area.width.saturating_sub(4).min(76), 3);
     let block = super::panel(dash, Span::styled(title, t.bold()))
         .border_style(t.bold())
         .title_bottom(

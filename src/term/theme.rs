@@ -1,5 +1,6 @@
-//! Colours and emphasis. With `NO_COLOR` set (to anything non-empty) the app uses no colour at
-//! all, only bold, reversed and the ✓ / ✗ marks, so nothing depends on telling colours apart.
+//! Colours and emphasis, the same in the course app and the dashboard. With `NO_COLOR` set (to
+//! anything non-empty) no colour is used at all, only bold, reversed and the ✓ / ✗ marks, so
+//! nothing depends on telling colours apart.
 
 use ratatui::style::{Color, Modifier, Style};
 

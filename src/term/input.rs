@@ -1,5 +1,5 @@
 //! Terminal input on a thread of its own (crossterm's reader blocks): keys and resizes go to an
-//! app's event channel (the learner app's and the workshop dashboard's). The thread wakes a few
+//! app's event channel (the course app's and the workshop dashboard's). The thread wakes a few
 //! times a second only to notice it should stop.
 
 use std::sync::atomic::{AtomicBool, Ordering};
