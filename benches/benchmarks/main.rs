@@ -492,8 +492,7 @@ fn bench_exercise(ctx: &Ctx, ex: &Exercise, rounds: usize, do_proxy: bool) -> Ex
             round + 1,
             r.a.last().copied().unwrap_or_default(),
             r.b.last().copied().unwrap_or_default(),
-            r.f.last()
-                .map_or("–".to_string(), |f| format!("{:.3} s", f))
+            r.f.last().map_or("–".to_string(), |f| format!("{f:.3} s"))
         );
     }
     if do_proxy {
