@@ -17,6 +17,7 @@
 //! `--scripts DIR` (keep the generated scripts there), `--emit-scripts DIR` (only write the
 //! scripts: `bash DIR/ID.sh EXERCISE_DIR RUN_ID` runs one).
 
+mod floor;
 mod prep;
 mod proxy;
 mod translate;
@@ -278,6 +279,10 @@ struct ExResult {
     b: Vec<f64>,
     a_fail: usize,
     b_fail: usize,
+    /// The floor's seconds per round (`floor.rs`), when the exercise has one.
+    f: Vec<f64>,
+    /// Why it has none, or what failed.
+    f_none: Option<String>,
     excluded: Vec<f64>,
     notes: Vec<String>,
     pa: Option<Phases>,
@@ -291,6 +296,8 @@ struct Ctx {
     scripts: PathBuf,
     artifacts: PathBuf,
     proxy: Option<proxy::Proxy>,
+    /// The daemon's socket, for the floor.
+    socket: PathBuf,
     counter: std::cell::Cell<usize>,
     cli_build_labels: usize,
     /// Where in the wall clock's second the next timed run starts (see [`Ctx::align`]).
@@ -409,6 +416,8 @@ fn bench_exercise(ctx: &Ctx, ex: &Exercise, rounds: usize, do_proxy: bool) -> Ex
         b: vec![],
         a_fail: 0,
         b_fail: 0,
+        f: vec![],
+        f_none: floor::unsupported(ex).map(|k| format!("no floor for {k}")),
         excluded: vec![],
         notes: vec![],
         pa: None,
@@ -469,11 +478,21 @@ fn bench_exercise(ctx: &Ctx, ex: &Exercise, rounds: usize, do_proxy: bool) -> Ex
                 r.b_fail += usize::from(!ok);
             }
         }
+        // The floor, at the same point in the second, after both.
+        if r.f_none.is_none() {
+            prep::settle(&ex.live);
+            ctx.align(ex);
+            match floor::run(&ctx.socket, ex) {
+                Ok((secs, _)) => r.f.push(secs),
+                Err(e) => r.f_none = Some(format!("the floor failed: {e}")),
+            }
+        }
         eprintln!(
-            "  round {}: A {:.2} s, B {:.2} s",
+            "  round {}: A {:.2} s, B {:.2} s, floor {}",
             round + 1,
             r.a.last().copied().unwrap_or_default(),
-            r.b.last().copied().unwrap_or_default()
+            r.b.last().copied().unwrap_or_default(),
+            r.f.last().map_or("–".to_string(), |f| format!("{f:.3} s"))
         );
     }
     if do_proxy {
@@ -658,7 +677,7 @@ fn main() -> ExitCode {
     let proxy = if opts.skip.contains("proxy") {
         None
     } else {
-        match proxy::Proxy::start(&tmp.path().join("docker.sock"), upstream) {
+        match proxy::Proxy::start(&tmp.path().join("docker.sock"), upstream.clone()) {
             Ok(p) => Some(p),
             Err(e) => {
                 eprintln!("the socket proxy could not start ({e}); skipping the overhead part");
@@ -673,6 +692,7 @@ fn main() -> ExitCode {
         scripts,
         artifacts: artifacts.clone(),
         proxy,
+        socket: upstream.clone(),
         counter: std::cell::Cell::new(0),
         phase_ms: std::cell::Cell::new(None),
         cli_build_labels: opts.cli_build_labels,
@@ -851,19 +871,19 @@ fn main() -> ExitCode {
                 "the classic builder (`DOCKER_BUILDKIT=0`)"
             }
         );
-        let _ = writeln!(md, "A = `dockdojo check ID --json` (wall time of the process, minus checks with no CLI equivalent); B = the generated shell script (wall time). Seconds. A round runs both at the same point in the second, so the rounds are pairs: A/B is the median of the rounds' own ratios (< 1: dockdojo is faster), and *A faster* counts the rounds dockdojo won.\n");
+        let _ = writeln!(md, "A = `dockdojo check ID --json` (wall time of the process, minus checks with no CLI equivalent); B = the generated shell script (wall time). Seconds. A round runs both at the same point in the second, so the rounds are pairs: A/B is the median of the rounds' own ratios (< 1: dockdojo is faster), and *A faster* counts the rounds dockdojo won. F = the floor: only the API requests the checks need, on one kept-alive connection, in the harness's own process (`benches/benchmarks/floor.rs`; live and scenario exercises whose checks it translates); A/F is the median of the rounds' own ratios.\n");
         let _ = writeln!(
             md,
-            "| exercise | mode | A median | A min–max | B median | B min–max | A/B | A faster | notes |"
+            "| exercise | mode | A median | A min–max | B median | B min–max | A/B | A faster | F median (ms) | A/F | notes |"
         );
-        let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|---|");
+        let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|");
         let mut ratios = Vec::new();
         let mut slower = Vec::new();
         for r in &results {
             if let Some(s) = &r.skipped {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | – | – | – | – | – | – | skipped: {s} |",
+                    "| {} | {} | – | – | – | – | – | – | – | – | skipped: {s} |",
                     r.id, r.mode
                 );
                 continue;
@@ -888,9 +908,18 @@ fn main() -> ExitCode {
                     slower.push(r.id.clone());
                 }
             }
+            let (fm, af) = if r.f.len() == r.a.len() && !r.f.is_empty() {
+                let paired: Vec<f64> = r.a.iter().zip(&r.f).map(|(a, f)| a / f).collect();
+                (ms(median(&r.f)), format!("{:.1}", median(&paired)))
+            } else {
+                ("–".to_string(), "–".to_string())
+            };
+            if let Some(n) = &r.f_none {
+                notes.push(n.clone());
+            }
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {}–{} | {} | {}–{} | {}{} | {} of {} | {} |",
+                "| {} | {} | {} | {}–{} | {} | {}–{} | {}{} | {} of {} | {} | {} | {} |",
                 r.id,
                 r.mode,
                 f2(am),
@@ -903,6 +932,8 @@ fn main() -> ExitCode {
                 if valid { "" } else { " (invalid)" },
                 won,
                 paired.len(),
+                fm,
+                af,
                 notes.join("; ")
             );
         }

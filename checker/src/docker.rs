@@ -89,21 +89,37 @@ impl Engine {
     }
 
     pub async fn connect_with(env: &LookupEnv) -> Result<Self, EnvError> {
-        let (docker, endpoint) = connect::connect(env).await?;
-        let version = call("version", deadline::QUICK, docker.version()).await?;
-        let runtime = if is_podman_version(&version) {
-            Runtime::Podman
-        } else {
-            Runtime::Docker
-        };
-        let api_version = version.api_version.unwrap_or_default();
-        let os = version.os.unwrap_or_default();
-        let builders = builder::Builders::probe(&endpoint, runtime, &os, &api_version).await;
+        let (docker, endpoint, ping) = connect::connect(env).await?;
+        // Docker Engine names itself in the ping's headers; anything else (Podman) is asked.
+        let (runtime, server_version, api_version, os) =
+            match (ping.docker_version(), &ping.api_version) {
+                (Some(v), Some(api)) => (
+                    Runtime::Docker,
+                    v.to_string(),
+                    api.clone(),
+                    ping.os.clone().unwrap_or_default(),
+                ),
+                _ => {
+                    let version = call("version", deadline::QUICK, docker.version()).await?;
+                    let runtime = if is_podman_version(&version) {
+                        Runtime::Podman
+                    } else {
+                        Runtime::Docker
+                    };
+                    (
+                        runtime,
+                        version.version.unwrap_or_default(),
+                        version.api_version.unwrap_or_default(),
+                        version.os.unwrap_or_default(),
+                    )
+                }
+            };
+        let builders = builder::Builders::from_ping(&ping, runtime, &os, &api_version);
         Ok(Self {
             docker,
             endpoint,
             runtime,
-            server_version: version.version.unwrap_or_default(),
+            server_version,
             api_version,
             builders,
             session: uuid::Uuid::new_v4().to_string(),

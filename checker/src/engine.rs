@@ -167,6 +167,18 @@ pub async fn run_exercise(
     exercise: &Exercise,
     opts: &RunOptions,
 ) -> Result<Report, EnvError> {
+    run_exercise_then(engine, exercise, opts, |_| {}).await
+}
+
+/// [`run_exercise`], telling `verdict` the report as soon as the checks have run, before the
+/// cleanup (which may still fail, and then the result is that error). Nothing is lost by showing
+/// it early: whatever a crash during cleanup leaves is labelled, and the next start sweeps it.
+pub async fn run_exercise_then(
+    engine: &Engine,
+    exercise: &Exercise,
+    opts: &RunOptions,
+    verdict: impl FnOnce(&Report),
+) -> Result<Report, EnvError> {
     let started = Instant::now();
     let mut ctx = Ctx {
         engine,
@@ -178,6 +190,9 @@ pub async fn run_exercise(
         absent: Default::default(),
     };
     let result = run_checks(&mut ctx).await;
+    if let Ok(results) = &result {
+        verdict(&report(exercise, results.clone(), started));
+    }
     let cleaned = engine.cleanup_session().await;
     // After the tagged images are gone, the stage layers they did not keep alive can go too.
     let layers = std::mem::take(&mut ctx.fresh_layers);
@@ -202,12 +217,16 @@ pub async fn run_exercise(
             cleaned.failed.join("; ")
         )));
     }
-    Ok(Report {
+    Ok(report(exercise, results, started))
+}
+
+fn report(exercise: &Exercise, results: Vec<CheckResult>, started: Instant) -> Report {
+    Report {
         exercise: exercise.id.clone(),
         passed: results.iter().all(|r| r.passed || r.unsupported),
         duration_ms: started.elapsed().as_millis() as u64,
         checks: results,
-    })
+    }
 }
 
 /// The Dockerfile slips of a build exercise (`dockerfile::slips`), said once, with its first

@@ -38,6 +38,14 @@ pub fn managed_filter() -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_string(), vec![format!("{MANAGED}=true")])])
 }
 
+/// The label filter for one session's resources (managed and of that session).
+pub fn session_filter(session: &str) -> HashMap<String, Vec<String>> {
+    HashMap::from([(
+        "label".to_string(),
+        vec![format!("{MANAGED}=true"), format!("{SESSION}={session}")],
+    )])
+}
+
 /// Labels for a course base image stand-in (kept between runs; `clean --all` removes it).
 pub fn base_image_labels(standin_for: &str) -> HashMap<String, String> {
     HashMap::from([(STANDIN.to_string(), standin_for.to_string())])

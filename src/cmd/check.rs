@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use checker::{run_exercise, Report, RunOptions};
+use checker::{run_exercise_then, Report, RunOptions};
 
 use crate::aftercheck;
 use crate::catalog::{self, Entry};
@@ -61,7 +61,6 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
         }
     }
     let engine = super::connect().await?;
-    let style = Style::stdout();
     if !json {
         checker::notice::set_progress_sink(progress_line);
     }
@@ -72,13 +71,20 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
         if !json {
             eprintln!("Checking {}…", e.id());
         }
+        // The report is shown the moment the checks have run; cleanup follows (a failed one
+        // still ends the run with its error).
         let ran = guarded(&engine, async move {
-            run_exercise(&eng, &spec, &RunOptions { dir }).await
+            run_exercise_then(&eng, &spec, &RunOptions { dir }, |report| {
+                if !json {
+                    clear_progress();
+                    print!("{}", render_report(report, &spec.title, &Style::stdout()));
+                }
+            })
+            .await
         })
         .await;
-        if !json && std::io::stderr().is_terminal() {
-            // The ticking line gives way to the report.
-            eprint!("\r\x1b[2K");
+        if !json {
+            clear_progress();
         }
         let report: Report = match ran {
             Ok(r) => r?,
@@ -105,7 +111,6 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
                 serde_json::to_string(&report).map_err(anyhow::Error::from)?
             );
         } else {
-            print!("{}", render_report(&report, &e.spec.title, &style));
             if !report.passed && !only_errors {
                 println!("{}", hint_nudge(e.id(), hints_used, e.spec.hints.len()));
             }
@@ -124,6 +129,13 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
     } else {
         Exit::Ok
     })
+}
+
+/// The ticking progress line gives way to the report.
+fn clear_progress() {
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K");
+    }
 }
 
 /// `dockdojo watch`: check, then wait for a saved file in the exercise's folder (or Enter, for

@@ -9,11 +9,6 @@
 //! A BuildKit build reads its context through dockdojo's own session ([`super::session`]), as
 //! with the Docker CLI; the classic builder gets it in the request body.
 
-use std::time::Duration;
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-use super::connect::Endpoint;
 use super::{Engine, Runtime};
 use crate::error::EnvError;
 
@@ -48,13 +43,18 @@ pub struct Builders {
 
 impl Builders {
     /// Learn what the daemon offers; never fails (an unreadable ping means "did not say").
-    pub async fn probe(endpoint: &Endpoint, runtime: Runtime, os: &str, api_version: &str) -> Self {
+    pub fn from_ping(
+        ping: &super::connect::Ping,
+        runtime: Runtime,
+        os: &str,
+        api_version: &str,
+    ) -> Self {
         let buildkit = runtime == Runtime::Docker
             && !os.eq_ignore_ascii_case("windows")
             && api_at_least(api_version, 1, 39);
         let default = if runtime == Runtime::Docker {
-            ping_builder_version(endpoint)
-                .await
+            ping.builder_version
+                .as_deref()
                 .and_then(|v| match v.trim() {
                     "2" => Some(Builder::BuildKit),
                     "1" => Some(Builder::Classic),
@@ -130,50 +130,6 @@ fn api_at_least(version: &str, major: u32, minor: u32) -> bool {
     (a, b) >= (major, minor)
 }
 
-const PING_DEADLINE: Duration = Duration::from_secs(5);
-
-/// The `Builder-Version` header of `GET /_ping`. bollard's `ping` returns only the body, so the
-/// request is made by hand on a connection of its own ([`super::dial`]).
-pub async fn ping_builder_version(endpoint: &Endpoint) -> Option<String> {
-    ping_header(endpoint, "builder-version").await
-}
-
-/// One header of `GET /_ping` (names are case-insensitive).
-pub async fn ping_header(endpoint: &Endpoint, name: &str) -> Option<String> {
-    let request = b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
-    let fut = async {
-        let mut s = super::dial::dial(endpoint).await.ok()?;
-        s.write_all(request).await.ok()?;
-        let response = read_head(&mut s).await;
-        header(&String::from_utf8_lossy(&response), name)
-    };
-    tokio::time::timeout(PING_DEADLINE, fut).await.ok()?
-}
-
-/// A response up to the end of its headers (a server may keep the connection open).
-async fn read_head(s: &mut (impl tokio::io::AsyncRead + Unpin)) -> Vec<u8> {
-    let mut response = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !response.windows(4).any(|w| w == b"\r\n\r\n") && response.len() < 64 * 1024 {
-        match s.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => response.extend_from_slice(&buf[..n]),
-        }
-    }
-    response
-}
-
-/// A header's value in a raw HTTP response.
-fn header(response: &str, name: &str) -> Option<String> {
-    let head = response.split("\r\n\r\n").next()?;
-    head.lines().skip(1).find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim().to_string())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,10 +165,7 @@ mod tests {
     }
 
     #[test]
-    fn ping_headers_and_env_values_are_read() {
-        let r = "HTTP/1.0 200 OK\r\nApi-Version: 1.41\r\nBuilder-Version: 2\r\n\r\nOK";
-        assert_eq!(header(r, "builder-version").as_deref(), Some("2"));
-        assert_eq!(header("HTTP/1.0 200 OK\r\n\r\nOK", "builder-version"), None);
+    fn env_values_are_read() {
         assert_eq!(requested_from(Some("0")), Some(Builder::Classic));
         assert_eq!(requested_from(Some("true")), Some(Builder::BuildKit));
         assert_eq!(requested_from(Some("")), None);

@@ -2,6 +2,11 @@
 //! daemon and every item is re-checked on the client: some runtimes ignore label filters
 //! (podman#8860). Containers go first (with their anonymous volumes), then networks, volumes and
 //! images.
+//!
+//! A run's own cleanup lists only what it may have created: every request of the process passes
+//! [`note_request`] (bollard's through [`super::dial::Pool`], BuildKit's `/build` in
+//! [`super::session`]), so a kind no request could have created is not listed at all, and the
+//! lists of the others ask for this session's label, not every run's.
 
 use std::collections::HashMap;
 
@@ -9,6 +14,8 @@ use bollard::query_parameters::{
     ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListNetworksOptionsBuilder,
     ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
 };
+
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use futures_util::StreamExt;
 
@@ -24,12 +31,36 @@ pub struct Cleaned {
     pub warnings: Vec<String>,
 }
 
-impl Cleaned {
-    fn merge(&mut self, other: Cleaned) {
-        self.removed.extend(other.removed);
-        self.failed.extend(other.failed);
-        self.warnings.extend(other.warnings);
+/// Kinds of resource, as bits.
+const CONTAINERS: u8 = 1;
+const NETWORKS: u8 = 2;
+const VOLUMES: u8 = 4;
+const IMAGES: u8 = 8;
+const ALL: u8 = CONTAINERS | NETWORKS | VOLUMES | IMAGES;
+
+/// The kinds this process sent a request that can create (never cleared: a superset is safe).
+static NOTED: AtomicU8 = AtomicU8::new(0);
+
+/// Note a request about to be sent: a create or a build may leave a labelled resource this run's
+/// cleanup must look for. Called before the request leaves, so one cut short still counts.
+pub fn note_request(method: &hyper::Method, path: &str) {
+    if method != hyper::Method::POST {
+        return;
     }
+    let kind = if path.ends_with("/containers/create") {
+        // A container may also create named volumes (unlabelled) and anonymous ones (removed
+        // with it); only `/volumes/create` makes a labelled volume.
+        CONTAINERS
+    } else if path.ends_with("/build") || path.ends_with("/commit") {
+        IMAGES
+    } else if path.ends_with("/networks/create") {
+        NETWORKS
+    } else if path.ends_with("/volumes/create") {
+        VOLUMES
+    } else {
+        return;
+    };
+    NOTED.fetch_or(kind, Ordering::SeqCst);
 }
 
 /// Which managed resources to take.
@@ -37,6 +68,8 @@ impl Cleaned {
 pub enum Scope {
     /// Everything of one session.
     Session(String),
+    /// Everything of these sessions (the startup sweep: sessions whose process is gone).
+    Sessions(std::collections::BTreeSet<String>),
     /// Every managed resource except course base images.
     AllButBase,
     /// Every managed resource, base images included.
@@ -50,6 +83,7 @@ impl Scope {
         }
         match self {
             Scope::Session(s) => labels::in_session(l, s),
+            Scope::Sessions(set) => set.iter().any(|s| labels::in_session(l, s)),
             // `clean` leaves alone what another dockdojo still running on this host is using.
             Scope::AllButBase | Scope::Everything => !owned_by_other_live_process(l),
         }
@@ -85,30 +119,37 @@ fn owned_by_other_live_process(l: Option<&HashMap<String, String>>) -> bool {
 }
 
 impl Engine {
-    /// Remove everything this run created.
+    /// Remove everything this run created: the kinds its requests could have created
+    /// ([`note_request`]), listed by this session's label (and re-checked on the client).
     pub async fn cleanup_session(&self) -> Cleaned {
-        remove_scope(self, &Scope::Session(self.session.clone())).await
+        let filter = labels::session_filter(&self.session);
+        let lists = Lists::fetch(self, NOTED.load(Ordering::SeqCst), &filter).await;
+        remove_listed(self, &Scope::Session(self.session.clone()), lists).await
     }
 
     /// Remove the resources of sessions whose dockdojo process is gone (killed, crashed): the
-    /// startup sweep. Only sessions started on this host are judged.
+    /// startup sweep. Only sessions started on this host are judged. One list per kind (a label
+    /// filter cannot span kinds); the dead sessions' resources are removed from those lists.
     pub async fn sweep_dead_sessions(&self) -> Result<Cleaned, EnvError> {
         let host = hostname();
+        let mut lists = Lists::fetch(self, ALL, &labels::managed_filter()).await;
+        if let Some(e) = lists.take_error() {
+            return Err(e);
+        }
+        let mut label_sets: Vec<&HashMap<String, String>> = Vec::new();
+        if let Some(Ok(l)) = &lists.containers {
+            label_sets.extend(l.iter().filter_map(|c| c.labels.as_ref()));
+        }
+        if let Some(Ok(l)) = &lists.volumes {
+            label_sets.extend(l.iter().map(|v| &v.labels));
+        }
+        if let Some(Ok(l)) = &lists.networks {
+            label_sets.extend(l.iter().filter_map(|n| n.labels.as_ref()));
+        }
+        if let Some(Ok(l)) = &lists.images {
+            label_sets.extend(l.iter().map(|i| &i.labels));
+        }
         let mut dead = std::collections::BTreeSet::new();
-        let list = self.list_managed_containers().await?;
-        let mut label_sets: Vec<HashMap<String, String>> =
-            list.into_iter().filter_map(|c| c.labels).collect();
-        for v in self.list_managed_volumes().await? {
-            label_sets.push(v.labels);
-        }
-        for n in self.list_managed_networks().await? {
-            if let Some(l) = n.labels {
-                label_sets.push(l);
-            }
-        }
-        for i in self.list_managed_images().await? {
-            label_sets.push(i.labels);
-        }
         for l in label_sets {
             let (Some(session), Some(owner)) = (l.get(labels::SESSION), l.get(labels::OWNER))
             else {
@@ -124,11 +165,10 @@ impl Engine {
                 dead.insert(session.clone());
             }
         }
-        let mut out = Cleaned::default();
-        for s in dead {
-            out.merge(remove_scope(self, &Scope::Session(s)).await);
+        if dead.is_empty() {
+            return Ok(Cleaned::default());
         }
-        Ok(out)
+        Ok(remove_listed(self, &Scope::Sessions(dead), lists).await)
     }
 
     /// `dockdojo clean`.
@@ -138,15 +178,17 @@ impl Engine {
         } else {
             Scope::AllButBase
         };
-        remove_scope(self, &scope).await
+        let lists = Lists::fetch(self, ALL, &labels::managed_filter()).await;
+        remove_listed(self, &scope, lists).await
     }
 
     pub async fn list_managed_containers(
         &self,
+        filter: &HashMap<String, Vec<String>>,
     ) -> Result<Vec<bollard::models::ContainerSummary>, EnvError> {
         let opts = ListContainersOptionsBuilder::new()
             .all(true)
-            .filters(&labels::managed_filter())
+            .filters(filter)
             .build();
         call(
             "list containers",
@@ -156,10 +198,11 @@ impl Engine {
         .await
     }
 
-    pub async fn list_managed_volumes(&self) -> Result<Vec<bollard::models::Volume>, EnvError> {
-        let opts = ListVolumesOptionsBuilder::new()
-            .filters(&labels::managed_filter())
-            .build();
+    pub async fn list_managed_volumes(
+        &self,
+        filter: &HashMap<String, Vec<String>>,
+    ) -> Result<Vec<bollard::models::Volume>, EnvError> {
+        let opts = ListVolumesOptionsBuilder::new().filters(filter).build();
         let r = call(
             "list volumes",
             deadline::QUICK,
@@ -169,10 +212,11 @@ impl Engine {
         Ok(r.volumes.unwrap_or_default())
     }
 
-    pub async fn list_managed_networks(&self) -> Result<Vec<bollard::models::Network>, EnvError> {
-        let opts = ListNetworksOptionsBuilder::new()
-            .filters(&labels::managed_filter())
-            .build();
+    pub async fn list_managed_networks(
+        &self,
+        filter: &HashMap<String, Vec<String>>,
+    ) -> Result<Vec<bollard::models::Network>, EnvError> {
+        let opts = ListNetworksOptionsBuilder::new().filters(filter).build();
         call(
             "list networks",
             deadline::QUICK,
@@ -183,10 +227,9 @@ impl Engine {
 
     pub async fn list_managed_images(
         &self,
+        filter: &HashMap<String, Vec<String>>,
     ) -> Result<Vec<bollard::models::ImageSummary>, EnvError> {
-        let opts = ListImagesOptionsBuilder::new()
-            .filters(&labels::managed_filter())
-            .build();
+        let opts = ListImagesOptionsBuilder::new().filters(filter).build();
         call(
             "list images",
             deadline::QUICK,
@@ -272,12 +315,69 @@ fn select<T>(
     (keep, foreign)
 }
 
-async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
+/// A kind's label-filtered list, or `None` for a kind not asked for.
+type Listed<T> = Option<Result<Vec<T>, EnvError>>;
+
+/// The label-filtered lists a removal works from.
+struct Lists {
+    containers: Listed<bollard::models::ContainerSummary>,
+    networks: Listed<bollard::models::Network>,
+    volumes: Listed<bollard::models::Volume>,
+    images: Listed<bollard::models::ImageSummary>,
+}
+
+impl Lists {
+    /// List the `kinds` asked for, each filtered by `filter` on the daemon.
+    async fn fetch(engine: &Engine, kinds: u8, filter: &HashMap<String, Vec<String>>) -> Self {
+        Self {
+            containers: if kinds & CONTAINERS != 0 {
+                Some(engine.list_managed_containers(filter).await)
+            } else {
+                None
+            },
+            networks: if kinds & NETWORKS != 0 {
+                Some(engine.list_managed_networks(filter).await)
+            } else {
+                None
+            },
+            volumes: if kinds & VOLUMES != 0 {
+                Some(engine.list_managed_volumes(filter).await)
+            } else {
+                None
+            },
+            images: if kinds & IMAGES != 0 {
+                Some(engine.list_managed_images(filter).await)
+            } else {
+                None
+            },
+        }
+    }
+
+    /// The first failed list, taken out.
+    fn take_error(&mut self) -> Option<EnvError> {
+        fn take<T>(l: &mut Listed<T>) -> Option<EnvError> {
+            match l.take() {
+                Some(Err(e)) => Some(e),
+                other => {
+                    *l = other;
+                    None
+                }
+            }
+        }
+        take(&mut self.containers)
+            .or_else(|| take(&mut self.networks))
+            .or_else(|| take(&mut self.volumes))
+            .or_else(|| take(&mut self.images))
+    }
+}
+
+async fn remove_listed(engine: &Engine, scope: &Scope, lists: Lists) -> Cleaned {
     let mut out = Cleaned::default();
     let mut saw_foreign = false;
 
-    match engine.list_managed_containers().await {
-        Ok(list) => {
+    match lists.containers {
+        None => {}
+        Some(Ok(list)) => {
             let (list, foreign) = select(list, |c| c.labels.as_ref(), scope);
             saw_foreign |= foreign;
             // Side by side (up to 8 at once): each removal waits for its container to be
@@ -304,11 +404,12 @@ async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
                 }
             }
         }
-        Err(e) => out.failed.push(format!("listing containers: {e}")),
+        Some(Err(e)) => out.failed.push(format!("listing containers: {e}")),
     }
 
-    match engine.list_managed_networks().await {
-        Ok(list) => {
+    match lists.networks {
+        None => {}
+        Some(Ok(list)) => {
             let (list, foreign) = select(list, |n| n.labels.as_ref(), scope);
             saw_foreign |= foreign;
             for n in list {
@@ -326,11 +427,12 @@ async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
                 }
             }
         }
-        Err(e) => out.failed.push(format!("listing networks: {e}")),
+        Some(Err(e)) => out.failed.push(format!("listing networks: {e}")),
     }
 
-    match engine.list_managed_volumes().await {
-        Ok(list) => {
+    match lists.volumes {
+        None => {}
+        Some(Ok(list)) => {
             let (list, foreign) = select(list, |v| Some(&v.labels), scope);
             saw_foreign |= foreign;
             for v in list {
@@ -349,11 +451,12 @@ async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
                 }
             }
         }
-        Err(e) => out.failed.push(format!("listing volumes: {e}")),
+        Some(Err(e)) => out.failed.push(format!("listing volumes: {e}")),
     }
 
-    match engine.list_managed_images().await {
-        Ok(list) => {
+    match lists.images {
+        None => {}
+        Some(Ok(list)) => {
             let (list, foreign) = select(list, |i| Some(&i.labels), scope);
             saw_foreign |= foreign;
             for i in list {
@@ -399,7 +502,7 @@ async fn remove_scope(engine: &Engine, scope: &Scope) -> Cleaned {
                 }
             }
         }
-        Err(e) => out.failed.push(format!("listing images: {e}")),
+        Some(Err(e)) => out.failed.push(format!("listing images: {e}")),
     }
 
     if matches!(scope, Scope::Everything) {

@@ -358,9 +358,53 @@ pub const PING_DEADLINE: Duration = Duration::from_secs(3);
 /// The same for an `ssh://` endpoint (a login first).
 pub const SSH_DEADLINE: Duration = Duration::from_secs(20);
 
+/// What the first `GET /_ping` said about the daemon, from its headers.
+#[derive(Debug, Clone, Default)]
+pub struct Ping {
+    /// `Api-Version`: the newest API it speaks.
+    pub api_version: Option<String>,
+    /// `Server`: `Docker/20.10.24 (linux)` on Docker Engine.
+    pub server: Option<String>,
+    /// `Ostype`: `linux` or `windows`.
+    pub os: Option<String>,
+    /// `Builder-Version`: `1` (classic) or `2` (BuildKit), its default builder.
+    pub builder_version: Option<String>,
+    /// `Libpod-Api-Version`: Podman says so whatever else it claims.
+    pub libpod: bool,
+}
+
+impl Ping {
+    fn from_headers(h: &hyper::HeaderMap) -> Self {
+        let get = |name: &str| {
+            h.get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        Self {
+            api_version: get("api-version"),
+            server: get("server"),
+            os: get("ostype"),
+            builder_version: get("builder-version"),
+            libpod: get("libpod-api-version").is_some(),
+        }
+    }
+
+    /// Docker Engine's version from `Server: Docker/<version> (<os>)`; `None` for anything else
+    /// (Podman, a proxy), which is then asked `/version`.
+    pub fn docker_version(&self) -> Option<&str> {
+        if self.libpod {
+            return None;
+        }
+        let rest = self.server.as_deref()?.strip_prefix("Docker/")?;
+        let v = rest.split_whitespace().next()?;
+        (!v.is_empty()).then_some(v)
+    }
+}
+
 /// Connect to the first candidate that answers a ping. Every failure is kept so the error can list
 /// what was tried and why each one failed.
-pub async fn connect(env: &LookupEnv) -> Result<(Docker, Endpoint), EnvError> {
+pub async fn connect(env: &LookupEnv) -> Result<(Docker, Endpoint, Ping), EnvError> {
     let candidates = resolve(env)?;
     let explicit = candidates.len() == 1;
     let mut tried = Vec::new();
@@ -373,7 +417,7 @@ pub async fn connect(env: &LookupEnv) -> Result<(Docker, Endpoint), EnvError> {
             }
         }
         match try_endpoint(&ep).await {
-            Ok(d) => return Ok((d, ep)),
+            Ok((d, ping)) => return Ok((d, ep, ping)),
             Err(e) => tried.push((ep, e)),
         }
     }
@@ -388,55 +432,33 @@ pub async fn connect(env: &LookupEnv) -> Result<(Docker, Endpoint), EnvError> {
     })
 }
 
-/// The bollard client for an endpoint, not yet asked anything.
-pub fn client(ep: &Endpoint) -> Result<Docker, String> {
-    client_at(ep, API_DEFAULT_VERSION)
-}
-
-/// A client for the endpoint that speaks API `version`.
-pub fn client_at(ep: &Endpoint, version: &bollard::ClientVersion) -> Result<Docker, String> {
+/// The connection pool for an endpoint, not yet asked anything: every endpoint's requests go
+/// through [`super::dial::Pool`], over dockdojo's own connections.
+pub fn pool(ep: &Endpoint) -> Result<super::dial::Pool, String> {
     let h = ep.host.as_str();
     if let Some(path) = h.strip_prefix("unix://") {
         std::fs::metadata(path).map_err(|e| e.to_string())?;
-        #[cfg(unix)]
-        return Docker::connect_with_unix(path, 120, version).map_err(|e| e.to_string());
         #[cfg(not(unix))]
         return Err(format!(
             "'{h}' is a unix socket, which this system does not have"
         ));
-    }
-    if h.starts_with("npipe://") {
-        return named_pipe(h, version);
-    }
-    if let Some(tls) = &ep.tls {
+    } else if h.starts_with("npipe://") {
+        #[cfg(not(windows))]
+        return Err(not_windows(h));
+    } else if let Some(tls) = &ep.tls {
         tls.check()?;
-        return Ok(super::dial::transport(ep, version));
-    }
-    if let Some(target) = ep.ssh_target() {
+    } else if let Some(target) = ep.ssh_target() {
         target?;
-        return Ok(super::dial::transport(ep, version));
-    }
-    if h.starts_with("tcp://") || h.starts_with("http://") {
-        let addr = ep
-            .tcp_addr()
+    } else if h.starts_with("tcp://") || h.starts_with("http://") {
+        ep.tcp_addr()
             .ok_or_else(|| format!("cannot read the address '{h}'"))?;
-        return Docker::connect_with_http(&format!("tcp://{addr}"), 120, version)
-            .map_err(|e| e.to_string());
+    } else {
+        return Err(format!(
+            "unsupported address scheme in '{h}' (dockdojo speaks unix://, tcp://, ssh:// and, on \
+             Windows, npipe://)"
+        ));
     }
-    Err(format!(
-        "unsupported address scheme in '{h}' (dockdojo speaks unix://, tcp://, ssh:// and, on \
-         Windows, npipe://)"
-    ))
-}
-
-#[cfg(windows)]
-fn named_pipe(h: &str, version: &bollard::ClientVersion) -> Result<Docker, String> {
-    Docker::connect_with_named_pipe(h, 120, version).map_err(|e| e.to_string())
-}
-
-#[cfg(not(windows))]
-fn named_pipe(h: &str, _: &bollard::ClientVersion) -> Result<Docker, String> {
-    Err(not_windows(h))
+    Ok(super::dial::Pool::new(ep))
 }
 
 /// Why an `npipe://` address cannot be used here.
@@ -447,43 +469,41 @@ pub fn not_windows(h: &str) -> String {
     )
 }
 
-async fn try_endpoint(ep: &Endpoint) -> Result<Docker, String> {
-    let docker = client(ep)?;
+async fn try_endpoint(ep: &Endpoint) -> Result<(Docker, Ping), String> {
+    let pool = pool(ep)?;
     // ssh starts a process and logs in before the first byte: give it the CLI's patience.
     let deadline = if ep.ssh_target().is_some() {
         SSH_DEADLINE
     } else {
         PING_DEADLINE
     };
-    match tokio::time::timeout(deadline, docker.ping()).await {
-        Err(_) => Err(format!("no answer within {}s", deadline.as_secs())),
-        Ok(Err(e)) => Err(explain(ep, describe_bollard(&e))),
-        Ok(Ok(_)) => {
-            // The ping's `Api-Version` header names the daemon's API version: speak the older
-            // of it and ours, without asking `/version` (slow on some daemons: Docker asks
-            // containerd and runc, Podman takes seconds under load).
-            if let Some(v) = super::builder::ping_header(ep, "api-version")
-                .await
-                .and_then(|v| parse_api_version(&v))
-            {
-                let ours = API_DEFAULT_VERSION;
-                let speak = if (v.major_version, v.minor_version)
-                    < (ours.major_version, ours.minor_version)
-                {
-                    v
-                } else {
-                    *ours
-                };
-                return client_at(ep, &speak);
-            }
-            let negotiated =
-                tokio::time::timeout(super::deadline::QUICK, docker.clone().negotiate_version())
-                    .await
-                    .map_err(|_| "version negotiation timed out".to_string())?
-                    .map_err(|e| describe_bollard(&e))?;
-            Ok(negotiated)
-        }
+    let headers = match tokio::time::timeout(deadline, pool.ping()).await {
+        Err(_) => return Err(format!("no answer within {}s", deadline.as_secs())),
+        Ok(Err(e)) => return Err(explain(ep, describe_bollard(&e))),
+        Ok(Ok(h)) => h,
+    };
+    let ping = Ping::from_headers(&headers);
+    // The ping's `Api-Version` header names the daemon's API version: speak the older of it and
+    // ours, without asking `/version` (slow on some daemons: Docker asks containerd and runc,
+    // Podman takes seconds under load). The client keeps the ping's connection.
+    if let Some(v) = ping.api_version.as_deref().and_then(parse_api_version) {
+        let ours = API_DEFAULT_VERSION;
+        let speak = if (v.major_version, v.minor_version) < (ours.major_version, ours.minor_version)
+        {
+            v
+        } else {
+            *ours
+        };
+        return Ok((pool.docker(&speak), ping));
     }
+    let negotiated = tokio::time::timeout(
+        super::deadline::QUICK,
+        pool.docker(API_DEFAULT_VERSION).negotiate_version(),
+    )
+    .await
+    .map_err(|_| "version negotiation timed out".to_string())?
+    .map_err(|e| describe_bollard(&e))?;
+    Ok((negotiated, ping))
 }
 
 /// `1.41` → API version 1.41.
@@ -865,8 +885,31 @@ mod tests {
     }
 
     #[test]
+    fn the_pings_headers_name_docker_engine_and_nothing_else() {
+        let mut h = hyper::HeaderMap::new();
+        h.insert("Api-Version", "1.41".parse().unwrap());
+        h.insert("Server", "Docker/20.10.24+dfsg1 (linux)".parse().unwrap());
+        h.insert("Ostype", "linux".parse().unwrap());
+        h.insert("Builder-Version", "2".parse().unwrap());
+        let p = Ping::from_headers(&h);
+        assert_eq!(p.docker_version(), Some("20.10.24+dfsg1"));
+        assert_eq!(p.api_version.as_deref(), Some("1.41"));
+        assert_eq!(p.os.as_deref(), Some("linux"));
+        assert_eq!(p.builder_version.as_deref(), Some("2"));
+        h.insert("Server", "Libpod/4.3.1 (linux)".parse().unwrap());
+        assert_eq!(Ping::from_headers(&h).docker_version(), None);
+        h.insert("Server", "Docker/20.10.24 (linux)".parse().unwrap());
+        h.insert("Libpod-Api-Version", "4.3.1".parse().unwrap());
+        assert_eq!(Ping::from_headers(&h).docker_version(), None);
+        assert_eq!(
+            Ping::from_headers(&hyper::HeaderMap::new()).docker_version(),
+            None
+        );
+    }
+
+    #[test]
     fn unknown_schemes_are_named() {
-        let err = client(&Endpoint::new("fd://3", "x")).err().unwrap();
+        let err = pool(&Endpoint::new("fd://3", "x")).err().unwrap();
         assert!(err.contains("fd://3"), "{err}");
         assert!(err.contains("ssh://"), "{err}");
     }

@@ -1,8 +1,7 @@
 //! One raw connection to the daemon's API, over whatever the endpoint names: a unix socket, TCP,
 //! TLS over TCP, `ssh … docker system dial-stdio` (as the CLI's connection helper does it) or a
-//! Windows named pipe. bollard keeps its own connections for the API calls it makes; this is for
-//! what it does not offer (the headers of `GET /_ping`, BuildKit's session) and, through
-//! [`transport`], bollard's own connections to TLS and ssh endpoints.
+//! Windows named pipe. Every bollard call of a run goes over these, kept alive and reused by
+//! [`Pool`]; BuildKit's session dials its own.
 
 use std::io;
 use std::pin::Pin;
@@ -348,32 +347,84 @@ impl AsyncWrite for SshStream {
 
 // --- bollard over dial ---
 
-/// A bollard client whose every connection is a [`dial`] of `endpoint` (TLS and ssh endpoints).
-pub fn transport(endpoint: &Endpoint, version: &bollard::ClientVersion) -> bollard::Docker {
-    use hyper_util::client::legacy::Client;
-    use hyper_util::rt::TokioExecutor;
-    let connector = Connector(Arc::new(endpoint.clone()));
-    let client = Arc::new(Client::builder(TokioExecutor::new()).build(connector));
-    bollard::Docker::connect_with_custom_transport(
-        move |req: bollard::BollardRequest| {
-            let client = Arc::clone(&client);
-            Box::pin(async move {
-                client
-                    .request(req)
-                    .await
-                    .map_err(bollard::errors::Error::from)
-            })
-        },
-        // The requests' URL only names the daemon for the Host header; the connector dials.
-        Some("http://docker"),
-        120,
-        version,
-    )
-    .expect("a custom transport always builds")
+/// The body of bollard's requests (its own alias is private).
+trait BodyOf {
+    type Body;
+}
+impl<B> BodyOf for hyper::Request<B> {
+    type Body = B;
+}
+type ReqBody = <bollard::BollardRequest as BodyOf>::Body;
+
+/// One pooled HTTP/1.1 client per run, over [`dial`] for every kind of endpoint: a request
+/// reuses an idle kept-alive connection, so a run's calls one after another share one
+/// connection. Calls side by side, a streamed response being read (events, logs, a build) and a
+/// hijacked one (attach, exec) hold a connection of their own; the pool dials another for them.
+#[derive(Clone)]
+pub struct Pool {
+    client: Arc<hyper_util::client::legacy::Client<Connector, ReqBody>>,
+}
+
+impl Pool {
+    pub fn new(endpoint: &Endpoint) -> Self {
+        use hyper_util::client::legacy::Client;
+        use hyper_util::rt::TokioExecutor;
+        let connector = Connector(Arc::new(endpoint.clone()));
+        // hyper-util's defaults keep idle connections (90 s); bollard's own clients keep none.
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Self {
+            client: Arc::new(client),
+        }
+    }
+
+    /// `GET /_ping`: its headers name the daemon (`Server`, `Api-Version`, `Ostype`,
+    /// `Builder-Version`), which bollard's `ping` does not return.
+    pub async fn ping(&self) -> Result<hyper::HeaderMap, bollard::errors::Error> {
+        use http_body_util::BodyExt;
+        let req = hyper::Request::builder()
+            .method("GET")
+            .uri("http://docker/_ping")
+            .body(bollard::body_full(bytes::Bytes::new()))
+            .map_err(bollard::errors::Error::from)?;
+        let response = self.client.request(req).await?;
+        let status = response.status();
+        let (parts, body) = response.into_parts();
+        // Read to the end, so the connection goes back to the pool.
+        let body = body.collect().await?.to_bytes();
+        if !status.is_success() {
+            return Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: status.as_u16(),
+                message: String::from_utf8_lossy(&body).trim().to_string(),
+            });
+        }
+        Ok(parts.headers)
+    }
+
+    /// A bollard client speaking API `version` whose requests go through this pool.
+    pub fn docker(&self, version: &bollard::ClientVersion) -> bollard::Docker {
+        let client = Arc::clone(&self.client);
+        bollard::Docker::connect_with_custom_transport(
+            move |req: bollard::BollardRequest| {
+                super::cleanup::note_request(req.method(), req.uri().path());
+                let client = Arc::clone(&client);
+                Box::pin(async move {
+                    client
+                        .request(req)
+                        .await
+                        .map_err(bollard::errors::Error::from)
+                })
+            },
+            // The requests' URL only names the daemon for the Host header; the connector dials.
+            Some("http://docker"),
+            120,
+            version,
+        )
+        .expect("a custom transport always builds")
+    }
 }
 
 #[derive(Clone)]
-struct Connector(Arc<Endpoint>);
+pub struct Connector(Arc<Endpoint>);
 
 impl tower_service::Service<hyper::Uri> for Connector {
     type Response = hyper_util::rt::TokioIo<Io>;
@@ -391,7 +442,7 @@ impl tower_service::Service<hyper::Uri> for Connector {
 }
 
 /// A [`Conn`] as hyper's client wants it.
-struct Io(Conn);
+pub struct Io(Conn);
 
 impl hyper_util::client::legacy::connect::Connection for Io {
     fn connected(&self) -> hyper_util::client::legacy::connect::Connected {

@@ -64,6 +64,7 @@ pub async fn build(
     let session = open_session(endpoint, api_version, &id, services).await?;
     let path =
         format!("/v{api_version}/build?{query}&version=2&remote=client-session&session={id}");
+    super::cleanup::note_request(&hyper::Method::POST, "/build");
     let response = request(
         endpoint,
         "POST",
