@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use checker::images::{self, Outcome, PrepareError, PrepareOptions};
+use images::{Outcome, PrepareError, PrepareOptions};
 
 use crate::workshop::client;
 use crate::{CmdResult, Exit, Fail};
