@@ -1,5 +1,5 @@
 //! dockdojo's checker: the exercise spec, the check engine, Docker access (bollard), ownership
-//! labels and cleanup, course base images, and reports. No terminal code lives here.
+//! labels and cleanup, and reports. No terminal code lives here.
 
 pub mod checks;
 pub mod docker;
@@ -7,7 +7,6 @@ pub mod dockerfile;
 pub mod engine;
 pub mod error;
 pub mod fault;
-pub mod images;
 pub mod labels;
 pub mod notice;
 pub mod report;

@@ -9,7 +9,6 @@ use bollard::query_parameters::{AttachContainerOptionsBuilder, CreateContainerOp
 use checker::checks::{exec, http, run as runner};
 use checker::docker::{call, deadline, Engine};
 use checker::engine::PROBE_IMAGE;
-use checker::images;
 use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;

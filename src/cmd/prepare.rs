@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use checker::images::{self, Outcome, PrepareError, PrepareOptions};
+use images::{Outcome, PrepareError, PrepareOptions};
 
 use crate::exit::{CmdResult, Exit, Fail};
 use crate::workshop::client;

@@ -286,7 +286,7 @@ pub fn instruction(created_by: &str) -> String {
     };
     let s = s.as_str();
     if let Some(rest) = s.strip_prefix("/bin/sh -c #(nop)") {
-        return rest.trim().to_string();
+        return without_source_hash(rest.trim());
     }
     if let Some(rest) = s.strip_prefix("/bin/sh -c ") {
         return format!("RUN {}", rest.trim());
@@ -296,6 +296,31 @@ pub fn instruction(created_by: &str) -> String {
         return format!("RUN {}", rest.trim());
     }
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The classic builder records `COPY file:6e3f… in /app` (or `dir:`, `multi:`; a SHA-256 in hex)
+/// for the sources it hashed: shown as `COPY … /app`, the way the learner wrote it bar the source names.
+fn without_source_hash(instr: &str) -> String {
+    let words: Vec<&str> = instr.split_whitespace().collect();
+    let (Some(&kind), true) = (words.first(), words.len() >= 4) else {
+        return instr.to_string();
+    };
+    if kind != "COPY" && kind != "ADD" {
+        return instr.to_string();
+    }
+    let hashed = |w: &str| {
+        ["file:", "dir:", "multi:"].iter().any(|p| {
+            w.strip_prefix(p)
+                .is_some_and(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()))
+        })
+    };
+    let n = words.len();
+    if words[n - 2] != "in" || !hashed(words[n - 3]) {
+        return instr.to_string();
+    }
+    let mut out: Vec<&str> = words[..n - 3].to_vec();
+    out.extend(["…", words[n - 1]]);
+    out.join(" ")
 }
 
 #[cfg(test)]

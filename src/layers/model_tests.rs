@@ -167,3 +167,35 @@ fn a_classic_archive_reads_end_to_end() {
     assert_eq!(img.hidden[0].size, 7);
     assert_eq!(img.layers[0].files[0].path, "/bin/app");
 }
+
+#[test]
+fn hashed_copy_sources_read_as_written() {
+    let h = "6e3f2b1c9d8a7f6e5d4c3b2a19080706050403020100ffeeddccbbaa99887766";
+    assert_eq!(
+        instruction(&format!("/bin/sh -c #(nop) COPY file:{h} in /app ")),
+        "COPY … /app"
+    );
+    assert_eq!(
+        instruction(&format!(
+            "/bin/sh -c #(nop) COPY --chown=1000:1000 dir:{h} in /srv/ "
+        )),
+        "COPY --chown=1000:1000 … /srv/"
+    );
+    assert_eq!(
+        instruction(&format!("/bin/sh -c #(nop) ADD multi:{h} in /opt/")),
+        "ADD … /opt/"
+    );
+    // Nothing hashed (or not a SHA-256): as recorded.
+    assert_eq!(
+        instruction("/bin/sh -c #(nop) COPY app.sh in /app"),
+        "COPY app.sh in /app"
+    );
+    assert_eq!(
+        instruction("/bin/sh -c #(nop) ADD file:abc in /"),
+        "ADD file:abc in /"
+    );
+    assert_eq!(
+        instruction("/bin/sh -c #(nop)  CMD [\"sh\"]"),
+        "CMD [\"sh\"]"
+    );
+}

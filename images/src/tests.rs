@@ -1,12 +1,16 @@
 //! Unit tests (no Docker) for the pure parts, and tests against the real daemon on
-//! `/var/run/docker.sock` that only touch images tagged `dockdojo-test-<uuid>/…` and remove them.
+//! `/var/run/docker.sock` (or `DOCKER_HOST`'s unix socket) that only touch images tagged `dockdojo-test-<uuid>/…` and remove them.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::io::Read;
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 
 use super::busybox::{elf_info, go_arch, rootfs_tar, GROUP, IMAGE_PATH, PASSWD};
+use super::daemon::*;
+use super::import::*;
 use super::*;
 
 // ---- the busybox root filesystem ----------------------------------------------------------------
@@ -380,6 +384,7 @@ mod debian_parsers {
 #[cfg(unix)]
 mod registry_parts {
     use super::super::busybox::elf_info;
+    use super::super::registry::libs::*;
     use super::super::registry::*;
     use super::{entries, fake_elf};
 
@@ -542,7 +547,7 @@ mod registry_parts {
 
     #[test]
     fn changes_match_the_upstream_image() {
-        let labels = crate::images::standin_labels("registry:2.8.2", "Debian docker-registry");
+        let labels = crate::import::standin_labels("registry:2.8.2", "Debian docker-registry");
         let changes = import_changes(&labels);
         assert_eq!(
             &changes[..5],
@@ -715,7 +720,13 @@ mod registry_parts {
 
 // ---- against the real daemon ---------------------------------------------------------------------
 
-const SOCKET: &str = "/var/run/docker.sock";
+/// The daemon's socket: `DOCKER_HOST` when it names a unix socket, else Docker's default.
+pub(crate) fn socket() -> String {
+    match std::env::var("DOCKER_HOST") {
+        Ok(h) if h.starts_with("unix://") => h["unix://".len()..].to_string(),
+        _ => "/var/run/docker.sock".to_string(),
+    }
+}
 
 /// A deadline for the tests' own Docker calls.
 async fn dl<T>(fut: impl Future<Output = T>) -> T {
@@ -726,11 +737,12 @@ async fn dl<T>(fut: impl Future<Output = T>) -> T {
 
 /// The daemon, or `None` (test skipped) when this machine has no Docker socket.
 async fn daemon() -> Option<Docker> {
-    if !std::path::Path::new(SOCKET).exists() {
-        eprintln!("skipped: no {SOCKET}");
+    let socket = socket();
+    if !std::path::Path::new(&socket).exists() {
+        eprintln!("skipped: no {socket}");
         return None;
     }
-    let d = Docker::connect_with_unix(SOCKET, 120, bollard::API_DEFAULT_VERSION).unwrap();
+    let d = Docker::connect_with_unix(&socket, 120, bollard::API_DEFAULT_VERSION).unwrap();
     within("ping", Duration::from_secs(5), d.ping())
         .await
         .unwrap()
@@ -1049,10 +1061,10 @@ async fn registry_standin_serves_the_v2_api() {
         let started = Instant::now();
         let mut last = None;
         while started.elapsed() < Duration::from_secs(30) {
-            let probe = crate::checks::http::get("127.0.0.1", port, "/v2/").await;
+            let probe = checker::checks::http::get("127.0.0.1", port, "/v2/").await;
             if matches!(
                 probe,
-                crate::checks::http::Probe::Answer { status: 200, .. }
+                checker::checks::http::Probe::Answer { status: 200, .. }
             ) {
                 last = Some(probe);
                 break;
@@ -1065,15 +1077,15 @@ async fn registry_standin_serves_the_v2_api() {
             started.elapsed()
         );
         match &last {
-            Some(crate::checks::http::Probe::Answer { status: 200, body }) => {
+            Some(checker::checks::http::Probe::Answer { status: 200, body }) => {
                 assert_eq!(body.trim(), "{}");
             }
             other => panic!("the registry did not answer 200 on /v2/: {other:?}"),
         }
-        let catalog = crate::checks::http::get("127.0.0.1", port, "/v2/_catalog").await;
+        let catalog = checker::checks::http::get("127.0.0.1", port, "/v2/_catalog").await;
         assert_eq!(
             catalog,
-            crate::checks::http::Probe::Answer {
+            checker::checks::http::Probe::Answer {
                 status: 200,
                 body: "{\"repositories\":[]}\n".into()
             }
@@ -1264,7 +1276,7 @@ async fn bad_archives_are_archive_errors() {
 }
 
 /// Builds the real course images (both stand-ins when nothing is there) and leaves them in the
-/// daemon. Slow (debootstrap): `cargo test -p checker images -- --ignored --nocapture`.
+/// daemon. Slow (debootstrap): `cargo test -p dockdojo-images -- --ignored --nocapture`.
 #[tokio::test]
 #[ignore]
 async fn prepare_the_real_course_images() {
@@ -1310,22 +1322,27 @@ async fn a_replaced_standin_is_removed_and_nothing_else() {
     h.set_cksum();
     b.append_data(&mut h, "marker", &b"ok"[..]).unwrap();
     std::fs::write(&tar_path, b.into_inner().unwrap()).unwrap();
-    let import = |label: String| {
-        let out = std::process::Command::new("docker")
-            .args(["import", "--change", &label])
-            .arg(&tar_path)
-            .output()
-            .expect("docker import");
+    // One `LABEL` per change: Podman reads `LABEL a=1 b=2` as one label `a` valued `1 b=2`.
+    let import = |labels: &[String]| {
+        let mut cmd = std::process::Command::new("docker");
+        cmd.arg("import");
+        for l in labels {
+            cmd.args(["--change", &format!("LABEL {l}")]);
+        }
+        let out = cmd.arg(&tar_path).output().expect("docker import");
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        // Docker prints the ID; Podman's answer reads `ID: ID` through the Docker CLI.
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        stdout.split_whitespace().last().unwrap_or("").to_string()
     };
-    let old = import(format!("LABEL {}={reference} x=old", labels::STANDIN));
-    let new = import(format!("LABEL {}={reference} x=new", labels::STANDIN));
-    let foreign = import("LABEL x=foreign".to_string());
+    let ours = |x: &str| [format!("{}={reference}", labels::STANDIN), format!("x={x}")];
+    let old = import(&ours("old"));
+    let new = import(&ours("new"));
+    let foreign = import(&["x=foreign".to_string()]);
     let tag = |id: &str, r: &str| {
         let ok = std::process::Command::new("docker")
             .args(["tag", id, r])
@@ -1363,7 +1380,7 @@ async fn a_replaced_standin_is_removed_and_nothing_else() {
                 "an image without our label was removed"
             );
             // Ours but still tagged elsewhere: kept.
-            let again = import(format!("LABEL {}={reference} x=again", labels::STANDIN));
+            let again = import(&ours("again"));
             tag(&again, other);
             retire(&d, reference, &again, &mut |_: &str| {}).await;
             assert!(!gone(again.clone()).await, "a tagged image was removed");

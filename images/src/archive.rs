@@ -12,11 +12,11 @@ use bollard::Docker;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
-use super::{
-    drain, env_error, image_present, megabytes, read_chunks, refusal, BaseImage, PrepareError,
-};
-use crate::docker::connect::describe_bollard;
-use crate::error::EnvError;
+use crate::daemon::{drain, env_error, megabytes, refusal};
+use crate::import::read_chunks;
+use crate::{image_present, BaseImage, PrepareError};
+use checker::docker::connect::describe_bollard;
+use checker::error::EnvError;
 
 /// The whole `docker load` (the daemon answers only once it has read and stored everything).
 const LOAD_DEADLINE: Duration = Duration::from_secs(30 * 60);

@@ -8,10 +8,9 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use bollard::Docker;
 
-use super::{
-    daemon_arch, image_size, import_changes, import_rootfs, megabytes, standin_labels,
-    PrepareError, RootfsBody, IMPORT_SMALL_DEADLINE,
-};
+use crate::daemon::{daemon_arch, image_size, megabytes, IMPORT_SMALL_DEADLINE};
+use crate::import::{import_changes, import_rootfs, standin_labels, RootfsBody};
+use crate::PrepareError;
 
 /// Where Debian (and most distributions) put busybox.
 const CANDIDATES: &[&str] = &[
