@@ -227,6 +227,19 @@ pub struct BuildCheck {
     pub secrets: BTreeMap<String, String>,
 }
 
+impl BuildCheck {
+    /// The build context's folder and the Dockerfile's path, under the exercise folder `dir`.
+    pub fn paths(&self, dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        let root = if self.context == "." || self.context.is_empty() {
+            dir.to_path_buf()
+        } else {
+            dir.join(&self.context)
+        };
+        let df = root.join(&self.dockerfile);
+        (root, df)
+    }
+}
+
 /// Static Dockerfile rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,8 +3,8 @@
 
 use std::io::Read;
 
+use crate::ctx::{Ctx, Verdict};
 use crate::docker::save;
-use crate::engine::{Ctx, Verdict};
 use crate::error::EnvError;
 use crate::spec::LayersCheck;
 
@@ -98,7 +98,7 @@ fn clean_instruction(created_by: &str) -> String {
     c.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-pub async fn layers(ctx: &mut Ctx<'_>, spec: &LayersCheck) -> Result<Verdict, EnvError> {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &LayersCheck) -> Result<Verdict, EnvError> {
     let image = ctx.image_ref(&spec.image);
     let expected = expectation(spec);
     let scan_spec = spec.clone();

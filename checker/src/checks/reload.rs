@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use super::http::{get, Probe};
-use crate::engine::{Ctx, Verdict};
+use crate::ctx::{Ctx, Verdict};
+use crate::docker::http::{get, Probe};
 use crate::error::EnvError;
 use crate::spec::ReloadCheck;
 
-pub async fn reload(ctx: &mut Ctx<'_>, spec: &ReloadCheck) -> Result<Verdict, EnvError> {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &ReloadCheck) -> Result<Verdict, EnvError> {
     let path = ctx.dir.join(&spec.file);
     let host = ctx.engine.endpoint.probe_host();
     let expected = format!(

@@ -4,13 +4,12 @@ use std::time::{Duration, Instant};
 
 use bollard::query_parameters::StopContainerOptionsBuilder;
 
-use super::container::inspect;
+use crate::ctx::{Ctx, Verdict};
 use crate::docker::deadline;
-use crate::engine::{Ctx, Verdict};
 use crate::error::EnvError;
 use crate::spec::StopCheck;
 
-pub async fn stop(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvError> {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvError> {
     let name = &spec.container;
     let timeout = spec.timeout_s.unwrap_or(10);
     let expected = format!(
@@ -22,7 +21,7 @@ pub async fn stop(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvErr
             .collect::<Vec<_>>()
             .join(" or ")
     );
-    let Some(info) = inspect(ctx, name).await? else {
+    let Some(info) = ctx.inspect(name).await? else {
         return Ok(Verdict::fail(
             expected,
             format!("there is no container named {name}"),
@@ -48,14 +47,15 @@ pub async fn stop(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvErr
         Ok(r) => r.map_err(|e| crate::docker::classify("stop container", &e))?,
     }
     let took = t0.elapsed().as_secs_f64();
-    let after = inspect(ctx, name)
+    let after = ctx
+        .inspect(name)
         .await?
         .and_then(|i| i.state)
         .unwrap_or_default();
     let code = after.exit_code.unwrap_or(-1);
     let actual = format!(
         "stopped in {took:.1} s, exit code {}",
-        super::run::explain_exit(code, after.oom_killed.unwrap_or(false))
+        crate::docker::probe::explain_exit(code, after.oom_killed.unwrap_or(false))
     );
     if code != 137 && took > spec.max_seconds {
         return Ok(Verdict::fail(expected, actual).advise(format!(

@@ -4,14 +4,15 @@
 
 use std::time::Duration;
 
-use super::exec::run_once;
-use super::run::ContainerSpec;
+use crate::ctx::{Ctx, Verdict};
+use crate::docker::exec::run_once;
+use crate::docker::probe::ContainerSpec;
+use crate::docker::probe::PROBE_IMAGE;
 use crate::docker::{deadline, is_not_found};
-use crate::engine::{Ctx, Verdict, PROBE_IMAGE};
 use crate::error::EnvError;
 use crate::spec::VolumeCheck;
 
-pub async fn volume(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, EnvError> {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, EnvError> {
     let v = &spec.volume;
     let expected = match &spec.contains {
         Some(c) => format!("named volume {v} holds {} containing \"{c}\"", spec.file),
@@ -57,7 +58,10 @@ pub async fn volume(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, En
         if !out.stdout.contains(c.as_str()) {
             return Ok(Verdict::fail(
                 expected,
-                format!("{file} in {v} contains: {}", super::tail(&out.stdout, 3)),
+                format!(
+                    "{file} in {v} contains: {}",
+                    crate::docker::logs::tail(&out.stdout, 3)
+                ),
             ));
         }
     }
