@@ -9,7 +9,51 @@ use crate::docker::context_tar::{self as context, REFUSE_BYTES, WARN_BYTES};
 use crate::docker::logs::tail;
 use crate::dockerfile;
 use crate::error::EnvError;
-pub use crate::spec::BuildCheck;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildCheck {
+    /// The handle later checks use for the built image.
+    #[serde(default = "crate::spec::default_image")]
+    pub image: String,
+    /// Build context, relative to the exercise folder.
+    #[serde(default = "crate::spec::default_context")]
+    pub context: String,
+    /// Dockerfile path, relative to the context.
+    #[serde(default = "crate::spec::default_dockerfile")]
+    pub dockerfile: String,
+    /// A stage to stop at (`--target`).
+    pub target: Option<String>,
+    /// Seconds before the build is cancelled (default 300).
+    pub deadline_s: Option<u64>,
+    /// Ask the daemon to pull a newer base image first (`docker build --pull`); for exercises on
+    /// pinning against the course's local registry.
+    #[serde(default)]
+    pub pull: bool,
+    /// `--build-arg` values (the `dockerfile` rules on the same file read them too).
+    #[serde(default)]
+    pub build_args: BTreeMap<String, String>,
+    /// Build secrets by id, each read from a file in the exercise folder, as
+    /// `docker build --secret id=ID,src=FILE` gives them to `RUN --mount=type=secret,id=ID`.
+    /// Served only to BuildKit builds.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+}
+
+impl BuildCheck {
+    /// The build context's folder and the Dockerfile's path, under the exercise folder `dir`.
+    pub fn paths(&self, dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        let root = if self.context == "." || self.context.is_empty() {
+            dir.to_path_buf()
+        } else {
+            dir.join(&self.context)
+        };
+        let df = root.join(&self.dockerfile);
+        (root, df)
+    }
+}
 
 /// Files a learner may have meant instead of `Dockerfile`.
 fn near_misses(dir: &Path, wanted: &str) -> Vec<String> {

@@ -8,7 +8,22 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, ListVolumesOptions
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::{call, deadline};
 use crate::error::EnvError;
-use crate::spec::ComposeCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeCheck {
+    /// The project name (`-p`, `name:`, or the folder name).
+    pub project: String,
+    /// Services with a running container.
+    #[serde(default)]
+    pub running: Vec<String>,
+    /// Volumes (as named in the compose file) that must exist.
+    #[serde(default)]
+    pub volumes: Vec<String>,
+    /// `false`: the project must have no containers at all (it was brought down).
+    pub up: Option<bool>,
+}
 
 const PROJECT: &str = "com.docker.compose.project";
 

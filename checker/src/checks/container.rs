@@ -5,7 +5,74 @@ use bollard::models::ContainerInspectResponse;
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::{call, deadline, is_not_found};
 use crate::error::EnvError;
-pub use crate::spec::ContainerCheck;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerCheck {
+    /// The container's name (or a run handle). Exactly one of `container` / `project`+`service`.
+    pub container: Option<String>,
+    /// A Compose project name: with `service`, finds the container by its
+    /// `com.docker.compose.project` / `com.docker.compose.service` labels (Compose v1 and v2 alike).
+    pub project: Option<String>,
+    pub service: Option<String>,
+    /// `false`: the container must be gone (e.g. removed to prove data outlives it).
+    pub exists: Option<bool>,
+    pub running: Option<bool>,
+    /// The image it was created from (as given to `docker run`).
+    pub image: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Published ports: container port (`8080/tcp` or `8080`) → host port.
+    #[serde(default)]
+    pub ports: BTreeMap<String, u16>,
+    /// `no`, `always`, `unless-stopped`, `on-failure`.
+    pub restart_policy: Option<String>,
+    pub memory_mb: Option<u64>,
+    /// A memory limit of at least / at most this many MB (a right-sized range instead of one value).
+    pub memory_min_mb: Option<u64>,
+    pub memory_max_mb: Option<u64>,
+    pub cpus: Option<f64>,
+    pub exit_code: Option<i64>,
+    pub oom_killed: Option<bool>,
+    /// Named volumes mounted: volume name → mount path.
+    #[serde(default)]
+    pub volumes: BTreeMap<String, String>,
+    /// Bind mounts: host folder (relative to the exercise folder) → mount path.
+    #[serde(default)]
+    pub binds: BTreeMap<String, String>,
+    /// Text its log (stdout and stderr) must contain.
+    #[serde(default)]
+    pub output_contains: Vec<String>,
+    /// Lines its log must contain whole (nothing else on the line; trailing white space and a
+    /// carriage return aside).
+    #[serde(default)]
+    pub output_lines: Vec<String>,
+    /// The health status to reach (`healthy`, `unhealthy`), waiting up to `within_s`.
+    pub health: Option<String>,
+    /// Seconds to wait for `health` (default 30).
+    pub within_s: Option<f64>,
+    /// The user the container runs as must not be root (checked with `id -u` inside).
+    pub non_root: Option<bool>,
+    /// The container runs the very image a registry serves under this reference (compared by
+    /// digest, so a look-alike built or tagged locally does not count, and a run by digest does).
+    pub registry_image: Option<String>,
+    /// `true`: the container runs its image's own command (the Dockerfile's ENTRYPOINT and CMD),
+    /// not one given on `docker run` (for tasks that ask to fix the image, not the run).
+    pub image_command: Option<bool>,
+}
+
+impl ContainerCheck {
+    /// How the task names the container, for messages.
+    pub fn display_name(&self) -> String {
+        match (&self.container, &self.project, &self.service) {
+            (Some(c), _, _) => c.clone(),
+            (None, Some(p), Some(s)) => format!("service {s} of project {p}"),
+            _ => "the container".into(),
+        }
+    }
+}
 
 /// Find a Compose service's container by its labels (re-checked on the client).
 pub async fn find_compose(

@@ -3,7 +3,24 @@
 
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::context_tar as context;
-pub use crate::spec::ContextCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextCheck {
+    #[serde(default = "crate::spec::default_context")]
+    pub context: String,
+    #[serde(default = "crate::spec::default_dockerfile")]
+    pub dockerfile: String,
+    /// Paths (relative to the context) that must not be sent to the daemon.
+    #[serde(default)]
+    pub absent: Vec<String>,
+    /// Paths that must be sent.
+    #[serde(default)]
+    pub present: Vec<String>,
+    /// Largest acceptable context, in MB.
+    pub max_mb: Option<f64>,
+}
 
 /// The `context` check: what `docker build` would send, after `.dockerignore`.
 pub fn check(ctx: &Ctx<'_>, spec: &ContextCheck) -> Verdict {

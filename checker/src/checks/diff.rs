@@ -4,7 +4,19 @@
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::{deadline, is_not_found};
 use crate::error::EnvError;
-pub use crate::spec::DiffCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiffCheck {
+    pub container: String,
+    /// Paths that must appear as added or changed.
+    #[serde(default)]
+    pub changed: Vec<String>,
+    /// Paths that must not appear.
+    #[serde(default)]
+    pub unchanged: Vec<String>,
+}
 
 /// The `diff` check: `docker diff`.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvError> {

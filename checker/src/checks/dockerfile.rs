@@ -3,7 +3,31 @@
 
 use crate::ctx::{Ctx, Verdict};
 use crate::dockerfile;
-pub use crate::spec::{DockerfileCheck, DockerfileRule};
+use serde::{Deserialize, Serialize};
+
+/// Static Dockerfile rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DockerfileRule {
+    /// Every `FROM` names an exact release: a digest, a tag with a full version (three numbers,
+    /// any suffix) or a date stamp (stages and `scratch` excepted).
+    FromPinned,
+    /// At least two stages, and the last one copies from an earlier stage of this Dockerfile or
+    /// is built on one.
+    MultiStage,
+    /// The final image's `USER` (the last stage's, else the stage it is built on) is not root.
+    NonRootUser,
+    /// The final image's `CMD`/`ENTRYPOINT` use the exec (JSON) form.
+    ExecForm,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerfileCheck {
+    #[serde(default = "crate::spec::default_dockerfile")]
+    pub dockerfile: String,
+    pub rule: DockerfileRule,
+}
 
 fn rule_text(r: crate::spec::DockerfileRule) -> &'static str {
     use crate::spec::DockerfileRule::*;

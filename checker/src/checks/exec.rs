@@ -7,7 +7,23 @@ use crate::ctx::{Ctx, Verdict};
 use crate::docker::exec::{exec_in, run_once};
 use crate::docker::probe::ContainerSpec;
 use crate::error::EnvError;
-use crate::spec::ExecCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecCheck {
+    /// A run handle or a live container name. Exactly one of `container` / `image`.
+    pub container: Option<String>,
+    /// A built image handle or an image reference: the command runs in a fresh container.
+    pub image: Option<String>,
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub exit_code: i64,
+    #[serde(default)]
+    pub stdout_contains: Vec<String>,
+    #[serde(default)]
+    pub stdout_excludes: Vec<String>,
+}
 
 /// The `exec` check.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvError> {

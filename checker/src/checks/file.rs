@@ -4,7 +4,21 @@
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::files::{create_unstarted, read_path};
 use crate::error::EnvError;
-pub use crate::spec::FileCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCheck {
+    #[serde(default = "crate::spec::default_image")]
+    pub image: String,
+    /// Absolute path in the image.
+    pub path: String,
+    /// Whether it must exist (default) or must not.
+    #[serde(default = "crate::spec::default_true")]
+    pub exists: bool,
+    /// Text the file must contain.
+    pub contains: Option<String>,
+}
 
 /// The `file` check: copy the path out of a created (never started) container.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &FileCheck) -> Result<Verdict, EnvError> {

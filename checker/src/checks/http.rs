@@ -11,7 +11,29 @@ use crate::docker::http::listeners;
 // `images/tests.rs` still reaches the primitive here; it is moving into its own crate.
 pub use crate::docker::http::{get, Probe};
 use crate::error::EnvError;
-use crate::spec::HttpCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpCheck {
+    /// A fixed host port (live exercises). Exactly one of `host_port` / `container`.
+    pub host_port: Option<u16>,
+    /// A run handle or live name whose published `port` is probed.
+    pub container: Option<String>,
+    /// The container port (with `container`).
+    pub port: Option<u16>,
+    #[serde(default = "crate::spec::default_path")]
+    pub path: String,
+    #[serde(default = "crate::spec::default_status")]
+    pub status: u16,
+    pub body_contains: Option<String>,
+    /// Keep retrying until this many seconds have passed.
+    #[serde(default = "crate::spec::default_within")]
+    pub within_s: f64,
+    /// After a right answer, the body must change within this many seconds (a page that
+    /// something keeps rewriting, not a fixed copy of it).
+    pub changes_within_s: Option<f64>,
+}
 
 /// The `http` check.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvError> {

@@ -7,7 +7,46 @@ use crate::ctx::{Ctx, Verdict};
 use crate::docker::{call, deadline};
 use crate::dockerfile::is_root_user;
 use crate::error::EnvError;
-pub use crate::spec::{CommandForm, ImageCheck};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandForm {
+    Exec,
+    Shell,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageCheck {
+    #[serde(default = "crate::spec::default_image")]
+    pub image: String,
+    /// Largest acceptable image size, in MB (10^6 bytes).
+    pub max_size_mb: Option<f64>,
+    /// Smallest acceptable size in MB (to catch an image that is empty by accident).
+    pub min_size_mb: Option<f64>,
+    /// Most filesystem layers allowed.
+    pub max_layers: Option<usize>,
+    /// Exactly this `USER`.
+    pub user: Option<String>,
+    /// The configured user must not be root (empty, `root`, `0`, `0:0`).
+    pub non_root: Option<bool>,
+    /// Form of the CMD (or ENTRYPOINT when set): `exec` or `shell`.
+    pub cmd_form: Option<CommandForm>,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    /// Env vars that must be set to these values.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Ports that must be exposed, like `8080/tcp`.
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// The image must define a HEALTHCHECK (true) or not (false).
+    pub healthcheck: Option<bool>,
+}
 
 fn mb(bytes: i64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)

@@ -6,7 +6,24 @@ use std::io::Read;
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::save;
 use crate::error::EnvError;
-use crate::spec::LayersCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayersCheck {
+    #[serde(default = "crate::spec::default_image")]
+    pub image: String,
+    /// Paths (absolute, as in the image) that must not be in any layer, even one a later layer deletes.
+    #[serde(default)]
+    pub absent_paths: Vec<String>,
+    /// Text that must not appear in any file of any layer.
+    #[serde(default)]
+    pub absent_text: Vec<String>,
+    /// File names (`*` matches any run of characters: `gcc-*`) that no file or link of any
+    /// layer may have, wherever it is (`/usr/local/bin/gcc` as much as `/usr/bin/gcc`).
+    #[serde(default)]
+    pub absent_names: Vec<String>,
+}
 
 /// What one layer holds that the check looks for: (path, what was found there).
 type Hits = Vec<(String, String)>;

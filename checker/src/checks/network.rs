@@ -6,7 +6,21 @@ use std::time::Duration;
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::{deadline, is_not_found};
 use crate::error::EnvError;
-use crate::spec::NetworkCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkCheck {
+    pub network: String,
+    /// Containers that must be attached.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// `[from, to]` pairs: `from` must resolve `to` by name and reach it.
+    #[serde(default)]
+    pub resolves: Vec<[String; 2]>,
+    /// Probe `http://<to>:<port>/` from `from` (with `resolves`).
+    pub http_port: Option<u16>,
+}
 
 pub async fn check(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, EnvError> {
     let n = &spec.network;

@@ -7,7 +7,32 @@ use crate::ctx::{Ctx, Verdict};
 use crate::docker::build::{run_build, Built, Site, Step};
 use crate::docker::context_tar as context;
 use crate::error::EnvError;
-pub use crate::spec::RebuildCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RebuildCheck {
+    /// The handle of the build to repeat.
+    #[serde(default = "crate::spec::default_image")]
+    pub image: String,
+    /// The file (relative to the exercise folder) to change before rebuilding, as a code change would.
+    pub touch: String,
+    /// Steps (substrings of the instruction) that must come from the cache.
+    #[serde(default)]
+    pub cached: Vec<String>,
+    /// Steps that must be rebuilt.
+    #[serde(default)]
+    pub rebuilt: Vec<String>,
+    /// A line added at the end of the touched file (a new dependency in a list), before the
+    /// blank lines every edit appends.
+    pub append: Option<String>,
+    /// Text the rebuild's output (what its steps printed, as the build log shows it) must contain.
+    #[serde(default)]
+    pub output_contains: Vec<String>,
+    /// Text the rebuild's output must not contain (a package downloaded again).
+    #[serde(default)]
+    pub output_excludes: Vec<String>,
+}
 
 /// The `rebuild` check: change one file as a code edit would, rebuild, and see which steps the
 /// cache served.

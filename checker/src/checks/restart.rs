@@ -6,7 +6,23 @@ use std::time::Duration;
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::exec::exec_in;
 use crate::error::EnvError;
-use crate::spec::RestartCheck;
+use serde::{Deserialize, Serialize};
+
+fn default_restart_within() -> f64 {
+    20.0
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestartCheck {
+    pub container: String,
+    /// A command run inside the container that makes its main process fail (e.g.
+    /// `["touch", "/tmp/crash"]` for an app that exits when it sees that file).
+    pub trigger: Vec<String>,
+    /// Seconds to wait for it to be running again.
+    #[serde(default = "default_restart_within")]
+    pub within_s: f64,
+}
 
 pub async fn check(ctx: &mut Ctx<'_>, spec: &RestartCheck) -> Result<Verdict, EnvError> {
     let name = &spec.container;

@@ -10,7 +10,49 @@ use crate::docker::probe::{
     wait_exit, ContainerSpec,
 };
 use crate::error::EnvError;
-use crate::spec::{RunCheck, RunExpect};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RunExpect {
+    /// Still running after `settle_s` seconds.
+    #[default]
+    Running,
+    /// Exits by itself within `within_s` (with `exit_code` if given).
+    Exits,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunCheck {
+    #[serde(default = "crate::spec::default_image")]
+    pub image: String,
+    /// The handle later checks use for this container.
+    #[serde(default = "crate::spec::default_image")]
+    pub name: String,
+    /// Container ports to publish on 127.0.0.1 (random host ports).
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Override the image's CMD.
+    pub command: Option<Vec<String>>,
+    #[serde(default)]
+    pub expect: RunExpect,
+    pub exit_code: Option<i64>,
+    /// Seconds to wait for the container to exit (`expect = "exits"`).
+    #[serde(default = "crate::spec::default_within")]
+    pub within_s: f64,
+    /// Seconds the container must stay up (`expect = "running"`, default 1).
+    pub settle_s: Option<f64>,
+    /// Memory limit in MB (default 256).
+    pub memory_mb: Option<u64>,
+    /// Text the container's output (stdout and stderr) must contain, read after it exits (or
+    /// after `settle_s` when it keeps running).
+    #[serde(default)]
+    pub output_contains: Vec<String>,
+}
 
 /// The `run` check.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvError> {

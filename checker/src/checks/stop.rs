@@ -7,7 +7,20 @@ use bollard::query_parameters::StopContainerOptionsBuilder;
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::deadline;
 use crate::error::EnvError;
-use crate::spec::StopCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopCheck {
+    pub container: String,
+    /// The stop must finish within this many seconds.
+    pub max_seconds: f64,
+    /// Acceptable exit codes after the stop.
+    #[serde(default = "crate::spec::default_stop_codes")]
+    pub exit_codes: Vec<i64>,
+    /// The timeout passed to `docker stop` (default 10, Docker's default).
+    pub timeout_s: Option<i64>,
+}
 
 pub async fn check(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvError> {
     let name = &spec.container;

@@ -10,7 +10,21 @@ use crate::docker::probe::ContainerSpec;
 use crate::docker::probe::PROBE_IMAGE;
 use crate::docker::{deadline, is_not_found};
 use crate::error::EnvError;
-use crate::spec::VolumeCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeCheck {
+    /// The named volume.
+    pub volume: String,
+    /// A file path inside the volume (relative to its root).
+    pub file: String,
+    pub contains: Option<String>,
+    /// Text the file must not contain (e.g. stale data from an earlier run).
+    pub excludes: Option<String>,
+    /// `false`: the volume must not exist at all.
+    pub exists: Option<bool>,
+}
 
 pub async fn check(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, EnvError> {
     let v = &spec.volume;
