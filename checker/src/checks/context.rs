@@ -47,36 +47,51 @@ pub fn check(ctx: &Ctx<'_>, spec: &ContextCheck) -> Verdict {
             )
         }
     };
-    let names = context::names(&packed.tar);
-    let sent = |p: &str| {
+    let sent = Sent {
+        names: context::names(&packed.tar),
+        bytes: packed.bytes,
+        biggest: packed.biggest,
+    };
+    judge(&sent, spec, expected)
+}
+
+/// What `docker build` would send: the context's entries, its size and its biggest files.
+pub struct Sent {
+    pub names: Vec<String>,
+    pub bytes: u64,
+    pub biggest: Vec<(String, u64)>,
+}
+
+/// The verdict on a packed context (no I/O).
+pub fn judge(sent: &Sent, spec: &ContextCheck, expected: String) -> Verdict {
+    let is_sent = |p: &str| {
         let p = p.trim_start_matches("./").trim_end_matches('/');
-        names
+        sent.names
             .iter()
             .any(|n| n == p || n.starts_with(&format!("{p}/")))
     };
-    if let Some(p) = spec.absent.iter().find(|p| sent(p)) {
+    if let Some(p) = spec.absent.iter().find(|p| is_sent(p)) {
         return Verdict::fail(
             expected,
             format!("{p} is sent to the daemon with every build"),
         )
         .advise("List it in .dockerignore (one pattern per line, relative to the context).");
     }
-    if let Some(p) = spec.present.iter().find(|p| !sent(p)) {
+    if let Some(p) = spec.present.iter().find(|p| !is_sent(p)) {
         return Verdict::fail(
             expected,
             format!("{p} is not sent, so the build cannot use it"),
         )
         .advise("A .dockerignore pattern excludes it; narrow the pattern or add a `!` exception.");
     }
-    let mb = packed.bytes as f64 / 1_000_000.0;
+    let mb = sent.bytes as f64 / 1_000_000.0;
     if let Some(m) = spec.max_mb {
         if mb > m {
             return Verdict::fail(
                 expected,
                 format!(
                     "{mb:.1} MB; biggest: {}",
-                    packed
-                        .biggest
+                    sent.biggest
                         .iter()
                         .map(|(n, s)| format!("{n} ({:.1} MB)", *s as f64 / 1e6))
                         .collect::<Vec<_>>()
@@ -85,5 +100,40 @@ pub fn check(ctx: &Ctx<'_>, spec: &ContextCheck) -> Verdict {
             );
         }
     }
-    Verdict::pass(expected, format!("{} entries, {mb:.1} MB", names.len()))
+    Verdict::pass(
+        expected,
+        format!("{} entries, {mb:.1} MB", sent.names.len()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contexts_are_judged() {
+        let spec = ContextCheck {
+            context: ".".into(),
+            dockerfile: "Dockerfile".into(),
+            absent: vec!["node_modules".into()],
+            present: vec!["./src/".into()],
+            max_mb: Some(1.0),
+        };
+        let sent = |names: &[&str], bytes| Sent {
+            names: names.iter().map(|s| s.to_string()).collect(),
+            bytes,
+            biggest: vec![("big.bin".into(), bytes)],
+        };
+        assert!(judge(&sent(&["Dockerfile", "src/app.js"], 10), &spec, "e".into()).passed);
+        let v = judge(&sent(&["src/a", "node_modules/x/y"], 10), &spec, "e".into());
+        assert!(!v.passed && v.actual.contains("node_modules is sent"));
+        let v = judge(&sent(&["Dockerfile"], 10), &spec, "e".into());
+        assert!(!v.passed && v.actual.contains("./src/ is not sent"));
+        let v = judge(&sent(&["src/a"], 3_000_000), &spec, "e".into());
+        assert!(
+            !v.passed && v.actual.contains("big.bin (3.0 MB)"),
+            "{}",
+            v.actual
+        );
+    }
 }

@@ -55,6 +55,12 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvEr
             .unwrap_or_default(),
     };
     let paths: Vec<String> = changes.iter().map(|c| c.path.clone()).collect();
+    Ok(judge(&paths, spec, expected))
+}
+
+/// The verdict on the paths `docker diff` listed (no I/O).
+pub fn judge(paths: &[String], spec: &DiffCheck, expected: String) -> Verdict {
+    let name = &spec.container;
     let shown = if paths.is_empty() {
         "no changes".to_string()
     } else {
@@ -67,19 +73,53 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvEr
     };
     for p in &spec.changed {
         if !paths.contains(p) {
-            return Ok(Verdict::fail(
+            return Verdict::fail(
                 expected,
                 format!("{name} has no {p} in its writable layer (changes: {shown})"),
-            ));
+            );
         }
     }
     for p in &spec.unchanged {
         if paths.contains(p) {
-            return Ok(Verdict::fail(
+            return Verdict::fail(
                 expected,
                 format!("{name} has {p} in its own writable layer (changes: {shown})"),
-            ));
+            );
         }
     }
-    Ok(Verdict::pass(expected, shown))
+    Verdict::pass(expected, shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(changed: &[&str], unchanged: &[&str]) -> DiffCheck {
+        DiffCheck {
+            container: "dojo-w".into(),
+            changed: changed.iter().map(|s| s.to_string()).collect(),
+            unchanged: unchanged.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn changes_are_judged() {
+        let paths = vec!["/tmp".to_string(), "/tmp/out.txt".to_string()];
+        let v = judge(
+            &paths,
+            &spec(&["/tmp/out.txt"], &["/etc/passwd"]),
+            "e".into(),
+        );
+        assert!(v.passed, "{}", v.actual);
+        let v = judge(&paths, &spec(&["/data/x"], &[]), "e".into());
+        assert!(
+            !v.passed && v.actual.contains("has no /data/x"),
+            "{}",
+            v.actual
+        );
+        let v = judge(&paths, &spec(&[], &["/tmp/out.txt"]), "e".into());
+        assert!(!v.passed && v.actual.contains("in its own writable layer"));
+        let v = judge(&[], &spec(&["/a"], &[]), "e".into());
+        assert!(v.actual.contains("changes: no changes"), "{}", v.actual);
+    }
 }

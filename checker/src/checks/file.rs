@@ -32,27 +32,60 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &FileCheck) -> Result<Verdict, EnvEr
         create_unstarted(ctx.engine, &ctx.exercise.id, &image, "files", Some(vec![])).await?;
     let result = read_path(ctx.engine, &created.id, &spec.path).await;
     let _ = ctx.engine.remove_container(&created.id).await;
-    let content = result?;
+    Ok(judge(result?, spec, expected))
+}
+
+/// The verdict on the path's content, `None` when it is not in the image (no I/O).
+pub fn judge(content: Option<String>, spec: &FileCheck, expected: String) -> Verdict {
     match (content, spec.exists) {
-        (None, false) => Ok(Verdict::pass(expected, format!("{} is absent", spec.path))),
-        (Some(_), false) => Ok(Verdict::fail(
-            expected,
-            format!("{} is in the image", spec.path),
-        )),
-        (None, true) => Ok(Verdict::fail(
-            expected,
-            format!("{} is not in the image", spec.path),
-        )),
+        (None, false) => Verdict::pass(expected, format!("{} is absent", spec.path)),
+        (Some(_), false) => Verdict::fail(expected, format!("{} is in the image", spec.path)),
+        (None, true) => Verdict::fail(expected, format!("{} is not in the image", spec.path)),
         (Some(text), true) => match &spec.contains {
-            Some(c) if !text.contains(c.as_str()) => Ok(Verdict::fail(
+            Some(c) if !text.contains(c.as_str()) => Verdict::fail(
                 expected,
                 format!(
                     "{} contains: {}",
                     spec.path,
                     crate::docker::logs::tail(&text, 5)
                 ),
-            )),
-            _ => Ok(Verdict::pass(expected, format!("{} is present", spec.path))),
+            ),
+            _ => Verdict::pass(expected, format!("{} is present", spec.path)),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(exists: bool, contains: Option<&str>) -> FileCheck {
+        FileCheck {
+            image: "app".into(),
+            path: "/app/a.txt".into(),
+            exists,
+            contains: contains.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn presence_and_content_are_judged() {
+        assert!(judge(None, &spec(false, None), "e".into()).passed);
+        assert!(!judge(Some(String::new()), &spec(false, None), "e".into()).passed);
+        assert!(!judge(None, &spec(true, None), "e".into()).passed);
+        assert!(
+            judge(
+                Some("hi there".into()),
+                &spec(true, Some("there")),
+                "e".into()
+            )
+            .passed
+        );
+        let v = judge(Some("hello".into()), &spec(true, Some("bye")), "e".into());
+        assert!(
+            !v.passed && v.actual.contains("/app/a.txt contains: hello"),
+            "{}",
+            v.actual
+        );
     }
 }
