@@ -43,7 +43,22 @@ pub fn fidelity(kind: &CheckKind) -> Fidelity {
         CheckKind::Dockerfile(_) => Fidelity::Approximate,
         // cmd_form is judged by the JSON prefix `["/bin/sh","-c",`.
         CheckKind::Image(i) if i.cmd_form.is_some() => Fidelity::Approximate,
-        _ => Fidelity::Same,
+        CheckKind::Build(_)
+        | CheckKind::Rebuild(_)
+        | CheckKind::Image(_)
+        | CheckKind::File(_)
+        | CheckKind::Run(_)
+        | CheckKind::Exec(_)
+        | CheckKind::Container(_)
+        | CheckKind::Diff(_)
+        | CheckKind::Http(_)
+        | CheckKind::Volume(_)
+        | CheckKind::Network(_)
+        | CheckKind::Stop(_)
+        | CheckKind::Restart(_)
+        | CheckKind::Layers(_)
+        | CheckKind::Reload(_)
+        | CheckKind::Compose(_) => Fidelity::Same,
     }
 }
 

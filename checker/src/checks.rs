@@ -1,53 +1,53 @@
-//! One module per check kind. Each takes the run's [`Ctx`] and its own spec and returns a
-//! [`Verdict`]; `Err` only when the check could not run at all.
+//! One module per check kind, each in its own file: its spec (re-exported from
+//! [`crate::spec`]), what it gathers from Docker and how it judges that. Kinds never call each
+//! other; what they share with Docker is in [`crate::docker`] (probe containers, exec, logs,
+//! HTTP, builds), what they share with the run in [`crate::ctx`].
 
 pub mod build;
 pub mod compose;
 pub mod container;
 pub mod context;
+pub mod diff;
+pub mod dockerfile;
 pub mod exec;
+pub mod file;
 pub mod http;
 pub mod image;
 pub mod layers;
 pub mod network;
+pub mod rebuild;
 pub mod reload;
 pub mod restart;
 pub mod run;
 pub mod stop;
 pub mod volume;
 
-use crate::engine::{Ctx, Verdict};
+use crate::ctx::{Ctx, Verdict};
 use crate::error::EnvError;
 use crate::spec::{Check, CheckKind};
 
 /// Dispatch a check to its kind.
 pub async fn run(ctx: &mut Ctx<'_>, check: &Check) -> Result<Verdict, EnvError> {
     match &check.kind {
-        CheckKind::Build(c) => build::build(ctx, c).await,
-        CheckKind::Rebuild(c) => build::rebuild(ctx, c).await,
-        CheckKind::Dockerfile(c) => Ok(build::dockerfile_rule(ctx, c)),
-        CheckKind::Image(c) => image::metadata(ctx, c).await,
-        CheckKind::File(c) => image::file(ctx, c).await,
-        CheckKind::Run(c) => run::run(ctx, c).await,
-        CheckKind::Exec(c) => exec::exec(ctx, c).await,
-        CheckKind::Container(c) => container::state(ctx, c).await,
-        CheckKind::Diff(c) => container::diff(ctx, c).await,
-        CheckKind::Http(c) => http::probe(ctx, c).await,
-        CheckKind::Volume(c) => volume::volume(ctx, c).await,
-        CheckKind::Network(c) => network::network(ctx, c).await,
-        CheckKind::Stop(c) => stop::stop(ctx, c).await,
-        CheckKind::Restart(c) => restart::restart(ctx, c).await,
-        CheckKind::Layers(c) => layers::layers(ctx, c).await,
-        CheckKind::Context(c) => Ok(build::context(ctx, c)),
-        CheckKind::Reload(c) => reload::reload(ctx, c).await,
-        CheckKind::Compose(c) => compose::compose(ctx, c).await,
+        CheckKind::Build(c) => build::check(ctx, c).await,
+        CheckKind::Rebuild(c) => rebuild::check(ctx, c).await,
+        CheckKind::Dockerfile(c) => Ok(dockerfile::check(ctx, c)),
+        CheckKind::Image(c) => image::check(ctx, c).await,
+        CheckKind::File(c) => file::check(ctx, c).await,
+        CheckKind::Run(c) => run::check(ctx, c).await,
+        CheckKind::Exec(c) => exec::check(ctx, c).await,
+        CheckKind::Container(c) => container::check(ctx, c).await,
+        CheckKind::Diff(c) => diff::check(ctx, c).await,
+        CheckKind::Http(c) => http::check(ctx, c).await,
+        CheckKind::Volume(c) => volume::check(ctx, c).await,
+        CheckKind::Network(c) => network::check(ctx, c).await,
+        CheckKind::Stop(c) => stop::check(ctx, c).await,
+        CheckKind::Restart(c) => restart::check(ctx, c).await,
+        CheckKind::Layers(c) => layers::check(ctx, c).await,
+        CheckKind::Context(c) => Ok(context::check(ctx, c)),
+        CheckKind::Reload(c) => reload::check(ctx, c).await,
+        CheckKind::Compose(c) => compose::check(ctx, c).await,
     }
-}
-
-/// The last `n` lines of a text, for showing logs in a failure.
-pub fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// The first `KEY=value` in `want` that `env` (Docker's `KEY=value` list) does not have:

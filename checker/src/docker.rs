@@ -2,10 +2,18 @@
 //! call its own deadline, labels everything it creates with this run's session, and removes only
 //! what carries those labels (re-checked on the client before each delete).
 
+pub mod build;
 pub mod builder;
 pub mod cleanup;
 pub mod connect;
+pub mod context_tar;
 pub mod dial;
+pub mod exec;
+pub mod files;
+pub mod http;
+pub mod inspect;
+pub mod logs;
+pub mod probe;
 pub mod save;
 pub mod session;
 

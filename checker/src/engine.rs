@@ -11,153 +11,65 @@ use crate::error::EnvError;
 use crate::report::{CheckResult, Report};
 use crate::spec::{Check, CheckKind, Exercise};
 
-/// The course image the checker uses for its own probes (reading a volume, resolving a name).
-pub const PROBE_IMAGE: &str = "busybox:1.36.1";
+pub use crate::ctx::{BuiltImage, Ctx, Verdict};
+pub use crate::docker::probe::PROBE_IMAGE;
 
 pub struct RunOptions {
     /// The exercise folder in the learner's workspace.
     pub dir: PathBuf,
 }
 
-/// An image the checker built in this run.
-#[derive(Debug, Clone)]
-pub struct BuiltImage {
-    pub id: String,
-    pub tag: String,
-    /// The build's steps in order, with whether each came from the cache.
-    pub steps: Vec<checks::build::Step>,
-    /// Where and how it was built, so `rebuild` can repeat it.
-    pub spec: crate::spec::BuildCheck,
-}
-
-/// What the checks of one run share.
-pub struct Ctx<'a> {
-    pub engine: &'a Engine,
-    pub exercise: &'a Exercise,
-    pub dir: PathBuf,
-    pub images: HashMap<String, BuiltImage>,
-    /// Run handles → container ids.
-    pub containers: HashMap<String, String>,
-    /// Image ids this run's builds made themselves (intermediate and build-stage layers). They
-    /// carry no labels, so they are removed by id when the run ends, if still untagged.
-    pub fresh_layers: Vec<String>,
-    /// Live container names (and `network NAME`s) an earlier check of this run found missing:
-    /// later checks on them are not run (one "there is no container" is enough to read).
-    pub absent: std::collections::HashSet<String>,
-}
-
-/// One check's verdict before timing and book links are added.
-#[derive(Debug, Clone)]
-pub struct Verdict {
-    pub passed: bool,
-    pub expected: String,
-    pub actual: String,
-    /// Extra, situation-specific advice, shown before the check's own hint.
-    pub advice: Option<String>,
-    pub unsupported: bool,
-}
-
-impl Verdict {
-    pub fn pass(expected: impl Into<String>, actual: impl Into<String>) -> Self {
-        Self {
-            passed: true,
-            expected: expected.into(),
-            actual: actual.into(),
-            advice: None,
-            unsupported: false,
-        }
-    }
-    pub fn fail(expected: impl Into<String>, actual: impl Into<String>) -> Self {
-        Self {
-            passed: false,
-            ..Self::pass(expected, actual)
-        }
-    }
-    pub fn advise(mut self, advice: impl Into<String>) -> Self {
-        self.advice = Some(advice.into());
-        self
-    }
-    pub fn unsupported(expected: impl Into<String>, why: impl Into<String>) -> Self {
-        Self {
-            passed: false,
-            unsupported: true,
-            ..Self::pass(
-                expected,
-                format!("unsupported on this runtime: {}", why.into()),
-            )
-        }
-    }
-}
-
-impl Ctx<'_> {
-    /// A container for a check: a run handle of this run, else a live container by name.
-    pub fn container_id(&self, name: &str) -> Option<String> {
-        self.containers.get(name).cloned()
-    }
-
-    /// The handle a check needs that an earlier failed check did not produce.
-    fn missing_dependency(&self, check: &Check) -> Option<String> {
-        let image = |h: &String| {
-            (!self.images.contains_key(h)).then(|| "the image the build above makes".to_string())
-        };
-        let absent = |name: &String| {
-            self.absent
-                .contains(name)
-                .then(|| format!("the container {name}, which does not exist"))
-        };
-        let run_handle = |h: &String| {
-            let is_handle = self
-                .exercise
-                .checks
-                .iter()
-                .any(|c| matches!(&c.kind, CheckKind::Run(r) if &r.name == h));
-            if is_handle {
-                (!self.containers.contains_key(h))
-                    .then(|| "the container an earlier check starts".to_string())
-            } else {
-                absent(h)
-            }
-        };
-        match &check.kind {
-            CheckKind::Image(c) => image(&c.image),
-            CheckKind::File(c) => image(&c.image),
-            CheckKind::Run(c) => image(&c.image),
-            CheckKind::Rebuild(c) => image(&c.image),
-            CheckKind::Exec(c) => c.container.as_ref().and_then(run_handle).or_else(|| {
-                c.image
-                    .as_ref()
-                    .filter(|i| self.is_handle(i))
-                    .and_then(image)
-            }),
-            CheckKind::Http(c) => c.container.as_ref().and_then(run_handle),
-            CheckKind::Stop(c) => run_handle(&c.container),
-            CheckKind::Diff(c) => run_handle(&c.container),
-            CheckKind::Restart(c) => run_handle(&c.container),
-            CheckKind::Layers(c) => image(&c.image),
-            CheckKind::Container(c) if c.exists == Some(false) => None,
-            CheckKind::Network(n) => self
-                .absent
-                .contains(&format!("network {}", n.network))
-                .then(|| format!("the network {}, which does not exist", n.network)),
-            CheckKind::Container(c) => c.container.as_ref().and_then(run_handle),
-            _ => None,
-        }
-    }
-
-    /// Is `name` an image handle declared by a build check?
-    pub fn is_handle(&self, name: &str) -> bool {
-        self.exercise
+/// The handle a check needs that an earlier failed check did not produce.
+fn missing_dependency(ctx: &Ctx<'_>, check: &Check) -> Option<String> {
+    let image = |h: &String| {
+        (!ctx.images.contains_key(h)).then(|| "the image the build above makes".to_string())
+    };
+    let absent = |name: &String| {
+        ctx.absent
+            .contains(name)
+            .then(|| format!("the container {name}, which does not exist"))
+    };
+    let run_handle = |h: &String| {
+        let is_handle = ctx
+            .exercise
             .checks
             .iter()
-            .any(|c| matches!(&c.kind, CheckKind::Build(b) if b.image == name))
-    }
-
-    /// An image handle's tag, or the name itself when it is a plain reference.
-    pub fn image_ref(&self, name: &str) -> String {
-        self.images
-            .get(name)
-            .map(|i| i.id.clone())
-            .unwrap_or_else(|| name.to_string())
+            .any(|c| matches!(&c.kind, CheckKind::Run(r) if &r.name == h));
+        if is_handle {
+            (!ctx.containers.contains_key(h))
+                .then(|| "the container an earlier check starts".to_string())
+        } else {
+            absent(h)
+        }
+    };
+    match &check.kind {
+        CheckKind::Image(c) => image(&c.image),
+        CheckKind::File(c) => image(&c.image),
+        CheckKind::Run(c) => image(&c.image),
+        CheckKind::Rebuild(c) => image(&c.image),
+        CheckKind::Exec(c) => c.container.as_ref().and_then(run_handle).or_else(|| {
+            c.image
+                .as_ref()
+                .filter(|i| ctx.is_handle(i))
+                .and_then(image)
+        }),
+        CheckKind::Http(c) => c.container.as_ref().and_then(run_handle),
+        CheckKind::Stop(c) => run_handle(&c.container),
+        CheckKind::Diff(c) => run_handle(&c.container),
+        CheckKind::Restart(c) => run_handle(&c.container),
+        CheckKind::Layers(c) => image(&c.image),
+        CheckKind::Container(c) if c.exists == Some(false) => None,
+        CheckKind::Network(n) => ctx
+            .absent
+            .contains(&format!("network {}", n.network))
+            .then(|| format!("the network {}, which does not exist", n.network)),
+        CheckKind::Container(c) => c.container.as_ref().and_then(run_handle),
+        CheckKind::Build(_)
+        | CheckKind::Dockerfile(_)
+        | CheckKind::Volume(_)
+        | CheckKind::Context(_)
+        | CheckKind::Reload(_)
+        | CheckKind::Compose(_) => None,
     }
 }
 
@@ -196,7 +108,14 @@ pub async fn run_exercise_then(
     let cleaned = engine.cleanup_session().await;
     // After the tagged images are gone, the stage layers they did not keep alive can go too.
     let layers = std::mem::take(&mut ctx.fresh_layers);
-    crate::checks::build::remove_untagged(&ctx, &layers).await;
+    crate::docker::build::remove_untagged(
+        &crate::docker::build::Site {
+            engine,
+            dir: &ctx.dir,
+        },
+        &layers,
+    )
+    .await;
     let results = match result {
         Ok(r) => r,
         // The daemon went away mid-run: say so, and that what is left is not lost track of.
@@ -238,12 +157,8 @@ fn dockerfile_slips(ctx: &Ctx<'_>) -> Vec<String> {
     }) else {
         return Vec::new();
     };
-    let root = if b.context == "." || b.context.is_empty() {
-        ctx.dir.clone()
-    } else {
-        ctx.dir.join(&b.context)
-    };
-    match std::fs::read_to_string(root.join(&b.dockerfile)) {
+    let (root, dockerfile) = b.paths(&ctx.dir);
+    match std::fs::read_to_string(dockerfile) {
         Ok(text) => crate::dockerfile::slips(&text, &root),
         Err(_) => Vec::new(),
     }
@@ -256,7 +171,7 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
     for (i, check) in ctx.exercise.checks.iter().enumerate() {
         crate::notice::progress(i + 1, n, &check.title);
         let t = Instant::now();
-        let verdict = match ctx.missing_dependency(check) {
+        let verdict = match missing_dependency(ctx, check) {
             Some(missing) => {
                 out.push(CheckResult {
                     id: check.id.clone(),

@@ -2,6 +2,7 @@
 //! labels and cleanup, and reports. No terminal code lives here.
 
 pub mod checks;
+pub mod ctx;
 pub mod docker;
 pub mod dockerfile;
 pub mod engine;

@@ -308,7 +308,7 @@ async fn case_29_oom_killed_and_a_plain_sigkill_are_told_apart() {
 /// failed start names, in the words of Docker's userland proxy and of its port allocator.
 #[test]
 fn case_27_the_clashing_port_is_read_from_the_daemons_message() {
-    use checker::checks::run::clashing_port;
+    use checker::docker::probe::clashing_port;
     assert_eq!(
         clashing_port("driver failed programming external connectivity on endpoint x (abc): Bind for 127.0.0.1:18040 failed: port is already allocated"),
         Some(18040)
@@ -371,7 +371,7 @@ fn case_19_sparse_files_are_sent_as_regular_files() {
     std::fs::write(t.path().join("Dockerfile"), "FROM busybox:1.36.1\n").unwrap();
     let f = std::fs::File::create(t.path().join("disk.img")).unwrap();
     f.set_len(4 << 20).unwrap();
-    let packed = checker::checks::context::pack(t.path(), "Dockerfile", None).unwrap();
+    let packed = checker::docker::context_tar::pack(t.path(), "Dockerfile", None).unwrap();
     let mut a = tar::Archive::new(&packed.tar[..]);
     let mut seen = false;
     for e in a.entries().unwrap() {
@@ -383,7 +383,7 @@ fn case_19_sparse_files_are_sent_as_regular_files() {
         }
     }
     assert!(seen, "disk.img was not packed");
-    let (total, top) = checker::checks::context::measure(t.path()).unwrap();
+    let (total, top) = checker::docker::context_tar::measure(t.path()).unwrap();
     assert!(total >= 4 << 20);
     assert_eq!(top[0].0, "disk.img");
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{AttachContainerOptionsBuilder, CreateContainerOptionsBuilder};
-use checker::checks::{exec, http, run as runner};
+use checker::docker::probe::PROBE_IMAGE;
 use checker::docker::{call, deadline, Engine};
-use checker::engine::PROBE_IMAGE;
+use checker::docker::{exec, http, probe as runner};
 use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;

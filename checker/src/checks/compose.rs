@@ -5,14 +5,29 @@ use std::collections::HashMap;
 
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListVolumesOptionsBuilder};
 
+use crate::ctx::{Ctx, Verdict};
 use crate::docker::{call, deadline};
-use crate::engine::{Ctx, Verdict};
 use crate::error::EnvError;
-use crate::spec::ComposeCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeCheck {
+    /// The project name (`-p`, `name:`, or the folder name).
+    pub project: String,
+    /// Services with a running container.
+    #[serde(default)]
+    pub running: Vec<String>,
+    /// Volumes (as named in the compose file) that must exist.
+    #[serde(default)]
+    pub volumes: Vec<String>,
+    /// `false`: the project must have no containers at all (it was brought down).
+    pub up: Option<bool>,
+}
 
 const PROJECT: &str = "com.docker.compose.project";
 
-pub async fn compose(ctx: &mut Ctx<'_>, spec: &ComposeCheck) -> Result<Verdict, EnvError> {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &ComposeCheck) -> Result<Verdict, EnvError> {
     let p = &spec.project;
     let filters = HashMap::from([("label".to_string(), vec![format!("{PROJECT}={p}")])]);
     let opts = ListContainersOptionsBuilder::new()
@@ -97,16 +112,14 @@ pub async fn compose(ctx: &mut Ctx<'_>, spec: &ComposeCheck) -> Result<Verdict, 
                 )));
             };
             let id = c.id.clone().unwrap_or_default();
-            let info = super::container::inspect(ctx, &id)
-                .await?
-                .unwrap_or_default();
+            let info = ctx.inspect(&id).await?.unwrap_or_default();
             let st = info.state.unwrap_or_default();
-            let logs = super::run::logs_tail(ctx.engine, &id, 4).await;
+            let logs = crate::docker::logs::logs_tail(ctx.engine, &id, 4).await;
             return Ok(Verdict::fail(
                 expected,
                 format!(
                     "{s} is not running (running: {others}); it exited with code {}\n--- its last log lines ---\n{}",
-                    super::run::explain_exit(st.exit_code.unwrap_or(0), st.oom_killed.unwrap_or(false)),
+                    crate::docker::probe::explain_exit(st.exit_code.unwrap_or(0), st.oom_killed.unwrap_or(false)),
                     if logs.is_empty() { "(no output)".into() } else { logs }
                 ),
             )

@@ -2,37 +2,76 @@
 
 use bollard::models::ContainerInspectResponse;
 
+use crate::ctx::{Ctx, Verdict};
 use crate::docker::{call, deadline, is_not_found};
-use crate::engine::{Ctx, Verdict};
 use crate::error::EnvError;
-use crate::spec::{ContainerCheck, DiffCheck};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-/// Inspect a container by handle or name; None when there is none.
-pub async fn inspect(
-    ctx: &Ctx<'_>,
-    name: &str,
-) -> Result<Option<ContainerInspectResponse>, EnvError> {
-    let target = ctx.container_id(name).unwrap_or_else(|| name.to_string());
-    match tokio::time::timeout(
-        deadline::QUICK,
-        crate::docker::inspect_container(&ctx.engine.docker, &target),
-    )
-    .await
-    {
-        Err(_) => Err(EnvError::Deadline {
-            what: "inspect container".into(),
-            deadline: deadline::QUICK,
-        }),
-        Ok(Err(e)) if is_not_found(&e) => Ok(None),
-        Ok(r) => r
-            .map(Some)
-            .map_err(|e| crate::docker::classify("inspect container", &e)),
-    }
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerCheck {
+    /// The container's name (or a run handle). Exactly one of `container` / `project`+`service`.
+    pub container: Option<String>,
+    /// A Compose project name: with `service`, finds the container by its
+    /// `com.docker.compose.project` / `com.docker.compose.service` labels (Compose v1 and v2 alike).
+    pub project: Option<String>,
+    pub service: Option<String>,
+    /// `false`: the container must be gone (e.g. removed to prove data outlives it).
+    pub exists: Option<bool>,
+    pub running: Option<bool>,
+    /// The image it was created from (as given to `docker run`).
+    pub image: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Published ports: container port (`8080/tcp` or `8080`) → host port.
+    #[serde(default)]
+    pub ports: BTreeMap<String, u16>,
+    /// `no`, `always`, `unless-stopped`, `on-failure`.
+    pub restart_policy: Option<String>,
+    pub memory_mb: Option<u64>,
+    /// A memory limit of at least / at most this many MB (a right-sized range instead of one value).
+    pub memory_min_mb: Option<u64>,
+    pub memory_max_mb: Option<u64>,
+    pub cpus: Option<f64>,
+    pub exit_code: Option<i64>,
+    pub oom_killed: Option<bool>,
+    /// Named volumes mounted: volume name → mount path.
+    #[serde(default)]
+    pub volumes: BTreeMap<String, String>,
+    /// Bind mounts: host folder (relative to the exercise folder) → mount path.
+    #[serde(default)]
+    pub binds: BTreeMap<String, String>,
+    /// Text its log (stdout and stderr) must contain.
+    #[serde(default)]
+    pub output_contains: Vec<String>,
+    /// Lines its log must contain whole (nothing else on the line; trailing white space and a
+    /// carriage return aside).
+    #[serde(default)]
+    pub output_lines: Vec<String>,
+    /// The health status to reach (`healthy`, `unhealthy`), waiting up to `within_s`.
+    pub health: Option<String>,
+    /// Seconds to wait for `health` (default 30).
+    pub within_s: Option<f64>,
+    /// The user the container runs as must not be root (checked with `id -u` inside).
+    pub non_root: Option<bool>,
+    /// The container runs the very image a registry serves under this reference (compared by
+    /// digest, so a look-alike built or tagged locally does not count, and a run by digest does).
+    pub registry_image: Option<String>,
+    /// `true`: the container runs its image's own command (the Dockerfile's ENTRYPOINT and CMD),
+    /// not one given on `docker run` (for tasks that ask to fix the image, not the run).
+    pub image_command: Option<bool>,
 }
 
-fn missing(name: &str) -> Verdict {
-    Verdict::fail(format!("a container named {name}"), format!("there is no container named {name}"))
-        .advise("`docker ps -a` lists every container, running or not: the task says how to create this one, and `--name` on `docker run` names it.")
+impl ContainerCheck {
+    /// How the task names the container, for messages.
+    pub fn display_name(&self) -> String {
+        match (&self.container, &self.project, &self.service) {
+            (Some(c), _, _) => c.clone(),
+            (None, Some(p), Some(s)) => format!("service {s} of project {p}"),
+            _ => "the container".into(),
+        }
+    }
 }
 
 /// Find a Compose service's container by its labels (re-checked on the client).
@@ -73,14 +112,14 @@ pub async fn find_compose(
 }
 
 /// The `container` check.
-pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, EnvError> {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, EnvError> {
     let shown = spec.display_name();
     let name = &shown;
     let expected = format!("{name} configured as the task asks");
     let found = match (&spec.container, &spec.project, &spec.service) {
-        (Some(c), _, _) => inspect(ctx, c).await?,
+        (Some(c), _, _) => ctx.inspect(c).await?,
         (None, Some(p), Some(s)) => match find_compose(ctx, p, s).await? {
-            Some(id) => inspect(ctx, &id).await?,
+            Some(id) => ctx.inspect(&id).await?,
             None => None,
         },
         _ => None,
@@ -103,7 +142,7 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
                     p = spec.project.clone().unwrap_or_default()
                 )));
         }
-        return Ok(missing(name));
+        return Ok(Verdict::no_container(name));
     };
     let id = info.id.clone().unwrap_or_default();
     let st = info.state.clone().unwrap_or_default();
@@ -140,7 +179,7 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
                     format!(
                         "{name} is {} (exit code {})",
                         st.status.map(|s| s.to_string()).unwrap_or_default(),
-                        super::run::explain_exit(code, oom)
+                        crate::docker::probe::explain_exit(code, oom)
                     )
                 },
             ));
@@ -295,12 +334,12 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
                 } else if never_started {
                     format!(
                         "it never started (status: created; exit code {})",
-                        super::run::explain_exit(got, false)
+                        crate::docker::probe::explain_exit(got, false)
                     )
                 } else {
                     format!(
                         "exit code {}",
-                        super::run::explain_exit(got, st.oom_killed.unwrap_or(false))
+                        crate::docker::probe::explain_exit(got, st.oom_killed.unwrap_or(false))
                     )
                 },
             ));
@@ -408,10 +447,10 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
         };
         // A container that just started may not have printed yet: give it a few seconds.
         let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-        let mut logs = super::run::logs_tail(ctx.engine, &id, 2000).await;
+        let mut logs = crate::docker::logs::logs_tail(ctx.engine, &id, 2000).await;
         while running && missing(&logs).is_some() && tokio::time::Instant::now() < until {
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            logs = super::run::logs_tail(ctx.engine, &id, 2000).await;
+            logs = crate::docker::logs::logs_tail(ctx.engine, &id, 2000).await;
         }
         if let Some(expected) = missing(&logs) {
             return Ok(Verdict::fail(
@@ -419,7 +458,10 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
                 if logs.is_empty() {
                     "it printed nothing".to_string()
                 } else {
-                    format!("its output ends with:\n{}", super::tail(&logs, 5))
+                    format!(
+                        "its output ends with:\n{}",
+                        crate::docker::logs::tail(&logs, 5)
+                    )
                 },
             ));
         }
@@ -427,7 +469,8 @@ pub async fn state(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
     if spec.non_root == Some(true) {
         let cmd = ["id".to_string(), "-u".to_string()];
         let out =
-            super::exec::exec_in(ctx.engine, &id, &cmd, std::time::Duration::from_secs(10)).await?;
+            crate::docker::exec::exec_in(ctx.engine, &id, &cmd, std::time::Duration::from_secs(10))
+                .await?;
         let want = format!("{name} runs as a non-root user");
         match out {
             Some(o) if o.code == 0 && o.stdout.trim() != "0" => {}
@@ -470,7 +513,7 @@ async fn health(
     let mut cues = None;
     let mut opened = false;
     loop {
-        let info = inspect(ctx, id).await?.unwrap_or_default();
+        let info = ctx.inspect(id).await?.unwrap_or_default();
         let st = info.state.clone().unwrap_or_default();
         if !opened {
             opened = true;
@@ -624,72 +667,6 @@ fn unix_seconds(t: &str) -> Option<i64> {
         .map(|d| d.unix_timestamp())
 }
 
-/// The `diff` check: `docker diff`.
-pub async fn diff(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvError> {
-    let name = &spec.container;
-    let mut parts = Vec::new();
-    if !spec.changed.is_empty() {
-        parts.push(format!("has {}", spec.changed.join(", ")));
-    }
-    if !spec.unchanged.is_empty() {
-        parts.push(format!("does not have {}", spec.unchanged.join(", ")));
-    }
-    let expected = format!("{name}'s writable layer {}", parts.join(" and "));
-    // Podman answers a diff of a missing container with 500 "layer not known", not 404: look
-    // the container up first, so a missing one is the learner's failure on every runtime.
-    let Some(info) = inspect(ctx, name).await? else {
-        return Ok(missing(name));
-    };
-    let target = info
-        .id
-        .unwrap_or_else(|| ctx.container_id(name).unwrap_or_else(|| name.clone()));
-    let changes = match tokio::time::timeout(
-        deadline::QUICK,
-        ctx.engine.docker.container_changes(&target),
-    )
-    .await
-    {
-        Err(_) => {
-            return Err(EnvError::Deadline {
-                what: "container diff".into(),
-                deadline: deadline::QUICK,
-            })
-        }
-        Ok(Err(e)) if is_not_found(&e) => return Ok(missing(name)),
-        Ok(r) => r
-            .map_err(|e| crate::docker::classify("container diff", &e))?
-            .unwrap_or_default(),
-    };
-    let paths: Vec<String> = changes.iter().map(|c| c.path.clone()).collect();
-    let shown = if paths.is_empty() {
-        "no changes".to_string()
-    } else {
-        paths
-            .iter()
-            .take(12)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    for p in &spec.changed {
-        if !paths.contains(p) {
-            return Ok(Verdict::fail(
-                expected,
-                format!("{name} has no {p} in its writable layer (changes: {shown})"),
-            ));
-        }
-    }
-    for p in &spec.unchanged {
-        if paths.contains(p) {
-            return Ok(Verdict::fail(
-                expected,
-                format!("{name} has {p} in its own writable layer (changes: {shown})"),
-            ));
-        }
-    }
-    Ok(Verdict::pass(expected, shown))
-}
-
 /// The image a container was created from, by its ID (whatever name it was run by).
 async fn image_of(
     ctx: &Ctx<'_>,
@@ -796,14 +773,14 @@ async fn served_digest(ctx: &Ctx<'_>, reference: &str) -> Result<String, String>
             application/vnd.docker.distribution.manifest.v2+json";
         let path = format!("/v2/{repo}/manifests/{tag}");
         let (answer, headers) =
-            super::http::get_with("127.0.0.1", port, &path, &[("Accept", accept)]).await;
+            crate::docker::http::get_with("127.0.0.1", port, &path, &[("Accept", accept)]).await;
         return match answer {
-            super::http::Probe::Answer { status: 200, .. } => headers
+            crate::docker::http::Probe::Answer { status: 200, .. } => headers
                 .into_iter()
                 .find(|(k, _)| k == "docker-content-digest")
                 .map(|(_, v)| v)
                 .ok_or_else(|| "the registry named no digest".to_string()),
-            super::http::Probe::Answer { status, .. } => {
+            crate::docker::http::Probe::Answer { status, .. } => {
                 Err(format!("the registry answered {status} for {repo}:{tag}"))
             }
             other => Err(format!("no answer from 127.0.0.1:{port}: {other:?}")),

@@ -3,153 +3,30 @@
 
 use std::time::Duration;
 
-use bollard::exec::{StartExecOptions, StartExecResults};
-use bollard::models::ExecConfig;
-use futures_util::StreamExt;
-
-use super::run::{self, ContainerSpec};
-use crate::docker::{call, deadline, is_not_found, Engine};
-use crate::engine::{Ctx, Verdict};
+use crate::ctx::{Ctx, Verdict};
+use crate::docker::exec::{exec_in, run_once};
+use crate::docker::probe::ContainerSpec;
 use crate::error::EnvError;
-use crate::spec::ExecCheck;
+use serde::{Deserialize, Serialize};
 
-/// The result of running a command.
-pub struct Output {
-    pub code: i64,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// Podman answers an exec into a container that is not running with 500 "container state
-/// improper" (Docker: 409, handled by status).
-fn not_running(e: &bollard::errors::Error) -> bool {
-    matches!(
-        e,
-        bollard::errors::Error::DockerResponseServerError {
-            status_code: 409,
-            ..
-        }
-    ) || crate::docker::connect::describe_bollard(e).contains("container state improper")
-}
-
-/// Run `cmd` in a running container; `Ok(None)` when the container does not exist or is not running.
-pub async fn exec_in(
-    engine: &Engine,
-    container: &str,
-    cmd: &[String],
-    limit: Duration,
-) -> Result<Option<Output>, EnvError> {
-    let config = ExecConfig {
-        cmd: Some(cmd.to_vec()),
-        attach_stdout: Some(true),
-        attach_stderr: Some(true),
-        ..Default::default()
-    };
-    let created = match tokio::time::timeout(
-        deadline::QUICK,
-        engine.docker.create_exec(container, config),
-    )
-    .await
-    {
-        Err(_) => {
-            return Err(EnvError::Deadline {
-                what: "exec".into(),
-                deadline: deadline::QUICK,
-            })
-        }
-        Ok(Err(e)) if is_not_found(&e) => return Ok(None),
-        Ok(Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 409, ..
-        })) => return Ok(None),
-        Ok(Err(e)) if not_running(&e) => return Ok(None),
-        Ok(r) => r.map_err(|e| crate::docker::classify("exec", &e))?,
-    };
-    let started = match tokio::time::timeout(
-        deadline::QUICK,
-        engine.docker.start_exec(
-            &created.id,
-            Some(StartExecOptions {
-                detach: false,
-                ..Default::default()
-            }),
-        ),
-    )
-    .await
-    {
-        Err(_) => {
-            return Err(EnvError::Deadline {
-                what: "exec".into(),
-                deadline: deadline::QUICK,
-            })
-        }
-        // The container stopped between creating the exec and starting it.
-        Ok(Err(e)) if not_running(&e) => return Ok(None),
-        Ok(r) => r.map_err(|e| crate::docker::classify("exec", &e))?,
-    };
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    if let StartExecResults::Attached { mut output, .. } = started {
-        let until = tokio::time::Instant::now() + limit;
-        loop {
-            match tokio::time::timeout_at(until, output.next()).await {
-                Err(_) => {
-                    return Ok(Some(Output {
-                        code: -1,
-                        stdout,
-                        stderr: format!("{stderr}(timed out after {} s)", limit.as_secs()),
-                    }))
-                }
-                Ok(None) => break,
-                Ok(Some(Ok(bollard::container::LogOutput::StdErr { message }))) => {
-                    stderr.push_str(&String::from_utf8_lossy(&message))
-                }
-                Ok(Some(Ok(m))) => stdout.push_str(&m.to_string()),
-                Ok(Some(Err(e))) => return Err(crate::docker::classify("exec output", &e)),
-            }
-        }
-    }
-    let info = call(
-        "inspect exec",
-        deadline::QUICK,
-        engine.docker.inspect_exec(&created.id),
-    )
-    .await?;
-    Ok(Some(Output {
-        code: info.exit_code.unwrap_or(-1),
-        stdout,
-        stderr,
-    }))
-}
-
-/// Run `cmd` in a fresh checker-owned container from `image`; waits for it to exit.
-pub async fn run_once(
-    engine: &Engine,
-    exercise: &str,
-    spec: ContainerSpec,
-    limit: Duration,
-) -> Result<Result<Output, String>, EnvError> {
-    let id = match run::start(engine, exercise, "exec", &spec).await? {
-        Ok(id) => id,
-        Err(msg) => return Ok(Err(msg)),
-    };
-    let exit = run::wait_exit(engine, &id, limit).await?;
-    let logs = run::logs_tail(engine, &id, 200).await;
-    let _ = engine.remove_container(&id).await;
-    Ok(match exit {
-        Some((code, _)) => Ok(Output {
-            code,
-            stdout: logs,
-            stderr: String::new(),
-        }),
-        None => Ok(Output {
-            code: -1,
-            stdout: logs,
-            stderr: format!("(timed out after {} s)", limit.as_secs()),
-        }),
-    })
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecCheck {
+    /// A run handle or a live container name. Exactly one of `container` / `image`.
+    pub container: Option<String>,
+    /// A built image handle or an image reference: the command runs in a fresh container.
+    pub image: Option<String>,
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub exit_code: i64,
+    #[serde(default)]
+    pub stdout_contains: Vec<String>,
+    #[serde(default)]
+    pub stdout_excludes: Vec<String>,
 }
 
 /// The `exec` check.
-pub async fn exec(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvError> {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvError> {
     let shown = spec
         .command
         .iter()
@@ -197,7 +74,7 @@ pub async fn exec(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvErr
         }
     };
     let both = format!("{}{}", out.stdout, out.stderr);
-    let shown_out = super::tail(&both, 6);
+    let shown_out = crate::docker::logs::tail(&both, 6);
     let actual = format!(
         "exit code {}; output:\n{}",
         out.code,
@@ -208,12 +85,15 @@ pub async fn exec(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvErr
         }
     );
     if out.code != spec.exit_code {
-        return Ok(
-            Verdict::fail(expected, actual).advise(match run::explain_runtime_log(&both) {
+        return Ok(Verdict::fail(expected, actual).advise(
+            match crate::docker::probe::explain_runtime_log(&both) {
                 Some(a) => a,
-                None => format!("Exit code {}.", run::explain_exit(out.code, false)),
-            }),
-        );
+                None => format!(
+                    "Exit code {}.",
+                    crate::docker::probe::explain_exit(out.code, false)
+                ),
+            },
+        ));
     }
     for s in &spec.stdout_contains {
         if !both.contains(s.as_str()) {

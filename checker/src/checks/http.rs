@@ -1,145 +1,45 @@
 //! The `http` check: a real HTTP request through a published host port, over IPv4 127.0.0.1, or
-//! to the daemon's own host when it is another machine ([`Endpoint::probe_host`]).
-//!
-//! [`Endpoint::probe_host`]: crate::docker::connect::Endpoint::probe_host
+//! to the daemon's own host when it is another machine ([`crate::docker::connect::Endpoint::probe_host`]).
 //! A TCP connect is not an answer (docker-proxy accepts before the app listens); only a status
 //! line counts. When it fails, the container is examined to say why.
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-use super::{container, exec};
-use crate::engine::{Ctx, Verdict};
+use crate::ctx::{Ctx, Verdict};
+use crate::docker::exec::exec_in;
+use crate::docker::http::listeners;
+// `images/tests.rs` still reaches the primitive here; it is moving into its own crate.
+pub use crate::docker::http::{get, Probe};
 use crate::error::EnvError;
-use crate::spec::HttpCheck;
+use serde::{Deserialize, Serialize};
 
-/// One request's outcome.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Probe {
-    Answer {
-        status: u16,
-        body: String,
-    },
-    Refused,
-    /// Connected, but the connection closed (or stalled) without an HTTP answer.
-    NoAnswer(String),
-}
-
-/// One GET to host:port (the daemon's host, see [`crate::docker::connect::Endpoint::probe_host`])
-/// with a short deadline.
-pub async fn get(host: &str, port: u16, path: &str) -> Probe {
-    get_with(host, port, path, &[]).await.0
-}
-
-/// One GET to host:port with extra request headers; the answer and its headers (names in lower
-/// case).
-pub async fn get_with(
-    host: &str,
-    port: u16,
-    path: &str,
-    headers: &[(&str, &str)],
-) -> (Probe, Vec<(String, String)>) {
-    let attempt = async {
-        let mut s = match tokio::net::TcpStream::connect((host, port)).await {
-            Ok(s) => s,
-            Err(_) => return (Probe::Refused, Vec::new()),
-        };
-        let extra: String = headers
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}\r\n"))
-            .collect();
-        let req = format!("GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\nUser-Agent: dockdojo\r\n{extra}Connection: close\r\n\r\n");
-        if let Err(e) = s.write_all(req.as_bytes()).await {
-            return (Probe::NoAnswer(e.to_string()), Vec::new());
-        }
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 8192];
-        loop {
-            match s.read(&mut chunk).await {
-                Ok(0) => break,
-                Ok(n) => {
-                    buf.extend_from_slice(&chunk[..n]);
-                    if buf.len() > 1 << 20 {
-                        break;
-                    }
-                }
-                Err(e) if buf.is_empty() => return (Probe::NoAnswer(e.to_string()), Vec::new()),
-                Err(_) => break,
-            }
-        }
-        (parse_response(&buf), response_headers(&buf))
-    };
-    match tokio::time::timeout(Duration::from_secs(3), attempt).await {
-        Ok(p) => p,
-        Err(_) => (Probe::NoAnswer("no answer within 3 s".into()), Vec::new()),
-    }
-}
-
-fn response_headers(buf: &[u8]) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(buf);
-    let head = text
-        .split_once("\r\n\r\n")
-        .map_or(text.as_ref(), |(h, _)| h);
-    head.lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
-        .collect()
-}
-
-fn parse_response(buf: &[u8]) -> Probe {
-    let text = String::from_utf8_lossy(buf);
-    let Some(first) = text.lines().next().filter(|l| l.starts_with("HTTP/")) else {
-        return Probe::NoAnswer(if buf.is_empty() {
-            "the connection closed without a reply".into()
-        } else {
-            "the reply was not HTTP".into()
-        });
-    };
-    let status = first
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Probe::Answer { status, body }
-}
-
-/// Listening TCP sockets in `/proc/net/tcp{,6}` text: (local address, port).
-pub fn listeners(proc_net_tcp: &str) -> Vec<(String, u16)> {
-    let mut v = Vec::new();
-    for line in proc_net_tcp.lines() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < 4 || f[3] != "0A" {
-            continue;
-        }
-        let Some((addr, port)) = f[1].split_once(':') else {
-            continue;
-        };
-        let Ok(port) = u16::from_str_radix(port, 16) else {
-            continue;
-        };
-        let addr = match addr {
-            "0100007F" => "127.0.0.1".to_string(),
-            "00000000" => "0.0.0.0".to_string(),
-            "00000000000000000000000000000000" => "::".to_string(),
-            "00000000000000000000000001000000" => "::1".to_string(),
-            other => other.to_string(),
-        };
-        v.push((addr, port));
-    }
-    v
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpCheck {
+    /// A fixed host port (live exercises). Exactly one of `host_port` / `container`.
+    pub host_port: Option<u16>,
+    /// A run handle or live name whose published `port` is probed.
+    pub container: Option<String>,
+    /// The container port (with `container`).
+    pub port: Option<u16>,
+    #[serde(default = "crate::spec::default_path")]
+    pub path: String,
+    #[serde(default = "crate::spec::default_status")]
+    pub status: u16,
+    pub body_contains: Option<String>,
+    /// Keep retrying until this many seconds have passed.
+    #[serde(default = "crate::spec::default_within")]
+    pub within_s: f64,
+    /// After a right answer, the body must change within this many seconds (a page that
+    /// something keeps rewriting, not a fixed copy of it).
+    pub changes_within_s: Option<f64>,
 }
 
 /// The `http` check.
-pub async fn probe(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvError> {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvError> {
     let (host_port, container_name, cport) = match (&spec.container, spec.host_port) {
         (Some(c), _) => {
-            let Some(info) = container::inspect(ctx, c).await? else {
+            let Some(info) = ctx.inspect(c).await? else {
                 return Ok(Verdict::fail(
                     "an HTTP answer",
                     format!("there is no container named {c}"),
@@ -201,7 +101,9 @@ pub async fn probe(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let actual = match &last {
-        Probe::Answer { status, body } => format!("{status}; body: {}", super::tail(body, 3)),
+        Probe::Answer { status, body } => {
+            format!("{status}; body: {}", crate::docker::logs::tail(body, 3))
+        }
         Probe::Refused => {
             format!("connection refused on {host}:{host_port}: nothing listens on that host port")
         }
@@ -307,16 +209,19 @@ async fn diagnose(
     name: &str,
     cport: Option<u16>,
 ) -> Result<Option<String>, EnvError> {
-    let Some(info) = container::inspect(ctx, name).await? else {
+    let Some(info) = ctx.inspect(name).await? else {
         return Ok(None);
     };
     let st = info.state.clone().unwrap_or_default();
     if st.running != Some(true) {
         let target = ctx.container_id(name).unwrap_or_else(|| name.to_string());
-        let logs = super::run::logs_tail(ctx.engine, &target, 5).await;
+        let logs = crate::docker::logs::logs_tail(ctx.engine, &target, 5).await;
         return Ok(Some(format!(
             "{name} is not running (exit code {}). Its last log lines:\n{logs}",
-            super::run::explain_exit(st.exit_code.unwrap_or(0), st.oom_killed.unwrap_or(false))
+            crate::docker::probe::explain_exit(
+                st.exit_code.unwrap_or(0),
+                st.oom_killed.unwrap_or(false)
+            )
         )));
     }
     let cport = cport.or_else(|| {
@@ -337,7 +242,7 @@ async fn diagnose(
         "/proc/net/tcp".to_string(),
         "/proc/net/tcp6".to_string(),
     ];
-    let Some(out) = exec::exec_in(ctx.engine, &target, &cmd, Duration::from_secs(5)).await? else {
+    let Some(out) = exec_in(ctx.engine, &target, &cmd, Duration::from_secs(5)).await? else {
         return Ok(None);
     };
     let ls = listeners(&out.stdout);
@@ -362,36 +267,6 @@ async fn diagnose(
     }
     Ok(None)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn proc_net_tcp_is_read() {
-        let t = "  sl  local_address rem_address   st\n   0: 0100007F:1F90 00000000:0000 0A 0\n   1: 00000000:0050 00000000:0000 0A 0\n   2: 0100007F:1F90 0100007F:9999 01 0\n";
-        assert_eq!(
-            listeners(t),
-            vec![("127.0.0.1".to_string(), 8080), ("0.0.0.0".to_string(), 80)]
-        );
-    }
-
-    #[test]
-    fn responses_are_parsed() {
-        assert_eq!(
-            parse_response(b""),
-            Probe::NoAnswer("the connection closed without a reply".into())
-        );
-        assert_eq!(
-            parse_response(b"HTTP/1.0 200 OK\r\nA: b\r\n\r\nhello"),
-            Probe::Answer {
-                status: 200,
-                body: "hello".into()
-            }
-        );
-    }
-}
-
 #[cfg(test)]
 mod settled_tests {
     use super::{settled, Probe};

@@ -1,15 +1,52 @@
-//! `image` (metadata) and `file` (present/absent in the image's filesystem) checks.
+//! The `image` check: an image's metadata (size, layers, user, command and its form, env,
+//! ports, labels, healthcheck).
 
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, ListImagesOptions,
-};
-use futures_util::StreamExt;
+use bollard::query_parameters::ListImagesOptions;
 
-use crate::docker::{call, deadline, is_not_found};
+use crate::ctx::{Ctx, Verdict};
+use crate::docker::{call, deadline};
 use crate::dockerfile::is_root_user;
-use crate::engine::{Ctx, Verdict};
 use crate::error::EnvError;
-use crate::spec::{CommandForm, FileCheck, ImageCheck};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandForm {
+    Exec,
+    Shell,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageCheck {
+    #[serde(default = "crate::spec::default_image")]
+    pub image: String,
+    /// Largest acceptable image size, in MB (10^6 bytes).
+    pub max_size_mb: Option<f64>,
+    /// Smallest acceptable size in MB (to catch an image that is empty by accident).
+    pub min_size_mb: Option<f64>,
+    /// Most filesystem layers allowed.
+    pub max_layers: Option<usize>,
+    /// Exactly this `USER`.
+    pub user: Option<String>,
+    /// The configured user must not be root (empty, `root`, `0`, `0:0`).
+    pub non_root: Option<bool>,
+    /// Form of the CMD (or ENTRYPOINT when set): `exec` or `shell`.
+    pub cmd_form: Option<CommandForm>,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    /// Env vars that must be set to these values.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Ports that must be exposed, like `8080/tcp`.
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// The image must define a HEALTHCHECK (true) or not (false).
+    pub healthcheck: Option<bool>,
+}
 
 fn mb(bytes: i64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)
@@ -44,7 +81,7 @@ async fn unpacked_size(ctx: &Ctx<'_>, id: &str, inspected: i64) -> Result<i64, E
 }
 
 /// The `image` check: each field given is compared; the first mismatch is reported.
-pub async fn metadata(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvError> {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvError> {
     let image = ctx.image_ref(&spec.image);
     let info = call(
         "inspect image",
@@ -230,42 +267,15 @@ pub async fn metadata(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, E
     ))
 }
 
-/// A container of this run created from `image` and never started (no network, a command that
-/// does not exist): something to inspect or copy files out of. The caller removes it.
-async fn create_unstarted(
-    ctx: &Ctx<'_>,
-    image: &str,
-    purpose: &str,
-    entrypoint: Option<Vec<String>>,
-) -> Result<bollard::models::ContainerCreateResponse, EnvError> {
-    let body = bollard::models::ContainerCreateBody {
-        image: Some(image.to_string()),
-        cmd: Some(vec!["/dockdojo-never-started".into()]),
-        entrypoint,
-        labels: Some(ctx.engine.labels(&ctx.exercise.id)),
-        network_disabled: Some(true),
-        ..Default::default()
-    };
-    let name = ctx.engine.name(
-        &ctx.exercise.id,
-        &format!("{purpose}-{}", &uuid::Uuid::new_v4().to_string()[..4]),
-    );
-    let opts = CreateContainerOptionsBuilder::new().name(&name).build();
-    call(
-        "create container",
-        deadline::QUICK,
-        ctx.engine.docker.create_container(Some(opts), body),
-    )
-    .await
-}
-
 /// The HEALTHCHECK an image gives its containers, read from a container created (never started)
 /// from it and removed at once.
 async fn podman_healthcheck(
     ctx: &Ctx<'_>,
     image: &str,
 ) -> Result<Option<bollard::models::HealthConfig>, EnvError> {
-    let created = create_unstarted(ctx, image, "health", None).await?;
+    let created =
+        crate::docker::files::create_unstarted(ctx.engine, &ctx.exercise.id, image, "health", None)
+            .await?;
     let info = call(
         "inspect container",
         deadline::QUICK,
@@ -274,74 +284,4 @@ async fn podman_healthcheck(
     .await;
     let _ = ctx.engine.remove_container(&created.id).await;
     Ok(info?.config.and_then(|c| c.healthcheck))
-}
-
-/// The `file` check: copy the path out of a created (never started) container.
-pub async fn file(ctx: &mut Ctx<'_>, spec: &FileCheck) -> Result<Verdict, EnvError> {
-    let expected = match (&spec.contains, spec.exists) {
-        (_, false) => format!("no {} in the image", spec.path),
-        (Some(c), true) => format!("{} in the image, containing \"{c}\"", spec.path),
-        (None, true) => format!("{} in the image", spec.path),
-    };
-    let image = ctx.image_ref(&spec.image);
-    let created = create_unstarted(ctx, &image, "files", Some(vec![])).await?;
-    let result = read_path(ctx, &created.id, &spec.path).await;
-    let _ = ctx.engine.remove_container(&created.id).await;
-    let content = result?;
-    match (content, spec.exists) {
-        (None, false) => Ok(Verdict::pass(expected, format!("{} is absent", spec.path))),
-        (Some(_), false) => Ok(Verdict::fail(
-            expected,
-            format!("{} is in the image", spec.path),
-        )),
-        (None, true) => Ok(Verdict::fail(
-            expected,
-            format!("{} is not in the image", spec.path),
-        )),
-        (Some(text), true) => match &spec.contains {
-            Some(c) if !text.contains(c.as_str()) => Ok(Verdict::fail(
-                expected,
-                format!("{} contains: {}", spec.path, super::tail(&text, 5)),
-            )),
-            _ => Ok(Verdict::pass(expected, format!("{} is present", spec.path))),
-        },
-    }
-}
-
-/// The content of a path in a container's filesystem (files concatenated for a directory), or None.
-pub async fn read_path(ctx: &Ctx<'_>, id: &str, path: &str) -> Result<Option<String>, EnvError> {
-    let opts = DownloadFromContainerOptionsBuilder::new()
-        .path(path)
-        .build();
-    let mut s = ctx.engine.docker.download_from_container(id, Some(opts));
-    let mut buf = Vec::new();
-    let until = tokio::time::Instant::now() + deadline::QUICK;
-    loop {
-        match tokio::time::timeout_at(until, s.next()).await {
-            Err(_) => {
-                return Err(EnvError::Deadline {
-                    what: "copy from container".into(),
-                    deadline: deadline::QUICK,
-                })
-            }
-            Ok(None) => break,
-            Ok(Some(Err(e))) if is_not_found(&e) => return Ok(None),
-            Ok(Some(Err(e))) => return Err(crate::docker::classify("copy from container", &e)),
-            Ok(Some(Ok(b))) => {
-                if buf.len() < 4 * 1024 * 1024 {
-                    buf.extend_from_slice(&b)
-                }
-            }
-        }
-    }
-    let mut text = String::new();
-    let mut ar = tar::Archive::new(&buf[..]);
-    if let Ok(entries) = ar.entries() {
-        for mut e in entries.flatten() {
-            let mut b = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut e, &mut b);
-            text.push_str(&String::from_utf8_lossy(&b));
-        }
-    }
-    Ok(Some(text))
 }

@@ -3,10 +3,27 @@
 
 use std::io::Read;
 
+use crate::ctx::{Ctx, Verdict};
 use crate::docker::save;
-use crate::engine::{Ctx, Verdict};
 use crate::error::EnvError;
-use crate::spec::LayersCheck;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayersCheck {
+    #[serde(default = "crate::spec::default_image")]
+    pub image: String,
+    /// Paths (absolute, as in the image) that must not be in any layer, even one a later layer deletes.
+    #[serde(default)]
+    pub absent_paths: Vec<String>,
+    /// Text that must not appear in any file of any layer.
+    #[serde(default)]
+    pub absent_text: Vec<String>,
+    /// File names (`*` matches any run of characters: `gcc-*`) that no file or link of any
+    /// layer may have, wherever it is (`/usr/local/bin/gcc` as much as `/usr/bin/gcc`).
+    #[serde(default)]
+    pub absent_names: Vec<String>,
+}
 
 /// What one layer holds that the check looks for: (path, what was found there).
 type Hits = Vec<(String, String)>;
@@ -98,7 +115,7 @@ fn clean_instruction(created_by: &str) -> String {
     c.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-pub async fn layers(ctx: &mut Ctx<'_>, spec: &LayersCheck) -> Result<Verdict, EnvError> {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &LayersCheck) -> Result<Verdict, EnvError> {
     let image = ctx.image_ref(&spec.image);
     let expected = expectation(spec);
     let scan_spec = spec.clone();

@@ -3,12 +3,26 @@
 
 use std::time::Duration;
 
+use crate::ctx::{Ctx, Verdict};
 use crate::docker::{deadline, is_not_found};
-use crate::engine::{Ctx, Verdict};
 use crate::error::EnvError;
-use crate::spec::NetworkCheck;
+use serde::{Deserialize, Serialize};
 
-pub async fn network(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, EnvError> {
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkCheck {
+    pub network: String,
+    /// Containers that must be attached.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// `[from, to]` pairs: `from` must resolve `to` by name and reach it.
+    #[serde(default)]
+    pub resolves: Vec<[String; 2]>,
+    /// Probe `http://<to>:<port>/` from `from` (with `resolves`).
+    pub http_port: Option<u16>,
+}
+
+pub async fn check(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, EnvError> {
     let n = &spec.network;
     let expected = format!(
         "network {n}{}{}",
@@ -47,7 +61,7 @@ pub async fn network(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, 
     for m in &spec.members {
         if !attached.contains(m) {
             // Docker lists only running containers as attached: say which it is.
-            let stopped = match super::container::inspect(ctx, m).await? {
+            let stopped = match ctx.inspect(m).await? {
                 None => Some(format!("there is no container named {m}")),
                 Some(info) if info.state.as_ref().and_then(|s| s.running) != Some(true) => {
                     let on = info
@@ -91,7 +105,7 @@ pub async fn network(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, 
             Some(f) => format!("{resolve}; {f}"),
             None => resolve.clone(),
         };
-        let out = super::exec::exec_in(
+        let out = crate::docker::exec::exec_in(
             ctx.engine,
             from,
             &["sh".into(), "-c".into(), script],
@@ -113,7 +127,7 @@ pub async fn network(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, 
             if !o.stdout.contains("DOJO-FETCHED") {
                 return Ok(Verdict::fail(
                     expected,
-                    format!("from {from}, {to} resolves, but nothing answers at http://{to}:{p}/ {}", super::tail(&o.stderr, 2)),
+                    format!("from {from}, {to} resolves, but nothing answers at http://{to}:{p}/ {}", crate::docker::logs::tail(&o.stderr, 2)),
                 )
                 .advise(format!("Between containers, use the container port ({p}), not a port published on the host; and the app must listen on 0.0.0.0.")));
             }

@@ -4,12 +4,25 @@
 
 use std::time::Duration;
 
-use super::http::{get, Probe};
-use crate::engine::{Ctx, Verdict};
+use crate::ctx::{Ctx, Verdict};
+use crate::docker::http::{get, Probe};
 use crate::error::EnvError;
-use crate::spec::ReloadCheck;
+use serde::{Deserialize, Serialize};
 
-pub async fn reload(ctx: &mut Ctx<'_>, spec: &ReloadCheck) -> Result<Verdict, EnvError> {
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReloadCheck {
+    pub host_port: u16,
+    /// The file to change, relative to the exercise folder. Its content is restored afterwards.
+    pub file: String,
+    /// The URL path that serves it.
+    #[serde(default = "crate::spec::default_path")]
+    pub path: String,
+    #[serde(default = "crate::spec::default_within")]
+    pub within_s: f64,
+}
+
+pub async fn check(ctx: &mut Ctx<'_>, spec: &ReloadCheck) -> Result<Verdict, EnvError> {
     let path = ctx.dir.join(&spec.file);
     let host = ctx.engine.endpoint.probe_host();
     let expected = format!(

@@ -3,20 +3,35 @@
 
 use std::time::Duration;
 
-use super::container::inspect;
-use super::exec::exec_in;
-use crate::engine::{Ctx, Verdict};
+use crate::ctx::{Ctx, Verdict};
+use crate::docker::exec::exec_in;
 use crate::error::EnvError;
-use crate::spec::RestartCheck;
+use serde::{Deserialize, Serialize};
 
-pub async fn restart(ctx: &mut Ctx<'_>, spec: &RestartCheck) -> Result<Verdict, EnvError> {
+fn default_restart_within() -> f64 {
+    20.0
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestartCheck {
+    pub container: String,
+    /// A command run inside the container that makes its main process fail (e.g.
+    /// `["touch", "/tmp/crash"]` for an app that exits when it sees that file).
+    pub trigger: Vec<String>,
+    /// Seconds to wait for it to be running again.
+    #[serde(default = "default_restart_within")]
+    pub within_s: f64,
+}
+
+pub async fn check(ctx: &mut Ctx<'_>, spec: &RestartCheck) -> Result<Verdict, EnvError> {
     let name = &spec.container;
     let expected = format!(
         "after its process fails, {name} is restarted by Docker within {} s",
         spec.within_s
     );
     let target = ctx.container_id(name).unwrap_or_else(|| name.clone());
-    let Some(mut before) = inspect(ctx, &target).await? else {
+    let Some(mut before) = ctx.inspect(&target).await? else {
         return Ok(Verdict::fail(
             expected,
             format!("there is no container named {name}"),
@@ -37,7 +52,7 @@ pub async fn restart(ctx: &mut Ctx<'_>, spec: &RestartCheck) -> Result<Verdict, 
             ));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
-        match inspect(ctx, &target).await? {
+        match ctx.inspect(&target).await? {
             Some(i) => before = i,
             None => {
                 return Ok(Verdict::fail(
@@ -61,7 +76,7 @@ pub async fn restart(ctx: &mut Ctx<'_>, spec: &RestartCheck) -> Result<Verdict, 
     let until = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
     let mut saw_exit = false;
     loop {
-        let info = inspect(ctx, &target).await?.unwrap_or_default();
+        let info = ctx.inspect(&target).await?.unwrap_or_default();
         let st = info.state.clone().unwrap_or_default();
         let count = info.restart_count.unwrap_or(0);
         let started = st.started_at.clone().unwrap_or_default();

@@ -1,342 +1,61 @@
-//! Starting containers the checker owns (the `run` check, and probes used by other checks).
-//! Each carries the run's labels, publishes only on 127.0.0.1, and gets limits, `no-new-privileges`,
-//! capped logs and no restart policy (docs/RELIABILITY.md rule 6).
+//! The `run` check: start a container from a built image and see it keep running, or exit
+//! with the wanted code and output.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, PortBinding};
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, LogsOptionsBuilder, WaitContainerOptionsBuilder,
+use crate::ctx::{Ctx, Verdict};
+use crate::docker::logs::{logs_tail, tail};
+use crate::docker::probe::{
+    clashing_port, explain_exit, explain_runtime_log, explain_start_error, port_conflict, start,
+    wait_exit, ContainerSpec,
 };
-use futures_util::StreamExt;
-
-use super::tail;
-use crate::docker::{call, deadline, Engine};
-use crate::engine::{Ctx, Verdict};
 use crate::error::EnvError;
-use crate::spec::{RunCheck, RunExpect};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-/// What a checker-owned container looks like.
-#[derive(Debug, Default, Clone)]
-pub struct ContainerSpec {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RunExpect {
+    /// Still running after `settle_s` seconds.
+    #[default]
+    Running,
+    /// Exits by itself within `within_s` (with `exit_code` if given).
+    Exits,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunCheck {
+    #[serde(default = "crate::spec::default_image")]
     pub image: String,
-    pub cmd: Option<Vec<String>>,
-    pub env: Vec<String>,
-    /// Container ports to publish on a random 127.0.0.1 port.
+    /// The handle later checks use for this container.
+    #[serde(default = "crate::spec::default_image")]
+    pub name: String,
+    /// Container ports to publish on 127.0.0.1 (random host ports).
+    #[serde(default)]
     pub ports: Vec<u16>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Override the image's CMD.
+    pub command: Option<Vec<String>>,
+    #[serde(default)]
+    pub expect: RunExpect,
+    pub exit_code: Option<i64>,
+    /// Seconds to wait for the container to exit (`expect = "exits"`).
+    #[serde(default = "crate::spec::default_within")]
+    pub within_s: f64,
+    /// Seconds the container must stay up (`expect = "running"`, default 1).
+    pub settle_s: Option<f64>,
+    /// Memory limit in MB (default 256).
     pub memory_mb: Option<u64>,
-    /// `volume:/path[:ro]` binds of named volumes.
-    pub volumes: Vec<String>,
-    pub network: Option<String>,
-}
-
-/// Create and start a labelled container. A failed start is returned as `Ok(Err(message))`
-/// (the learner's image is at fault), daemon trouble as `Err`.
-pub async fn start(
-    engine: &Engine,
-    exercise: &str,
-    what: &str,
-    spec: &ContainerSpec,
-) -> Result<Result<String, String>, EnvError> {
-    let mut bindings = HashMap::new();
-    // A random host port, unless a reliability test asks for a fixed one to provoke a clash.
-    let host_port = crate::fault::fault("host-port").unwrap_or_default();
-    // On this machine's loopback only; a daemon on another machine publishes on all its
-    // addresses, for dockdojo's probes come from here.
-    let host_ip = if engine.endpoint.is_remote() {
-        "0.0.0.0"
-    } else {
-        "127.0.0.1"
-    };
-    for p in &spec.ports {
-        bindings.insert(
-            format!("{p}/tcp"),
-            Some(vec![PortBinding {
-                host_ip: Some(host_ip.into()),
-                host_port: Some(host_port.clone()),
-            }]),
-        );
-    }
-    let host = HostConfig {
-        port_bindings: Some(bindings),
-        memory: Some(spec.memory_mb.unwrap_or(256) as i64 * 1024 * 1024),
-        nano_cpus: Some(1_000_000_000),
-        pids_limit: Some(256),
-        security_opt: Some(vec!["no-new-privileges".into()]),
-        log_config: Some(HostConfigLogConfig {
-            typ: Some("json-file".into()),
-            config: Some(HashMap::from([
-                ("max-size".to_string(), "1m".to_string()),
-                ("max-file".to_string(), "1".to_string()),
-            ])),
-        }),
-        binds: (!spec.volumes.is_empty()).then(|| spec.volumes.clone()),
-        network_mode: spec.network.clone(),
-        ..Default::default()
-    };
-    let body = ContainerCreateBody {
-        image: Some(spec.image.clone()),
-        cmd: spec.cmd.clone(),
-        env: (!spec.env.is_empty()).then(|| spec.env.clone()),
-        labels: Some(engine.labels(exercise)),
-        exposed_ports: (!spec.ports.is_empty())
-            .then(|| spec.ports.iter().map(|p| format!("{p}/tcp")).collect()),
-        host_config: Some(host),
-        ..Default::default()
-    };
-    let name = engine.name(
-        exercise,
-        &format!("{what}-{}", &uuid::Uuid::new_v4().to_string()[..4]),
-    );
-    let opts = CreateContainerOptionsBuilder::new().name(&name).build();
-    let created = match tokio::time::timeout(
-        deadline::QUICK,
-        engine.docker.create_container(Some(opts), body),
-    )
-    .await
-    {
-        Err(_) => {
-            return Err(EnvError::Deadline {
-                what: "create container".into(),
-                deadline: deadline::QUICK,
-            })
-        }
-        Ok(Err(bollard::errors::Error::DockerResponseServerError {
-            status_code,
-            message,
-        })) if status_code == 404 || status_code == 400 => return Ok(Err(message)),
-        Ok(r) => r.map_err(|e| crate::docker::classify("create container", &e))?,
-    };
-    let id = created.id;
-    if crate::fault::fault("panic-after-create").is_some() {
-        panic!("injected fault (DOCKDOJO_FAULT=panic-after-create): container {id} was created");
-    }
-    match tokio::time::timeout(
-        deadline::QUICK,
-        engine.docker.start_container(
-            &id,
-            None::<bollard::query_parameters::StartContainerOptions>,
-        ),
-    )
-    .await
-    {
-        Err(_) => Err(EnvError::Deadline {
-            what: "start container".into(),
-            deadline: deadline::QUICK,
-        }),
-        Ok(Ok(())) => Ok(Ok(id)),
-        Ok(Err(bollard::errors::Error::DockerResponseServerError { message, .. })) => {
-            // Stuck in Created after a failed start (a port clash, a missing program): remove it.
-            let _ = engine.remove_container(&id).await;
-            Ok(Err(message))
-        }
-        Ok(Err(e)) => {
-            let _ = engine.remove_container(&id).await;
-            Err(crate::docker::classify("start container", &e))
-        }
-    }
-}
-
-/// The host port a failed start says is taken ("Bind for 127.0.0.1:18040 failed: port is already
-/// allocated", "listen tcp4 127.0.0.1:18040: bind: address already in use").
-pub fn clashing_port(msg: &str) -> Option<u16> {
-    let lower = msg.to_lowercase();
-    if !(lower.contains("port is already allocated") || lower.contains("address already in use")) {
-        return None;
-    }
-    ["127.0.0.1:", "0.0.0.0:", "]:"].iter().find_map(|ip| {
-        let rest = &msg[msg.find(ip)? + ip.len()..];
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse().ok()
-    })
-}
-
-/// Who holds host port `port`: a container of another dockdojo run, one of the learner's own, or
-/// a program that is not a container. One sentence saying what to do about it.
-pub async fn port_conflict(engine: &Engine, port: u16) -> Result<String, EnvError> {
-    let list = call(
-        "list containers",
-        deadline::QUICK,
-        crate::docker::through_transient_states(|| {
-            engine
-                .docker
-                .list_containers(None::<bollard::query_parameters::ListContainersOptions>)
-        }),
-    )
-    .await?;
-    let holder = list.into_iter().find(|c| {
-        c.ports
-            .as_ref()
-            .is_some_and(|ps| ps.iter().any(|p| p.public_port == Some(port)))
-    });
-    Ok(match holder {
-        Some(c) => {
-            let name = c
-                .names
-                .as_ref()
-                .and_then(|n| n.first())
-                .map(|n| n.trim_start_matches('/').to_string())
-                .or(c.id.clone())
-                .unwrap_or_default();
-            if crate::labels::is_managed(c.labels.as_ref()) {
-                format!(
-                    "Host port {port} is held by {name}, a container of another dockdojo run. Let \
-                     that run finish, or remove its leftovers with `dockdojo clean`."
-                )
-            } else {
-                format!(
-                    "Host port {port} is held by your container {name}: stop it (`docker stop \
-                     {name}`) or publish another port."
-                )
-            }
-        }
-        None => format!(
-            "Host port {port} is taken by a program on this machine that is not a container \
-             (`ss -ltnp 'sport = :{port}'` or `lsof -i :{port}` names it): stop it, or use \
-             another port."
-        ),
-    })
-}
-
-/// The last lines of a container's output (stdout and stderr).
-pub async fn logs_tail(engine: &Engine, id: &str, n: usize) -> String {
-    let opts = LogsOptionsBuilder::new()
-        .stdout(true)
-        .stderr(true)
-        .tail(&n.to_string())
-        .build();
-    let mut s = engine.docker.logs(id, Some(opts));
-    let mut out = String::new();
-    let until = tokio::time::Instant::now() + Duration::from_secs(5);
-    while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(until, s.next()).await {
-        out.push_str(&chunk.to_string());
-    }
-    tail(&out, n)
-}
-
-/// Wait until a container is no longer running; its exit code, or None at the deadline.
-///
-/// The daemon's own wait (`POST /containers/{id}/wait`) answers the moment the container stops;
-/// between inspections it is given at most a second, so a daemon that stops answering is still
-/// noticed by the next inspection's deadline. The inspection, not the wait's answer, is the
-/// verdict (it also tells whether the container was OOM-killed). Once the wait has answered, or
-/// a runtime refuses it, inspections every 100 ms take over.
-pub async fn wait_exit(
-    engine: &Engine,
-    id: &str,
-    within: Duration,
-) -> Result<Option<(i64, bool)>, EnvError> {
-    let until = tokio::time::Instant::now() + within;
-    let opts = WaitContainerOptionsBuilder::new()
-        .condition("not-running")
-        .build();
-    let mut waiter = Some(Box::pin(engine.docker.wait_container(id, Some(opts))));
-    loop {
-        let info = call(
-            "inspect container",
-            deadline::QUICK,
-            crate::docker::inspect_container(&engine.docker, id),
-        )
-        .await?;
-        let st = info.state.unwrap_or_default();
-        if st.running != Some(true) && st.status.map(|s| s.to_string()) != Some("created".into()) {
-            return Ok(Some((
-                st.exit_code.unwrap_or(-1),
-                st.oom_killed.unwrap_or(false),
-            )));
-        }
-        let now = tokio::time::Instant::now();
-        if now >= until {
-            return Ok(None);
-        }
-        match waiter.as_mut() {
-            Some(w) => {
-                let step = (until - now).min(Duration::from_secs(1));
-                // Ok(_) means the wait answered (exited, refused or failed): inspect, then poll.
-                if tokio::time::timeout(step, w.next()).await.is_ok() {
-                    waiter = None;
-                }
-            }
-            None => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-}
-
-/// A failed start in a learner's words (the runtime's message is long and technical).
-pub fn explain_start_error(msg: &str) -> String {
-    // runc's guess for any "not a directory" ("mount a directory onto a file?") is about bind
-    // mounts and misleads here: the path names a file where a folder was meant.
-    let msg = msg
-        .split(": Are you trying to mount a directory onto a file")
-        .next()
-        .unwrap_or(msg);
-    let lower = msg.to_lowercase();
-    let short = if lower.contains("not a directory") {
-        "a part of the command's path that should be a folder is a file in the image (a COPY whose \
-         destination has no trailing `/` copies to a file of that name, not into a folder)"
-    } else if lower.contains("executable file not found")
-        || lower.contains("no such file or directory")
-    {
-        "the command to run (CMD/ENTRYPOINT) does not exist in the image. Check its path, that the \
-         file was copied in, and, for a binary in a `scratch` image, that it is statically linked"
-    } else if lower.contains("permission denied") {
-        "the command to run exists but is not executable (chmod +x it, or run it through sh)"
-    } else if lower.contains("port is already allocated")
-        || lower.contains("address already in use")
-    {
-        "a host port it needs is already in use"
-    } else {
-        return msg.trim().to_string();
-    };
-    format!("{short}.\n(Docker said: {})", msg.trim())
-}
-
-/// The runtime's own complaints in a container's log (some engines report a failed exec as exit
-/// code 1 with a line in the log instead of a failed start).
-pub fn explain_runtime_log(logs: &str) -> Option<String> {
-    let l = logs.to_lowercase();
-    if l.contains("executable file not found") {
-        Some("The program is not in the image (not found on its PATH): check its name, that it was copied or installed, and PATH.".into())
-    } else if l.contains("exec ") && l.contains("no such file or directory") {
-        Some(
-            "The container's command could not be started: \"no such file or directory\". Either the \
-             path in CMD/ENTRYPOINT is wrong, or the program is dynamically linked and its loader and \
-             libraries are not in the image (common in `scratch` images: link it statically)."
-                .into(),
-        )
-    } else if l.contains("exec format error") {
-        Some("\"exec format error\": the program was built for another CPU architecture, or a script lacks its `#!` line.".into())
-    } else if l.contains("exec ") && l.contains("permission denied") {
-        Some("\"permission denied\": the command is not executable; `chmod +x` it (or `RUN chmod +x …`).".into())
-    } else {
-        None
-    }
-}
-
-/// What an exit code usually means, for failure messages.
-pub fn explain_exit(code: i64, oom: bool) -> String {
-    match (code, oom) {
-        (137, true) => "137: OOM-killed (it used more memory than its limit)".into(),
-        (137, false) => {
-            "137: killed by SIGKILL (e.g. after the stop timeout, or `docker kill`)".into()
-        }
-        (143, _) => "143: stopped by SIGTERM".into(),
-        (127, _) => {
-            "127: the command was not found in the image (check CMD/ENTRYPOINT and PATH)".into()
-        }
-        (126, _) => {
-            "126: the command exists but cannot be run (not executable, or a directory)".into()
-        }
-        (125, _) => "125: Docker itself could not run the container".into(),
-        (1, _) => "1: the program reported an error (read its log)".into(),
-        (0, _) => "0: it finished successfully".into(),
-        (c, _) => format!("{c}"),
-    }
+    /// Text the container's output (stdout and stderr) must contain, read after it exits (or
+    /// after `settle_s` when it keeps running).
+    #[serde(default)]
+    pub output_contains: Vec<String>,
 }
 
 /// The `run` check.
-pub async fn run(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvError> {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvError> {
     let image = ctx.image_ref(&spec.image);
     let cs = ContainerSpec {
         image,

@@ -4,13 +4,25 @@ use std::time::{Duration, Instant};
 
 use bollard::query_parameters::StopContainerOptionsBuilder;
 
-use super::container::inspect;
+use crate::ctx::{Ctx, Verdict};
 use crate::docker::deadline;
-use crate::engine::{Ctx, Verdict};
 use crate::error::EnvError;
-use crate::spec::StopCheck;
+use serde::{Deserialize, Serialize};
 
-pub async fn stop(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvError> {
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopCheck {
+    pub container: String,
+    /// The stop must finish within this many seconds.
+    pub max_seconds: f64,
+    /// Acceptable exit codes after the stop.
+    #[serde(default = "crate::spec::default_stop_codes")]
+    pub exit_codes: Vec<i64>,
+    /// The timeout passed to `docker stop` (default 10, Docker's default).
+    pub timeout_s: Option<i64>,
+}
+
+pub async fn check(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvError> {
     let name = &spec.container;
     let timeout = spec.timeout_s.unwrap_or(10);
     let expected = format!(
@@ -22,7 +34,7 @@ pub async fn stop(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvErr
             .collect::<Vec<_>>()
             .join(" or ")
     );
-    let Some(info) = inspect(ctx, name).await? else {
+    let Some(info) = ctx.inspect(name).await? else {
         return Ok(Verdict::fail(
             expected,
             format!("there is no container named {name}"),
@@ -48,29 +60,79 @@ pub async fn stop(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvErr
         Ok(r) => r.map_err(|e| crate::docker::classify("stop container", &e))?,
     }
     let took = t0.elapsed().as_secs_f64();
-    let after = inspect(ctx, name)
+    let after = ctx
+        .inspect(name)
         .await?
         .and_then(|i| i.state)
         .unwrap_or_default();
-    let code = after.exit_code.unwrap_or(-1);
+    let stopped = Stopped {
+        took,
+        code: after.exit_code.unwrap_or(-1),
+        oom: after.oom_killed.unwrap_or(false),
+    };
+    Ok(judge(&stopped, spec, expected))
+}
+
+/// What a `docker stop` did: how long it took and the exit code it left.
+pub struct Stopped {
+    pub took: f64,
+    pub code: i64,
+    pub oom: bool,
+}
+
+/// The verdict on a finished stop (no I/O).
+pub fn judge(stopped: &Stopped, spec: &StopCheck, expected: String) -> Verdict {
+    let Stopped { took, code, oom } = *stopped;
     let actual = format!(
         "stopped in {took:.1} s, exit code {}",
-        super::run::explain_exit(code, after.oom_killed.unwrap_or(false))
+        crate::docker::probe::explain_exit(code, oom)
     );
     if code != 137 && took > spec.max_seconds {
-        return Ok(Verdict::fail(expected, actual).advise(format!(
+        return Verdict::fail(expected, actual).advise(format!(
             "It handled SIGTERM, but shutting down took {took:.1} s: finish the cleanup faster, or stop waiting for work that can be dropped."
-        )));
+        ));
     }
     if code == 137 {
-        return Ok(Verdict::fail(expected, actual).advise(
+        return Verdict::fail(expected, actual).advise(
             "The process did not handle SIGTERM, so Docker waited out the timeout and sent SIGKILL (137). \
              `docker stop` signals PID 1 only: which process is PID 1 in this container, and does \
              it pass the signal on to the app?",
-        ));
+        );
     }
     if !spec.exit_codes.contains(&code) {
-        return Ok(Verdict::fail(expected, actual));
+        return Verdict::fail(expected, actual);
     }
-    Ok(Verdict::pass(expected, actual))
+    Verdict::pass(expected, actual)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stops_are_judged() {
+        let spec = StopCheck {
+            container: "dojo-stop".into(),
+            max_seconds: 3.0,
+            exit_codes: vec![0, 143],
+            timeout_s: None,
+        };
+        let v = |took, code| {
+            judge(
+                &Stopped {
+                    took,
+                    code,
+                    oom: false,
+                },
+                &spec,
+                "e".into(),
+            )
+        };
+        assert!(v(0.4, 0).passed && v(0.4, 143).passed);
+        let slow = v(5.0, 0);
+        assert!(!slow.passed && slow.advice.unwrap().contains("shutting down took 5.0 s"));
+        let killed = v(10.2, 137);
+        assert!(!killed.passed && killed.advice.unwrap().contains("SIGKILL"));
+        assert!(!v(0.2, 1).passed);
+    }
 }

@@ -4,14 +4,29 @@
 
 use std::time::Duration;
 
-use super::exec::run_once;
-use super::run::ContainerSpec;
+use crate::ctx::{Ctx, Verdict};
+use crate::docker::exec::run_once;
+use crate::docker::probe::ContainerSpec;
+use crate::docker::probe::PROBE_IMAGE;
 use crate::docker::{deadline, is_not_found};
-use crate::engine::{Ctx, Verdict, PROBE_IMAGE};
 use crate::error::EnvError;
-use crate::spec::VolumeCheck;
+use serde::{Deserialize, Serialize};
 
-pub async fn volume(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, EnvError> {
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeCheck {
+    /// The named volume.
+    pub volume: String,
+    /// A file path inside the volume (relative to its root).
+    pub file: String,
+    pub contains: Option<String>,
+    /// Text the file must not contain (e.g. stale data from an earlier run).
+    pub excludes: Option<String>,
+    /// `false`: the volume must not exist at all.
+    pub exists: Option<bool>,
+}
+
+pub async fn check(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, EnvError> {
     let v = &spec.volume;
     let expected = match &spec.contains {
         Some(c) => format!("named volume {v} holds {} containing \"{c}\"", spec.file),
@@ -57,7 +72,10 @@ pub async fn volume(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, En
         if !out.stdout.contains(c.as_str()) {
             return Ok(Verdict::fail(
                 expected,
-                format!("{file} in {v} contains: {}", super::tail(&out.stdout, 3)),
+                format!(
+                    "{file} in {v} contains: {}",
+                    crate::docker::logs::tail(&out.stdout, 3)
+                ),
             ));
         }
     }

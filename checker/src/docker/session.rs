@@ -38,7 +38,7 @@ use super::dial;
 
 /// What the build's session serves.
 pub struct Served {
-    /// The packed build context (as [`crate::checks::context::pack`] makes it).
+    /// The packed build context (as [`crate::docker::context_tar::pack`] makes it).
     pub context: Vec<u8>,
     /// Secrets by id, for `RUN --mount=type=secret,id=…`.
     pub secrets: HashMap<String, Vec<u8>>,

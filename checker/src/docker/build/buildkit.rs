@@ -238,7 +238,7 @@ impl Progress {
             (!v.error.is_empty() && !v.error.contains("context canceled")).then(|| {
                 let name = step_instruction(&v.name).unwrap_or(&v.name).to_string();
                 let output = strip_ansi(&String::from_utf8_lossy(&v.output));
-                (name, super::super::tail(&output, 8))
+                (name, crate::docker::logs::tail(&output, 8))
             })
         })
     }

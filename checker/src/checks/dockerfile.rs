@@ -1,0 +1,75 @@
+//! The `dockerfile` check: a static rule on the Dockerfile text ([`crate::dockerfile`]), read
+//! with the `--build-arg`s of the build that uses the same file.
+
+use crate::ctx::{Ctx, Verdict};
+use crate::dockerfile;
+use serde::{Deserialize, Serialize};
+
+/// Static Dockerfile rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DockerfileRule {
+    /// Every `FROM` names an exact release: a digest, a tag with a full version (three numbers,
+    /// any suffix) or a date stamp (stages and `scratch` excepted).
+    FromPinned,
+    /// At least two stages, and the last one copies from an earlier stage of this Dockerfile or
+    /// is built on one.
+    MultiStage,
+    /// The final image's `USER` (the last stage's, else the stage it is built on) is not root.
+    NonRootUser,
+    /// The final image's `CMD`/`ENTRYPOINT` use the exec (JSON) form.
+    ExecForm,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerfileCheck {
+    #[serde(default = "crate::spec::default_dockerfile")]
+    pub dockerfile: String,
+    pub rule: DockerfileRule,
+}
+
+fn rule_text(r: crate::spec::DockerfileRule) -> &'static str {
+    use crate::spec::DockerfileRule::*;
+    match r {
+        FromPinned => "every FROM naming an exact release or a digest",
+        MultiStage => "a multi-stage build",
+        NonRootUser => "a final USER that is not root",
+        ExecForm => "CMD/ENTRYPOINT in exec form",
+    }
+}
+
+/// The `--build-arg` values of the exercise's `build` check that builds this Dockerfile (path
+/// relative to the exercise folder), so a static rule reads `ARG`s as that build does.
+fn build_args_for(ctx: &Ctx<'_>, dockerfile: &str) -> std::collections::BTreeMap<String, String> {
+    let norm = |p: &std::path::Path| -> std::path::PathBuf {
+        p.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect()
+    };
+    let want = norm(std::path::Path::new(dockerfile));
+    ctx.exercise
+        .checks
+        .iter()
+        .find_map(|c| match &c.kind {
+            crate::spec::CheckKind::Build(b)
+                if norm(&std::path::Path::new(&b.context).join(&b.dockerfile)) == want =>
+            {
+                Some(b.build_args.clone())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// The `dockerfile` check: a static rule.
+pub fn check(ctx: &Ctx<'_>, spec: &DockerfileCheck) -> Verdict {
+    let path = ctx.dir.join(&spec.dockerfile);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Verdict::fail("a Dockerfile", format!("no file at {}", path.display()));
+    };
+    match dockerfile::check_rule_with(&text, spec.rule, &build_args_for(ctx, &spec.dockerfile)) {
+        Ok(seen) => Verdict::pass(rule_text(spec.rule), seen),
+        Err((expected, actual)) => Verdict::fail(expected, actual),
+    }
+}

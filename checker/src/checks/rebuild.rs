@@ -1,0 +1,325 @@
+//! The `rebuild` check: change one file as a code edit would, rebuild the image a `build` check
+//! made, and see which steps the cache served.
+
+use std::path::Path;
+
+use crate::ctx::{Ctx, Verdict};
+use crate::docker::build::{run_build, Built, Site, Step};
+use crate::docker::context_tar as context;
+use crate::error::EnvError;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RebuildCheck {
+    /// The handle of the build to repeat.
+    #[serde(default = "crate::spec::default_image")]
+    pub image: String,
+    /// The file (relative to the exercise folder) to change before rebuilding, as a code change would.
+    pub touch: String,
+    /// Steps (substrings of the instruction) that must come from the cache.
+    #[serde(default)]
+    pub cached: Vec<String>,
+    /// Steps that must be rebuilt.
+    #[serde(default)]
+    pub rebuilt: Vec<String>,
+    /// A line added at the end of the touched file (a new dependency in a list), before the
+    /// blank lines every edit appends.
+    pub append: Option<String>,
+    /// Text the rebuild's output (what its steps printed, as the build log shows it) must contain.
+    #[serde(default)]
+    pub output_contains: Vec<String>,
+    /// Text the rebuild's output must not contain (a package downloaded again).
+    #[serde(default)]
+    pub output_excludes: Vec<String>,
+}
+
+/// The `rebuild` check: change one file as a code edit would, rebuild, and see which steps the
+/// cache served.
+pub async fn check(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, EnvError> {
+    let Some(first) = ctx.images.get(&spec.image).cloned() else {
+        return Ok(Verdict::fail("a first build", "no image was built"));
+    };
+    let (root, _) = first.spec.paths(&ctx.dir);
+    let touched = ctx.dir.join(&spec.touch);
+    let rel = touched
+        .strip_prefix(&root)
+        .unwrap_or(Path::new(&spec.touch))
+        .to_path_buf();
+    let mut content = std::fs::read(&touched).map_err(|e| {
+        EnvError::Other(format!(
+            "cannot read {} for the rebuild check: {e}",
+            touched.display()
+        ))
+    })?;
+    edit(&mut content, spec.append.as_deref());
+    let packed = match context::pack(&root, &first.spec.dockerfile, Some((&rel, &content))) {
+        Ok(p) => p,
+        Err(p) => return Ok(Verdict::fail("a rebuild", p.0)),
+    };
+    let tag = format!("{}-rebuild", first.tag);
+    let mut expected = match &spec.append {
+        Some(line) => format!(
+            "after `{}` is added to {}, a rebuild where",
+            line.trim(),
+            spec.touch
+        ),
+        None => format!("after a change to {}, a rebuild where", spec.touch),
+    };
+    if !spec.cached.is_empty() {
+        expected.push_str(&format!(
+            " the `{}` step(s) come from the cache",
+            spec.cached.join("`, `")
+        ));
+    }
+    if !spec.rebuilt.is_empty() {
+        if !spec.cached.is_empty() {
+            expected.push_str(" and");
+        }
+        expected.push_str(&format!(
+            " the `{}` step(s) run again",
+            spec.rebuilt.join("`, `")
+        ));
+    }
+    if !spec.output_contains.is_empty() || !spec.output_excludes.is_empty() {
+        if !spec.cached.is_empty() || !spec.rebuilt.is_empty() {
+            expected.push_str(" and");
+        }
+        expected.push_str(" the output");
+        if !spec.output_contains.is_empty() {
+            expected.push_str(&format!(" shows `{}`", spec.output_contains.join("`, `")));
+        }
+        if !spec.output_excludes.is_empty() {
+            if !spec.output_contains.is_empty() {
+                expected.push_str(" and");
+            }
+            expected.push_str(&format!(
+                " never shows `{}`",
+                spec.output_excludes.join("`, `")
+            ));
+        }
+    }
+    let (builder, built) = run_build(
+        &Site {
+            engine: ctx.engine,
+            dir: &ctx.dir,
+        },
+        &first.spec,
+        &tag,
+        packed.tar,
+    )
+    .await?;
+    let (steps, log) = match built {
+        Built::Ok {
+            steps, fresh, log, ..
+        } => {
+            ctx.fresh_layers.extend(fresh);
+            (steps, log)
+        }
+        Built::Failed { error, .. } => {
+            return Ok(Verdict::fail(
+                expected,
+                format!("the rebuild failed with {}: {error}", builder.describe()),
+            ))
+        }
+        Built::TimedOut { limit, .. } => {
+            return Ok(Verdict::fail(
+                expected,
+                format!(
+                    "the rebuild with {} took over {} s",
+                    builder.describe(),
+                    limit.as_secs()
+                ),
+            ))
+        }
+    };
+    let steps: Vec<Step> = steps
+        .into_iter()
+        .filter(|s| !s.instruction.starts_with("LABEL io.dockdojo."))
+        .collect();
+    let describe = steps
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                if s.cached { "cached " } else { "REBUILT" },
+                s.instruction
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let find = |needle: &str| steps.iter().find(|s| step_matches(&s.instruction, needle));
+    for n in &spec.cached {
+        match find(n) {
+            None => {
+                return Ok(Verdict::fail(
+                    expected,
+                    format!("no step contains `{n}`; the steps were:\n{describe}"),
+                )
+                .advise("Keep the step the task names; the check looks for it by its text."))
+            }
+            Some(s) if !s.cached => {
+                let changed_before = steps
+                    .iter()
+                    .take_while(|x| !step_matches(&x.instruction, n))
+                    .find(|x| !x.cached)
+                    .map(|x| x.instruction.clone());
+                let why = match changed_before {
+                    Some(i) => format!(
+                        "`{i}` comes earlier and changed, so every step after it was rebuilt"
+                    ),
+                    None => "the step itself was rebuilt".into(),
+                };
+                return Ok(Verdict::fail(
+                    expected,
+                    format!("`{}` was rebuilt after a code-only change: {why}.\nThe rebuild:\n{describe}", s.instruction),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for n in &spec.rebuilt {
+        match find(n) {
+            Some(s) if s.cached => {
+                return Ok(Verdict::fail(
+                    expected,
+                    format!("`{}` came from the cache although {} changed: the image would ship stale code.\nThe rebuild:\n{describe}", s.instruction, spec.touch),
+                ))
+            }
+            None => return Ok(Verdict::fail(expected, format!("no step contains `{n}`; the steps were:\n{describe}"))),
+            Some(_) => {}
+        }
+    }
+    if let Some(actual) = output_mismatch(&log, &spec.output_contains, &spec.output_excludes) {
+        return Ok(Verdict::fail(
+            expected,
+            format!("{actual}\nThe rebuild:\n{describe}"),
+        ));
+    }
+    Ok(Verdict::pass(
+        expected,
+        format!("rebuilt with {}:\n{describe}", builder.describe()),
+    ))
+}
+
+/// The first way a rebuild's log misses its `output_contains`/`output_excludes`, as a learner
+/// reads it: the lines that printed an excluded text, or the text that never appeared.
+fn output_mismatch(log: &str, contains: &[String], excludes: &[String]) -> Option<String> {
+    for text in excludes {
+        let lines: Vec<&str> = log
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.contains(text.as_str()))
+            .collect();
+        if !lines.is_empty() {
+            let shown = lines.iter().take(6).copied().collect::<Vec<_>>().join("\n");
+            let more = match lines.len() {
+                n if n > 6 => format!("\n… and {} more line(s)", n - 6),
+                _ => String::new(),
+            };
+            return Some(format!(
+                "the rebuild's output shows `{text}`:\n{shown}{more}"
+            ));
+        }
+    }
+    contains
+        .iter()
+        .find(|t| !log.contains(t.as_str()))
+        .map(|t| format!("the rebuild's output never shows `{t}`"))
+}
+
+/// Change a file as a code edit would, into content no earlier build has seen: a newline, then
+/// lines of spaces whose lengths spell a fresh random number (harmless at the end of code,
+/// scripts, JSON or YAML). BuildKit's cache outlives the images dockdojo removes and is keyed by
+/// content: the same edit every time would be a cache hit from the previous check.
+fn edit(content: &mut Vec<u8>, append: Option<&str>) {
+    let nonce = uuid::Uuid::new_v4().as_u128();
+    if let Some(line) = append {
+        if !content.is_empty() && !content.ends_with(b"\n") {
+            content.push(b'\n');
+        }
+        content.extend_from_slice(line.trim_end_matches('\n').as_bytes());
+    }
+    content.push(b'\n');
+    for i in 0..6 {
+        let spaces = ((nonce >> (4 * i)) & 0xf) as usize;
+        content.extend(std::iter::repeat_n(b' ', spaces));
+        content.push(b'\n');
+    }
+}
+
+/// Does a step match a `cached`/`rebuilt` entry? An entry is a substring of the instruction; one
+/// that starts with an instruction keyword (`RUN install-deps`) also requires that keyword.
+pub fn step_matches(instruction: &str, entry: &str) -> bool {
+    match entry.split_once(' ') {
+        Some((kw, rest)) if kw.len() > 1 && kw.chars().all(|c| c.is_ascii_uppercase()) => {
+            instruction.to_uppercase().starts_with(&format!("{kw} "))
+                && instruction.contains(rest.trim())
+        }
+        _ => instruction.contains(entry),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_appended_line_comes_before_the_blank_lines() {
+        let mut c = b"greeter 2.1.0".to_vec();
+        edit(&mut c, Some("left-pad 1.3.0\n"));
+        let text = String::from_utf8(c).unwrap();
+        assert!(
+            text.starts_with("greeter 2.1.0\nleft-pad 1.3.0\n"),
+            "{text:?}"
+        );
+        assert!(text["greeter 2.1.0\nleft-pad 1.3.0\n".len()..]
+            .chars()
+            .all(|c| c == ' ' || c == '\n'));
+    }
+
+    #[test]
+    fn rebuild_output_is_matched() {
+        let log = "#1 [2/3] RUN pkg install\ncached greeter 2.1.0\ndownloading left-pad 1.3.0\n";
+        let s = |v: &[&str]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            output_mismatch(log, &s(&["left-pad"]), &s(&["downloading greeter"])),
+            None
+        );
+        let e = output_mismatch(log, &[], &s(&["downloading"])).unwrap();
+        assert!(
+            e.contains("shows `downloading`") && e.contains("downloading left-pad 1.3.0"),
+            "{e}"
+        );
+        let e = output_mismatch(log, &s(&["colours"]), &[]).unwrap();
+        assert!(e.contains("never shows `colours`"), "{e}");
+    }
+
+    #[test]
+    fn every_edit_is_new_content() {
+        let edited = || {
+            let mut c = b"echo app\n".to_vec();
+            edit(&mut c, None);
+            c
+        };
+        let (a, b) = (edited(), edited());
+        assert!(a.starts_with(b"echo app\n\n") && a.len() > 10);
+        assert!(a.iter().skip(9).all(|c| *c == b' ' || *c == b'\n'));
+        // 24 random bits: two edits agree once in 16 million.
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn entries_with_a_keyword_match_only_that_instruction() {
+        assert!(step_matches("RUN /app/install-deps.sh", "RUN install-deps"));
+        assert!(!step_matches(
+            "COPY deps.txt install-deps.sh /app/",
+            "RUN install-deps"
+        ));
+        assert!(step_matches(
+            "COPY deps.txt install-deps.sh /app/",
+            "install-deps"
+        ));
+        assert!(step_matches("run ./install-deps.sh", "RUN install-deps"));
+    }
+}

@@ -1,0 +1,30 @@
+//! A container's output, and the last lines of a text for showing it in a failure.
+
+use std::time::Duration;
+
+use bollard::query_parameters::LogsOptionsBuilder;
+use futures_util::StreamExt;
+
+use crate::docker::Engine;
+
+/// The last lines of a container's output (stdout and stderr).
+pub async fn logs_tail(engine: &Engine, id: &str, n: usize) -> String {
+    let opts = LogsOptionsBuilder::new()
+        .stdout(true)
+        .stderr(true)
+        .tail(&n.to_string())
+        .build();
+    let mut s = engine.docker.logs(id, Some(opts));
+    let mut out = String::new();
+    let until = tokio::time::Instant::now() + Duration::from_secs(5);
+    while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(until, s.next()).await {
+        out.push_str(&chunk.to_string());
+    }
+    tail(&out, n)
+}
+
+/// The last `n` lines of a text, for showing logs in a failure.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
