@@ -1061,10 +1061,10 @@ async fn registry_standin_serves_the_v2_api() {
         let started = Instant::now();
         let mut last = None;
         while started.elapsed() < Duration::from_secs(30) {
-            let probe = checker::checks::http::get("127.0.0.1", port, "/v2/").await;
+            let probe = checker::docker::http::get("127.0.0.1", port, "/v2/").await;
             if matches!(
                 probe,
-                checker::checks::http::Probe::Answer { status: 200, .. }
+                checker::docker::http::Probe::Answer { status: 200, .. }
             ) {
                 last = Some(probe);
                 break;
@@ -1077,15 +1077,15 @@ async fn registry_standin_serves_the_v2_api() {
             started.elapsed()
         );
         match &last {
-            Some(checker::checks::http::Probe::Answer { status: 200, body }) => {
+            Some(checker::docker::http::Probe::Answer { status: 200, body }) => {
                 assert_eq!(body.trim(), "{}");
             }
             other => panic!("the registry did not answer 200 on /v2/: {other:?}"),
         }
-        let catalog = checker::checks::http::get("127.0.0.1", port, "/v2/_catalog").await;
+        let catalog = checker::docker::http::get("127.0.0.1", port, "/v2/_catalog").await;
         assert_eq!(
             catalog,
-            checker::checks::http::Probe::Answer {
+            checker::docker::http::Probe::Answer {
                 status: 200,
                 body: "{\"repositories\":[]}\n".into()
             }

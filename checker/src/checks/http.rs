@@ -8,8 +8,7 @@ use std::time::Duration;
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::exec::exec_in;
 use crate::docker::http::listeners;
-// `images/tests.rs` still reaches the primitive here; it is moving into its own crate.
-pub use crate::docker::http::{get, Probe};
+use crate::docker::http::{get, Probe};
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
 
