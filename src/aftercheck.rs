@@ -1,6 +1,7 @@
 //! After a check, the same steps for `dockdojo check` and the course app: record the report in
 //! the progress file, count the hints used on that exercise so far, and make the report for the
-//! workshop room (the CLI sends it at once with a short deadline, the app in the background).
+//! workshop room, with the time the course app measured on the exercise (the CLI sends it at
+//! once with a short deadline, the app in the background).
 
 use checker::Report;
 
@@ -30,13 +31,13 @@ pub fn record(store: &Store, r: &Report) -> anyhow::Result<Recorded> {
     let Some(progress) = saved else {
         anyhow::bail!("the progress file was not updated");
     };
-    let hints_used = progress
+    let (hints_used, time_spent_s) = progress
         .exercises
         .get(&r.exercise)
-        .map_or(0, |e| e.hints_used);
+        .map_or((0, 0), |e| (e.hints_used, e.time_spent_s));
     Ok(Recorded {
         hints_used,
-        room: client::check_report(r, hints_used),
+        room: client::check_report(r, hints_used, time_spent_s),
         progress,
         warning,
     })

@@ -102,6 +102,7 @@ fn field_name() -> impl Strategy<Value = String> {
             "summary",
             "hints_used",
             "client_time",
+            "time_spent_s",
             "unlocked_through",
             "on_break",
             "text",

@@ -753,7 +753,7 @@ fn export_csv_and_json_through_the_command() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "student,student_id,exercise,attempts,passed,first_pass_at,hints_used,source"
+        "student,student_id,exercise,attempts,passed,first_pass_at,hints_used,source,time_spent_s,solve_s"
     );
     assert_eq!(lines.len(), 3, "{csv}");
     let prefix =
@@ -764,14 +764,17 @@ fn export_csv_and_json_through_the_command() {
         time.len() == 20 && time.ends_with('Z') && time.as_bytes()[10] == b'T',
         "{time}"
     );
-    assert!(lines[1].ends_with(",2,self-reported"), "{}", lines[1]);
+    // No time measured by a course app; solved on the server's clock within the test.
+    let (head, solve) = lines[1].rsplit_once(',').unwrap();
+    assert!(head.ends_with(",2,self-reported,"), "{}", lines[1]);
+    assert!(solve.parse::<u64>().is_ok(), "{}", lines[1]);
     assert!(
         lines[2].starts_with("\"'=HYPERLINK(\"\"http://x\"\")\","),
         "{}",
         lines[2]
     );
     assert!(
-        lines[2].ends_with(",03-cache-order,1,false,,3,self-reported"),
+        lines[2].ends_with(",03-cache-order,1,false,,3,self-reported,,"),
         "{}",
         lines[2]
     );
@@ -809,6 +812,91 @@ fn export_csv_and_json_through_the_command() {
         .unwrap();
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("workshop serve"));
+}
+
+/// Solve times from check reports to `dockdojo calibrate`, without Docker: a student fails,
+/// then passes one exercise; the export carries the app's time and the server's solve time,
+/// the same from a stopped server's database, and calibrate counts that learner.
+#[test]
+fn solve_times_reach_calibrate_through_the_export() {
+    let data = tempfile::tempdir().unwrap();
+    let s = Server::start(data.path(), &[]);
+    let c = client();
+    let (ada_id, ada) = s.student(&c, "Ada");
+    let mut first = check("t1", "00-first-container", false, &["created"]);
+    first["time_spent_s"] = json!(120);
+    assert_eq!(s.report(&c, Some(&ada), &first).status(), StatusCode::OK);
+    // The server's clock counts whole seconds: let one pass.
+    std::thread::sleep(Duration::from_millis(1100));
+    let mut pass = check("t2", "00-first-container", true, &[]);
+    pass["time_spent_s"] = json!(300);
+    assert_eq!(s.report(&c, Some(&ada), &pass).status(), StatusCode::OK);
+    // An implausible time is refused, not stored.
+    let mut absurd = check("t3", "00-first-container", true, &[]);
+    absurd["time_spent_s"] = json!(u64::MAX);
+    assert_eq!(
+        s.report(&c, Some(&ada), &absurd).status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    let export = |format: &str, out: &Path| {
+        let o = Command::new(bin())
+            .args(["workshop", "export", format, "--out"])
+            .arg(out)
+            .arg("--data")
+            .arg(data.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(out).unwrap()
+    };
+    let csv_path = data.path().join("room.csv");
+    let csv = export("--csv", &csv_path);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(
+        lines[0].ends_with(",source,time_spent_s,solve_s"),
+        "{}",
+        lines[0]
+    );
+    let fields: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(
+        fields[..3],
+        ["Ada", ada_id.to_string().as_str(), "00-first-container"]
+    );
+    assert_eq!(fields[8], "300", "{}", lines[1]);
+    let solve: u64 = fields[9].parse().unwrap();
+    assert!((1..60).contains(&solve), "{}", lines[1]);
+    let json_path = data.path().join("room.json");
+    let rows: Value = serde_json::from_str(&export("--json", &json_path)).unwrap();
+    assert_eq!(rows[0]["time_spent_s"], 300);
+    assert_eq!(rows[0]["solve_s"], solve);
+
+    // The stopped server's database gives the same rows.
+    s.kill9();
+    assert_eq!(export("--csv", &data.path().join("again.csv")), csv);
+
+    let o = Command::new(bin())
+        .args(["calibrate", "--export"])
+        .arg(&csv_path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let row: Vec<&str> = out
+        .lines()
+        .find(|l| l.starts_with("00-first-container "))
+        .unwrap_or_else(|| panic!("{out}"))
+        .split_whitespace()
+        .collect();
+    // One learner, 300 s: a median of 5 minutes.
+    assert_eq!(row[1..3], ["1", "5"], "{out}");
 }
 
 /// `--archive`: the manifest (SHA-256, size, images) and a resumable download (Range).

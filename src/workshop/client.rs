@@ -487,8 +487,9 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// The report for one graded exercise.
-pub fn check_report(r: &checker::Report, hints_used: u32) -> proto::Report {
+/// The report for one graded exercise, with the hints opened and the seconds the course app
+/// measured on it so far (0: none measured, sent as absent).
+pub fn check_report(r: &checker::Report, hints_used: u32, time_spent_s: u64) -> proto::Report {
     let failed: Vec<&checker::CheckResult> = r
         .checks
         .iter()
@@ -521,6 +522,7 @@ pub fn check_report(r: &checker::Report, hints_used: u32) -> proto::Report {
         summary,
         hints_used,
         client_time: client_time(),
+        time_spent_s: (time_spent_s > 0).then_some(time_spent_s),
     }
 }
 
@@ -546,6 +548,7 @@ pub fn doctor_report(steps: &[(&str, bool, &str)]) -> proto::Report {
         summary,
         hints_used: 0,
         client_time: client_time(),
+        time_spent_s: None,
     }
 }
 
@@ -560,6 +563,7 @@ pub fn prepare_report(passed: bool, summary: &str) -> proto::Report {
         summary: truncate(summary.lines().next().unwrap_or(""), SUMMARY_CHARS),
         hints_used: 0,
         client_time: client_time(),
+        time_spent_s: None,
     }
 }
 
@@ -616,7 +620,9 @@ mod tests {
                 c("c", false, true),
             ],
         };
-        let p = check_report(&r, 2);
+        let p = check_report(&r, 2, 0);
+        assert_eq!(p.time_spent_s, None);
+        assert_eq!(check_report(&r, 2, 95).time_spent_s, Some(95));
         assert_eq!(p.failed, vec!["b".to_string()]);
         assert_eq!(p.exercise.as_deref(), Some("05-x"));
         assert_eq!(p.hints_used, 2);

@@ -16,12 +16,17 @@ use super::proto::{Message, MessageKind, NewMessage, Report, ReportKind};
 use super::room::Room;
 
 /// Version of the tables below; stored in `meta` as `schema_version`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// From version 1: students hidden from the board, retracted messages.
 const TO_V2: &str = "
 ALTER TABLE students ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
+";
+
+/// From version 2: the seconds a check report says the course app measured on the exercise.
+const TO_V3: &str = "
+ALTER TABLE reports ADD COLUMN time_spent_s INTEGER;
 ";
 
 const SCHEMA: &str = "
@@ -123,20 +128,28 @@ impl Db {
                 |r| r.get(0),
             )
             .optional()?;
-        match version.map(|v| v.parse::<i64>()) {
-            None | Some(Ok(1)) => {
-                tx.execute_batch(TO_V2)?;
-                tx.execute(
-                    "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)
-                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    params![SCHEMA_VERSION.to_string()],
-                )?;
-            }
-            Some(Ok(v)) if v == SCHEMA_VERSION => {}
+        // A new file has the version 1 tables (SCHEMA) and takes every step from there.
+        let from = match version.map(|v| v.parse::<i64>()) {
+            None => 1,
+            Some(Ok(v)) if (1..SCHEMA_VERSION).contains(&v) => v,
+            Some(Ok(v)) if v == SCHEMA_VERSION => SCHEMA_VERSION,
             Some(Ok(v)) if v > SCHEMA_VERSION => bail!(
                 "this workshop database was made by a newer dockdojo (schema {v}); upgrade dockdojo or use another --data folder"
             ),
             Some(v) => bail!("unsupported workshop database schema {v:?}; use another --data folder"),
+        };
+        if from < SCHEMA_VERSION {
+            if from < 2 {
+                tx.execute_batch(TO_V2)?;
+            }
+            if from < 3 {
+                tx.execute_batch(TO_V3)?;
+            }
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![SCHEMA_VERSION.to_string()],
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -228,7 +241,7 @@ impl Db {
         }
         let mut st = self.conn.prepare(
             "SELECT student_id, report_id, kind, exercise, passed, failed, summary, hints_used,
-                    client_time, received_at
+                    client_time, received_at, time_spent_s
              FROM reports ORDER BY seq",
         )?;
         let rows = st.query_map([], |r| {
@@ -243,11 +256,23 @@ impl Db {
                 r.get::<_, i64>(7)?,
                 r.get::<_, Option<i64>>(8)?,
                 r.get::<_, i64>(9)?,
+                r.get::<_, Option<i64>>(10)?,
             ))
         })?;
         for row in rows {
-            let (student, id, kind, exercise, passed, failed, summary, hints, client_time, at) =
-                row?;
+            let (
+                student,
+                id,
+                kind,
+                exercise,
+                passed,
+                failed,
+                summary,
+                hints,
+                client_time,
+                at,
+                time_spent_s,
+            ) = row?;
             let kind = match kind.as_str() {
                 "check" => ReportKind::Check,
                 "doctor" => ReportKind::Doctor,
@@ -264,6 +289,7 @@ impl Db {
                 summary,
                 hints_used: u32::try_from(hints).unwrap_or(u32::MAX),
                 client_time,
+                time_spent_s: time_spent_s.and_then(|t| u64::try_from(t).ok()),
             };
             room.apply(student, &report, at);
         }
@@ -329,8 +355,8 @@ impl Db {
         let failed = serde_json::to_string(&r.failed)?;
         let res = self.conn.execute(
             "INSERT INTO reports(student_id, report_id, kind, exercise, passed, failed, summary,
-                                 hints_used, client_time, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                 hints_used, client_time, received_at, time_spent_s)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 student_id,
                 r.id,
@@ -341,7 +367,8 @@ impl Db {
                 r.summary,
                 i64::from(r.hints_used),
                 r.client_time,
-                received_at
+                received_at,
+                r.time_spent_s.and_then(|t| i64::try_from(t).ok())
             ],
         );
         match res {
@@ -501,6 +528,7 @@ mod tests {
             summary: String::new(),
             hints_used: 1,
             client_time: Some(1),
+            time_spent_s: None,
         }
     }
 
@@ -551,6 +579,59 @@ mod tests {
         assert!(v.on_break);
         assert_eq!(v.messages.len(), 1);
         assert_eq!(room.student_by_token("h1"), Some(1));
+    }
+
+    /// A database as a version 2 dockdojo left it: the tables without `reports.time_spent_s`.
+    fn make_v2(path: &Path) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(TO_V2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO meta(key, value) VALUES ('schema_version', '2');
+             INSERT INTO students(name, token_hash, joined_at) VALUES ('Ada', 'h1', 100);
+             INSERT INTO reports(student_id, report_id, kind, exercise, passed, failed, summary,
+                                 hints_used, client_time, received_at)
+             VALUES (1, 'old', 'check', '00-a', 1, '[]', 'passed', 0, NULL, 160);",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_version_2_database_opens_and_gains_the_time_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        make_v2(&path);
+        let mut db = Db::open(&path).unwrap();
+        assert_eq!(db.meta("schema_version").unwrap().as_deref(), Some("3"));
+        let mut r = report("new", false, &["build"]);
+        r.time_spent_s = Some(240);
+        db.add_report(1, &r, 170).unwrap();
+        drop(db);
+        // Opening again migrates nothing twice, and the old report reads without a time.
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.counts().unwrap(), (1, 2));
+        let mut room = Room::new(heads(), RoomConfig::default());
+        db.load_room(&mut room).unwrap();
+        let rows = room.export_rows();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].attempts, rows[0].time_spent_s, rows[0].solve_s),
+            (2, Some(240), Some(0))
+        );
+    }
+
+    #[test]
+    fn a_newer_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch("INSERT INTO meta(key, value) VALUES ('schema_version', '4');")
+                .unwrap();
+        }
+        let e = Db::open(&path).err().map(|e| format!("{e:#}")).unwrap();
+        assert!(e.contains("newer dockdojo"), "{e}");
     }
 
     #[test]

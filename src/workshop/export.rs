@@ -1,4 +1,5 @@
-//! `dockdojo workshop export`: per student and exercise, as CSV or JSON, labelled self-reported.
+//! `dockdojo workshop export`: per student and exercise, as CSV or JSON, labelled self-reported,
+//! with the solve times `dockdojo calibrate --export` reads.
 //!
 //! The command asks the running server (`GET /api/export`, instructor token from the
 //! instructor file), so it works during the workshop without touching the database; with the
@@ -35,9 +36,11 @@ impl Format {
     }
 }
 
-/// The CSV header; `source` says every result is self-reported (formative).
+/// The CSV header; `source` says every result is self-reported (formative). The time columns
+/// (seconds, empty when unknown) come last: `time_spent_s` as the student's course app measured
+/// it, `solve_s` by the server's clock from the first report to the first pass.
 pub const CSV_HEADER: &str =
-    "student,student_id,exercise,attempts,passed,first_pass_at,hints_used,source";
+    "student,student_id,exercise,attempts,passed,first_pass_at,hints_used,source,time_spent_s,solve_s";
 
 /// Rows as CSV (RFC 4180, CRLF-free: `\n` line ends), times in RFC 3339 UTC.
 pub fn to_csv(rows: &[ExportRow]) -> String {
@@ -54,6 +57,8 @@ pub fn to_csv(rows: &[ExportRow]) -> String {
             r.first_pass_at.map(rfc3339).unwrap_or_default(),
             r.hints_used.to_string(),
             csv_text(&r.source),
+            r.time_spent_s.map(|t| t.to_string()).unwrap_or_default(),
+            r.solve_s.map(|t| t.to_string()).unwrap_or_default(),
         ];
         out.push_str(&fields.join(","));
         out.push('\n');
@@ -279,11 +284,13 @@ mod tests {
             first_pass_at: Some(0),
             hints_used: 1,
             source: "self-reported".into(),
+            time_spent_s: Some(300),
+            solve_s: None,
         }];
         assert_eq!(
             to_csv(&rows),
             format!(
-                "{CSV_HEADER}\n\"'=HYPERLINK(\"\"x\"\")\",3,00-first-container,2,true,1970-01-01T00:00:00Z,1,self-reported\n"
+                "{CSV_HEADER}\n\"'=HYPERLINK(\"\"x\"\")\",3,00-first-container,2,true,1970-01-01T00:00:00Z,1,self-reported,300,\n"
             )
         );
     }

@@ -21,6 +21,12 @@
 //!
 //! Tokens travel as `Authorization: Bearer <token>`. Errors are [`ApiError`] with a status code.
 //! Every timestamp is the server's (Unix seconds); what a student sends is self-reported.
+//!
+//! Versions: the server and its students' clients are expected to be the same dockdojo version
+//! (the instructor hands out one). A field added later is `#[serde(default)]`, so an older
+//! client's request still reads; a newer client's extra field is refused by an older server
+//! (`deny_unknown_fields`) with a 400, and the client sets that report aside
+//! (`outbox/rejected/`) and says so instead of retrying it.
 
 use std::collections::BTreeMap;
 
@@ -96,6 +102,11 @@ pub struct Report {
     /// When the student's machine made it (Unix seconds; informative only).
     #[serde(default)]
     pub client_time: Option<i64>,
+    /// For `check`: seconds the student's course app measured on this exercise so far (idle
+    /// stretches not counted; `progress.json`'s `time_spent_s`). Absent from older clients and
+    /// from doctor/prepare reports.
+    #[serde(default)]
+    pub time_spent_s: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -286,6 +297,14 @@ pub struct ExportRow {
     pub hints_used: u32,
     /// Always "self-reported": graded on the student's machine.
     pub source: String,
+    /// Seconds the student's course app measured on the exercise, as of their latest report
+    /// that carried it (self-reported; `None` when no report did).
+    #[serde(default)]
+    pub time_spent_s: Option<u64>,
+    /// Server clock: seconds from the first report on the exercise to the first pass; `None`
+    /// until it passed.
+    #[serde(default)]
+    pub solve_s: Option<u64>,
 }
 
 /// The course image archive the instructor's server hands out (`prepare --from URL`).

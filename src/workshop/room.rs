@@ -39,6 +39,17 @@ struct StudentState {
     stored: u32,
     /// Per exercise: the room-wide sequence number of its latest check report.
     last_check: HashMap<String, u64>,
+    /// Per exercise: what the export's time columns come from.
+    times: HashMap<String, Times>,
+}
+
+/// The time figures of one student × exercise (export only; not part of the room's views).
+#[derive(Debug, Clone, Copy, Default)]
+struct Times {
+    /// Server time of the first check report.
+    first_at: i64,
+    /// The latest `time_spent_s` a report carried.
+    time_spent_s: Option<u64>,
 }
 
 /// The room as the server holds it in memory.
@@ -162,6 +173,7 @@ impl Room {
                 doctor_failed: Vec::new(),
             },
             last_check: HashMap::new(),
+            times: HashMap::new(),
             stored: 0,
         });
     }
@@ -200,6 +212,13 @@ impl Room {
             ReportKind::Check => {
                 let Some(ex) = &r.exercise else { return };
                 s.last_check.insert(ex.clone(), seq);
+                let times = s.times.entry(ex.clone()).or_insert(Times {
+                    first_at: at,
+                    time_spent_s: None,
+                });
+                if r.time_spent_s.is_some() {
+                    times.time_spent_s = r.time_spent_s;
+                }
                 let cell = s.row.cells.entry(ex.clone()).or_default();
                 cell.attempts = cell.attempts.saturating_add(1);
                 cell.hints_used = cell.hints_used.max(r.hints_used);
@@ -340,7 +359,8 @@ impl Room {
     }
 
     /// One row per student × attempted exercise, students by id, exercises in course order; a
-    /// student with no attempt yet gets one row with an empty exercise (they were there).
+    /// student with no attempt yet gets one row with an empty exercise (they were there). The
+    /// solve time is the server's: from the first report on the exercise to the first pass.
     pub fn export_rows(&self) -> Vec<ExportRow> {
         let mut out = Vec::new();
         for s in &self.students {
@@ -354,11 +374,14 @@ impl Room {
                     first_pass_at: None,
                     hints_used: 0,
                     source: "self-reported".into(),
+                    time_spent_s: None,
+                    solve_s: None,
                 });
             }
             let mut cells: Vec<(&String, &Cell)> = s.row.cells.iter().collect();
             cells.sort_by_key(|(ex, _)| self.pos(ex));
             for (ex, c) in cells {
+                let times = s.times.get(ex).copied().unwrap_or_default();
                 out.push(ExportRow {
                     student: s.row.name.clone(),
                     student_id: s.row.id,
@@ -368,6 +391,10 @@ impl Room {
                     first_pass_at: c.first_pass_at,
                     hints_used: c.hints_used,
                     source: "self-reported".into(),
+                    time_spent_s: times.time_spent_s,
+                    solve_s: c
+                        .first_pass_at
+                        .map(|pass| u64::try_from(pass - times.first_at).unwrap_or(0)),
                 });
             }
         }
@@ -409,6 +436,7 @@ mod tests {
             hints_used: hints,
             // Deliberately absurd: the client's clock is never used.
             client_time: Some(-5),
+            time_spent_s: None,
         }
     }
 
@@ -555,5 +583,33 @@ mod tests {
             (r.reports_of(7), r.reports_of(8), r.reports_of(99)),
             (5, 0, 0)
         );
+    }
+
+    #[test]
+    fn export_times_come_from_the_first_report_and_the_latest_app_time() {
+        let mut r = room(3, 0);
+        r.add_student(1, "Ada".into(), "h".into(), 0);
+        let timed = |passed, failed: &[&str], t| {
+            let mut c = check("01-b", passed, failed, 0);
+            c.time_spent_s = t;
+            c
+        };
+        r.apply(1, &timed(false, &["port"], Some(60)), 100);
+        let rows = r.export_rows();
+        assert_eq!((rows[0].time_spent_s, rows[0].solve_s), (Some(60), None));
+        r.apply(1, &timed(true, &[], Some(200)), 250);
+        // Later reports: no time from an older client keeps the last one; the first pass stays.
+        r.apply(1, &timed(true, &[], None), 900);
+        let rows = r.export_rows();
+        assert_eq!(
+            (rows[0].time_spent_s, rows[0].solve_s),
+            (Some(200), Some(150))
+        );
+        // Doctor reports carry no exercise time.
+        let mut d = timed(true, &[], Some(5));
+        d.kind = ReportKind::Doctor;
+        d.exercise = None;
+        r.apply(1, &d, 950);
+        assert_eq!(r.export_rows().len(), 1);
     }
 }

@@ -1,5 +1,6 @@
 //! What a request may carry: display names, message text, and a report's id, exercise, failed
-//! checks, summary and hint count (only the course's exercises and their own check ids).
+//! checks, summary, hint count and time spent (only the course's exercises and their own check
+//! ids).
 
 use std::collections::HashSet;
 
@@ -18,6 +19,10 @@ const MAX_REPORT_ID_CHARS: usize = 100;
 
 /// Hints per exercise anyone can plausibly open.
 const MAX_HINTS: u32 = 1000;
+
+/// Seconds anyone can plausibly spend on one exercise (30 days; also keeps it an SQLite
+/// integer).
+const MAX_TIME_SPENT_S: u64 = 30 * 24 * 3600;
 
 /// A display name: normalised ([`names::normalize`]), 1..=MAX_NAME_CHARS characters.
 pub(super) fn valid_name(name: &str) -> Result<String, ApiErr> {
@@ -147,6 +152,11 @@ pub(super) fn validate_report(app: &App, r: &mut Report) -> Result<(), ApiErr> {
         return Err(ApiErr::bad(format!(
             "hints_used {} is not plausible (the limit is {MAX_HINTS})",
             r.hints_used
+        )));
+    }
+    if let Some(t) = r.time_spent_s.filter(|t| *t > MAX_TIME_SPENT_S) {
+        return Err(ApiErr::bad(format!(
+            "time_spent_s {t} is not plausible (the limit is {MAX_TIME_SPENT_S})"
         )));
     }
     Ok(())
