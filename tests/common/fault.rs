@@ -437,9 +437,15 @@ fn http_conn(c: UnixStream, log: &Mutex<Vec<Request>>, handler: &Handler, compon
         };
         log.lock().unwrap().push(req.clone());
         let resp = handler(&req).unwrap_or_else(|| default_answer(&req, component));
+        // As the real daemons name themselves in every answer's headers.
+        let server = if component == "Podman Engine" {
+            "Libpod/4.3.1 (linux)"
+        } else {
+            "Docker/20.10.24 (linux)"
+        };
         let head = format!(
             "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nApi-Version: 1.41\r\n\
-             Server: Docker/20.10.24 (linux)\r\n\r\n",
+             Server: {server}\r\n\r\n",
             resp.status,
             resp.content_type,
             resp.body.len()

@@ -371,6 +371,42 @@ impl Lists {
     }
 }
 
+/// Remove one image; gone already counts as removed. Podman removes a build's intermediate
+/// containers after the build has answered, so an image can still be "in use by a container" for
+/// a moment: that answer is retried for up to [`IN_USE_WAIT`] before it counts as a failure.
+async fn remove_image_settled(engine: &Engine, target: &str) -> Result<(), EnvError> {
+    let until = tokio::time::Instant::now() + IN_USE_WAIT;
+    loop {
+        let opts = RemoveImageOptionsBuilder::new().force(false).build();
+        match call(
+            "remove image",
+            deadline::QUICK,
+            engine.docker.remove_image(target, Some(opts), None),
+        )
+        .await
+        {
+            Ok(_) => return Ok(()),
+            Err(EnvError::Daemon { detail, .. }) if detail.contains("No such image") => {
+                return Ok(())
+            }
+            Err(EnvError::Daemon { detail, .. })
+                if is_in_use(&detail) && tokio::time::Instant::now() < until =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// How long an image "in use by a container" is retried at cleanup.
+const IN_USE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Docker's and Podman's answers for an image a container still uses.
+fn is_in_use(detail: &str) -> bool {
+    detail.contains("is in use by a container") || detail.contains("is being used by")
+}
+
 async fn remove_listed(engine: &Engine, scope: &Scope, lists: Lists) -> Cleaned {
     let mut out = Cleaned::default();
     let mut saw_foreign = false;
@@ -482,18 +518,8 @@ async fn remove_listed(engine: &Engine, scope: &Scope, lists: Lists) -> Cleaned 
                 };
                 let mut failed = None;
                 for target in &targets {
-                    let opts = RemoveImageOptionsBuilder::new().force(false).build();
-                    match call(
-                        "remove image",
-                        deadline::QUICK,
-                        engine.docker.remove_image(target, Some(opts), None),
-                    )
-                    .await
-                    {
-                        Ok(_) => {}
-                        Err(EnvError::Daemon { detail, .. })
-                            if detail.contains("No such image") => {}
-                        Err(e) => failed = Some(e),
+                    if let Err(e) = remove_image_settled(engine, target).await {
+                        failed = Some(e);
                     }
                 }
                 match failed {
