@@ -1265,7 +1265,7 @@ pub fn slips(text: &str, context: &std::path::Path) -> Vec<String> {
                  ends in an invisible `\\r`, which does not exist (\"no such file or directory\"). \
                  Save it with Unix line endings (LF)."
             ));
-        } else if !bytes.starts_with(b"#!") {
+        } else if !bytes.starts_with(b"#!") && runs_directly(&lines, src) {
             out.push(format!(
                 "{src} has no `#!` line at its top, so the kernel does not know which program runs \
                  it (\"exec format error\")."
@@ -1273,6 +1273,33 @@ pub fn slips(text: &str, context: &std::path::Path) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether a `CMD`, `ENTRYPOINT` or `RUN` runs the script `src` as a program (`/app/run.sh`,
+/// `./run.sh`), which needs its `#!` line; `sh run.sh` does not.
+fn runs_directly(lines: &[String], src: &str) -> bool {
+    let name = src.rsplit('/').next().unwrap_or(src);
+    let is_script = |word: &str| {
+        let word = word.trim_matches(|c| c == '"' || c == '\'');
+        word == name || word.ends_with(&format!("/{name}"))
+    };
+    lines.iter().any(|line| {
+        let Some((kw, rest)) = line.trim().split_once(char::is_whitespace) else {
+            return false;
+        };
+        let kw = kw.to_ascii_uppercase();
+        if !matches!(kw.as_str(), "CMD" | "ENTRYPOINT" | "RUN") {
+            return false;
+        }
+        let rest = rest.trim();
+        if let Ok(list) = serde_json::from_str::<Vec<String>>(rest) {
+            return list.first().is_some_and(|p| is_script(p));
+        }
+        // Shell form: the first word of each command in the line.
+        rest.split(['&', ';', '|'])
+            .filter_map(|cmd| cmd.split_whitespace().find(|w| !w.contains('=')))
+            .any(is_script)
+    })
 }
 
 /// Instructions joined across `\` continuations, comments and blank lines dropped.
@@ -1362,11 +1389,43 @@ mod slip_tests {
             ("ok.sh", b"#!/bin/sh\necho hi\n"),
         ]);
         let s = slips(
-            "FROM b\nCOPY crlf.sh /app/\nCOPY bare.sh /app/\nCOPY ok.sh /app/\n",
+            "FROM b\nCOPY crlf.sh /app/\nCOPY bare.sh /app/\nCOPY ok.sh /app/\nCMD [\"/app/bare.sh\"]\n",
             d.path(),
         );
         assert_eq!(s.len(), 2, "{s:?}");
         assert!(s[0].contains("crlf.sh has Windows line endings"), "{s:?}");
         assert!(s[1].contains("bare.sh has no `#!` line"), "{s:?}");
+        // Run directly in shell form too, and after other commands.
+        for run in [
+            "CMD ./bare.sh",
+            "ENTRYPOINT /app/bare.sh --flag",
+            "RUN chmod +x bare.sh && ./bare.sh",
+        ] {
+            let s = slips(
+                &format!("FROM b\nWORKDIR /app\nCOPY bare.sh .\n{run}\n"),
+                d.path(),
+            );
+            assert!(
+                s.len() == 1 && s[0].contains("no `#!` line"),
+                "{run}: {s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_script_given_to_its_shell_needs_no_shebang() {
+        let d = with_files(&[("bare.sh", b"echo hi\n")]);
+        for run in [
+            "CMD [\"sh\", \"/app/bare.sh\"]",
+            "CMD sh /app/bare.sh",
+            "ENTRYPOINT [\"/bin/bash\", \"bare.sh\"]",
+            "RUN sh bare.sh && echo done",
+        ] {
+            let s = slips(
+                &format!("FROM b\nWORKDIR /app\nCOPY bare.sh /app/\n{run}\n"),
+                d.path(),
+            );
+            assert!(s.is_empty(), "{run}: {s:?}");
+        }
     }
 }

@@ -211,7 +211,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
         },
         spec,
         &tag,
-        packed.tar,
+        packed,
     )
     .await?;
     match built {

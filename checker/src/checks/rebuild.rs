@@ -106,7 +106,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, En
         },
         &first.spec,
         &tag,
-        packed.tar,
+        packed,
     )
     .await?;
     let (steps, log) = match built {

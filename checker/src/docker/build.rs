@@ -121,14 +121,17 @@ pub async fn run_build(
     site: &Site<'_>,
     spec: &BuildCheck,
     tag: &str,
-    tar: Vec<u8>,
+    packed: context::Packed,
 ) -> Result<(Builder, Built), EnvError> {
+    let context::Packed {
+        tar, root, mtimes, ..
+    } = packed;
     let text = label_step::read_file(&tar, &spec.dockerfile).unwrap_or_default();
     let builder = site
         .engine
         .builder_for(dockerfile::needs_buildkit(&text).as_deref())?;
     let built = match builder {
-        Builder::Classic => run_classic(site, spec, tag, tar).await?,
+        Builder::Classic => run_classic(site, spec, tag, tar, &root).await?,
         Builder::BuildKit => {
             // The daemon would fetch a `# syntax=` frontend from a registry; the Dockerfile is
             // sent without that line and the daemon's own frontend builds it. It is replaced in
@@ -146,6 +149,8 @@ pub async fn run_build(
                 dockerfile: &dockerfile,
                 labels: &labels,
                 builder,
+                root: &root,
+                mtimes: &mtimes,
             };
             let built = run_once(site, spec, &request, tar).await?;
             if let Built::Failed { error, .. } = &built {
@@ -167,6 +172,7 @@ async fn run_classic(
     spec: &BuildCheck,
     tag: &str,
     tar: Vec<u8>,
+    root: &std::path::Path,
 ) -> Result<Built, EnvError> {
     // On Docker, the ownership labels travel as one LABEL step in a copy of the Dockerfile
     // (three request labels would be three steps); elsewhere, or when that copy cannot be made,
@@ -187,6 +193,8 @@ async fn run_classic(
         dockerfile: &dockerfile,
         labels: &labels,
         builder: Builder::Classic,
+        root,
+        mtimes: &HashMap::new(),
     };
     let mut attempts = 0;
     loop {
@@ -208,6 +216,9 @@ struct Request<'a> {
     dockerfile: &'a str,
     labels: &'a HashMap<String, String>,
     builder: Builder,
+    /// The folder the context was packed from, and its files' times (BuildKit's file sync).
+    root: &'a std::path::Path,
+    mtimes: &'a HashMap<String, i64>,
 }
 
 /// What one build stream has told so far.
@@ -298,6 +309,8 @@ async fn run_once(
                 .map_err(|e| EnvError::Other(format!("cannot encode the build request: {e}")))?;
             let served = session::Served {
                 context: tar,
+                mtimes: request.mtimes.clone(),
+                shared_key: session::shared_key(request.root),
                 secrets: read_secrets(site, spec),
             };
             match tokio::time::timeout(

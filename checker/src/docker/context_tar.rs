@@ -2,6 +2,7 @@
 //! as a tar for the daemon. Like the Docker CLI, the Dockerfile and `.dockerignore` are always
 //! sent. Symlinks that leave the context are refused.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -15,6 +16,13 @@ pub struct Packed {
     pub tar: Vec<u8>,
     pub bytes: u64,
     pub biggest: Vec<(String, u64)>,
+    /// The folder packed (absolute when it was given so): BuildKit keeps one synced copy of a
+    /// context per folder, as it does for the docker CLI.
+    pub root: PathBuf,
+    /// Each entry's modification time in nanoseconds, by its path in the tar. A tar header
+    /// holds whole seconds, but BuildKit's file sync skips a file whose size and time did not
+    /// change, so an edit within the same second must still show as one.
+    pub mtimes: HashMap<String, i64>,
 }
 
 /// Contexts bigger than this get a warning naming the biggest files.
@@ -113,9 +121,20 @@ pub fn pack(
             files.push((full, extra.clone()));
         }
     }
+    let mut mtimes = HashMap::new();
     for (full, rel) in &files {
         let meta = std::fs::symlink_metadata(full)
             .map_err(|e| ContextProblem(format!("{}: {e}", rel.display())))?;
+        let edited = override_file.is_some_and(|(path, _)| path == rel);
+        // The changed file is saved now, as an editor would.
+        let modified = if edited {
+            Ok(std::time::SystemTime::now())
+        } else {
+            meta.modified()
+        };
+        if let Ok(ns) = modified.map(nanos_since_epoch) {
+            mtimes.insert(rel.to_string_lossy().to_string(), ns);
+        }
         if meta.file_type().is_symlink() {
             let target = std::fs::read_link(full)
                 .map_err(|e| ContextProblem(format!("{}: {e}", rel.display())))?;
@@ -167,7 +186,17 @@ pub fn pack(
         tar,
         bytes,
         biggest: sizes,
+        root: root.to_path_buf(),
+        mtimes,
     })
+}
+
+/// Nanoseconds since the epoch (negative before it), as fsutil's `Stat.mod_time` holds them.
+fn nanos_since_epoch(t: std::time::SystemTime) -> i64 {
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i64,
+        Err(e) => -(e.duration().as_nanos() as i64),
+    }
 }
 
 /// A packed context with the file `name` holding `text` instead (same header otherwise);

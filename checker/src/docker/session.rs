@@ -40,12 +40,29 @@ use super::dial;
 pub struct Served {
     /// The packed build context (as [`crate::docker::context_tar::pack`] makes it).
     pub context: Vec<u8>,
+    /// Each file's modification time in nanoseconds, by its path in the context (a tar header
+    /// holds whole seconds). BuildKit skips sending a file whose size and time match the copy
+    /// it kept, so whole seconds would let a same-size edit go unseen.
+    pub mtimes: HashMap<String, i64>,
+    /// Names the copy of the context BuildKit keeps between builds: see [`shared_key`].
+    pub shared_key: String,
     /// Secrets by id, for `RUN --mount=type=secret,id=…`.
     pub secrets: HashMap<String, Vec<u8>>,
 }
 
 /// A build's progress: the daemon's JSON messages, or why they stopped.
 pub type Progress = BoxStream<'static, Result<BuildInfo, bollard::errors::Error>>;
+
+/// The key BuildKit files its synced copy of a context under, one per folder as the docker CLI
+/// keeps it: a digest of the folder's path. With one key for every folder, a build would sync
+/// into the copy another exercise left, and a file of the same name, size and time there would
+/// be taken as already sent: the image would get the other exercise's file.
+pub fn shared_key(root: &std::path::Path) -> String {
+    use sha2::{Digest, Sha256};
+    let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    let digest = Sha256::digest(root.as_os_str().as_encoded_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Start the session, then the build; the stream ends when the daemon ends the build's response.
 /// `query` is the `/build` query string without `session`, `remote` and `version`.
@@ -56,12 +73,12 @@ pub async fn build(
     served: Served,
 ) -> Result<Progress, bollard::errors::Error> {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let tree = Arc::new(Tree::from_tar(&served.context).map_err(io_error)?);
+    let tree = Arc::new(Tree::from_tar(&served.context, &served.mtimes).map_err(io_error)?);
     let services = Services {
         tree,
         secrets: Arc::new(served.secrets),
     };
-    let session = open_session(endpoint, api_version, &id, services).await?;
+    let session = open_session(endpoint, api_version, &id, &served.shared_key, services).await?;
     let path =
         format!("/v{api_version}/build?{query}&version=2&remote=client-session&session={id}");
     super::cleanup::note_request(&hyper::Method::POST, "/build");
@@ -168,6 +185,7 @@ async fn open_session(
     endpoint: &Endpoint,
     api_version: &str,
     id: &str,
+    shared_key: &str,
     services: Services,
 ) -> Result<tokio::task::JoinHandle<()>, bollard::errors::Error> {
     let mut headers = vec![
@@ -175,7 +193,7 @@ async fn open_session(
         ("Connection", "Upgrade"),
         ("X-Docker-Expose-Session-Uuid", id),
         ("X-Docker-Expose-Session-Name", "dockdojo"),
-        ("X-Docker-Expose-Session-Sharedkey", ""),
+        ("X-Docker-Expose-Session-Sharedkey", shared_key),
     ];
     for m in METHODS {
         headers.push(("X-Docker-Expose-Session-Grpc-Method", m));
@@ -317,7 +335,7 @@ pub struct Tree {
 
 impl Tree {
     /// Read a packed context. Parent folders the tar does not list are added.
-    pub fn from_tar(tar: &[u8]) -> std::io::Result<Self> {
+    pub fn from_tar(tar: &[u8], mtimes: &HashMap<String, i64>) -> std::io::Result<Self> {
         use std::io::Read;
         let mut tree = Tree::default();
         let mut archive = tar::Archive::new(tar);
@@ -334,7 +352,10 @@ impl Tree {
             }
             let h = e.header();
             let perm = h.mode().unwrap_or(0o644) & 0o7777;
-            let mtime = h.mtime().unwrap_or(0) as i64 * 1_000_000_000;
+            let mtime = match mtimes.get(&path) {
+                Some(ns) => *ns,
+                None => h.mtime().unwrap_or(0) as i64 * 1_000_000_000,
+            };
             let kind = h.entry_type();
             let (mode, linkname, data) = if kind.is_dir() {
                 (perm | MODE_DIR, String::new(), None)
@@ -620,11 +641,10 @@ mod tests {
 
     #[test]
     fn walk_order_is_by_component_with_parents_first() {
-        let t = Tree::from_tar(&tar_of(&[
-            ("a.txt", "1"),
-            ("a/b", "2"),
-            ("Dockerfile", "FROM x"),
-        ]))
+        let t = Tree::from_tar(
+            &tar_of(&[("a.txt", "1"), ("a/b", "2"), ("Dockerfile", "FROM x")]),
+            &HashMap::new(),
+        )
         .unwrap();
         // "a" < "a.txt" component-wise, though "a/b" > "a.txt" byte-wise.
         assert_eq!(
@@ -641,12 +661,15 @@ mod tests {
 
     #[test]
     fn include_patterns_keep_matches_and_their_parents() {
-        let t = Tree::from_tar(&tar_of(&[
-            (".dockerignore", "x"),
-            ("src/app.py", "print()"),
-            ("src/lib/util.py", ""),
-            ("Dockerfile", "FROM x"),
-        ]))
+        let t = Tree::from_tar(
+            &tar_of(&[
+                (".dockerignore", "x"),
+                ("src/app.py", "print()"),
+                ("src/lib/util.py", ""),
+                ("Dockerfile", "FROM x"),
+            ]),
+            &HashMap::new(),
+        )
         .unwrap();
         assert_eq!(
             paths(&t.select(&[".dockerignore".into()])),
@@ -660,6 +683,28 @@ mod tests {
             paths(&t.select(&["src/lib".into()])),
             vec!["src", "src/lib", "src/lib/util.py"]
         );
+    }
+
+    #[test]
+    fn file_times_keep_their_nanoseconds() {
+        let mtimes = HashMap::from([("app.sh".to_string(), 1_700_000_000_600_000_000)]);
+        let t = Tree::from_tar(&tar_of(&[("app.sh", "x"), ("b", "y")]), &mtimes).unwrap();
+        let stats: Vec<i64> = t.select(&[]).iter().map(|n| n.stat.mod_time).collect();
+        // The one given keeps its nanoseconds; the other falls back to the header's seconds.
+        assert_eq!(stats, vec![1_700_000_000_600_000_000, 0]);
+    }
+
+    #[test]
+    fn each_folder_has_its_own_shared_key() {
+        let a = shared_key(std::path::Path::new("/work/ex/03-cache-order"));
+        let b = shared_key(std::path::Path::new("/work/ex/03-first-dockerfile"));
+        assert_ne!(a, b);
+        assert_eq!(
+            a,
+            shared_key(std::path::Path::new("/work/ex/03-cache-order"))
+        );
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
     }
 
     #[test]

@@ -349,3 +349,85 @@ async fn secrets_from_the_spec_reach_the_build_and_no_layer() {
     let g = grade("90-buildkit-secret-missing", "build", &missing, fx.path()).await;
     g.failed("build", &["--mount=type=secret", "token"]);
 }
+
+/// Write `rel` with `content` and set its modification time to `at` (seconds and nanoseconds
+/// since the epoch), as an editor saving at that instant would.
+fn write_at(fx: &Fixture, rel: &str, content: &str, at: (u64, u32)) {
+    fx.write(rel, content);
+    let f = std::fs::File::options()
+        .write(true)
+        .open(fx.path().join(rel))
+        .expect("open the fixture file");
+    let t = std::time::UNIX_EPOCH + std::time::Duration::new(at.0, at.1);
+    f.set_modified(t).expect("set the modification time");
+}
+
+/// BuildKit syncs a context into the copy it kept from an earlier build and skips files whose
+/// size and modification time did not change. Two exercise folders with a file of the same
+/// name, size and second (as `dockdojo start` writes them) must each build with their own.
+#[tokio::test]
+async fn buildkit_builds_each_folder_with_its_own_files() {
+    if !buildkit_grades().await {
+        return;
+    }
+    let at = (1_700_000_000, 0);
+    let checks = |want: &str| {
+        [
+            check("build", "build", ""),
+            check(
+                "msg",
+                "file",
+                &format!("path = \"/msg.txt\"\ncontains = \"{want}\""),
+            ),
+        ]
+        .concat()
+    };
+    for want in ["first-folder", "other-folder"] {
+        let fx = Fixture::new();
+        fx.dockerfile("COPY msg.txt /\n");
+        write_at(&fx, "msg.txt", want, at);
+        let g = grade_with_builder(
+            "90-buildkit-folders",
+            "build",
+            &checks(want),
+            fx.path(),
+            Builder::BuildKit,
+        )
+        .await;
+        g.passed("build");
+        g.passed("msg");
+    }
+}
+
+/// An edit that keeps the file's size, saved within the same second as the last check (watch
+/// mode re-checks on every save), still reaches the next build.
+#[tokio::test]
+async fn buildkit_sees_a_same_size_edit_within_the_same_second() {
+    if !buildkit_grades().await {
+        return;
+    }
+    let fx = Fixture::new();
+    fx.dockerfile("COPY msg.txt /\n");
+    for (want, nanos) in [("version-1", 100_000_000), ("version-2", 600_000_000)] {
+        write_at(&fx, "msg.txt", want, (1_700_000_000, nanos));
+        let checks = [
+            check("build", "build", ""),
+            check(
+                "msg",
+                "file",
+                &format!("path = \"/msg.txt\"\ncontains = \"{want}\""),
+            ),
+        ]
+        .concat();
+        let g = grade_with_builder(
+            "90-buildkit-edit",
+            "build",
+            &checks,
+            fx.path(),
+            Builder::BuildKit,
+        )
+        .await;
+        g.passed("build");
+        g.passed("msg");
+    }
+}
