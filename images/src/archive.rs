@@ -128,11 +128,16 @@ pub(super) async fn load(
 pub(super) fn loaded_names(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|l| l.trim().strip_prefix("Loaded image: "))
+        // Podman names every image of the archive on one line, joined by commas.
+        .flat_map(|r| r.split(','))
         .map(|r| {
             let r = r.trim();
+            // Podman's local names (`localhost/busybox:1.36.1`) and Docker Hub's long form.
+            let r = r.strip_prefix("localhost/").unwrap_or(r);
             let r = r.strip_prefix("docker.io/").unwrap_or(r);
             r.strip_prefix("library/").unwrap_or(r).to_string()
         })
+        .filter(|r| !r.is_empty())
         .collect()
 }
 

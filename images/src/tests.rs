@@ -312,6 +312,12 @@ fn load_output_names_images() {
         super::archive::loaded_names(out),
         vec!["busybox:1.36.1", "gcc:12.2.0-bookworm"]
     );
+    // Podman: one line, comma-joined, local names.
+    let podman = "Loaded image: localhost/busybox:1.36.1,localhost/gcc:12.2.0-bookworm,docker.io/library/registry:2.8.2\n";
+    assert_eq!(
+        super::archive::loaded_names(podman),
+        vec!["busybox:1.36.1", "gcc:12.2.0-bookworm", "registry:2.8.2"]
+    );
 }
 
 #[cfg(unix)]
