@@ -706,6 +706,20 @@ fn case_31_kill_9_while_saving_progress_leaves_the_old_or_the_new_file() {
     let progress = root.join(".dockdojo/progress.json");
     let ids = exercise_ids();
     let mut seed: u64 = std::process::id() as u64 ^ 0x9e37_79b9_7f4a_7c15;
+    // Kills land anywhere in a run: the delays span one and a half times as long as a whole
+    // run takes on this machine right now (a fixed span is all-killed on a loaded machine and
+    // never-killed on an idle one). Measured on a copy, so the counted file starts untouched.
+    let (_m, measure_root) = workspace();
+    let whole_run = (0..3)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            let o = dockdojo(&measure_root, &["hint", &ids[0]], &[]);
+            assert!(o.status.success(), "{}", text(&o));
+            t.elapsed()
+        })
+        .max()
+        .unwrap();
+    let span_us = (whole_run.as_micros() as u64 * 3 / 2).max(1_000);
     let mut last = 0;
     let mut killed_mid_run = 0;
     for round in 0..200 {
@@ -721,7 +735,7 @@ fn case_31_kill_9_while_saving_progress_leaves_the_old_or_the_new_file() {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        std::thread::sleep(Duration::from_micros((seed >> 33) % 40_000));
+        std::thread::sleep(Duration::from_micros((seed >> 33) % span_us));
         let _ = child.kill();
         let st = child.wait().unwrap();
         if st.code().is_none() {
@@ -745,7 +759,7 @@ fn case_31_kill_9_while_saving_progress_leaves_the_old_or_the_new_file() {
     assert!(corrupt.is_empty(), "{corrupt:?}");
     assert!(
         killed_mid_run > 20,
-        "only {killed_mid_run} runs were killed"
+        "only {killed_mid_run} runs were killed (a whole run takes {whole_run:?})"
     );
     assert!(last > 0, "no run ever finished a save");
     // And a later run still works on that file.
