@@ -760,6 +760,7 @@ pub fn pin_problem(image: &str) -> Option<&'static str> {
         Some((_, "latest")) => Some("uses `latest`, which moves"),
         Some((_, "")) => Some("has an empty tag: does it use an ARG with no value here?"),
         Some((_, tag)) if exact_release(tag) => None,
+        Some((name, tag)) if two_number_release(name, tag) => None,
         Some((_, tag)) if !tag.chars().any(|c| c.is_ascii_digit()) => {
             Some("uses a floating tag with no version number, which moves")
         }
@@ -781,6 +782,25 @@ fn exact_release(tag: &str) -> bool {
             .iter()
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
     full || tag.split(['-', '_', '.']).any(is_date)
+}
+
+/// Images whose releases have two numbers (PostgreSQL since 10: `16.2` is one release, the
+/// next is `16.3`; Gradle: `8.6`), where a third number is the exception, not the rule.
+const TWO_NUMBER_RELEASES: &[(&str, u32)] = &[("postgres", 10), ("gradle", 1)];
+
+/// `postgres:16.2`, `postgres:16.2-alpine3.19`: an exact release of an image versioned with two
+/// numbers; `postgres:16` (the major only) still moves.
+fn two_number_release(name: &str, tag: &str) -> bool {
+    let Some((_, min_major)) = TWO_NUMBER_RELEASES.iter().find(|(n, _)| *n == name) else {
+        return false;
+    };
+    let version = tag.split(['-', '_', '+']).next().unwrap_or("");
+    let numbers: Vec<&str> = version.split('.').collect();
+    numbers.len() == 2
+        && numbers
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && numbers[0].parse::<u32>().is_ok_and(|m| m >= *min_major)
 }
 
 /// `YYYYMMDD`, as in `debian:bookworm-20240311`.
@@ -969,6 +989,10 @@ mod tests {
             "busybox@sha256:5eef5ed34e1e1ff0a4ae850395cbf665c4de6b4b83a32a0bc7bcb998e24e7bbb",
             "busybox:1.36@sha256:5eef5ed34e1e1ff0a4ae850395cbf665c4de6b4b83a32a0bc7bcb998e24e7bbb",
             "localhost:5000/team/app:2.0.1",
+            "postgres:16.2",
+            "postgres:16.2-alpine3.19",
+            "library/postgres:15.6-bookworm",
+            "gradle:8.6-jdk21",
         ] {
             assert_eq!(pin_problem(pinned), None, "{pinned}");
         }
@@ -984,6 +1008,11 @@ mod tests {
             "node:lts-alpine3.19",
             "localhost:5000/app",
             "debian:bookworm-99999999",
+            "postgres:16",
+            "postgres:9.6",
+            "postgres:16-alpine",
+            "redis:7.2",
+            "ubuntu:22.04",
         ] {
             assert!(pin_problem(moving).is_some(), "{moving}");
         }
