@@ -80,7 +80,33 @@ async fn unpacked_size(ctx: &Ctx<'_>, id: &str, inspected: i64) -> Result<i64, E
         .map_or(inspected, |i| i.size.max(inspected)))
 }
 
-/// The `image` check: each field given is compared; the first mismatch is reported.
+/// What the `image` check reads of an image: its size (unpacked, as `docker images` shows it),
+/// its layer count and its config.
+#[derive(Debug, Clone, Default)]
+pub struct ImageFacts {
+    pub size: i64,
+    pub layers: usize,
+    pub config: bollard::models::ImageConfig,
+}
+
+impl ImageFacts {
+    /// The facts `docker image inspect` gives by itself (its size is the unpacked one on the
+    /// graph-driver store, the content's on the containerd store: see [`unpacked_size`]).
+    pub fn from_inspect(info: &bollard::models::ImageInspect) -> Self {
+        Self {
+            size: info.size.unwrap_or(0),
+            layers: info
+                .root_fs
+                .as_ref()
+                .and_then(|r| r.layers.as_ref())
+                .map(|l| l.len())
+                .unwrap_or(0),
+            config: info.config.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// The `image` check: gather the image's facts from the daemon, then [`judge`] them.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvError> {
     let image = ctx.image_ref(&spec.image);
     let info = call(
@@ -89,17 +115,26 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvE
         ctx.engine.docker.inspect_image(&image),
     )
     .await?;
-    let cfg = info.config.clone().unwrap_or_default();
-    let mut size = info.size.unwrap_or(0);
+    let mut facts = ImageFacts::from_inspect(&info);
     if spec.max_size_mb.is_some() || spec.min_size_mb.is_some() {
-        size = unpacked_size(ctx, info.id.as_deref().unwrap_or_default(), size).await?;
+        facts.size = unpacked_size(ctx, info.id.as_deref().unwrap_or_default(), facts.size).await?;
     }
-    let layers = info
-        .root_fs
-        .as_ref()
-        .and_then(|r| r.layers.as_ref())
-        .map(|l| l.len())
-        .unwrap_or(0);
+    if spec.healthcheck.is_some()
+        && facts.config.healthcheck.is_none()
+        && ctx.engine.runtime == crate::docker::Runtime::Podman
+    {
+        // Podman 4.3's image inspect leaves out the HEALTHCHECK (`Config.Healthcheck` is
+        // null); a container created from the image carries it.
+        facts.config.healthcheck = podman_healthcheck(ctx, &image).await?;
+    }
+    Ok(judge(&facts, spec))
+}
+
+/// Each field the spec gives is compared with the facts; the first mismatch is reported.
+pub fn judge(facts: &ImageFacts, spec: &ImageCheck) -> Verdict {
+    let cfg = &facts.config;
+    let size = facts.size;
+    let layers = facts.layers;
     let user = cfg.user.clone().unwrap_or_default();
     let layer_word = if layers == 1 { "layer" } else { "layers" };
     let mut seen = vec![
@@ -108,49 +143,46 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvE
     ];
     if let Some(max) = spec.max_size_mb {
         if size as f64 > max * 1_000_000.0 {
-            return Ok(Verdict::fail(
+            return Verdict::fail(
                 format!("an image of at most {max} MB"),
                 format!("{} ({layers} {layer_word})", mb(size)),
-            ));
+            );
         }
     }
     if let Some(min) = spec.min_size_mb {
         if (size as f64) < min * 1_000_000.0 {
-            return Ok(Verdict::fail(
-                format!("an image of at least {min} MB"),
-                mb(size),
-            ));
+            return Verdict::fail(format!("an image of at least {min} MB"), mb(size));
         }
     }
     if let Some(max) = spec.max_layers {
         if layers > max {
-            return Ok(Verdict::fail(
+            return Verdict::fail(
                 format!("at most {max} layers"),
                 format!("{layers} {layer_word}"),
-            ));
+            );
         }
     }
     if let Some(u) = &spec.user {
         if &user != u {
-            return Ok(Verdict::fail(
+            return Verdict::fail(
                 format!("USER {u}"),
                 if user.is_empty() {
                     "no USER (root)".into()
                 } else {
                     format!("USER {user}")
                 },
-            ));
+            );
         }
     }
     if spec.non_root == Some(true) && is_root_user(&user) {
-        return Ok(Verdict::fail(
+        return Verdict::fail(
             "the image runs as a non-root user",
             if user.is_empty() {
                 "no USER set: processes run as root".into()
             } else {
                 format!("USER {user} is root")
             },
-        ));
+        );
     }
     if !user.is_empty() {
         seen.push(format!("user {user}"));
@@ -172,35 +204,29 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvE
                     "shell form"
                 }
             };
-            return Ok(Verdict::fail(
+            return Verdict::fail(
                 format!("{what} in {}", show(want)),
                 format!(
                     "{what} in {}: {}",
                     show(got),
                     serde_json::to_string(v).unwrap_or_default()
                 ),
-            ));
+            );
         }
     }
     if let Some(want) = &spec.cmd {
         if &cmd != want {
-            return Ok(Verdict::fail(
-                format!("CMD {want:?}"),
-                format!("CMD {cmd:?}"),
-            ));
+            return Verdict::fail(format!("CMD {want:?}"), format!("CMD {cmd:?}"));
         }
     }
     if let Some(want) = &spec.entrypoint {
         if &ep != want {
-            return Ok(Verdict::fail(
-                format!("ENTRYPOINT {want:?}"),
-                format!("ENTRYPOINT {ep:?}"),
-            ));
+            return Verdict::fail(format!("ENTRYPOINT {want:?}"), format!("ENTRYPOINT {ep:?}"));
         }
     }
     let env = cfg.env.clone().unwrap_or_default();
     if let Some((k, v, actual)) = super::env_mismatch(&env, &spec.env) {
-        return Ok(Verdict::fail(format!("ENV {k}={v}"), actual));
+        return Verdict::fail(format!("ENV {k}={v}"), actual);
     }
     let exposed = cfg.exposed_ports.clone().unwrap_or_default();
     for p in &spec.exposed_ports {
@@ -210,7 +236,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvE
             format!("{p}/tcp")
         };
         if !exposed.iter().any(|e| e == &want) {
-            return Ok(Verdict::fail(
+            return Verdict::fail(
                 format!("EXPOSE {want}"),
                 format!(
                     "exposed: {}",
@@ -220,34 +246,29 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvE
                         exposed.join(", ")
                     }
                 ),
-            ));
+            );
         }
     }
     let labels = cfg.labels.clone().unwrap_or_default();
     for (k, v) in &spec.labels {
         if labels.get(k) != Some(v) {
-            return Ok(Verdict::fail(
+            return Verdict::fail(
                 format!("LABEL {k}={v}"),
                 format!(
                     "{k}={}",
                     labels.get(k).cloned().unwrap_or_else(|| "(unset)".into())
                 ),
-            ));
+            );
         }
     }
     if let Some(want) = spec.healthcheck {
-        let mut healthcheck = cfg.healthcheck.clone();
-        if healthcheck.is_none() && ctx.engine.runtime == crate::docker::Runtime::Podman {
-            // Podman 4.3's image inspect leaves out the HEALTHCHECK (`Config.Healthcheck` is
-            // null); a container created from the image carries it.
-            healthcheck = podman_healthcheck(ctx, &image).await?;
-        }
-        let has = healthcheck
+        let has = cfg
+            .healthcheck
             .as_ref()
             .and_then(|h| h.test.as_ref())
             .is_some_and(|t| !t.is_empty() && t[0] != "NONE");
         if has != want {
-            return Ok(Verdict::fail(
+            return Verdict::fail(
                 if want {
                     "a HEALTHCHECK"
                 } else {
@@ -258,13 +279,10 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvE
                 } else {
                     "no HEALTHCHECK"
                 },
-            ));
+            );
         }
     }
-    Ok(Verdict::pass(
-        "the image's metadata as the task asks",
-        seen.join(", "),
-    ))
+    Verdict::pass("the image's metadata as the task asks", seen.join(", "))
 }
 
 /// The HEALTHCHECK an image gives its containers, read from a container created (never started)
