@@ -111,6 +111,302 @@ pub async fn find_compose(
     }))
 }
 
+/// What the `container` check knows of a container before judging it: its inspection, and
+/// what gathering found beyond it.
+pub struct ContainerFacts<'a> {
+    pub info: &'a ContainerInspectResponse,
+    /// OOMKilled as inspect says, or a 137 under a memory limit with the daemon's `oom` event.
+    pub oom_killed: bool,
+    /// The exercise folder (bind mounts are named relative to it).
+    pub dir: &'a std::path::Path,
+    /// Podman, and its version: it reports some things differently (see the judges).
+    pub podman: bool,
+    pub server_version: &'a str,
+}
+
+impl ContainerFacts<'_> {
+    fn parts(
+        &self,
+    ) -> (
+        bollard::models::ContainerState,
+        bollard::models::ContainerConfig,
+        bollard::models::HostConfig,
+        bool,
+    ) {
+        let mut st = self.info.state.clone().unwrap_or_default();
+        st.oom_killed = Some(self.oom_killed);
+        let running = st.running == Some(true);
+        (
+            st,
+            self.info.config.clone().unwrap_or_default(),
+            self.info.host_config.clone().unwrap_or_default(),
+            running,
+        )
+    }
+}
+
+/// Running or stopped, as the spec asks: judged first, before the image it runs.
+pub fn judge_state(
+    name: &str,
+    facts: &ContainerFacts<'_>,
+    spec: &ContainerCheck,
+) -> Option<Verdict> {
+    let (st, _, _, running) = facts.parts();
+    if let Some(want) = spec.running {
+        if want != running {
+            let code = st.exit_code.unwrap_or(0);
+            let oom = st.oom_killed.unwrap_or(false);
+            return Some(Verdict::fail(
+                format!("{name} {}", if want { "running" } else { "stopped" }),
+                if running {
+                    format!("{name} is running")
+                } else if code == 0
+                    && st.status.map(|s| s.to_string()).as_deref() == Some("created")
+                {
+                    // Never started: either only created, or its start failed on a runtime that
+                    // records no exit code for that (Podman; Docker records 127/126).
+                    format!("{name} is created: it never started (its command could not be run, or it was only created)")
+                } else {
+                    format!(
+                        "{name} is {} (exit code {})",
+                        st.status.map(|s| s.to_string()).unwrap_or_default(),
+                        crate::docker::probe::explain_exit(code, oom)
+                    )
+                },
+            ));
+        }
+    }
+    None
+}
+
+/// The container's configuration and end state: environment, ports, restart policy, limits,
+/// exit code, OOM kill, volumes and bind mounts. The first mismatch is the verdict.
+pub fn judge_config(
+    name: &str,
+    facts: &ContainerFacts<'_>,
+    spec: &ContainerCheck,
+) -> Option<Verdict> {
+    let (st, cfg, host, running) = facts.parts();
+    let info = facts.info;
+    let env = cfg.env.clone().unwrap_or_default();
+    if let Some((k, v, actual)) = super::env_mismatch(&env, &spec.env) {
+        return Some(Verdict::fail(format!("{name} has {k}={v}"), actual));
+    }
+    let bindings = host.port_bindings.clone().unwrap_or_default();
+    for (cport, hport) in &spec.ports {
+        let key = if cport.contains('/') {
+            cport.clone()
+        } else {
+            format!("{cport}/tcp")
+        };
+        let got: Vec<String> = bindings
+            .get(&key)
+            .cloned()
+            .flatten()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|b| b.host_port.clone())
+            .collect();
+        if !got.iter().any(|p| p == &hport.to_string()) {
+            let all: Vec<String> = bindings
+                .iter()
+                .flat_map(|(c, bs)| {
+                    bs.clone()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(move |b| format!("{}->{c}", b.host_port.unwrap_or_default()))
+                })
+                .collect();
+            return Some(Verdict::fail(
+                format!(
+                    "host port {hport} published to container port {key} (-p {hport}:{})",
+                    key.trim_end_matches("/tcp")
+                ),
+                if all.is_empty() {
+                    "no ports published".into()
+                } else {
+                    format!("published: {}", all.join(", "))
+                },
+            ));
+        }
+    }
+    if let Some(want) = &spec.restart_policy {
+        let got = host
+            .restart_policy
+            .as_ref()
+            .and_then(|r| r.name)
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        let got = if got.is_empty() {
+            "no".to_string()
+        } else {
+            got
+        };
+        if &got != want {
+            return Some(Verdict::fail(
+                format!("restart policy {want}"),
+                format!("restart policy {got}"),
+            ));
+        }
+    }
+    if let Some(want) = spec.memory_mb {
+        let got = host.memory.unwrap_or(0);
+        if got != want as i64 * 1024 * 1024 {
+            return Some(Verdict::fail(
+                format!("a memory limit of {want} MB (--memory {want}m)"),
+                if got == 0 {
+                    "no memory limit".into()
+                } else {
+                    format!("{} MB", got / 1024 / 1024)
+                },
+            ));
+        }
+    }
+    if spec.memory_min_mb.is_some() || spec.memory_max_mb.is_some() {
+        let got = host.memory.unwrap_or(0) / 1024 / 1024;
+        let lo = spec.memory_min_mb.unwrap_or(0) as i64;
+        let hi = spec.memory_max_mb.map(|m| m as i64);
+        let ok = got > 0 && got >= lo && hi.is_none_or(|h| got <= h);
+        if !ok {
+            let want = match hi {
+                Some(h) => format!("a memory limit between {lo} and {h} MB"),
+                None => format!("a memory limit of at least {lo} MB"),
+            };
+            return Some(Verdict::fail(
+                want,
+                if got == 0 {
+                    "no memory limit".into()
+                } else {
+                    format!("{got} MB")
+                },
+            ));
+        }
+    }
+    if let Some(want) = spec.cpus {
+        let got = cpu_cap(host.nano_cpus, host.cpu_quota, host.cpu_period);
+        if (got - want).abs() > 0.001 {
+            return Some(Verdict::fail(
+                format!("a CPU limit of {want} (--cpus {want})"),
+                if got == 0.0 {
+                    "no CPU limit".into()
+                } else {
+                    format!("{got} CPUs")
+                },
+            ));
+        }
+    }
+    if let Some(want) = spec.exit_code {
+        let got = st.exit_code.unwrap_or(0);
+        // A container that never started did not exit with any code. Docker records the failed
+        // start's 127/126; Podman leaves 0, which must not pass for "exited with code 0".
+        let never_started = st.status.map(|s| s.to_string()).as_deref() == Some("created");
+        if running || never_started || got != want {
+            return Some(Verdict::fail(
+                format!("exited with code {want}"),
+                if running {
+                    "still running".into()
+                } else if never_started && got == 0 {
+                    "it never started (status: created): its command could not be run".into()
+                } else if never_started {
+                    format!(
+                        "it never started (status: created; exit code {})",
+                        crate::docker::probe::explain_exit(got, false)
+                    )
+                } else {
+                    format!(
+                        "exit code {}",
+                        crate::docker::probe::explain_exit(got, st.oom_killed.unwrap_or(false))
+                    )
+                },
+            ));
+        }
+    }
+    if let Some(want) = spec.oom_killed {
+        let got = st.oom_killed.unwrap_or(false);
+        let limited = host.memory.is_some_and(|m| m > 0);
+        if !got && st.exit_code == Some(137) && limited && facts.podman {
+            // Podman (4.3, cgroup v1 here) leaves OOMKilled false for a container the kernel
+            // killed at its memory limit: a SIGKILL and an OOM kill look the same.
+            return Some(Verdict::unsupported(
+                if want { "OOM-killed" } else { "not OOM-killed" },
+                format!(
+                    "Podman {}: {name} was killed (exit code 137) under a memory limit, and this \
+                     runtime does not report whether the limit did it (OOMKilled stays false)",
+                    facts.server_version
+                ),
+            ));
+        }
+        if got != want {
+            return Some(Verdict::fail(
+                if want { "OOM-killed" } else { "not OOM-killed" },
+                if got {
+                    "OOMKilled: true".to_string()
+                } else {
+                    format!("OOMKilled: false (exit code {})", st.exit_code.unwrap_or(0))
+                },
+            ));
+        }
+    }
+    let mounts = info.mounts.clone().unwrap_or_default();
+    for (vol, path) in &spec.volumes {
+        let ok = mounts.iter().any(|m| {
+            m.name.as_deref() == Some(vol.as_str())
+                && m.destination.as_deref() == Some(path.as_str())
+        });
+        if !ok {
+            let seen: Vec<String> = mounts
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} -> {}",
+                        m.name.clone().or(m.source.clone()).unwrap_or_default(),
+                        m.destination.clone().unwrap_or_default()
+                    )
+                })
+                .collect();
+            return Some(Verdict::fail(
+                format!("named volume {vol} mounted at {path} (-v {vol}:{path})"),
+                if seen.is_empty() {
+                    "no volumes mounted".into()
+                } else {
+                    format!("mounts: {}", seen.join(", "))
+                },
+            ));
+        }
+    }
+    for (host, path) in &spec.binds {
+        let want = facts.dir.join(host);
+        let want = want.canonicalize().unwrap_or(want);
+        let rel = host.trim_start_matches("./").trim_end_matches('/');
+        let ok = mounts.iter().any(|m| {
+            m.typ.as_deref() == Some("bind")
+                && m.destination.as_deref() == Some(path.as_str())
+                && m.source
+                    .as_deref()
+                    .map(std::path::Path::new)
+                    .is_some_and(|s| s == want || s.ends_with(rel))
+        });
+        if !ok {
+            let seen: Vec<String> = mounts
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {} -> {}",
+                        m.typ.clone().unwrap_or_default(),
+                        m.source.clone().unwrap_or_default(),
+                        m.destination.clone().unwrap_or_default()
+                    )
+                })
+                .collect();
+            return Some(Verdict::fail(
+                format!("the exercise's {host} folder bind-mounted at {path} (-v \"$PWD/{rel}:{path}\")"),
+                if seen.is_empty() { "no mounts".into() } else { format!("mounts: {}", seen.join(", ")) },
+            ));
+        }
+    }
+    None
+}
+
 /// The `container` check.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, EnvError> {
     let shown = spec.display_name();
@@ -159,31 +455,15 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
             && host.memory.is_some_and(|m| m > 0)
             && ctx.engine.runtime == crate::docker::Runtime::Docker
             && oom_event_since_start(ctx, &id, st.started_at.as_deref()).await);
-    let mut st = st;
-    st.oom_killed = Some(oom_killed);
-    if let Some(want) = spec.running {
-        if want != running {
-            let code = st.exit_code.unwrap_or(0);
-            let oom = st.oom_killed.unwrap_or(false);
-            return Ok(Verdict::fail(
-                format!("{name} {}", if want { "running" } else { "stopped" }),
-                if running {
-                    format!("{name} is running")
-                } else if code == 0
-                    && st.status.map(|s| s.to_string()).as_deref() == Some("created")
-                {
-                    // Never started: either only created, or its start failed on a runtime that
-                    // records no exit code for that (Podman; Docker records 127/126).
-                    format!("{name} is created: it never started (its command could not be run, or it was only created)")
-                } else {
-                    format!(
-                        "{name} is {} (exit code {})",
-                        st.status.map(|s| s.to_string()).unwrap_or_default(),
-                        crate::docker::probe::explain_exit(code, oom)
-                    )
-                },
-            ));
-        }
+    let facts = ContainerFacts {
+        info: &info,
+        oom_killed,
+        dir: &ctx.dir,
+        podman: ctx.engine.runtime == crate::docker::Runtime::Podman,
+        server_version: &ctx.engine.server_version,
+    };
+    if let Some(v) = judge_state(name, &facts, spec) {
+        return Ok(v);
     }
     if let Some(want) = &spec.image {
         let got = cfg.image.clone().unwrap_or_default();
@@ -212,225 +492,8 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
             .advise("The task is to fix the image, so that anyone who runs it gets the fix: change the Dockerfile, rebuild, and run the image without a command after its name."));
         }
     }
-    let env = cfg.env.clone().unwrap_or_default();
-    if let Some((k, v, actual)) = super::env_mismatch(&env, &spec.env) {
-        return Ok(Verdict::fail(format!("{name} has {k}={v}"), actual));
-    }
-    let bindings = host.port_bindings.clone().unwrap_or_default();
-    for (cport, hport) in &spec.ports {
-        let key = if cport.contains('/') {
-            cport.clone()
-        } else {
-            format!("{cport}/tcp")
-        };
-        let got: Vec<String> = bindings
-            .get(&key)
-            .cloned()
-            .flatten()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|b| b.host_port.clone())
-            .collect();
-        if !got.iter().any(|p| p == &hport.to_string()) {
-            let all: Vec<String> = bindings
-                .iter()
-                .flat_map(|(c, bs)| {
-                    bs.clone()
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(move |b| format!("{}->{c}", b.host_port.unwrap_or_default()))
-                })
-                .collect();
-            return Ok(Verdict::fail(
-                format!(
-                    "host port {hport} published to container port {key} (-p {hport}:{})",
-                    key.trim_end_matches("/tcp")
-                ),
-                if all.is_empty() {
-                    "no ports published".into()
-                } else {
-                    format!("published: {}", all.join(", "))
-                },
-            ));
-        }
-    }
-    if let Some(want) = &spec.restart_policy {
-        let got = host
-            .restart_policy
-            .as_ref()
-            .and_then(|r| r.name)
-            .map(|n| n.to_string())
-            .unwrap_or_default();
-        let got = if got.is_empty() {
-            "no".to_string()
-        } else {
-            got
-        };
-        if &got != want {
-            return Ok(Verdict::fail(
-                format!("restart policy {want}"),
-                format!("restart policy {got}"),
-            ));
-        }
-    }
-    if let Some(want) = spec.memory_mb {
-        let got = host.memory.unwrap_or(0);
-        if got != want as i64 * 1024 * 1024 {
-            return Ok(Verdict::fail(
-                format!("a memory limit of {want} MB (--memory {want}m)"),
-                if got == 0 {
-                    "no memory limit".into()
-                } else {
-                    format!("{} MB", got / 1024 / 1024)
-                },
-            ));
-        }
-    }
-    if spec.memory_min_mb.is_some() || spec.memory_max_mb.is_some() {
-        let got = host.memory.unwrap_or(0) / 1024 / 1024;
-        let lo = spec.memory_min_mb.unwrap_or(0) as i64;
-        let hi = spec.memory_max_mb.map(|m| m as i64);
-        let ok = got > 0 && got >= lo && hi.is_none_or(|h| got <= h);
-        if !ok {
-            let want = match hi {
-                Some(h) => format!("a memory limit between {lo} and {h} MB"),
-                None => format!("a memory limit of at least {lo} MB"),
-            };
-            return Ok(Verdict::fail(
-                want,
-                if got == 0 {
-                    "no memory limit".into()
-                } else {
-                    format!("{got} MB")
-                },
-            ));
-        }
-    }
-    if let Some(want) = spec.cpus {
-        let got = cpu_cap(host.nano_cpus, host.cpu_quota, host.cpu_period);
-        if (got - want).abs() > 0.001 {
-            return Ok(Verdict::fail(
-                format!("a CPU limit of {want} (--cpus {want})"),
-                if got == 0.0 {
-                    "no CPU limit".into()
-                } else {
-                    format!("{got} CPUs")
-                },
-            ));
-        }
-    }
-    if let Some(want) = spec.exit_code {
-        let got = st.exit_code.unwrap_or(0);
-        // A container that never started did not exit with any code. Docker records the failed
-        // start's 127/126; Podman leaves 0, which must not pass for "exited with code 0".
-        let never_started = st.status.map(|s| s.to_string()).as_deref() == Some("created");
-        if running || never_started || got != want {
-            return Ok(Verdict::fail(
-                format!("exited with code {want}"),
-                if running {
-                    "still running".into()
-                } else if never_started && got == 0 {
-                    "it never started (status: created): its command could not be run".into()
-                } else if never_started {
-                    format!(
-                        "it never started (status: created; exit code {})",
-                        crate::docker::probe::explain_exit(got, false)
-                    )
-                } else {
-                    format!(
-                        "exit code {}",
-                        crate::docker::probe::explain_exit(got, st.oom_killed.unwrap_or(false))
-                    )
-                },
-            ));
-        }
-    }
-    if let Some(want) = spec.oom_killed {
-        let got = st.oom_killed.unwrap_or(false);
-        let limited = host.memory.is_some_and(|m| m > 0);
-        if !got
-            && st.exit_code == Some(137)
-            && limited
-            && ctx.engine.runtime == crate::docker::Runtime::Podman
-        {
-            // Podman (4.3, cgroup v1 here) leaves OOMKilled false for a container the kernel
-            // killed at its memory limit: a SIGKILL and an OOM kill look the same.
-            return Ok(Verdict::unsupported(
-                if want { "OOM-killed" } else { "not OOM-killed" },
-                format!(
-                    "Podman {}: {name} was killed (exit code 137) under a memory limit, and this \
-                     runtime does not report whether the limit did it (OOMKilled stays false)",
-                    ctx.engine.server_version
-                ),
-            ));
-        }
-        if got != want {
-            return Ok(Verdict::fail(
-                if want { "OOM-killed" } else { "not OOM-killed" },
-                if got {
-                    "OOMKilled: true".to_string()
-                } else {
-                    format!("OOMKilled: false (exit code {})", st.exit_code.unwrap_or(0))
-                },
-            ));
-        }
-    }
-    let mounts = info.mounts.clone().unwrap_or_default();
-    for (vol, path) in &spec.volumes {
-        let ok = mounts.iter().any(|m| {
-            m.name.as_deref() == Some(vol.as_str())
-                && m.destination.as_deref() == Some(path.as_str())
-        });
-        if !ok {
-            let seen: Vec<String> = mounts
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{} -> {}",
-                        m.name.clone().or(m.source.clone()).unwrap_or_default(),
-                        m.destination.clone().unwrap_or_default()
-                    )
-                })
-                .collect();
-            return Ok(Verdict::fail(
-                format!("named volume {vol} mounted at {path} (-v {vol}:{path})"),
-                if seen.is_empty() {
-                    "no volumes mounted".into()
-                } else {
-                    format!("mounts: {}", seen.join(", "))
-                },
-            ));
-        }
-    }
-    for (host, path) in &spec.binds {
-        let want = ctx.dir.join(host);
-        let want = want.canonicalize().unwrap_or(want);
-        let rel = host.trim_start_matches("./").trim_end_matches('/');
-        let ok = mounts.iter().any(|m| {
-            m.typ.as_deref() == Some("bind")
-                && m.destination.as_deref() == Some(path.as_str())
-                && m.source
-                    .as_deref()
-                    .map(std::path::Path::new)
-                    .is_some_and(|s| s == want || s.ends_with(rel))
-        });
-        if !ok {
-            let seen: Vec<String> = mounts
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{} {} -> {}",
-                        m.typ.clone().unwrap_or_default(),
-                        m.source.clone().unwrap_or_default(),
-                        m.destination.clone().unwrap_or_default()
-                    )
-                })
-                .collect();
-            return Ok(Verdict::fail(
-                format!("the exercise's {host} folder bind-mounted at {path} (-v \"$PWD/{rel}:{path}\")"),
-                if seen.is_empty() { "no mounts".into() } else { format!("mounts: {}", seen.join(", ")) },
-            ));
-        }
+    if let Some(v) = judge_config(name, &facts, spec) {
+        return Ok(v);
     }
     if !spec.output_contains.is_empty() || !spec.output_lines.is_empty() {
         let missing = |logs: &str| -> Option<String> {
