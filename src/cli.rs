@@ -36,6 +36,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Say why, in your own words: save your diagnosis as ANSWER.md in the exercise's folder
+    Answer {
+        /// The exercise that asks the question
+        id: String,
+        /// Your answer (quote it; several words are joined by spaces)
+        #[arg(required = true, num_args = 1.., value_name = "TEXT")]
+        text: Vec<String>,
+    },
     /// Show the next hint for an exercise (in an exercise folder, that exercise)
     Hint { id: Option<String> },
     /// The next exercise you have not passed: where it is and how to start

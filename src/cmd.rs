@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod answer;
 pub mod book;
 pub mod check;
 pub mod clean;

@@ -75,6 +75,7 @@ async fn dispatch(cli: Cli) -> CmdResult {
         Some(Command::Init { dir }) => cmd::init::run(dir),
         Some(Command::List { json }) => cmd::list::run(json),
         Some(Command::Check { ids, all, json }) => cmd::check::run(ids, all, json).await,
+        Some(Command::Answer { id, text }) => cmd::answer::run(&id, &text),
         Some(Command::Hint { id }) => cmd::hint::run(id.as_deref()),
         Some(Command::Next) => cmd::next::run(),
         Some(Command::Watch { id }) => cmd::check::watch(id).await,

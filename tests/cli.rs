@@ -1,4 +1,4 @@
-//! The CLI contract without a daemon: init, list, hint, solution, reset, progress files, usage and
+//! The CLI contract without a daemon: init, list, hint, answer, solution, reset, progress files, usage and
 //! environment errors with their exit codes.
 
 mod common;
@@ -161,6 +161,62 @@ fn reset_restores_the_starter_and_keeps_a_backup() {
     assert_eq!(backups.len(), 1);
     let kept = std::fs::read_to_string(backups[0].path().join("Dockerfile")).unwrap();
     assert!(kept.contains("# my work"));
+}
+
+#[test]
+fn answer_saves_the_diagnosis_and_reset_keeps_it_in_the_backup() {
+    let (_t, root) = workspace();
+    let file = root.join("12-crash-debug/ANSWER.md");
+    let o = dockdojo(
+        &root,
+        &[
+            "answer",
+            "12-crash-debug",
+            "exit code 1:",
+            "DATA_DIR is not set",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("Question: What exit code") && t.contains("dockdojo check 12-crash-debug"),
+        "{t}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "exit code 1: DATA_DIR is not set\n"
+    );
+    // Again: the answer is replaced, not appended to; the slug names the exercise too.
+    let o = dockdojo(&root, &["answer", "crash-debug", "code 1"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "code 1\n");
+
+    for (args, needle) in [
+        (&["answer", "03-cache-order", "137"][..], "asks no question"),
+        (
+            &["answer", "12-crash-debug", "  "][..],
+            "the answer is empty",
+        ),
+        (&["answer", "99-nothing", "137"][..], "99-nothing"),
+    ] {
+        let o = dockdojo(&root, args, &[]);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(needle), "{args:?}: {}", text(&o));
+    }
+    assert!(!root.join("03-cache-order/ANSWER.md").exists());
+
+    let o = dockdojo(&root, &["reset", "12-crash-debug"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!file.exists(), "reset gives back the starting files");
+    let backups: Vec<_> = std::fs::read_dir(root.join(".dockdojo/backup"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(
+        std::fs::read_to_string(backups[0].path().join("ANSWER.md")).unwrap(),
+        "code 1\n"
+    );
 }
 
 #[test]

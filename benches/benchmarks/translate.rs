@@ -39,6 +39,8 @@ pub fn fidelity(kind: &CheckKind) -> Fidelity {
     match kind {
         // The CLI cannot show the context it would send without building.
         CheckKind::Context(_) => Fidelity::NoEquivalent,
+        // Judging a learner's written answer is not Docker work.
+        CheckKind::Answer(_) => Fidelity::NoEquivalent,
         // A static rule: grep/awk instead of a Dockerfile parser.
         CheckKind::Dockerfile(_) => Fidelity::Approximate,
         // cmd_form is judged by the JSON prefix `["/bin/sh","-c",`.
@@ -517,6 +519,9 @@ impl Tr<'_> {
             }
             CheckKind::Context(_) => {
                 "# No docker CLI equivalent: the CLI cannot list what it would send without building.\n:\n".into()
+            }
+            CheckKind::Answer(_) => {
+                "# No docker CLI equivalent: a written answer is judged, not Docker.\n:\n".into()
             }
             CheckKind::Reload(r) => {
                 let mut s = String::new();

@@ -3,6 +3,7 @@
 //! other; what they share with Docker is in [`crate::docker`] (probe containers, exec, logs,
 //! HTTP, builds), what they share with the run in [`crate::ctx`].
 
+pub mod answer;
 pub mod build;
 pub mod compose;
 pub mod container;
@@ -47,6 +48,7 @@ pub async fn run(ctx: &mut Ctx<'_>, check: &Check) -> Result<Verdict, EnvError> 
         CheckKind::Context(c) => Ok(context::check(ctx, c)),
         CheckKind::Reload(c) => reload::check(ctx, c).await,
         CheckKind::Compose(c) => compose::check(ctx, c).await,
+        CheckKind::Answer(c) => answer::check(ctx, c),
     }
 }
 

@@ -69,7 +69,8 @@ fn missing_dependency(ctx: &Ctx<'_>, check: &Check) -> Option<String> {
         | CheckKind::Volume(_)
         | CheckKind::Context(_)
         | CheckKind::Reload(_)
-        | CheckKind::Compose(_) => None,
+        | CheckKind::Compose(_)
+        | CheckKind::Answer(_) => None,
     }
 }
 

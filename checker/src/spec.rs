@@ -169,6 +169,8 @@ pub enum CheckKind {
     Reload(ReloadCheck),
     /// A Compose project's state, by the `com.docker.compose.*` labels.
     Compose(ComposeCheck),
+    /// The learner's diagnosis in words (`ANSWER.md`), judged against the accepted forms.
+    Answer(AnswerCheck),
 }
 
 impl CheckKind {
@@ -192,6 +194,7 @@ impl CheckKind {
             Self::Context(_) => "context",
             Self::Reload(_) => "reload",
             Self::Compose(_) => "compose",
+            Self::Answer(_) => "answer",
         }
     }
 }
@@ -215,6 +218,7 @@ pub struct MutantExpect {
 }
 
 // Each kind's spec lives in its own file under `checks/`; the format is read from here.
+pub use crate::checks::answer::AnswerCheck;
 pub use crate::checks::build::BuildCheck;
 pub use crate::checks::compose::ComposeCheck;
 pub use crate::checks::container::ContainerCheck;

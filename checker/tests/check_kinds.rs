@@ -10,6 +10,7 @@ mod common;
 
 /// One module per kind, in `check_kinds/`.
 mod check_kinds {
+    mod answer;
     mod build;
     mod buildkit;
     mod container;

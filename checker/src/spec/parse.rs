@@ -286,6 +286,11 @@ fn validate(ex: &Exercise) -> Result<(), (Option<usize>, String)> {
                     ));
                 }
             }
+            CheckKind::Answer(a) => {
+                if let Some(p) = a.problem() {
+                    return Err((at, format!("check '{}': {p}", c.id)));
+                }
+            }
             CheckKind::Restart(r) if r.trigger.is_empty() => {
                 return Err((at, format!("check '{}': `trigger` is empty", c.id)));
             }

@@ -77,3 +77,26 @@ fn image_handle_must_be_built_first() {
     let e = error_of(&GOOD.replace("touch = ", "image = \"other\"\ntouch = "));
     assert!(e.contains("no earlier `build` check"), "{e}");
 }
+
+#[test]
+fn an_answer_check_needs_forms_to_accept() {
+    let answer = |fields: &str| {
+        format!(
+            "{GOOD}\n[[checks]]\nid = \"why\"\ntitle = \"Why\"\nhint = \"Look.\"\nkind = \"answer\"\n\
+             question = \"Why?\"\n{fields}\n"
+        )
+    };
+    let ex = parse_exercise("ex.toml", &answer("accept = [\"137\"]\nreject = [\"143\"]")).unwrap();
+    assert_eq!(ex.checks[2].kind.name(), "answer");
+    let e = error_of(&answer("accept = []"));
+    assert!(
+        e.contains("'why'") && e.contains("exactly one of `accept`"),
+        "{e}"
+    );
+    let e = error_of(&answer("all = [[\"1\"], []]"));
+    assert!(e.contains("a group of `all` is empty"), "{e}");
+    let e = error_of(&answer("accept = [\"137\"]\nreject = [\"137\"]"));
+    assert!(e.contains("both accepted and rejected"), "{e}");
+    let e = error_of(&answer("accept = [\"137\"]\nexpect = \"137\""));
+    assert!(e.contains("expect"), "{e}");
+}
