@@ -230,7 +230,12 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvE
                 format!("LABEL {k}={v}"),
                 format!(
                     "{k}={}",
-                    labels.get(k).cloned().unwrap_or_else(|| "(unset)".into())
+                    match labels.get(k).map(String::as_str) {
+                        None => "(unset)",
+                        // An ARG the stage never declared expands to nothing.
+                        Some("") => "(empty)",
+                        Some(v) => v,
+                    }
                 ),
             ));
         }
