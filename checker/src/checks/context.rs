@@ -51,6 +51,12 @@ pub fn check(ctx: &Ctx<'_>, spec: &ContextCheck) -> Verdict {
         names: context::names(&packed.tar),
         bytes: packed.bytes,
         biggest: packed.biggest,
+        missing: spec
+            .present
+            .iter()
+            .filter(|p| std::fs::symlink_metadata(root.join(p)).is_err())
+            .cloned()
+            .collect(),
     };
     judge(&sent, spec, expected)
 }
@@ -60,6 +66,8 @@ pub struct Sent {
     pub names: Vec<String>,
     pub bytes: u64,
     pub biggest: Vec<(String, u64)>,
+    /// The `present` paths that are not in the folder at all (so no `.dockerignore` is to blame).
+    pub missing: Vec<String>,
 }
 
 /// The verdict on a packed context (no I/O).
@@ -78,6 +86,9 @@ pub fn judge(sent: &Sent, spec: &ContextCheck, expected: String) -> Verdict {
         .advise("List it in .dockerignore (one pattern per line, relative to the context).");
     }
     if let Some(p) = spec.present.iter().find(|p| !is_sent(p)) {
+        if sent.missing.contains(p) {
+            return Verdict::fail(expected, format!("there is no {p} in the exercise folder"));
+        }
         return Verdict::fail(
             expected,
             format!("{p} is not sent, so the build cannot use it"),
@@ -123,12 +134,33 @@ mod tests {
             names: names.iter().map(|s| s.to_string()).collect(),
             bytes,
             biggest: vec![("big.bin".into(), bytes)],
+            missing: vec![],
         };
         assert!(judge(&sent(&["Dockerfile", "src/app.js"], 10), &spec, "e".into()).passed);
         let v = judge(&sent(&["src/a", "node_modules/x/y"], 10), &spec, "e".into());
         assert!(!v.passed && v.actual.contains("node_modules is sent"));
         let v = judge(&sent(&["Dockerfile"], 10), &spec, "e".into());
         assert!(!v.passed && v.actual.contains("./src/ is not sent"));
+        assert!(
+            v.advice.is_some(),
+            "an ignored path points at .dockerignore"
+        );
+        let gone = Sent {
+            missing: vec!["./src/".into()],
+            ..sent(&["Dockerfile"], 10)
+        };
+        let v = judge(&gone, &spec, "e".into());
+        assert!(
+            !v.passed
+                && v.actual
+                    .contains("there is no ./src/ in the exercise folder"),
+            "{}",
+            v.actual
+        );
+        assert!(
+            v.advice.is_none(),
+            "a missing path is not .dockerignore's fault"
+        );
         let v = judge(&sent(&["src/a"], 3_000_000), &spec, "e".into());
         assert!(
             !v.passed && v.actual.contains("big.bin (3.0 MB)"),

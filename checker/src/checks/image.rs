@@ -256,7 +256,12 @@ pub fn judge(facts: &ImageFacts, spec: &ImageCheck) -> Verdict {
                 format!("LABEL {k}={v}"),
                 format!(
                     "{k}={}",
-                    labels.get(k).cloned().unwrap_or_else(|| "(unset)".into())
+                    match labels.get(k).map(String::as_str) {
+                        None => "(unset)",
+                        // An ARG the stage never declared expands to nothing.
+                        Some("") => "(empty)",
+                        Some(v) => v,
+                    }
                 ),
             );
         }
