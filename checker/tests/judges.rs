@@ -284,3 +284,25 @@ mod container {
         }
     }
 }
+
+/// A label set to nothing (an ARG the stage never declared) reads as empty, not as missing.
+#[test]
+fn an_empty_label_says_so() {
+    let mut f = facts("docker-26");
+    f.config
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert("org.opencontainers.image.version".into(), String::new());
+    let spec = ImageCheck {
+        labels: [(
+            "org.opencontainers.image.version".to_string(),
+            "1.4.0".to_string(),
+        )]
+        .into_iter()
+        .collect(),
+        ..ImageCheck::default()
+    };
+    let v = judge(&f, &spec);
+    assert!(!v.passed);
+    assert_eq!(v.actual, "org.opencontainers.image.version=(empty)");
+}
