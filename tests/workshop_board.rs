@@ -2,7 +2,10 @@
 //! `dockdojo workshop serve`: students join (one named `<img src=x onerror=alert(1)>`) and
 //! report passing and failing checks; the rendered page shows every name as text, never as
 //! markup, shows the failing check, and a screenshot of it is a real picture. Also: the page's
-//! Content-Security-Policy pins exactly the inline script and style it carries.
+//! Content-Security-Policy pins exactly the inline script and style it carries. The join
+//! screen at 1280×720, with one student and with 40: the address, the join code and the
+//! archive's `prepare --from --sha256` line are there, nothing overflows the viewport, and the
+//! QR code in the screenshot decodes to the address.
 //!
 //! Chromium: Debian's `chromium` package. Without it the browser tests are skipped with a
 //! reason, except under CI (`CI=true`), where a missing browser is a failure.
@@ -11,7 +14,8 @@
 mod common;
 mod workshop_support;
 
-use std::path::Path;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -209,9 +213,233 @@ fn the_board_shows_names_as_text_never_as_markup() {
     assert!(dom.contains("4 students"), "{dom}");
     assert!(dom.contains("self-reported"), "{dom}");
     assert!(
-        dom.contains("<body class=\"on-break\""),
+        dom.contains("<body class=\"on-break"),
         "no break banner:\n{dom}"
     );
+}
+
+/// A `docker save`-shaped archive (a tar whose manifest.json names one image) in `dir`, and
+/// its hex SHA-256.
+fn archive(dir: &Path) -> (PathBuf, String) {
+    let path = dir.join("course-images.tar");
+    let mut b = tar::Builder::new(std::fs::File::create(&path).expect("the archive"));
+    let manifest = br#"[{"Config":"c.json","RepoTags":["dockdojo/base:1"],"Layers":[]}]"#;
+    let mut h = tar::Header::new_gnu();
+    h.set_size(manifest.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, "manifest.json", &manifest[..])
+        .expect("write the manifest");
+    b.into_inner().expect("finish the archive");
+    let sha = hex::encode(Sha256::digest(std::fs::read(&path).expect("read it back")));
+    (path, sha)
+}
+
+/// The board at 1280×720 (`view` as its `view=` parameter, if any): its DOM after the first
+/// view, and a screenshot (PNG bytes), kept in `target/board-shots/NAME.png` for a person to look
+/// at.
+fn board_at_720p(bin: &str, s: &Server, view: Option<&str>, name: &str) -> (String, Vec<u8>) {
+    let mut url = format!("{}/board?key={}&once=1", s.url, s.board_key());
+    if let Some(v) = view {
+        url.push_str(&format!("&view={v}"));
+    }
+    let dom = dom_at(bin, &url, 1280, 720);
+    assert!(
+        dom.contains("data-rendered=\"1\""),
+        "the page did not render a room view:\n{dom}\n{}",
+        s.log()
+    );
+    let dir = tempfile::tempdir().expect("a folder");
+    let png = dir.path().join("board.png");
+    browse(
+        bin,
+        &[
+            &format!("--screenshot={}", png.display()),
+            "--window-size=1280,720",
+        ],
+        &url,
+    );
+    let bytes = std::fs::read(&png).expect("chromium wrote the screenshot");
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("board-shots");
+    std::fs::create_dir_all(&shots).expect("a folder for the screenshots");
+    std::fs::write(shots.join(format!("{name}.png")), &bytes).expect("keep the screenshot");
+    (dom, bytes)
+}
+
+/// The DOM of the page at `url` after its first view, laid out in a `width`×`height` viewport.
+/// Headless Chromium's `--dump-dom` lays a page out in the window less room for a browser's
+/// own bars (its screenshots use the whole window): the page says its viewport
+/// (`data-viewport`), and a second run makes the window taller by the difference.
+fn dom_at(bin: &str, url: &str, width: u32, height: u32) -> String {
+    let viewport = |dom: &str| -> Option<(u32, u32)> {
+        let at = dom.find("data-viewport=\"")? + 15;
+        let v = &dom[at..at + dom[at..].find('"')?];
+        let (w, h) = v.split_once('x')?;
+        Some((w.parse().ok()?, h.parse().ok()?))
+    };
+    let mut window = height;
+    for _ in 0..2 {
+        let dom = browse(
+            bin,
+            &["--dump-dom", &format!("--window-size={width},{window}")],
+            url,
+        );
+        match viewport(&dom) {
+            Some((_, h)) if h < height => window += height - h,
+            _ => return dom,
+        }
+    }
+    browse(
+        bin,
+        &["--dump-dom", &format!("--window-size={width},{window}")],
+        url,
+    )
+}
+
+/// Every QR code found in a screenshot, decoded.
+fn decode_qr(png: &[u8]) -> Vec<String> {
+    let img = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .expect("a PNG")
+        .to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .collect()
+}
+
+/// The join screen's checks shared by the tests below.
+fn assert_join_screen(dom: &str, png: &[u8], s: &Server, sha: &str) {
+    assert!(
+        dom.contains("data-view=\"join\""),
+        "not the join screen:\n{dom}"
+    );
+    assert!(
+        dom.contains("data-viewport=\"1280x720\""),
+        "the page was not 1280×720:\n{dom}"
+    );
+    assert!(
+        dom.contains("data-overflow=\"none\""),
+        "something overflows (ids in data-overflow):\n{dom}"
+    );
+    let code = s.code();
+    assert!(
+        dom.contains(&format!(
+            "<div id=\"join-url\" class=\"mono\">{}</div>",
+            s.url
+        )),
+        "no join URL:\n{dom}"
+    );
+    assert!(
+        dom.contains(&format!(
+            "<div id=\"join-code\" class=\"mono\">{code}</div>"
+        )),
+        "no join code {code}:\n{dom}"
+    );
+    assert!(
+        dom.contains(&format!(
+            "dockdojo workshop join {} {code} --name \"Your Name\"",
+            s.url
+        )),
+        "no join command:\n{dom}"
+    );
+    assert!(
+        dom.contains(&format!(
+            "<div id=\"join-prepare\" class=\"cmd mono\">dockdojo prepare --from {} --sha256 {sha}</div>",
+            s.url
+        )),
+        "no prepare line with the archive's SHA-256 {sha}:\n{dom}"
+    );
+    assert!(
+        dom.contains(&format!("aria-label=\"QR code of {}\"", s.url)),
+        "{dom}"
+    );
+    assert_eq!(
+        decode_qr(png),
+        vec![s.url.clone()],
+        "the screenshot's QR code is not the join URL"
+    );
+}
+
+#[test]
+fn the_join_screen_fits_720p_and_its_qr_code_opens_the_join_url() {
+    let Some(bin) = chromium() else { return };
+    let dir = tempfile::tempdir().expect("a folder");
+    let (path, sha) = archive(dir.path());
+    let s = Server::start_with(&[OsStr::new("--archive"), path.as_os_str()]);
+    s.join(HOSTILE);
+    // Few students: the board shows the join screen by itself.
+    let (dom, png) = board_at_720p(bin, &s, None, "join-screen");
+    assert_join_screen(&dom, &png, &s, &sha);
+    assert!(dom.contains("1 student joined"), "{dom}");
+    let kb = (std::fs::metadata(&path).expect("the archive").len() as f64 / 1e3).round();
+    assert!(
+        dom.contains(&format!("no internet needed ({kb} kB)")),
+        "{dom}"
+    );
+    // The student's name is text there too.
+    assert!(dom.contains("&lt;img src=x onerror=alert(1)&gt;"), "{dom}");
+    assert!(!dom.to_lowercase().contains("<img"), "{dom}");
+}
+
+#[test]
+fn the_join_screen_with_forty_students() {
+    let Some(bin) = chromium() else { return };
+    let dir = tempfile::tempdir().expect("a folder");
+    let (path, sha) = archive(dir.path());
+    let s = Server::start_with(&[OsStr::new("--archive"), path.as_os_str()]);
+    // Names as long as names may be (40 characters).
+    let name = |i: u32| -> String {
+        format!("Student {i:02} Featherstonehaugh-Wolfeschlegelstein")
+            .chars()
+            .take(40)
+            .collect()
+    };
+    for i in 1..=40 {
+        s.join(&name(i));
+    }
+    // A full room shows the room by itself...
+    let dom = dom_at(
+        bin,
+        &format!("{}/board?key={}&once=1", s.url, s.board_key()),
+        1280,
+        720,
+    );
+    assert!(dom.contains("data-view=\"room\""), "{dom}");
+    // ...and the join screen when the instructor asks for it.
+    let (dom, png) = board_at_720p(bin, &s, Some("join"), "join-screen-40");
+    assert_join_screen(&dom, &png, &s, &sha);
+    assert!(dom.contains("40 students joined"), "{dom}");
+    assert!(dom.contains("and 28 more"), "{dom}");
+    // The latest students first, as text.
+    let people = &dom[dom.find("<div id=\"join-people\"").expect("the names")..];
+    let people = &people[..people.find("</div>").expect("their end")];
+    assert!(
+        people.contains(&format!(
+            "<span class=\"who\">{} · {} · ",
+            name(40),
+            name(39)
+        )),
+        "the latest student first:\n{people}"
+    );
+    assert!(!people.contains(&name(28)), "{people}");
+}
+
+#[test]
+fn without_an_archive_the_join_screen_has_no_prepare_line() {
+    let Some(bin) = chromium() else { return };
+    let s = Server::start();
+    let (dom, png) = board_at_720p(bin, &s, None, "join-screen-empty");
+    assert!(dom.contains("data-view=\"join\""), "{dom}");
+    assert!(dom.contains("data-overflow=\"none\""), "{dom}");
+    assert!(dom.contains("Nobody has joined yet"), "{dom}");
+    assert!(
+        dom.contains("<div id=\"join-archive\" class=\"\">"),
+        "{dom}"
+    );
+    assert!(!dom.contains("dockdojo prepare"), "{dom}");
+    assert_eq!(decode_qr(&png), vec![s.url.clone()]);
 }
 
 #[test]
@@ -225,6 +453,9 @@ fn a_wrong_key_shows_no_room() {
     );
     assert!(!dom.contains("Ana"), "{dom}");
     assert!(!dom.contains("data-rendered"), "{dom}");
+    // The join code and the address come only with the board key.
+    assert!(!dom.contains(&s.code()), "{dom}");
+    assert!(!dom.contains("dockdojo workshop join"), "{dom}");
 }
 
 #[test]

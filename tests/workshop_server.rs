@@ -1034,6 +1034,19 @@ fn board_events_follow_the_room() {
     assert_eq!(first["students"][0]["name"], "Ada");
     assert_eq!(first["self_reported"], true);
     assert!(first["exercises"].as_array().unwrap().len() > 20);
+    // The join screen: only in the board's stream (behind the board key).
+    let join = &first["join"];
+    assert_eq!(join["url"], json!(s.url));
+    assert_eq!(join["code"], json!(s.code));
+    assert_eq!(
+        join["command"],
+        json!(format!(
+            "dockdojo workshop join {} {} --name \"Your Name\"",
+            s.url, s.code
+        ))
+    );
+    assert!(join["qr_svg"].as_str().unwrap().starts_with("<?xml"));
+    assert_eq!(join["archive"], Value::Null);
 
     let r = s.report(
         &c,
@@ -1105,4 +1118,21 @@ fn board_events_follow_the_room() {
     let room: Value = r.json().unwrap();
     assert_eq!(room["unlocked_through"], Value::Null);
     assert_eq!(room["on_break"], true);
+    assert!(room.get("join").is_none(), "{room}");
+
+    // A new join code reaches the board's join screen.
+    let r = c
+        .post(format!("{}/api/moderate", s.url))
+        .bearer_auth(&s.token)
+        .json(&json!({"action": "rotate_code"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let new = r.json::<Value>().unwrap()["join_code"].clone();
+    assert_ne!(new, json!(s.code));
+    let v = next_view(&mut lines, |v| v["join"]["code"] == new);
+    assert!(v["join"]["command"]
+        .as_str()
+        .unwrap()
+        .contains(new.as_str().unwrap()));
 }

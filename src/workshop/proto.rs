@@ -15,7 +15,7 @@
 //! | POST   | `/api/moderate`         | instructor token          | [`Moderation`] → [`Moderated`]     |
 //! | GET    | `/api/export?format=csv\|json` | instructor token   | → CSV or [`ExportRow`] list        |
 //! | GET    | `/board?key=K`          | the projector (board key) | → HTML page (read-only)            |
-//! | GET    | `/board/events?key=K`   | the projector (board key) | → SSE stream of [`RoomView`]       |
+//! | GET    | `/board/events?key=K`   | the projector (board key) | → SSE stream of [`BoardView`]      |
 //! | GET    | `/images/manifest`      | anyone                    | → [`ImageManifest`] (404 if none)  |
 //! | GET    | `/images/archive`       | anyone                    | → the archive bytes (Range works)  |
 //!
@@ -189,6 +189,44 @@ pub struct RoomView {
     /// New students are refused (the instructor locked the room).
     #[serde(default)]
     pub locked: bool,
+}
+
+/// One event of the board's stream (`/board/events`): the room as the projector shows it,
+/// and what its join screen shows. Only holders of the board key get it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BoardView {
+    #[serde(flatten)]
+    pub room: RoomView,
+    pub join: JoinScreen,
+}
+
+/// The board's join screen: how students reach this room.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct JoinScreen {
+    /// The address students use (`http://host:port`); `None` when the server listens on every
+    /// network and found no main address (the instructor names it instead).
+    pub url: Option<String>,
+    /// The join code as the instructor was given it (dashes included); follows a rotation.
+    pub code: String,
+    /// The command students run: `dockdojo workshop join URL CODE --name "Your Name"`.
+    pub command: String,
+    /// A QR code of `url` as a standalone SVG document (no text, no script), drawn on the
+    /// server so the board needs nothing from the network.
+    pub qr_svg: Option<String>,
+    /// The course image archive this server hands out (`serve --archive`), if any.
+    pub archive: Option<JoinArchive>,
+}
+
+/// The archive line of the join screen.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct JoinArchive {
+    /// Hex SHA-256 of the archive.
+    pub sha256: String,
+    pub size: u64,
+    /// The command students run: `dockdojo prepare --from URL --sha256 HEX`.
+    pub command: String,
 }
 
 /// What the instructor can do to the room (`POST /api/moderate`).

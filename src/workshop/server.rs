@@ -39,6 +39,7 @@ mod board;
 mod download;
 mod guard;
 mod http;
+mod join_screen;
 pub mod limits;
 mod listen;
 mod routes;
@@ -56,12 +57,13 @@ use tokio::sync::{watch, Semaphore};
 use self::banner::print_banner;
 use self::download::inspect_archive;
 use self::guard::{HostPolicy, JoinLimiter};
+use self::join_screen::JoinInfo;
 use self::limits::{AddrSlots, Buckets};
 use self::listen::{bind_error, raise_open_files, serve};
 use self::routes::router;
 use crate::exit::{CmdResult, Exit, Fail};
 use crate::workshop::db::Db;
-use crate::workshop::proto::{ExerciseHead, ImageManifest, RoomView};
+use crate::workshop::proto::{BoardView, ExerciseHead, ImageManifest, RoomView};
 use crate::workshop::room::{Room, RoomConfig};
 use crate::workshop::{normalize_code, InstructorFile};
 
@@ -113,6 +115,10 @@ struct App {
     room: Mutex<Room>,
     /// Normalised (see [`normalize_code`]).
     join_code: Mutex<String>,
+    /// The join code as people are given it (dashes included), for the board's join screen.
+    join_code_shown: Mutex<String>,
+    /// The rest of the board's join screen (address, QR code, archive line).
+    join_info: JoinInfo,
     /// Per exercise id: its check ids (the only names a report may list as failed).
     checks: HashMap<String, HashSet<String>>,
     joins: Mutex<Buckets<IpAddr>>,
@@ -156,8 +162,11 @@ impl App {
         lock(&self.room).view(unix_now())
     }
 
-    fn board_view(&self) -> RoomView {
-        lock(&self.room).board_view(unix_now())
+    /// What the board's stream carries: the room without hidden students, and the join screen.
+    fn board_view(&self) -> BoardView {
+        let room = lock(&self.room).board_view(unix_now());
+        let join = self.join_info.screen(&lock(&self.join_code_shown));
+        BoardView { room, join }
     }
 }
 
@@ -274,6 +283,7 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
         ip => ip,
     };
     let local_url = format!("http://{}", guard::authority(local_ip, bound.port()));
+    let student = join_screen::student_url(bound, &local_url);
     let file = InstructorFile {
         url: local_url.clone(),
         instructor_token: secrets.instructor_token.clone(),
@@ -288,6 +298,8 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
         db: Mutex::new(db),
         room: Mutex::new(room),
         join_code: Mutex::new(normalize_code(&secrets.join_code)),
+        join_code_shown: Mutex::new(secrets.join_code.clone()),
+        join_info: JoinInfo::new(student.clone(), bound.port(), manifest.as_ref()),
         checks,
         joins: Mutex::new(Buckets::new(limits::JOIN_BURST, limits::JOINS_PER_SEC)),
         report_rate: Mutex::new(Buckets::new(limits::REPORT_BURST, limits::REPORTS_PER_SEC)),
@@ -310,6 +322,7 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
         &opts,
         bound,
         &local_url,
+        student.as_deref(),
         &secrets,
         counts,
         manifest.as_ref(),

@@ -21,6 +21,11 @@ pub struct Server {
 impl Server {
     /// Start the server on a free port and wait until it answers the instructor.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// [`Server::start`] with more `workshop serve` arguments (e.g. `--archive FILE`).
+    pub fn start_with(extra: &[&std::ffi::OsStr]) -> Self {
         let data = tempfile::tempdir().expect("a data folder");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -32,6 +37,7 @@ impl Server {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data")
             .arg(data.path())
+            .args(extra)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))

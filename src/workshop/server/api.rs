@@ -268,6 +268,7 @@ pub(super) async fn moderate(
                 let new = crate::workshop::new_join_code();
                 db.set_join_code(&new).map_err(ApiErr::internal)?;
                 *lock(&app.join_code) = normalize_code(&new);
+                *lock(&app.join_code_shown) = new.clone();
                 if let Some(data) = &app.data {
                     let mut file = InstructorFile::load(data).map_err(ApiErr::internal)?;
                     file.join_code = new.clone();
