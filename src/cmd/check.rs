@@ -10,9 +10,16 @@ use crate::exit::{CmdResult, Exit, Fail};
 use crate::interrupt::guarded;
 use crate::output::{render_report, Style};
 use crate::progress::{Status, Store};
+use crate::workshop::proto::StartedBy;
 use crate::workspace::Workspace;
 
+/// `dockdojo check`: the learner asked, so each verdict is an attempt for the workshop room.
 pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
+    run_as(ids, all, json, StartedBy::Learner).await
+}
+
+/// Grade as [`run`], saying who started it.
+async fn run_as(ids: Vec<String>, all: bool, json: bool, started_by: StartedBy) -> CmdResult {
     let entries = catalog::load()?;
     let ws = Workspace::find().map_err(Fail::usage)?;
     let store = Store::new(&ws.state_dir());
@@ -101,7 +108,7 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
         let recorded = if only_errors {
             None
         } else {
-            Some(aftercheck::record(&store, &report).map_err(Fail::env)?)
+            Some(aftercheck::record(&store, &report, started_by).map_err(Fail::env)?)
         };
         let hints_used = recorded.as_ref().map_or(0, |r| r.hints_used);
         any_failed |= !report.passed && !only_errors;
@@ -170,8 +177,11 @@ pub async fn watch(id: Option<String>) -> CmdResult {
             }
         }
     });
+    // The first check is `watch` starting; the next ones follow the learner's save or Enter.
+    let mut started_by = StartedBy::Auto;
     loop {
-        let exit = run(vec![id.clone()], false, false).await?;
+        let exit = run_as(vec![id.clone()], false, false, started_by).await?;
+        started_by = StartedBy::Learner;
         match exit {
             Exit::Ok => {
                 println!("\n{id} passed. `dockdojo next` shows what comes next.");

@@ -390,6 +390,7 @@ fn message(
         kind,
         text: text.into(),
         exercise: exercise.map(str::to_string),
+        student: None,
         at: 1_700_000_000 + id,
     }
 }

@@ -382,12 +382,18 @@ fn print_view(v: &proto::StudentView) {
     }
 }
 
-/// One instructor message as a line ("Hint for 05-named-volume: …").
+/// One instructor message as a line ("Hint for 05-named-volume: …"; "(to you)" first when it
+/// was sent to this student only).
 pub fn message_line(m: &proto::Message) -> String {
-    match (m.kind, &m.exercise) {
+    let line = match (m.kind, &m.exercise) {
         (proto::MessageKind::Hint, Some(ex)) => format!("Hint for {ex}: {}", m.text),
         (proto::MessageKind::Hint, None) => format!("Hint: {}", m.text),
         (proto::MessageKind::Message, _) => m.text.clone(),
+    };
+    if m.student.is_some() {
+        format!("(to you) {line}")
+    } else {
+        line
     }
 }
 
@@ -489,7 +495,13 @@ fn new_id() -> String {
 
 /// The report for one graded exercise, with the hints opened and the seconds the course app
 /// measured on it so far (0: none measured, sent as absent).
-pub fn check_report(r: &checker::Report, hints_used: u32, time_spent_s: u64) -> proto::Report {
+/// `started_by` says whether the learner asked for the check (only those are attempts).
+pub fn check_report(
+    r: &checker::Report,
+    hints_used: u32,
+    time_spent_s: u64,
+    started_by: proto::StartedBy,
+) -> proto::Report {
     let failed: Vec<&checker::CheckResult> = r
         .checks
         .iter()
@@ -523,6 +535,7 @@ pub fn check_report(r: &checker::Report, hints_used: u32, time_spent_s: u64) -> 
         hints_used,
         client_time: client_time(),
         time_spent_s: (time_spent_s > 0).then_some(time_spent_s),
+        started_by,
     }
 }
 
@@ -549,6 +562,7 @@ pub fn doctor_report(steps: &[(&str, bool, &str)]) -> proto::Report {
         hints_used: 0,
         client_time: client_time(),
         time_spent_s: None,
+        started_by: proto::StartedBy::Learner,
     }
 }
 
@@ -564,6 +578,7 @@ pub fn prepare_report(passed: bool, summary: &str) -> proto::Report {
         hints_used: 0,
         client_time: client_time(),
         time_spent_s: None,
+        started_by: proto::StartedBy::Learner,
     }
 }
 
@@ -620,9 +635,17 @@ mod tests {
                 c("c", false, true),
             ],
         };
-        let p = check_report(&r, 2, 0);
+        let learner = proto::StartedBy::Learner;
+        let p = check_report(&r, 2, 0, learner);
         assert_eq!(p.time_spent_s, None);
-        assert_eq!(check_report(&r, 2, 95).time_spent_s, Some(95));
+        assert_eq!(check_report(&r, 2, 95, learner).time_spent_s, Some(95));
+        // The learner's reports carry no `started_by` (an older server reads them); dockdojo's
+        // own checks say so.
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(!json.contains("started_by"), "{json}");
+        let auto = check_report(&r, 2, 0, proto::StartedBy::Auto);
+        let json = serde_json::to_string(&auto).unwrap();
+        assert!(json.contains(r#""started_by":"auto""#), "{json}");
         assert_eq!(p.failed, vec!["b".to_string()]);
         assert_eq!(p.exercise.as_deref(), Some("05-x"));
         assert_eq!(p.hints_used, 2);

@@ -11,7 +11,7 @@
 //! | GET    | `/api/student`          | student token             | → [`StudentView`]                  |
 //! | GET    | `/api/room`             | instructor token          | → [`RoomView`]                     |
 //! | POST   | `/api/pace`             | instructor token          | [`Pace`] → [`RoomView`]            |
-//! | POST   | `/api/message`          | instructor token          | [`NewMessage`] → [`Message`]       |
+//! | POST   | `/api/message`          | instructor token          | [`NewMessage`] → [`Message`] (room or one student) |
 //! | POST   | `/api/moderate`         | instructor token          | [`Moderation`] → [`Moderated`]     |
 //! | GET    | `/api/export?format=csv\|json` | instructor token   | → CSV or [`ExportRow`] list        |
 //! | GET    | `/board?key=K`          | the projector (board key) | → HTML page (read-only)            |
@@ -107,6 +107,29 @@ pub struct Report {
     /// from doctor/prepare reports.
     #[serde(default)]
     pub time_spent_s: Option<u64>,
+    /// Who started the check: the learner (`dockdojo check`, a key or a saved file in the
+    /// app), or dockdojo on its own (the first run of `watch`, a re-check after a Docker
+    /// event). Only the learner's count as attempts and towards "stuck". Absent: the learner
+    /// (older clients); never sent for the learner, so an older server reads those reports.
+    #[serde(default, skip_serializing_if = "StartedBy::is_learner")]
+    pub started_by: StartedBy,
+}
+
+/// Who started a check ([`Report::started_by`]).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum StartedBy {
+    /// The learner asked for it: an attempt.
+    #[default]
+    Learner,
+    /// dockdojo checked on its own: the result is kept, but it is no attempt.
+    Auto,
+}
+
+impl StartedBy {
+    pub fn is_learner(&self) -> bool {
+        *self == StartedBy::Learner
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -116,7 +139,7 @@ pub struct ReportAck {
     pub received_at: i64,
 }
 
-/// What a student's app shows from the room: pacing and messages.
+/// What a student's app shows from the room: pacing and messages (the room's and their own).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct StudentView {
@@ -142,6 +165,9 @@ pub struct NewMessage {
     /// For a hint: the exercise it is about.
     #[serde(default)]
     pub exercise: Option<String>,
+    /// For one student only (their id); absent: the whole room.
+    #[serde(default)]
+    pub student: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -153,6 +179,9 @@ pub struct Message {
     #[serde(default)]
     pub exercise: Option<String>,
     pub at: i64,
+    /// Sent to this student only (never on the board); absent: to the whole room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student: Option<i64>,
 }
 
 /// Pacing, set by the instructor. Fields left out are unchanged.

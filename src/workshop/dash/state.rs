@@ -45,6 +45,12 @@ pub enum Purpose {
     HintExercise,
     /// The hint's text.
     HintText { exercise: String },
+    /// A message to one student only; with an exercise, a hint about it.
+    Tell {
+        student: i64,
+        name: String,
+        exercise: Option<String>,
+    },
     /// A new name for a student.
     Rename { student: i64, name: String },
     /// The student (id or exact name) that `from` is merged into.

@@ -370,7 +370,8 @@ fn broadcast_sends_the_typed_text_and_esc_cancels() {
         vec![Effect::Send(NewMessage {
             kind: MessageKind::Message,
             text: "hi all".into(),
-            exercise: None
+            exercise: None,
+            student: None,
         })]
     );
     assert_eq!(d.overlay, Overlay::None);
@@ -378,6 +379,63 @@ fn broadcast_sends_the_typed_text_and_esc_cancels() {
     d.update(Action::Type('x'), now);
     d.update(Action::Close, now);
     assert_eq!(d.overlay, Overlay::None);
+}
+
+#[test]
+fn a_message_and_a_hint_to_the_selected_student_only() {
+    let now = Instant::now();
+    let mut d = dash_with(Some(room()));
+    d.update(Action::Scroll(1), now);
+    d.update(Action::Tell, now);
+    let Overlay::Prompt(p) = &d.overlay else {
+        panic!("no prompt")
+    };
+    assert_eq!(
+        p.purpose,
+        Purpose::Tell {
+            student: 2,
+            name: "Bo".into(),
+            exercise: None
+        }
+    );
+    assert!(
+        d.update(Action::Submit, now).is_empty(),
+        "empty text is not sent"
+    );
+    for c in "come see me".chars() {
+        d.update(Action::Type(c), now);
+    }
+    assert_eq!(
+        d.update(Action::Submit, now),
+        vec![Effect::Send(NewMessage {
+            kind: MessageKind::Message,
+            text: "come see me".into(),
+            exercise: None,
+            student: Some(2),
+        })]
+    );
+    assert_eq!(d.overlay, Overlay::None);
+    // T: a hint about the selected exercise column, to that student only.
+    d.update(Action::Column(1), now);
+    d.update(Action::TellHint, now);
+    insta::assert_snapshot!(draw(&d, 80, 24));
+    for c in "read the layer again".chars() {
+        d.update(Action::Type(c), now);
+    }
+    assert_eq!(
+        d.update(Action::Submit, now),
+        vec![Effect::Send(NewMessage {
+            kind: MessageKind::Hint,
+            text: "read the layer again".into(),
+            exercise: Some("01-writable-layer".into()),
+            student: Some(2),
+        })]
+    );
+    // Nobody to tell: said so, nothing sent.
+    let mut d = dash_with(Some(empty_room()));
+    assert!(d.update(Action::Tell, now).is_empty());
+    assert_eq!(d.overlay, Overlay::None);
+    assert!(d.note.as_ref().is_some_and(|(l, _)| *l == Level::Warn));
 }
 
 #[test]
@@ -414,7 +472,8 @@ fn a_hint_defaults_to_the_most_failed_exercise() {
         vec![Effect::Send(NewMessage {
             kind: MessageKind::Hint,
             text: "look at the order of COPY".into(),
-            exercise: Some("03-cache-order".into())
+            exercise: Some("03-cache-order".into()),
+            student: None,
         })]
     );
     // An unknown exercise is refused with what to type.

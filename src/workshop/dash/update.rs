@@ -63,6 +63,38 @@ impl Dash {
                 let default = self.most_failed_exercise().unwrap_or_default();
                 self.ask(Purpose::HintExercise, default);
             }
+            Action::Tell => match self.selected() {
+                Some(s) => {
+                    let (student, name) = (s.id, s.name.clone());
+                    self.ask(
+                        Purpose::Tell {
+                            student,
+                            name,
+                            exercise: None,
+                        },
+                        String::new(),
+                    );
+                }
+                None => self.say(Level::Warn, NO_STUDENT),
+            },
+            Action::TellHint => {
+                let exercise = self.columns().get(self.col).map(|e| e.id.clone());
+                match (self.selected(), exercise) {
+                    (Some(s), Some(exercise)) => {
+                        let (student, name) = (s.id, s.name.clone());
+                        self.ask(
+                            Purpose::Tell {
+                                student,
+                                name,
+                                exercise: Some(exercise),
+                            },
+                            String::new(),
+                        );
+                    }
+                    (None, _) => self.say(Level::Warn, NO_STUDENT),
+                    (Some(_), None) => self.say(Level::Warn, NO_ROOM),
+                }
+            }
             Action::Remove => {
                 if let Some(s) = self.selected() {
                     let (id, name) = (s.id, s.name.clone());
@@ -226,7 +258,9 @@ impl Dash {
         };
         let text = p.text.trim().to_string();
         match p.purpose.clone() {
-            Purpose::Broadcast | Purpose::HintText { .. } if text.is_empty() => {
+            Purpose::Broadcast | Purpose::HintText { .. } | Purpose::Tell { .. }
+                if text.is_empty() =>
+            {
                 self.say(Level::Warn, "type the text first (Esc cancels)");
             }
             Purpose::Broadcast => {
@@ -236,6 +270,30 @@ impl Dash {
                     kind: MessageKind::Message,
                     text,
                     exercise: None,
+                    student: None,
+                }));
+            }
+            Purpose::Tell {
+                student,
+                name,
+                exercise,
+            } => {
+                self.overlay = Overlay::None;
+                let kind = match &exercise {
+                    Some(ex) => {
+                        self.say(Level::Info, format!("sending the hint for {ex} to {name}…"));
+                        MessageKind::Hint
+                    }
+                    None => {
+                        self.say(Level::Info, format!("sending the message to {name}…"));
+                        MessageKind::Message
+                    }
+                };
+                fx.push(Effect::Send(NewMessage {
+                    kind,
+                    text,
+                    exercise,
+                    student: Some(student),
                 }));
             }
             Purpose::HintExercise => {
@@ -290,6 +348,7 @@ impl Dash {
                     kind: MessageKind::Hint,
                     text,
                     exercise: Some(exercise),
+                    student: None,
                 }));
             }
         }

@@ -131,8 +131,11 @@ pub(super) async fn report(
     Ok(Json(ReportAck { received_at: at }))
 }
 
-pub(super) async fn student_view(State(app): State<Shared>, _: StudentAuth) -> Json<StudentView> {
-    Json(lock(&app.room).student_view())
+pub(super) async fn student_view(
+    State(app): State<Shared>,
+    StudentAuth(student): StudentAuth,
+) -> Json<StudentView> {
+    Json(lock(&app.room).student_view(student))
 }
 
 pub(super) async fn room_view(State(app): State<Shared>, _: Instructor) -> Json<RoomView> {
@@ -179,6 +182,14 @@ pub(super) async fn message(
     if let Some(ex) = &m.exercise {
         if !lock(&app.room).has_exercise(ex) {
             return Err(ApiErr::bad(format!("unknown exercise `{}`", short(ex, 60))));
+        }
+    }
+    if let Some(id) = m.student {
+        if lock(&app.room).name_of(id).is_none() {
+            return Err(ApiErr::new(
+                StatusCode::NOT_FOUND,
+                format!("no student {id}"),
+            ));
         }
     }
     let at = unix_now();
