@@ -73,6 +73,7 @@ async fn run_as(ids: Vec<String>, all: bool, json: bool, started_by: StartedBy) 
     }
     let mut any_failed = false;
     let mut could_not_look = false;
+    let mut reached_room = false;
     for e in targets {
         let (eng, spec, dir) = (engine.clone(), e.spec.clone(), ws.exercise_dir(e.id()));
         if !json {
@@ -124,8 +125,13 @@ async fn run_as(ids: Vec<String>, all: bool, json: bool, started_by: StartedBy) 
         }
         // To the workshop, if this workspace joined one (a short deadline; queued otherwise).
         if let Some(r) = recorded {
-            crate::workshop::client::report(&ws.state_dir(), r.room).await;
+            reached_room |= crate::workshop::client::report(&ws.state_dir(), r.room).await;
         }
+    }
+    // The room's break and the instructor's latest message, once the server took the reports
+    // (an unreachable one was already waited on: nothing more, nothing said).
+    if reached_room && !json {
+        crate::workshop::client::print_room_notes(&ws.state_dir()).await;
     }
     Ok(if any_failed {
         Exit::Failed

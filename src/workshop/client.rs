@@ -397,6 +397,50 @@ pub fn message_line(m: &proto::Message) -> String {
     }
 }
 
+/// For `dockdojo check`: the fetch of the room's state after the verdict (never longer).
+pub const NOTES_TIMEOUT: Duration = Duration::from_millis(1500);
+/// The id of the latest instructor message `check` has shown, in the state folder.
+const SEEN_FILE: &str = "workshop-seen";
+
+/// What `check` prints under its verdict from the room's state: the break while there is
+/// one, and the instructor's latest message if `check` has not shown it yet (it is then
+/// marked shown). Control characters a server might send are dropped.
+pub fn room_notes(state_dir: &Path, v: &proto::StudentView) -> Vec<String> {
+    let mut out = Vec::new();
+    if v.on_break {
+        out.push("Break: the room is on a break; your instructor says when it is over.".into());
+    }
+    let seen: i64 = std::fs::read_to_string(state_dir.join(SEEN_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    if let Some(m) = v.messages.iter().max_by_key(|m| m.id) {
+        if m.id > seen {
+            let line: String = message_line(m)
+                .chars()
+                .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+                .filter(|c| !c.is_control())
+                .collect();
+            out.push(format!("From your instructor: {line}"));
+            let _ = std::fs::write(state_dir.join(SEEN_FILE), m.id.to_string());
+        }
+    }
+    out
+}
+
+/// After `check`'s verdict: the room's state in a few lines, if this workspace joined a
+/// workshop and the server answers within [`NOTES_TIMEOUT`]; silent otherwise.
+pub async fn print_room_notes(state_dir: &Path) {
+    let Ok(Some(joined)) = Joined::load(state_dir) else {
+        return;
+    };
+    if let Ok(v) = student_view(&joined, NOTES_TIMEOUT).await {
+        for line in room_notes(state_dir, &v) {
+            println!("{line}");
+        }
+    }
+}
+
 /// The one-line outcome of a delivery attempt for the CLI (nothing when all went out).
 fn print_delivery(d: &Delivery) {
     for line in &d.rejected {
@@ -420,28 +464,30 @@ fn print_delivery(d: &Delivery) {
 
 /// Queue a report for the workshop this workspace joined (no-op if none) and try to deliver
 /// the outbox within a short deadline. Never fails the caller: problems become a stderr line.
-pub async fn report(state_dir: &Path, report: proto::Report) {
+/// True when the server took the reports (so it is worth asking for the room's state).
+pub async fn report(state_dir: &Path, report: proto::Report) -> bool {
     let joined = match Joined::load(state_dir) {
         Ok(Some(j)) => j,
-        Ok(None) => return,
+        Ok(None) => return false,
         Err(e) => {
             eprintln!("workshop: {e:#}");
-            return;
+            return false;
         }
     };
     if let Err(e) = outbox::queue(state_dir, &report) {
         eprintln!("workshop: could not queue the report: {e:#}");
-        return;
+        return false;
     }
     let d = outbox::deliver(state_dir, &joined, Instant::now() + QUICK_DELIVERY).await;
     print_delivery(&d);
+    d.stop.is_none()
 }
 
 /// [`report`] from the current directory's workspace, if there is one (doctor and prepare
 /// also run outside workspaces).
 pub async fn report_here(r: proto::Report) {
     if let Ok(ws) = Workspace::find() {
-        report(&ws.state_dir(), r).await;
+        let _ = report(&ws.state_dir(), r).await;
     }
 }
 
@@ -608,6 +654,42 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("plain http"));
+    }
+
+    #[test]
+    fn check_shows_the_break_each_time_and_a_message_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let msg = |id, text: &str, student| proto::Message {
+            id,
+            kind: proto::MessageKind::Message,
+            text: text.into(),
+            exercise: None,
+            at: 0,
+            student,
+        };
+        let mut v = proto::StudentView {
+            unlocked_through: None,
+            on_break: true,
+            messages: vec![
+                msg(3, "older", None),
+                msg(4, "back at\n\x1b[2J10:45", Some(7)),
+            ],
+        };
+        let first = room_notes(dir.path(), &v);
+        assert_eq!(
+            first,
+            [
+                "Break: the room is on a break; your instructor says when it is over.",
+                "From your instructor: (to you) back at [2J10:45",
+            ]
+        );
+        // The next check: the break again, the message not.
+        assert_eq!(room_notes(dir.path(), &v), first[..1]);
+        v.on_break = false;
+        assert!(room_notes(dir.path(), &v).is_empty());
+        v.messages.push(msg(5, "new", None));
+        assert_eq!(room_notes(dir.path(), &v), ["From your instructor: new"]);
+        assert!(room_notes(dir.path(), &v).is_empty());
     }
 
     #[test]
