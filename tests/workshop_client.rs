@@ -793,4 +793,17 @@ fn check_shows_the_break_and_a_new_message_once() {
         "{}",
         text(&o)
     );
+    // A break with an end time: the minutes left, by the server's clock.
+    {
+        let mut v = fake.view.lock().unwrap();
+        v["on_break"] = json!(true);
+        v["break_left_s"] = json!(125);
+    }
+    let o = dockdojo(&root, &["check", FIRST], &[]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("Break: 3 min left, then back to the exercises."),
+        "{}",
+        text(&o)
+    );
 }

@@ -1227,3 +1227,54 @@ fn only_learner_started_checks_are_attempts() {
         StatusCode::BAD_REQUEST
     );
 }
+
+/// A break with an end time: students get the minutes left by the server's clock, the
+/// instructor's view the end; out-of-range lengths are refused; ending the break forgets it.
+#[test]
+fn a_break_of_n_minutes_counts_down_for_students() {
+    let data = tempfile::tempdir().unwrap();
+    let s = Server::start(data.path(), &[]);
+    let c = client();
+    let (_, ada) = s.student(&c, "Ada");
+    let pace = |body: Value| {
+        c.post(format!("{}/api/pace", s.url))
+            .bearer_auth(&s.token)
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    let view = || -> Value {
+        c.get(format!("{}/api/student", s.url))
+            .bearer_auth(&ada)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    for bad in [
+        json!({"on_break": true, "break_minutes": 0}),
+        json!({"on_break": true, "break_minutes": 241}),
+        json!({"on_break": false, "break_minutes": 10}),
+        json!({"break_minutes": 10}),
+    ] {
+        assert_eq!(pace(bad.clone()).status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let r = pace(json!({"on_break": true, "break_minutes": 15}));
+    assert_eq!(r.status(), StatusCode::OK);
+    let room: Value = r.json().unwrap();
+    let left = room["break_until"].as_i64().unwrap() - room["now"].as_i64().unwrap();
+    assert!((899..=900).contains(&left), "{room}");
+    let v = view();
+    assert_eq!(v["on_break"], true);
+    let left = v["break_left_s"].as_u64().unwrap();
+    assert!((890..=900).contains(&left), "{v}");
+    // Open-ended break, then none: no time left to show.
+    assert_eq!(pace(json!({"on_break": true})).status(), StatusCode::OK);
+    assert!(view().get("break_left_s").is_none());
+    assert_eq!(pace(json!({"on_break": false})).status(), StatusCode::OK);
+    let v = view();
+    assert_eq!(
+        (v["on_break"].clone(), v.get("break_left_s")),
+        (json!(false), None)
+    );
+}

@@ -267,6 +267,7 @@ fn locked_chapters_are_checked_only_on_request() {
             unlocked_through: Some(4),
             on_break: false,
             messages: vec![],
+            break_left_s: None,
         }),
     });
     // 05-named-volume (chapter 5) is selected and locked.

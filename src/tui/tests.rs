@@ -374,6 +374,7 @@ fn in_workshop() -> App {
             unlocked_through: Some(4),
             on_break: false,
             messages: vec![],
+            break_left_s: None,
         }),
     });
     app

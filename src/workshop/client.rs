@@ -370,8 +370,12 @@ fn print_view(v: &proto::StudentView) {
             "Chapters open: 0 to {n}; later chapters open when your instructor unlocks them."
         ),
     }
-    if v.on_break {
-        println!("The room is on a break.");
+    match (v.on_break, v.break_left_s) {
+        (false, _) => {}
+        (true, Some(s)) if s > 0 => {
+            println!("The room is on a break: {} min left.", s.div_ceil(60))
+        }
+        (true, _) => println!("The room is on a break."),
     }
     let recent: Vec<&proto::Message> = v.messages.iter().rev().take(5).collect();
     if !recent.is_empty() {
@@ -407,8 +411,18 @@ const SEEN_FILE: &str = "workshop-seen";
 /// marked shown). Control characters a server might send are dropped.
 pub fn room_notes(state_dir: &Path, v: &proto::StudentView) -> Vec<String> {
     let mut out = Vec::new();
-    if v.on_break {
-        out.push("Break: the room is on a break; your instructor says when it is over.".into());
+    match (v.on_break, v.break_left_s) {
+        (false, _) => {}
+        (true, None) => {
+            out.push("Break: the room is on a break; your instructor says when it is over.".into())
+        }
+        (true, Some(0)) => {
+            out.push("Break: its time is up; your instructor ends it in a moment.".into())
+        }
+        (true, Some(s)) => out.push(format!(
+            "Break: {} min left, then back to the exercises.",
+            s.div_ceil(60)
+        )),
     }
     let seen: i64 = std::fs::read_to_string(state_dir.join(SEEN_FILE))
         .ok()
@@ -674,6 +688,7 @@ mod tests {
                 msg(3, "older", None),
                 msg(4, "back at\n\x1b[2J10:45", Some(7)),
             ],
+            break_left_s: None,
         };
         let first = room_notes(dir.path(), &v);
         assert_eq!(
@@ -685,6 +700,16 @@ mod tests {
         );
         // The next check: the break again, the message not.
         assert_eq!(room_notes(dir.path(), &v), first[..1]);
+        v.break_left_s = Some(601);
+        assert_eq!(
+            room_notes(dir.path(), &v),
+            ["Break: 11 min left, then back to the exercises."]
+        );
+        v.break_left_s = Some(0);
+        assert_eq!(
+            room_notes(dir.path(), &v),
+            ["Break: its time is up; your instructor ends it in a moment."]
+        );
         v.on_break = false;
         assert!(room_notes(dir.path(), &v).is_empty());
         v.messages.push(msg(5, "new", None));

@@ -313,6 +313,7 @@ impl Db {
             room.unlocked_through = v.parse().ok();
         }
         room.on_break = self.meta("on_break")?.as_deref() == Some("1");
+        room.break_until = self.meta("break_until")?.and_then(|v| v.parse().ok());
         room.locked = self.meta("locked")?.as_deref() == Some("1");
         room.banner_cleared_through = self
             .meta("banner_cleared_through")?
@@ -407,6 +408,7 @@ impl Db {
         &mut self,
         unlocked: Option<Option<u32>>,
         on_break: Option<bool>,
+        break_until: Option<i64>,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
         if let Some(u) = unlocked {
@@ -422,6 +424,12 @@ impl Db {
                 "INSERT INTO meta(key, value) VALUES ('on_break', ?1)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [if b { "1" } else { "0" }],
+            )?;
+            // A new break or its end: the end time goes with it (none: empty).
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES ('break_until', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [break_until.map(|t| t.to_string()).unwrap_or_default()],
             )?;
         }
         tx.commit()?;
@@ -577,7 +585,7 @@ mod tests {
                 db.add_report(id, &report("r1", true, &[]), 111).unwrap(),
                 Inserted::Duplicate
             );
-            db.set_pace(Some(Some(3)), Some(true)).unwrap();
+            db.set_pace(Some(Some(3)), Some(true), Some(400)).unwrap();
             db.add_message(
                 &NewMessage {
                     kind: MessageKind::Hint,
@@ -618,11 +626,12 @@ mod tests {
         assert_eq!(cell.failing_check.as_deref(), Some("build"));
         assert_eq!(v.unlocked_through, Some(3));
         assert!(v.on_break);
+        assert_eq!(v.break_until, Some(400));
         assert_eq!(v.messages.len(), 2);
         assert_eq!(v.messages[1].student, Some(1));
         assert_eq!(room.student_by_token("h1"), Some(1));
-        assert_eq!(room.student_view(1).messages.len(), 2);
-        assert_eq!(room.student_view(2).messages.len(), 1);
+        assert_eq!(room.student_view(1, 0).messages.len(), 2);
+        assert_eq!(room.student_view(2, 0).messages.len(), 1);
     }
 
     /// A database as a version 2 dockdojo left it: the tables without `reports.time_spent_s`.

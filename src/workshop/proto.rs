@@ -148,6 +148,10 @@ pub struct StudentView {
     pub on_break: bool,
     /// The most recent messages, oldest first.
     pub messages: Vec<Message>,
+    /// On a break the instructor gave a length: seconds left of it, by the server's clock when
+    /// it answered (0 once it is over and the instructor has not ended it yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_left_s: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -197,7 +201,14 @@ pub struct Pace {
     pub unlocked_through: Option<Option<u32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_break: Option<bool>,
+    /// With `on_break: true`: the break lasts this many minutes (1 to [`MAX_BREAK_MINUTES`]);
+    /// absent: no end time. Ending the break forgets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_minutes: Option<u32>,
 }
+
+/// Longest break with an end time (minutes).
+pub const MAX_BREAK_MINUTES: u32 = 240;
 
 /// The whole room, for the instructor dashboard and the projector board.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -218,6 +229,9 @@ pub struct RoomView {
     /// New students are refused (the instructor locked the room).
     #[serde(default)]
     pub locked: bool,
+    /// On a break with an end time: when it ends (server time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_until: Option<i64>,
 }
 
 /// What the instructor can do to the room (`POST /api/moderate`).
@@ -398,10 +412,12 @@ mod tests {
             Pace {
                 unlocked_through: Some(None),
                 on_break: Some(false),
+                break_minutes: None,
             },
             Pace {
                 unlocked_through: Some(Some(2)),
-                on_break: None,
+                on_break: Some(true),
+                break_minutes: Some(15),
             },
         ] {
             let back: Pace = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();

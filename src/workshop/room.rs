@@ -63,6 +63,8 @@ pub struct Room {
     reports: u64,
     pub unlocked_through: Option<u32>,
     pub on_break: bool,
+    /// On a break with an end time: when it ends (server time).
+    pub break_until: Option<i64>,
     /// New students are refused.
     pub locked: bool,
     /// The board shows no message with an id up to this one (the instructor cleared it).
@@ -88,6 +90,7 @@ impl Room {
             reports: 0,
             unlocked_through: None,
             on_break: false,
+            break_until: None,
             locked: false,
             banner_cleared_through: 0,
             messages: VecDeque::new(),
@@ -355,6 +358,7 @@ impl Room {
                 .collect(),
             self_reported: true,
             locked: self.locked,
+            break_until: self.break_until.filter(|_| self.on_break),
         }
     }
 
@@ -364,8 +368,12 @@ impl Room {
 
     /// What the student `id`'s app shows: pacing, and the recent messages to the room or to
     /// them (never another student's).
-    pub fn student_view(&self, id: i64) -> StudentView {
+    pub fn student_view(&self, id: i64, now: i64) -> StudentView {
         StudentView {
+            break_left_s: self
+                .break_until
+                .filter(|_| self.on_break)
+                .map(|until| u64::try_from(until - now).unwrap_or(0)),
             unlocked_through: self.unlocked_through,
             on_break: self.on_break,
             messages: self
@@ -513,9 +521,9 @@ mod tests {
         r.push_message(msg(2, Some(1)));
         r.push_message(msg(3, Some(2)));
         let ids = |v: StudentView| v.messages.iter().map(|m| m.id).collect::<Vec<_>>();
-        assert_eq!(ids(r.student_view(1)), [1, 2]);
-        assert_eq!(ids(r.student_view(2)), [1, 3]);
-        assert_eq!(ids(r.student_view(3)), [1]);
+        assert_eq!(ids(r.student_view(1, 0)), [1, 2]);
+        assert_eq!(ids(r.student_view(2, 0)), [1, 3]);
+        assert_eq!(ids(r.student_view(3, 0)), [1]);
         assert_eq!(r.view(5).messages.len(), 3);
         let board: Vec<i64> = r.board_view(5).messages.iter().map(|m| m.id).collect();
         assert_eq!(board, [1]);
@@ -577,7 +585,14 @@ mod tests {
         assert_eq!(v.students[1].stuck.as_deref(), Some("no report for 12 min"));
         r.on_break = true;
         assert_eq!(r.view(30 + 720).students[1].stuck, None);
+        assert_eq!(r.student_view(2, 750).break_left_s, None);
+        r.break_until = Some(1000);
+        assert_eq!(r.student_view(2, 750).break_left_s, Some(250));
+        assert_eq!(r.student_view(2, 1100).break_left_s, Some(0));
+        assert_eq!(r.view(750).break_until, Some(1000));
         r.on_break = false;
+        assert_eq!(r.student_view(2, 750).break_left_s, None);
+        assert_eq!(r.view(750).break_until, None);
         r.add_student(3, "Cy".into(), "h3".into(), 0);
         assert_eq!(
             r.view(660).students[2].stuck.as_deref(),

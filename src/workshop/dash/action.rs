@@ -47,6 +47,8 @@ pub enum Action {
     OpenAll,
     LockBack,
     ToggleBreak,
+    /// A break with an end time (asks for its minutes).
+    TimedBreak,
     Broadcast,
     Hint,
     /// A message to the selected student only.
@@ -110,6 +112,7 @@ pub fn map(event: Event, dash: &Dash) -> Option<Action> {
         (Overlay::None, K::Char('U')) => Action::OpenAll,
         (Overlay::None, K::Char('d')) => Action::LockBack,
         (Overlay::None, K::Char('p')) => Action::ToggleBreak,
+        (Overlay::None, K::Char('P')) => Action::TimedBreak,
         (Overlay::None, K::Char('b')) => Action::Broadcast,
         (Overlay::None, K::Char('h')) => Action::Hint,
         (Overlay::None, K::Char('t')) => Action::Tell,

@@ -41,6 +41,8 @@ pub struct Prompt {
 pub enum Purpose {
     /// A message to the whole room.
     Broadcast,
+    /// A break of this many minutes.
+    BreakMinutes,
     /// Which exercise a hint is about.
     HintExercise,
     /// The hint's text.

@@ -87,6 +87,7 @@ fn empty_room() -> RoomView {
         messages: Vec::new(),
         self_reported: true,
         locked: false,
+        break_until: None,
     }
 }
 
@@ -311,6 +312,7 @@ fn unlock_lock_and_open_all_send_the_right_pace() {
     let pace = |unlocked_through, on_break| Pace {
         unlocked_through,
         on_break,
+        break_minutes: None,
     };
     assert_eq!(
         d.update(Action::Unlock, now),
@@ -379,6 +381,54 @@ fn broadcast_sends_the_typed_text_and_esc_cancels() {
     d.update(Action::Type('x'), now);
     d.update(Action::Close, now);
     assert_eq!(d.overlay, Overlay::None);
+}
+
+#[test]
+fn a_break_of_n_minutes() {
+    let now = Instant::now();
+    let mut d = dash_with(Some(room()));
+    d.update(Action::TimedBreak, now);
+    let Overlay::Prompt(p) = &d.overlay else {
+        panic!("no prompt")
+    };
+    assert_eq!(
+        (&p.purpose, p.text.as_str()),
+        (&Purpose::BreakMinutes, "15")
+    );
+    for text in ["", "0", "241", "ten"] {
+        for _ in 0..5 {
+            d.update(Action::Backspace, now);
+        }
+        for c in text.chars() {
+            d.update(Action::Type(c), now);
+        }
+        assert!(d.update(Action::Submit, now).is_empty(), "{text:?}");
+        assert!(matches!(d.overlay, Overlay::Prompt(_)));
+    }
+    for _ in 0..5 {
+        d.update(Action::Backspace, now);
+    }
+    d.update(Action::Type('2'), now);
+    d.update(Action::Type('0'), now);
+    assert_eq!(
+        d.update(Action::Submit, now),
+        vec![Effect::Pace(
+            Pace {
+                unlocked_through: None,
+                on_break: Some(true),
+                break_minutes: Some(20),
+            },
+            "break started: 20 min".into()
+        )]
+    );
+    assert_eq!(d.overlay, Overlay::None);
+    // The header counts down from the server's clock.
+    let mut r = room();
+    r.on_break = true;
+    r.break_until = Some(NOW + 19 * 60 + 1);
+    d.update(Action::Room(Ok(Box::new(r))), now);
+    let screen = draw(&d, 120, 24);
+    assert!(screen.contains("ON BREAK · 20 min left"), "{screen}");
 }
 
 #[test]

@@ -4,7 +4,9 @@ use std::time::Instant;
 
 use super::action::Action;
 use super::state::{Dash, Effect, Level, Link, Overlay, Prompt, Purpose};
-use crate::workshop::proto::{MessageKind, Moderation, NewMessage, Pace, MAX_TEXT_CHARS};
+use crate::workshop::proto::{
+    MessageKind, Moderation, NewMessage, Pace, MAX_BREAK_MINUTES, MAX_TEXT_CHARS,
+};
 
 impl Dash {
     pub fn update(&mut self, action: Action, now: Instant) -> Vec<Effect> {
@@ -38,6 +40,7 @@ impl Dash {
                 Pace {
                     unlocked_through: Some(None),
                     on_break: None,
+                    break_minutes: None,
                 },
                 "every chapter is open".into(),
                 &mut fx,
@@ -51,6 +54,7 @@ impl Dash {
                         Pace {
                             unlocked_through: None,
                             on_break: Some(on),
+                            break_minutes: None,
                         },
                         what.into(),
                         &mut fx,
@@ -58,6 +62,7 @@ impl Dash {
                 }
                 None => self.say(Level::Warn, NO_ROOM),
             },
+            Action::TimedBreak => self.ask(Purpose::BreakMinutes, "15".into()),
             Action::Broadcast => self.ask(Purpose::Broadcast, String::new()),
             Action::Hint => {
                 let default = self.most_failed_exercise().unwrap_or_default();
@@ -224,6 +229,7 @@ impl Dash {
                 Pace {
                     unlocked_through: Some(Some(n + 1)),
                     on_break: None,
+                    break_minutes: None,
                 },
                 format!("chapter {} unlocked", n + 1),
                 fx,
@@ -246,6 +252,7 @@ impl Dash {
             Pace {
                 unlocked_through: Some(Some(target)),
                 on_break: None,
+                break_minutes: None,
             },
             format!("chapters after {target} locked"),
             fx,
@@ -311,6 +318,24 @@ impl Dash {
                 }
             }
             Purpose::Confirm { action, .. } => self.moderate(action, fx),
+            Purpose::BreakMinutes => match text.parse::<u32>() {
+                Ok(n) if (1..=MAX_BREAK_MINUTES).contains(&n) => {
+                    self.overlay = Overlay::None;
+                    self.pace(
+                        Pace {
+                            unlocked_through: None,
+                            on_break: Some(true),
+                            break_minutes: Some(n),
+                        },
+                        format!("break started: {n} min"),
+                        fx,
+                    );
+                }
+                _ => self.say(
+                    Level::Warn,
+                    format!("type the break's length in minutes, 1 to {MAX_BREAK_MINUTES}"),
+                ),
+            },
             Purpose::Rename { .. } if text.is_empty() => {
                 self.say(Level::Warn, "type the new name first (Esc cancels)");
             }

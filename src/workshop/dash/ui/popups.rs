@@ -13,7 +13,7 @@ const KEYS: &[(&str, &str)] = &[
     ("u", "unlock the next chapter"),
     ("U", "open every chapter"),
     ("d", "lock the last open chapter again"),
-    ("p", "start / end a break"),
+    ("p P", "start / end a break; a break of N minutes"),
     ("b", "message to the whole room"),
     ("h", "hint for one exercise"),
     ("t T", "message / hint to the selected student only"),
@@ -155,6 +155,7 @@ pub fn prompt(f: &mut Frame, area: Rect, dash: &Dash, p: &Prompt) {
     let t = &dash.theme;
     let title = match &p.purpose {
         Purpose::Broadcast => " Message to the whole room ".to_string(),
+        Purpose::BreakMinutes => " Break: how many minutes? ".to_string(),
         Purpose::HintExercise => " Hint: which exercise? ".to_string(),
         Purpose::HintText { exercise } => format!(" Hint for {} ", text::clean(exercise)),
         Purpose::Tell {
