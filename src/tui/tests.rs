@@ -444,6 +444,12 @@ fn workshop_on_break() {
         v.unlocked_through = None;
     }
     insta::assert_snapshot!(draw(&app));
+    // A break of so many minutes: what is left, by the server's clock.
+    if let Some(v) = app.workshop.as_mut().and_then(|w| w.view.as_mut()) {
+        v.break_left_s = Some(301);
+    }
+    let screen = draw(&app);
+    assert!(screen.contains("on break · 6 min left"), "{screen}");
 }
 
 #[test]
