@@ -21,7 +21,9 @@ pub struct Recorded {
 }
 
 /// Record `r` in the progress file (under its lock) and make the room's report from it.
-pub fn record(store: &Store, r: &Report) -> anyhow::Result<Recorded> {
+/// `started_by`: whether the learner asked for this check (an attempt for the room) or dockdojo
+/// ran it on its own.
+pub fn record(store: &Store, r: &Report, started_by: proto::StartedBy) -> anyhow::Result<Recorded> {
     let t = now();
     let mut saved = None;
     let warning = store.update(|p| {
@@ -37,7 +39,7 @@ pub fn record(store: &Store, r: &Report) -> anyhow::Result<Recorded> {
         .map_or((0, 0), |e| (e.hints_used, e.time_spent_s));
     Ok(Recorded {
         hints_used,
-        room: client::check_report(r, hints_used, time_spent_s),
+        room: client::check_report(r, hints_used, time_spent_s, started_by),
         progress,
         warning,
     })

@@ -725,3 +725,85 @@ fn real_server_killed_and_restarted_loses_nothing() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(server.attempts(FIRST), 2);
 }
+
+/// `check` shows the room's state under its verdict: the break each time, the instructor's
+/// latest message once; a server that fails keeps it silent, never slower or failing.
+#[test]
+fn check_shows_the_break_and_a_new_message_once() {
+    let (url, fake) = fake_server();
+    let (_t, root) = joined(&url);
+    *fake.view.lock().unwrap() = json!({
+        "unlocked_through": null,
+        "on_break": true,
+        "messages": [
+            {"id": 1, "kind": "message", "text": "Welcome to the room!", "exercise": null, "at": 1},
+            {"id": 2, "kind": "hint", "text": "look at `docker ps -a`", "exercise": FIRST, "at": 2, "student": 7}
+        ]
+    });
+    let o = dockdojo(&root, &["check", FIRST], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.contains("Break: the room is on a break"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "From your instructor: (to you) Hint for {FIRST}: look at `docker ps -a`"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("Welcome"), "only the latest: {out}");
+    // A learner's check says nothing of who started it (an older server reads it).
+    assert!(fake.reports().iter().all(|r| r.get("started_by").is_none()));
+    let o = dockdojo(&root, &["check", FIRST], &[]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.contains("Break:"), "{out}");
+    assert!(!out.contains("From your instructor"), "shown once: {out}");
+    // Break over, a new message: that one, once.
+    {
+        let mut v = fake.view.lock().unwrap();
+        v["on_break"] = json!(false);
+        v["messages"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": 3, "kind": "message", "text": "back from the break", "at": 3}));
+    }
+    let o = dockdojo(&root, &["check", FIRST], &[]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(!out.contains("Break:"), "{out}");
+    assert!(
+        out.contains("From your instructor: back from the break"),
+        "{out}"
+    );
+    // A failing server: the verdict, the queue line, nothing of the room.
+    fake.set(Mode::Broken);
+    {
+        let mut v = fake.view.lock().unwrap();
+        v["messages"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": 4, "kind": "message", "text": "unseen", "at": 4}));
+    }
+    let o = dockdojo(&root, &["check", FIRST], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(!text(&o).contains("From your instructor"), "{}", text(&o));
+    // Back up: the message missed meanwhile comes with the next check.
+    fake.set(Mode::Up);
+    let o = dockdojo(&root, &["check", FIRST], &[]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("From your instructor: unseen"),
+        "{}",
+        text(&o)
+    );
+    // A break with an end time: the minutes left, by the server's clock.
+    {
+        let mut v = fake.view.lock().unwrap();
+        v["on_break"] = json!(true);
+        v["break_left_s"] = json!(125);
+    }
+    let o = dockdojo(&root, &["check", FIRST], &[]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("Break: 3 min left, then back to the exercises."),
+        "{}",
+        text(&o)
+    );
+}

@@ -1136,3 +1136,175 @@ fn board_events_follow_the_room() {
         .unwrap()
         .contains(new.as_str().unwrap()));
 }
+
+/// A message or hint to one student: only the instructor sends it, only that student (and the
+/// instructor's views) see it, never the board; an unknown student is a 404, the text is
+/// held to the same rules as a message to the room.
+#[test]
+fn a_message_to_one_student_reaches_only_them() {
+    let data = tempfile::tempdir().unwrap();
+    let s = Server::start(data.path(), &[]);
+    let c = client();
+    let (ada_id, ada) = s.student(&c, "Ada");
+    let (_, bob) = s.student(&c, "Bob");
+    let send = |token: &str, body: &Value| {
+        c.post(format!("{}/api/message", s.url))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .unwrap()
+    };
+    let room_wide = json!({"kind": "message", "text": "back at 10:45"});
+    assert_eq!(send(&s.token, &room_wide).status(), StatusCode::OK);
+    let to_ada = json!({"kind": "hint", "text": "check the port", "exercise": "00-first-container", "student": ada_id});
+    // A student's token sends nothing, to anyone.
+    assert_eq!(send(&ada, &to_ada).status(), StatusCode::UNAUTHORIZED);
+    let r = send(&s.token, &to_ada);
+    assert_eq!(r.status(), StatusCode::OK);
+    let m: Value = r.json().unwrap();
+    assert_eq!(m["student"], ada_id);
+    for (body, status) in [
+        (
+            json!({"kind": "message", "text": "hi", "student": 999}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"kind": "message", "text": "hi\u{1b}[2J", "student": ada_id}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"kind": "message", "text": "hi", "student": "Ada"}),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        assert_eq!(send(&s.token, &body).status(), status, "{body}");
+    }
+    let texts = |token: &str| -> Vec<String> {
+        let v: Value = c
+            .get(format!("{}/api/student", s.url))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(texts(&ada), ["back at 10:45", "check the port"]);
+    assert_eq!(texts(&bob), ["back at 10:45"]);
+    let room = s.room(&c);
+    assert_eq!(room["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(room["messages"][1]["student"], ada_id);
+    // The projector's stream never carries it.
+    let r = c
+        .get(format!("{}/board/events?key={}", s.url, s.board_key))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let board = next_view(&mut BufReader::new(r).lines(), |_| true);
+    let on_board: Vec<&str> = board["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(on_board, ["back at 10:45"]);
+}
+
+/// Checks dockdojo started on its own (`started_by: auto`) are kept but are no attempts and
+/// never make a student stuck; reports without the field (older clients) count as before.
+#[test]
+fn only_learner_started_checks_are_attempts() {
+    let data = tempfile::tempdir().unwrap();
+    let s = Server::start(data.path(), &["--stuck-after", "2"]);
+    let c = client();
+    let (ada_id, ada) = s.student(&c, "Ada");
+    let ex = "00-first-container";
+    for i in 0..4 {
+        let mut r = check(&format!("auto{i}"), ex, false, &["created"]);
+        r["started_by"] = json!("auto");
+        assert_eq!(s.report(&c, Some(&ada), &r).status(), StatusCode::OK);
+    }
+    let ada_row = |room: &Value| {
+        room["students"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|st| st["id"] == ada_id)
+            .unwrap()
+            .clone()
+    };
+    let row = ada_row(&s.room(&c));
+    assert!(row["cells"].get(ex).is_none(), "{row}");
+    assert_eq!(row["stuck"], Value::Null);
+    // Learner-started (no field, as an older client sends it): attempts, then stuck.
+    for i in 0..2 {
+        let r = check(&format!("l{i}"), ex, false, &["created"]);
+        assert_eq!(s.report(&c, Some(&ada), &r).status(), StatusCode::OK);
+    }
+    let row = ada_row(&s.room(&c));
+    assert_eq!(row["cells"][ex]["attempts"], 2);
+    assert!(row["stuck"].as_str().unwrap().contains("2 times"), "{row}");
+    // Anything else is refused.
+    let mut r = check("bad", ex, false, &["created"]);
+    r["started_by"] = json!("instructor");
+    assert_eq!(
+        s.report(&c, Some(&ada), &r).status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+/// A break with an end time: students get the minutes left by the server's clock, the
+/// instructor's view the end; out-of-range lengths are refused; ending the break forgets it.
+#[test]
+fn a_break_of_n_minutes_counts_down_for_students() {
+    let data = tempfile::tempdir().unwrap();
+    let s = Server::start(data.path(), &[]);
+    let c = client();
+    let (_, ada) = s.student(&c, "Ada");
+    let pace = |body: Value| {
+        c.post(format!("{}/api/pace", s.url))
+            .bearer_auth(&s.token)
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    let view = || -> Value {
+        c.get(format!("{}/api/student", s.url))
+            .bearer_auth(&ada)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    for bad in [
+        json!({"on_break": true, "break_minutes": 0}),
+        json!({"on_break": true, "break_minutes": 241}),
+        json!({"on_break": false, "break_minutes": 10}),
+        json!({"break_minutes": 10}),
+    ] {
+        assert_eq!(pace(bad.clone()).status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let r = pace(json!({"on_break": true, "break_minutes": 15}));
+    assert_eq!(r.status(), StatusCode::OK);
+    let room: Value = r.json().unwrap();
+    let left = room["break_until"].as_i64().unwrap() - room["now"].as_i64().unwrap();
+    assert!((899..=900).contains(&left), "{room}");
+    let v = view();
+    assert_eq!(v["on_break"], true);
+    let left = v["break_left_s"].as_u64().unwrap();
+    assert!((890..=900).contains(&left), "{v}");
+    // Open-ended break, then none: no time left to show.
+    assert_eq!(pace(json!({"on_break": true})).status(), StatusCode::OK);
+    assert!(view().get("break_left_s").is_none());
+    assert_eq!(pace(json!({"on_break": false})).status(), StatusCode::OK);
+    let v = view();
+    assert_eq!(
+        (v["on_break"].clone(), v.get("break_left_s")),
+        (json!(false), None)
+    );
+}

@@ -10,9 +10,16 @@ use crate::exit::{CmdResult, Exit, Fail};
 use crate::interrupt::guarded;
 use crate::output::{render_report, Style};
 use crate::progress::{Status, Store};
+use crate::workshop::proto::StartedBy;
 use crate::workspace::Workspace;
 
+/// `dockdojo check`: the learner asked, so each verdict is an attempt for the workshop room.
 pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
+    run_as(ids, all, json, StartedBy::Learner).await
+}
+
+/// Grade as [`run`], saying who started it.
+async fn run_as(ids: Vec<String>, all: bool, json: bool, started_by: StartedBy) -> CmdResult {
     let entries = catalog::load()?;
     let ws = Workspace::find().map_err(Fail::usage)?;
     let store = Store::new(&ws.state_dir());
@@ -66,6 +73,7 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
     }
     let mut any_failed = false;
     let mut could_not_look = false;
+    let mut reached_room = false;
     for e in targets {
         let (eng, spec, dir) = (engine.clone(), e.spec.clone(), ws.exercise_dir(e.id()));
         if !json {
@@ -101,7 +109,7 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
         let recorded = if only_errors {
             None
         } else {
-            Some(aftercheck::record(&store, &report).map_err(Fail::env)?)
+            Some(aftercheck::record(&store, &report, started_by).map_err(Fail::env)?)
         };
         let hints_used = recorded.as_ref().map_or(0, |r| r.hints_used);
         any_failed |= !report.passed && !only_errors;
@@ -117,8 +125,13 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
         }
         // To the workshop, if this workspace joined one (a short deadline; queued otherwise).
         if let Some(r) = recorded {
-            crate::workshop::client::report(&ws.state_dir(), r.room).await;
+            reached_room |= crate::workshop::client::report(&ws.state_dir(), r.room).await;
         }
+    }
+    // The room's break and the instructor's latest message, once the server took the reports
+    // (an unreachable one was already waited on: nothing more, nothing said).
+    if reached_room && !json {
+        crate::workshop::client::print_room_notes(&ws.state_dir()).await;
     }
     Ok(if any_failed {
         Exit::Failed
@@ -170,8 +183,11 @@ pub async fn watch(id: Option<String>) -> CmdResult {
             }
         }
     });
+    // The first check is `watch` starting; the next ones follow the learner's save or Enter.
+    let mut started_by = StartedBy::Auto;
     loop {
-        let exit = run(vec![id.clone()], false, false).await?;
+        let exit = run_as(vec![id.clone()], false, false, started_by).await?;
+        started_by = StartedBy::Learner;
         match exit {
             Exit::Ok => {
                 println!("\n{id} passed. `dockdojo next` shows what comes next.");

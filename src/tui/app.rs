@@ -16,6 +16,7 @@ use super::layers_view::LayersView;
 use crate::progress::{Progress, Status};
 use crate::term::theme::Theme;
 use crate::workshop::client::RoomStatus;
+use crate::workshop::proto::StartedBy;
 pub use timer::Timer;
 
 /// What the app shows about one exercise (built from the catalog).
@@ -168,9 +169,16 @@ pub enum Effect {
 /// another terminal is never overwritten).
 #[derive(Debug, Clone)]
 pub enum Delta {
-    Report(Report),
-    Hint { id: String, available: usize },
-    Time { id: String, seconds: u64 },
+    /// A verdict, and who started the check (the learner's are attempts for the room).
+    Report(Report, StartedBy),
+    Hint {
+        id: String,
+        available: usize,
+    },
+    Time {
+        id: String,
+        seconds: u64,
+    },
 }
 
 pub struct App {

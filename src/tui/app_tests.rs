@@ -58,7 +58,7 @@ fn saving_a_file_rechecks_only_the_current_exercise() {
     assert_eq!(checks(&fx), vec!["05-named-volume"]);
     assert!(fx
         .iter()
-        .any(|e| matches!(e, Effect::Record(Delta::Report(_)))));
+        .any(|e| matches!(e, Effect::Record(Delta::Report(..)))));
     assert_eq!(app.status("05-named-volume"), Status::Failing);
 }
 
@@ -267,6 +267,7 @@ fn locked_chapters_are_checked_only_on_request() {
             unlocked_through: Some(4),
             on_break: false,
             messages: vec![],
+            break_left_s: None,
         }),
     });
     // 05-named-volume (chapter 5) is selected and locked.
@@ -305,9 +306,19 @@ fn locked_chapters_are_checked_only_on_request() {
     assert!(!app.locked(5));
 }
 
+/// Who started each recorded check, in order.
+fn started(fx: &[Effect]) -> Vec<StartedBy> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Record(Delta::Report(_, by)) => Some(*by),
+            _ => None,
+        })
+        .collect()
+}
+
 fn records(fx: &[Effect]) -> usize {
     fx.iter()
-        .filter(|e| matches!(e, Effect::Record(Delta::Report(_))))
+        .filter(|e| matches!(e, Effect::Record(Delta::Report(..))))
         .count()
 }
 
@@ -342,7 +353,8 @@ fn quiet_until_asked_and_the_mark_follows_the_latest_verdict() {
             t0,
         )
     };
-    assert_eq!(records(&done(&mut app, false)), 1);
+    // Started by a Docker event: recorded, but no attempt for the workshop room.
+    assert_eq!(started(&done(&mut app, false)), [StartedBy::Auto]);
     assert_eq!(app.mark(id), Status::Failing);
     assert_eq!(app.status(id), Status::Passed, "the pass stays in progress");
     let attempts = app.progress.exercises[id].attempts;
@@ -352,8 +364,17 @@ fn quiet_until_asked_and_the_mark_follows_the_latest_verdict() {
     assert_eq!(app.progress.exercises[id].attempts, attempts);
     // A key press always counts; a changed verdict from an event counts too.
     app.update(Action::Check, t0 + Duration::from_secs(6));
-    assert_eq!(records(&done(&mut app, false)), 1);
+    assert_eq!(started(&done(&mut app, false)), [StartedBy::Learner]);
     app.update(ev(), t0 + Duration::from_secs(9));
-    assert_eq!(records(&done(&mut app, true)), 1);
+    assert_eq!(started(&done(&mut app, true)), [StartedBy::Auto]);
     assert_eq!(app.mark(id), Status::Passed);
+    // A saved file is the learner's doing.
+    app.update(
+        Action::FileSaved {
+            exercise: id.into(),
+            path: "Dockerfile".into(),
+        },
+        t0 + Duration::from_secs(12),
+    );
+    assert_eq!(started(&done(&mut app, false)), [StartedBy::Learner]);
 }

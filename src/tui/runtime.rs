@@ -166,7 +166,7 @@ impl Runtime {
                     }
                 }
             }
-            Effect::Record(Delta::Report(r)) => match aftercheck::record(&self.store, &r) {
+            Effect::Record(Delta::Report(r, by)) => match aftercheck::record(&self.store, &r, by) {
                 Ok(recorded) => {
                     // To the workshop, if the workspace joined one (in the background).
                     self.room.report(recorded.room);
@@ -182,7 +182,7 @@ impl Runtime {
                 let result = self.store.update(|p| {
                     match &delta {
                         // Recorded by the arm above, with the room's report.
-                        Delta::Report(_) => {}
+                        Delta::Report(..) => {}
                         Delta::Hint { id, available } => {
                             p.use_hint(id, *available);
                         }

@@ -374,6 +374,7 @@ fn in_workshop() -> App {
             unlocked_through: Some(4),
             on_break: false,
             messages: vec![],
+            break_left_s: None,
         }),
     });
     app
@@ -390,6 +391,7 @@ fn message(
         kind,
         text: text.into(),
         exercise: exercise.map(str::to_string),
+        student: None,
         at: 1_700_000_000 + id,
     }
 }
@@ -442,6 +444,12 @@ fn workshop_on_break() {
         v.unlocked_through = None;
     }
     insta::assert_snapshot!(draw(&app));
+    // A break of so many minutes: what is left, by the server's clock.
+    if let Some(v) = app.workshop.as_mut().and_then(|w| w.view.as_mut()) {
+        v.break_left_s = Some(301);
+    }
+    let screen = draw(&app);
+    assert!(screen.contains("on break · 6 min left"), "{screen}");
 }
 
 #[test]

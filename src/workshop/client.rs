@@ -370,8 +370,12 @@ fn print_view(v: &proto::StudentView) {
             "Chapters open: 0 to {n}; later chapters open when your instructor unlocks them."
         ),
     }
-    if v.on_break {
-        println!("The room is on a break.");
+    match (v.on_break, v.break_left_s) {
+        (false, _) => {}
+        (true, Some(s)) if s > 0 => {
+            println!("The room is on a break: {} min left.", s.div_ceil(60))
+        }
+        (true, _) => println!("The room is on a break."),
     }
     let recent: Vec<&proto::Message> = v.messages.iter().rev().take(5).collect();
     if !recent.is_empty() {
@@ -382,12 +386,72 @@ fn print_view(v: &proto::StudentView) {
     }
 }
 
-/// One instructor message as a line ("Hint for 05-named-volume: …").
+/// One instructor message as a line ("Hint for 05-named-volume: …"; "(to you)" first when it
+/// was sent to this student only).
 pub fn message_line(m: &proto::Message) -> String {
-    match (m.kind, &m.exercise) {
+    let line = match (m.kind, &m.exercise) {
         (proto::MessageKind::Hint, Some(ex)) => format!("Hint for {ex}: {}", m.text),
         (proto::MessageKind::Hint, None) => format!("Hint: {}", m.text),
         (proto::MessageKind::Message, _) => m.text.clone(),
+    };
+    if m.student.is_some() {
+        format!("(to you) {line}")
+    } else {
+        line
+    }
+}
+
+/// For `dockdojo check`: the fetch of the room's state after the verdict (never longer).
+pub const NOTES_TIMEOUT: Duration = Duration::from_millis(1500);
+/// The id of the latest instructor message `check` has shown, in the state folder.
+const SEEN_FILE: &str = "workshop-seen";
+
+/// What `check` prints under its verdict from the room's state: the break while there is
+/// one, and the instructor's latest message if `check` has not shown it yet (it is then
+/// marked shown). Control characters a server might send are dropped.
+pub fn room_notes(state_dir: &Path, v: &proto::StudentView) -> Vec<String> {
+    let mut out = Vec::new();
+    match (v.on_break, v.break_left_s) {
+        (false, _) => {}
+        (true, None) => {
+            out.push("Break: the room is on a break; your instructor says when it is over.".into())
+        }
+        (true, Some(0)) => {
+            out.push("Break: its time is up; your instructor ends it in a moment.".into())
+        }
+        (true, Some(s)) => out.push(format!(
+            "Break: {} min left, then back to the exercises.",
+            s.div_ceil(60)
+        )),
+    }
+    let seen: i64 = std::fs::read_to_string(state_dir.join(SEEN_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    if let Some(m) = v.messages.iter().max_by_key(|m| m.id) {
+        if m.id > seen {
+            let line: String = message_line(m)
+                .chars()
+                .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+                .filter(|c| !c.is_control())
+                .collect();
+            out.push(format!("From your instructor: {line}"));
+            let _ = std::fs::write(state_dir.join(SEEN_FILE), m.id.to_string());
+        }
+    }
+    out
+}
+
+/// After `check`'s verdict: the room's state in a few lines, if this workspace joined a
+/// workshop and the server answers within [`NOTES_TIMEOUT`]; silent otherwise.
+pub async fn print_room_notes(state_dir: &Path) {
+    let Ok(Some(joined)) = Joined::load(state_dir) else {
+        return;
+    };
+    if let Ok(v) = student_view(&joined, NOTES_TIMEOUT).await {
+        for line in room_notes(state_dir, &v) {
+            println!("{line}");
+        }
     }
 }
 
@@ -414,28 +478,30 @@ fn print_delivery(d: &Delivery) {
 
 /// Queue a report for the workshop this workspace joined (no-op if none) and try to deliver
 /// the outbox within a short deadline. Never fails the caller: problems become a stderr line.
-pub async fn report(state_dir: &Path, report: proto::Report) {
+/// True when the server took the reports (so it is worth asking for the room's state).
+pub async fn report(state_dir: &Path, report: proto::Report) -> bool {
     let joined = match Joined::load(state_dir) {
         Ok(Some(j)) => j,
-        Ok(None) => return,
+        Ok(None) => return false,
         Err(e) => {
             eprintln!("workshop: {e:#}");
-            return;
+            return false;
         }
     };
     if let Err(e) = outbox::queue(state_dir, &report) {
         eprintln!("workshop: could not queue the report: {e:#}");
-        return;
+        return false;
     }
     let d = outbox::deliver(state_dir, &joined, Instant::now() + QUICK_DELIVERY).await;
     print_delivery(&d);
+    d.stop.is_none()
 }
 
 /// [`report`] from the current directory's workspace, if there is one (doctor and prepare
 /// also run outside workspaces).
 pub async fn report_here(r: proto::Report) {
     if let Ok(ws) = Workspace::find() {
-        report(&ws.state_dir(), r).await;
+        let _ = report(&ws.state_dir(), r).await;
     }
 }
 
@@ -489,7 +555,13 @@ fn new_id() -> String {
 
 /// The report for one graded exercise, with the hints opened and the seconds the course app
 /// measured on it so far (0: none measured, sent as absent).
-pub fn check_report(r: &checker::Report, hints_used: u32, time_spent_s: u64) -> proto::Report {
+/// `started_by` says whether the learner asked for the check (only those are attempts).
+pub fn check_report(
+    r: &checker::Report,
+    hints_used: u32,
+    time_spent_s: u64,
+    started_by: proto::StartedBy,
+) -> proto::Report {
     let failed: Vec<&checker::CheckResult> = r
         .checks
         .iter()
@@ -523,6 +595,7 @@ pub fn check_report(r: &checker::Report, hints_used: u32, time_spent_s: u64) -> 
         hints_used,
         client_time: client_time(),
         time_spent_s: (time_spent_s > 0).then_some(time_spent_s),
+        started_by,
     }
 }
 
@@ -549,6 +622,7 @@ pub fn doctor_report(steps: &[(&str, bool, &str)]) -> proto::Report {
         hints_used: 0,
         client_time: client_time(),
         time_spent_s: None,
+        started_by: proto::StartedBy::Learner,
     }
 }
 
@@ -564,6 +638,7 @@ pub fn prepare_report(passed: bool, summary: &str) -> proto::Report {
         hints_used: 0,
         client_time: client_time(),
         time_spent_s: None,
+        started_by: proto::StartedBy::Learner,
     }
 }
 
@@ -596,6 +671,53 @@ mod tests {
     }
 
     #[test]
+    fn check_shows_the_break_each_time_and_a_message_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let msg = |id, text: &str, student| proto::Message {
+            id,
+            kind: proto::MessageKind::Message,
+            text: text.into(),
+            exercise: None,
+            at: 0,
+            student,
+        };
+        let mut v = proto::StudentView {
+            unlocked_through: None,
+            on_break: true,
+            messages: vec![
+                msg(3, "older", None),
+                msg(4, "back at\n\x1b[2J10:45", Some(7)),
+            ],
+            break_left_s: None,
+        };
+        let first = room_notes(dir.path(), &v);
+        assert_eq!(
+            first,
+            [
+                "Break: the room is on a break; your instructor says when it is over.",
+                "From your instructor: (to you) back at [2J10:45",
+            ]
+        );
+        // The next check: the break again, the message not.
+        assert_eq!(room_notes(dir.path(), &v), first[..1]);
+        v.break_left_s = Some(601);
+        assert_eq!(
+            room_notes(dir.path(), &v),
+            ["Break: 11 min left, then back to the exercises."]
+        );
+        v.break_left_s = Some(0);
+        assert_eq!(
+            room_notes(dir.path(), &v),
+            ["Break: its time is up; your instructor ends it in a moment."]
+        );
+        v.on_break = false;
+        assert!(room_notes(dir.path(), &v).is_empty());
+        v.messages.push(msg(5, "new", None));
+        assert_eq!(room_notes(dir.path(), &v), ["From your instructor: new"]);
+        assert!(room_notes(dir.path(), &v).is_empty());
+    }
+
+    #[test]
     fn check_reports_name_the_failed_checks() {
         let c = |id: &str, passed, skipped| checker::CheckResult {
             id: id.into(),
@@ -620,9 +742,17 @@ mod tests {
                 c("c", false, true),
             ],
         };
-        let p = check_report(&r, 2, 0);
+        let learner = proto::StartedBy::Learner;
+        let p = check_report(&r, 2, 0, learner);
         assert_eq!(p.time_spent_s, None);
-        assert_eq!(check_report(&r, 2, 95).time_spent_s, Some(95));
+        assert_eq!(check_report(&r, 2, 95, learner).time_spent_s, Some(95));
+        // The learner's reports carry no `started_by` (an older server reads them); dockdojo's
+        // own checks say so.
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(!json.contains("started_by"), "{json}");
+        let auto = check_report(&r, 2, 0, proto::StartedBy::Auto);
+        let json = serde_json::to_string(&auto).unwrap();
+        assert!(json.contains(r#""started_by":"auto""#), "{json}");
         assert_eq!(p.failed, vec!["b".to_string()]);
         assert_eq!(p.exercise.as_deref(), Some("05-x"));
         assert_eq!(p.hints_used, 2);

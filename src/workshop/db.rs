@@ -12,11 +12,11 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::proto::{Message, MessageKind, NewMessage, Report, ReportKind};
+use super::proto::{Message, MessageKind, NewMessage, Report, ReportKind, StartedBy};
 use super::room::Room;
 
 /// Version of the tables below; stored in `meta` as `schema_version`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// From version 1: students hidden from the board, retracted messages.
 const TO_V2: &str = "
@@ -27,6 +27,12 @@ ALTER TABLE messages ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
 /// From version 2: the seconds a check report says the course app measured on the exercise.
 const TO_V3: &str = "
 ALTER TABLE reports ADD COLUMN time_spent_s INTEGER;
+";
+
+/// From version 3: checks dockdojo started on its own (no attempt), messages to one student.
+const TO_V4: &str = "
+ALTER TABLE reports ADD COLUMN auto INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN student_id INTEGER;
 ";
 
 const SCHEMA: &str = "
@@ -145,6 +151,9 @@ impl Db {
             if from < 3 {
                 tx.execute_batch(TO_V3)?;
             }
+            if from < 4 {
+                tx.execute_batch(TO_V4)?;
+            }
             tx.execute(
                 "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -241,7 +250,7 @@ impl Db {
         }
         let mut st = self.conn.prepare(
             "SELECT student_id, report_id, kind, exercise, passed, failed, summary, hints_used,
-                    client_time, received_at, time_spent_s
+                    client_time, received_at, time_spent_s, auto
              FROM reports ORDER BY seq",
         )?;
         let rows = st.query_map([], |r| {
@@ -257,6 +266,7 @@ impl Db {
                 r.get::<_, Option<i64>>(8)?,
                 r.get::<_, i64>(9)?,
                 r.get::<_, Option<i64>>(10)?,
+                r.get::<_, bool>(11)?,
             ))
         })?;
         for row in rows {
@@ -272,6 +282,7 @@ impl Db {
                 client_time,
                 at,
                 time_spent_s,
+                auto,
             ) = row?;
             let kind = match kind.as_str() {
                 "check" => ReportKind::Check,
@@ -290,6 +301,11 @@ impl Db {
                 hints_used: u32::try_from(hints).unwrap_or(u32::MAX),
                 client_time,
                 time_spent_s: time_spent_s.and_then(|t| u64::try_from(t).ok()),
+                started_by: if auto {
+                    StartedBy::Auto
+                } else {
+                    StartedBy::Learner
+                },
             };
             room.apply(student, &report, at);
         }
@@ -297,13 +313,15 @@ impl Db {
             room.unlocked_through = v.parse().ok();
         }
         room.on_break = self.meta("on_break")?.as_deref() == Some("1");
+        room.break_until = self.meta("break_until")?.and_then(|v| v.parse().ok());
         room.locked = self.meta("locked")?.as_deref() == Some("1");
         room.banner_cleared_through = self
             .meta("banner_cleared_through")?
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let mut st = self.conn.prepare(
-            "SELECT id, kind, text, exercise, at FROM messages WHERE retracted = 0 ORDER BY id",
+            "SELECT id, kind, text, exercise, at, student_id FROM messages WHERE retracted = 0
+             ORDER BY id",
         )?;
         let rows = st.query_map([], |r| {
             Ok((
@@ -312,10 +330,11 @@ impl Db {
                 r.get::<_, String>(2)?,
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, i64>(4)?,
+                r.get::<_, Option<i64>>(5)?,
             ))
         })?;
         for row in rows {
-            let (id, kind, text, exercise, at) = row?;
+            let (id, kind, text, exercise, at, student) = row?;
             room.push_message(Message {
                 id,
                 kind: if kind == "hint" {
@@ -326,6 +345,7 @@ impl Db {
                 text,
                 exercise,
                 at,
+                student,
             });
         }
         Ok(())
@@ -355,8 +375,8 @@ impl Db {
         let failed = serde_json::to_string(&r.failed)?;
         let res = self.conn.execute(
             "INSERT INTO reports(student_id, report_id, kind, exercise, passed, failed, summary,
-                                 hints_used, client_time, received_at, time_spent_s)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                 hints_used, client_time, received_at, time_spent_s, auto)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 student_id,
                 r.id,
@@ -368,7 +388,8 @@ impl Db {
                 i64::from(r.hints_used),
                 r.client_time,
                 received_at,
-                r.time_spent_s.and_then(|t| i64::try_from(t).ok())
+                r.time_spent_s.and_then(|t| i64::try_from(t).ok()),
+                r.started_by == StartedBy::Auto
             ],
         );
         match res {
@@ -387,6 +408,7 @@ impl Db {
         &mut self,
         unlocked: Option<Option<u32>>,
         on_break: Option<bool>,
+        break_until: Option<i64>,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
         if let Some(u) = unlocked {
@@ -403,6 +425,12 @@ impl Db {
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [if b { "1" } else { "0" }],
             )?;
+            // A new break or its end: the end time goes with it (none: empty).
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES ('break_until', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [break_until.map(|t| t.to_string()).unwrap_or_default()],
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -415,8 +443,8 @@ impl Db {
             MessageKind::Hint => "hint",
         };
         self.conn.execute(
-            "INSERT INTO messages(kind, text, exercise, at) VALUES (?1, ?2, ?3, ?4)",
-            params![kind, m.text, m.exercise, at],
+            "INSERT INTO messages(kind, text, exercise, at, student_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![kind, m.text, m.exercise, at, m.student],
         )?;
         Ok(Message {
             id: self.conn.last_insert_rowid(),
@@ -424,6 +452,7 @@ impl Db {
             text: m.text.clone(),
             exercise: m.exercise.clone(),
             at,
+            student: m.student,
         })
     }
 
@@ -431,6 +460,7 @@ impl Db {
     pub fn remove_student(&mut self, id: i64) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM reports WHERE student_id = ?1", [id])?;
+        tx.execute("DELETE FROM messages WHERE student_id = ?1", [id])?;
         tx.execute("DELETE FROM students WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(())
@@ -445,6 +475,10 @@ impl Db {
             [from, into],
         )?;
         tx.execute("DELETE FROM reports WHERE student_id = ?1", [from])?;
+        tx.execute(
+            "UPDATE messages SET student_id = ?2 WHERE student_id = ?1",
+            [from, into],
+        )?;
         tx.execute("DELETE FROM students WHERE id = ?1", [from])?;
         tx.commit()?;
         Ok(())
@@ -529,6 +563,7 @@ mod tests {
             hints_used: 1,
             client_time: Some(1),
             time_spent_s: None,
+            started_by: StartedBy::Learner,
         }
     }
 
@@ -550,23 +585,37 @@ mod tests {
                 db.add_report(id, &report("r1", true, &[]), 111).unwrap(),
                 Inserted::Duplicate
             );
-            db.set_pace(Some(Some(3)), Some(true)).unwrap();
+            db.set_pace(Some(Some(3)), Some(true), Some(400)).unwrap();
             db.add_message(
                 &NewMessage {
                     kind: MessageKind::Hint,
                     text: "look at the port".into(),
                     exercise: Some("00-a".into()),
+                    student: None,
                 },
                 120,
             )
             .unwrap();
+            db.add_message(
+                &NewMessage {
+                    kind: MessageKind::Message,
+                    text: "see me".into(),
+                    exercise: None,
+                    student: Some(id),
+                },
+                121,
+            )
+            .unwrap();
+            let mut auto = report("r2", false, &["build"]);
+            auto.started_by = StartedBy::Auto;
+            db.add_report(id, &auto, 122).unwrap();
             s
         };
         let mut db = Db::open(&path).unwrap();
         let (again, new) = db.secrets().unwrap();
         assert!(!new);
         assert_eq!(again, secrets);
-        assert_eq!(db.counts().unwrap(), (1, 1));
+        assert_eq!(db.counts().unwrap(), (1, 2));
         let mut room = Room::new(heads(), RoomConfig::default());
         db.load_room(&mut room).unwrap();
         let v = room.view(130);
@@ -577,8 +626,12 @@ mod tests {
         assert_eq!(cell.failing_check.as_deref(), Some("build"));
         assert_eq!(v.unlocked_through, Some(3));
         assert!(v.on_break);
-        assert_eq!(v.messages.len(), 1);
+        assert_eq!(v.break_until, Some(400));
+        assert_eq!(v.messages.len(), 2);
+        assert_eq!(v.messages[1].student, Some(1));
         assert_eq!(room.student_by_token("h1"), Some(1));
+        assert_eq!(room.student_view(1, 0).messages.len(), 2);
+        assert_eq!(room.student_view(2, 0).messages.len(), 1);
     }
 
     /// A database as a version 2 dockdojo left it: the tables without `reports.time_spent_s`.
@@ -602,7 +655,7 @@ mod tests {
         let path = dir.path().join("w.db");
         make_v2(&path);
         let mut db = Db::open(&path).unwrap();
-        assert_eq!(db.meta("schema_version").unwrap().as_deref(), Some("3"));
+        assert_eq!(db.meta("schema_version").unwrap().as_deref(), Some("4"));
         let mut r = report("new", false, &["build"]);
         r.time_spent_s = Some(240);
         db.add_report(1, &r, 170).unwrap();
@@ -627,7 +680,7 @@ mod tests {
         {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(SCHEMA).unwrap();
-            conn.execute_batch("INSERT INTO meta(key, value) VALUES ('schema_version', '4');")
+            conn.execute_batch("INSERT INTO meta(key, value) VALUES ('schema_version', '5');")
                 .unwrap();
         }
         let e = Db::open(&path).err().map(|e| format!("{e:#}")).unwrap();

@@ -11,7 +11,7 @@
 //! | GET    | `/api/student`          | student token             | → [`StudentView`]                  |
 //! | GET    | `/api/room`             | instructor token          | → [`RoomView`]                     |
 //! | POST   | `/api/pace`             | instructor token          | [`Pace`] → [`RoomView`]            |
-//! | POST   | `/api/message`          | instructor token          | [`NewMessage`] → [`Message`]       |
+//! | POST   | `/api/message`          | instructor token          | [`NewMessage`] → [`Message`] (room or one student) |
 //! | POST   | `/api/moderate`         | instructor token          | [`Moderation`] → [`Moderated`]     |
 //! | GET    | `/api/export?format=csv\|json` | instructor token   | → CSV or [`ExportRow`] list        |
 //! | GET    | `/board?key=K`          | the projector (board key) | → HTML page (read-only)            |
@@ -107,6 +107,29 @@ pub struct Report {
     /// from doctor/prepare reports.
     #[serde(default)]
     pub time_spent_s: Option<u64>,
+    /// Who started the check: the learner (`dockdojo check`, a key or a saved file in the
+    /// app), or dockdojo on its own (the first run of `watch`, a re-check after a Docker
+    /// event). Only the learner's count as attempts and towards "stuck". Absent: the learner
+    /// (older clients); never sent for the learner, so an older server reads those reports.
+    #[serde(default, skip_serializing_if = "StartedBy::is_learner")]
+    pub started_by: StartedBy,
+}
+
+/// Who started a check ([`Report::started_by`]).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum StartedBy {
+    /// The learner asked for it: an attempt.
+    #[default]
+    Learner,
+    /// dockdojo checked on its own: the result is kept, but it is no attempt.
+    Auto,
+}
+
+impl StartedBy {
+    pub fn is_learner(&self) -> bool {
+        *self == StartedBy::Learner
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -116,7 +139,7 @@ pub struct ReportAck {
     pub received_at: i64,
 }
 
-/// What a student's app shows from the room: pacing and messages.
+/// What a student's app shows from the room: pacing and messages (the room's and their own).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct StudentView {
@@ -125,6 +148,10 @@ pub struct StudentView {
     pub on_break: bool,
     /// The most recent messages, oldest first.
     pub messages: Vec<Message>,
+    /// On a break the instructor gave a length: seconds left of it, by the server's clock when
+    /// it answered (0 once it is over and the instructor has not ended it yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_left_s: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -142,6 +169,9 @@ pub struct NewMessage {
     /// For a hint: the exercise it is about.
     #[serde(default)]
     pub exercise: Option<String>,
+    /// For one student only (their id); absent: the whole room.
+    #[serde(default)]
+    pub student: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -153,6 +183,9 @@ pub struct Message {
     #[serde(default)]
     pub exercise: Option<String>,
     pub at: i64,
+    /// Sent to this student only (never on the board); absent: to the whole room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student: Option<i64>,
 }
 
 /// Pacing, set by the instructor. Fields left out are unchanged.
@@ -168,7 +201,14 @@ pub struct Pace {
     pub unlocked_through: Option<Option<u32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_break: Option<bool>,
+    /// With `on_break: true`: the break lasts this many minutes (1 to [`MAX_BREAK_MINUTES`]);
+    /// absent: no end time. Ending the break forgets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_minutes: Option<u32>,
 }
+
+/// Longest break with an end time (minutes).
+pub const MAX_BREAK_MINUTES: u32 = 240;
 
 /// The whole room, for the instructor dashboard and the projector board.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -189,6 +229,9 @@ pub struct RoomView {
     /// New students are refused (the instructor locked the room).
     #[serde(default)]
     pub locked: bool,
+    /// On a break with an end time: when it ends (server time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_until: Option<i64>,
 }
 
 /// One event of the board's stream (`/board/events`): the room as the projector shows it,
@@ -407,10 +450,12 @@ mod tests {
             Pace {
                 unlocked_through: Some(None),
                 on_break: Some(false),
+                break_minutes: None,
             },
             Pace {
                 unlocked_through: Some(Some(2)),
-                on_break: None,
+                on_break: Some(true),
+                break_minutes: Some(15),
             },
         ] {
             let back: Pace = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();

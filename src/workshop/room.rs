@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::workshop::proto::{
-    Cell, ExerciseHead, ExportRow, FailingCheck, Message, Report, ReportKind, RoomView, StudentRow,
-    StudentView,
+    Cell, ExerciseHead, ExportRow, FailingCheck, Message, Report, ReportKind, RoomView, StartedBy,
+    StudentRow, StudentView,
 };
 
 /// Messages kept in views (the most recent, oldest first).
@@ -63,6 +63,8 @@ pub struct Room {
     reports: u64,
     pub unlocked_through: Option<u32>,
     pub on_break: bool,
+    /// On a break with an end time: when it ends (server time).
+    pub break_until: Option<i64>,
     /// New students are refused.
     pub locked: bool,
     /// The board shows no message with an id up to this one (the instructor cleared it).
@@ -88,6 +90,7 @@ impl Room {
             reports: 0,
             unlocked_through: None,
             on_break: false,
+            break_until: None,
             locked: false,
             banner_cleared_through: 0,
             messages: VecDeque::new(),
@@ -219,6 +222,19 @@ impl Room {
                 if r.time_spent_s.is_some() {
                     times.time_spent_s = r.time_spent_s;
                 }
+                if r.started_by == StartedBy::Auto {
+                    // dockdojo checked on its own: no attempt, no streak; a pass still counts.
+                    if r.passed {
+                        let cell = s.row.cells.entry(ex.clone()).or_default();
+                        cell.hints_used = cell.hints_used.max(r.hints_used);
+                        cell.summary = None;
+                        cell.passed = true;
+                        cell.first_pass_at.get_or_insert(at);
+                        cell.failing_check = None;
+                        cell.fail_streak = 0;
+                    }
+                    return;
+                }
                 let cell = s.row.cells.entry(ex.clone()).or_default();
                 cell.attempts = cell.attempts.saturating_add(1);
                 cell.hints_used = cell.hints_used.max(r.hints_used);
@@ -337,11 +353,12 @@ impl Room {
             messages: self
                 .messages
                 .iter()
-                .filter(|m| !board || m.id > self.banner_cleared_through)
+                .filter(|m| !board || (m.id > self.banner_cleared_through && m.student.is_none()))
                 .cloned()
                 .collect(),
             self_reported: true,
             locked: self.locked,
+            break_until: self.break_until.filter(|_| self.on_break),
         }
     }
 
@@ -349,12 +366,22 @@ impl Room {
         self.exercise_pos.get(ex).copied().unwrap_or(usize::MAX)
     }
 
-    /// What a student's app shows: pacing and the recent messages.
-    pub fn student_view(&self) -> StudentView {
+    /// What the student `id`'s app shows: pacing, and the recent messages to the room or to
+    /// them (never another student's).
+    pub fn student_view(&self, id: i64, now: i64) -> StudentView {
         StudentView {
+            break_left_s: self
+                .break_until
+                .filter(|_| self.on_break)
+                .map(|until| u64::try_from(until - now).unwrap_or(0)),
             unlocked_through: self.unlocked_through,
             on_break: self.on_break,
-            messages: self.messages.iter().cloned().collect(),
+            messages: self
+                .messages
+                .iter()
+                .filter(|m| m.student.is_none_or(|s| s == id))
+                .cloned()
+                .collect(),
         }
     }
 
@@ -437,7 +464,69 @@ mod tests {
             // Deliberately absurd: the client's clock is never used.
             client_time: Some(-5),
             time_spent_s: None,
+            started_by: StartedBy::Learner,
         }
+    }
+
+    fn auto(mut r: Report) -> Report {
+        r.started_by = StartedBy::Auto;
+        r
+    }
+
+    #[test]
+    fn checks_dockdojo_started_are_no_attempts_and_never_make_a_student_stuck() {
+        let mut r = room(2, 0);
+        r.add_student(1, "Ada".into(), "h".into(), 0);
+        // Opening the app, `watch` starting, Docker events: failures the learner never asked for.
+        for t in 0..5 {
+            r.apply(1, &auto(check("00-a", false, &["build"], 0)), 10 + t);
+        }
+        let v = r.view(20);
+        assert_eq!(v.students[0].cells.get("00-a"), None);
+        assert_eq!(v.students[0].stuck, None);
+        assert_eq!(v.students[0].last_seen, Some(14));
+        assert!(v.failing.is_empty());
+        // One learner attempt in between does not make a streak of two with them.
+        r.apply(1, &check("00-a", false, &["build"], 0), 21);
+        r.apply(1, &auto(check("00-a", false, &["build"], 0)), 22);
+        let v = r.view(23);
+        let c = &v.students[0].cells["00-a"];
+        assert_eq!((c.attempts, c.fail_streak), (1, 1));
+        assert_eq!(v.students[0].stuck, None);
+        r.apply(1, &check("00-a", false, &["build"], 0), 24);
+        assert!(r.view(25).students[0].stuck.is_some());
+        // A pass found on its own still is a pass (no attempt added).
+        r.apply(1, &auto(check("00-a", true, &[], 0)), 30);
+        let v = r.view(31);
+        let c = &v.students[0].cells["00-a"];
+        assert_eq!((c.attempts, c.passed, c.first_pass_at), (2, true, Some(30)));
+        assert_eq!(v.students[0].stuck, None);
+        assert_eq!(r.export_rows()[0].attempts, 2);
+    }
+
+    #[test]
+    fn a_message_to_one_student_reaches_them_and_the_instructor_only() {
+        let mut r = room(3, 0);
+        r.add_student(1, "Ada".into(), "h".into(), 0);
+        r.add_student(2, "Bob".into(), "h2".into(), 0);
+        let msg = |id, student| Message {
+            id,
+            kind: crate::workshop::proto::MessageKind::Hint,
+            text: format!("m{id}"),
+            exercise: None,
+            at: id,
+            student,
+        };
+        r.push_message(msg(1, None));
+        r.push_message(msg(2, Some(1)));
+        r.push_message(msg(3, Some(2)));
+        let ids = |v: StudentView| v.messages.iter().map(|m| m.id).collect::<Vec<_>>();
+        assert_eq!(ids(r.student_view(1, 0)), [1, 2]);
+        assert_eq!(ids(r.student_view(2, 0)), [1, 3]);
+        assert_eq!(ids(r.student_view(3, 0)), [1]);
+        assert_eq!(r.view(5).messages.len(), 3);
+        let board: Vec<i64> = r.board_view(5).messages.iter().map(|m| m.id).collect();
+        assert_eq!(board, [1]);
     }
 
     #[test]
@@ -496,7 +585,14 @@ mod tests {
         assert_eq!(v.students[1].stuck.as_deref(), Some("no report for 12 min"));
         r.on_break = true;
         assert_eq!(r.view(30 + 720).students[1].stuck, None);
+        assert_eq!(r.student_view(2, 750).break_left_s, None);
+        r.break_until = Some(1000);
+        assert_eq!(r.student_view(2, 750).break_left_s, Some(250));
+        assert_eq!(r.student_view(2, 1100).break_left_s, Some(0));
+        assert_eq!(r.view(750).break_until, Some(1000));
         r.on_break = false;
+        assert_eq!(r.student_view(2, 750).break_left_s, None);
+        assert_eq!(r.view(750).break_until, None);
         r.add_student(3, "Cy".into(), "h3".into(), 0);
         assert_eq!(
             r.view(660).students[2].stuck.as_deref(),

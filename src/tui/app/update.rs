@@ -11,6 +11,7 @@ use super::{
 use crate::progress::{now as unix_now, Status};
 use crate::tui::action::Action;
 use crate::tui::layers_view::LayersView;
+use crate::workshop::proto::StartedBy;
 
 /// Our own `docker exec` probes into a learner's container emit exec events: those arriving
 /// this soon after a run are the run's own, not the learner's.
@@ -178,7 +179,13 @@ impl App {
         });
         if !(by_daemon && same) {
             self.progress.record_report(&report, unix_now());
-            fx.push(Effect::Record(Delta::Report(report.clone())));
+            // Only what the learner asked for (a key, a saved file) is an attempt for the room.
+            let by = if by_daemon {
+                StartedBy::Auto
+            } else {
+                StartedBy::Learner
+            };
+            fx.push(Effect::Record(Delta::Report(report.clone(), by)));
         }
         if report.passed && before != Status::Passed {
             self.say(

@@ -30,7 +30,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, room: &RoomStatus) {
     if let Some(v) = &room.view {
         if v.on_break {
             spans.push(sep());
-            spans.push(Span::styled("on break", t.label()));
+            let label = match v.break_left_s {
+                Some(s) if s > 0 => format!("on break · {} min left", s.div_ceil(60)),
+                _ => "on break".to_string(),
+            };
+            spans.push(Span::styled(label, t.label()));
         }
         if let Some(m) = v.messages.last() {
             let current = app.current().map(|e| e.id.as_str());

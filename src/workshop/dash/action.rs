@@ -47,8 +47,14 @@ pub enum Action {
     OpenAll,
     LockBack,
     ToggleBreak,
+    /// A break with an end time (asks for its minutes).
+    TimedBreak,
     Broadcast,
     Hint,
+    /// A message to the selected student only.
+    Tell,
+    /// A hint to the selected student only, about the selected exercise column.
+    TellHint,
     /// Moderation of the selected student, or of the room.
     Remove,
     Rename,
@@ -106,8 +112,11 @@ pub fn map(event: Event, dash: &Dash) -> Option<Action> {
         (Overlay::None, K::Char('U')) => Action::OpenAll,
         (Overlay::None, K::Char('d')) => Action::LockBack,
         (Overlay::None, K::Char('p')) => Action::ToggleBreak,
+        (Overlay::None, K::Char('P')) => Action::TimedBreak,
         (Overlay::None, K::Char('b')) => Action::Broadcast,
         (Overlay::None, K::Char('h')) => Action::Hint,
+        (Overlay::None, K::Char('t')) => Action::Tell,
+        (Overlay::None, K::Char('T')) => Action::TellHint,
         (Overlay::None, K::Char('x')) => Action::Remove,
         (Overlay::None, K::Char('r')) => Action::Rename,
         (Overlay::None, K::Char('m')) => Action::Merge,

@@ -41,10 +41,18 @@ pub struct Prompt {
 pub enum Purpose {
     /// A message to the whole room.
     Broadcast,
+    /// A break of this many minutes.
+    BreakMinutes,
     /// Which exercise a hint is about.
     HintExercise,
     /// The hint's text.
     HintText { exercise: String },
+    /// A message to one student only; with an exercise, a hint about it.
+    Tell {
+        student: i64,
+        name: String,
+        exercise: Option<String>,
+    },
     /// A new name for a student.
     Rename { student: i64, name: String },
     /// The student (id or exact name) that `from` is merged into.

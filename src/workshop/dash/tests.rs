@@ -87,6 +87,7 @@ fn empty_room() -> RoomView {
         messages: Vec::new(),
         self_reported: true,
         locked: false,
+        break_until: None,
     }
 }
 
@@ -311,6 +312,7 @@ fn unlock_lock_and_open_all_send_the_right_pace() {
     let pace = |unlocked_through, on_break| Pace {
         unlocked_through,
         on_break,
+        break_minutes: None,
     };
     assert_eq!(
         d.update(Action::Unlock, now),
@@ -370,7 +372,8 @@ fn broadcast_sends_the_typed_text_and_esc_cancels() {
         vec![Effect::Send(NewMessage {
             kind: MessageKind::Message,
             text: "hi all".into(),
-            exercise: None
+            exercise: None,
+            student: None,
         })]
     );
     assert_eq!(d.overlay, Overlay::None);
@@ -378,6 +381,111 @@ fn broadcast_sends_the_typed_text_and_esc_cancels() {
     d.update(Action::Type('x'), now);
     d.update(Action::Close, now);
     assert_eq!(d.overlay, Overlay::None);
+}
+
+#[test]
+fn a_break_of_n_minutes() {
+    let now = Instant::now();
+    let mut d = dash_with(Some(room()));
+    d.update(Action::TimedBreak, now);
+    let Overlay::Prompt(p) = &d.overlay else {
+        panic!("no prompt")
+    };
+    assert_eq!(
+        (&p.purpose, p.text.as_str()),
+        (&Purpose::BreakMinutes, "15")
+    );
+    for text in ["", "0", "241", "ten"] {
+        for _ in 0..5 {
+            d.update(Action::Backspace, now);
+        }
+        for c in text.chars() {
+            d.update(Action::Type(c), now);
+        }
+        assert!(d.update(Action::Submit, now).is_empty(), "{text:?}");
+        assert!(matches!(d.overlay, Overlay::Prompt(_)));
+    }
+    for _ in 0..5 {
+        d.update(Action::Backspace, now);
+    }
+    d.update(Action::Type('2'), now);
+    d.update(Action::Type('0'), now);
+    assert_eq!(
+        d.update(Action::Submit, now),
+        vec![Effect::Pace(
+            Pace {
+                unlocked_through: None,
+                on_break: Some(true),
+                break_minutes: Some(20),
+            },
+            "break started: 20 min".into()
+        )]
+    );
+    assert_eq!(d.overlay, Overlay::None);
+    // The header counts down from the server's clock.
+    let mut r = room();
+    r.on_break = true;
+    r.break_until = Some(NOW + 19 * 60 + 1);
+    d.update(Action::Room(Ok(Box::new(r))), now);
+    let screen = draw(&d, 120, 24);
+    assert!(screen.contains("ON BREAK · 20 min left"), "{screen}");
+}
+
+#[test]
+fn a_message_and_a_hint_to_the_selected_student_only() {
+    let now = Instant::now();
+    let mut d = dash_with(Some(room()));
+    d.update(Action::Scroll(1), now);
+    d.update(Action::Tell, now);
+    let Overlay::Prompt(p) = &d.overlay else {
+        panic!("no prompt")
+    };
+    assert_eq!(
+        p.purpose,
+        Purpose::Tell {
+            student: 2,
+            name: "Bo".into(),
+            exercise: None
+        }
+    );
+    assert!(
+        d.update(Action::Submit, now).is_empty(),
+        "empty text is not sent"
+    );
+    for c in "come see me".chars() {
+        d.update(Action::Type(c), now);
+    }
+    assert_eq!(
+        d.update(Action::Submit, now),
+        vec![Effect::Send(NewMessage {
+            kind: MessageKind::Message,
+            text: "come see me".into(),
+            exercise: None,
+            student: Some(2),
+        })]
+    );
+    assert_eq!(d.overlay, Overlay::None);
+    // T: a hint about the selected exercise column, to that student only.
+    d.update(Action::Column(1), now);
+    d.update(Action::TellHint, now);
+    insta::assert_snapshot!(draw(&d, 80, 24));
+    for c in "read the layer again".chars() {
+        d.update(Action::Type(c), now);
+    }
+    assert_eq!(
+        d.update(Action::Submit, now),
+        vec![Effect::Send(NewMessage {
+            kind: MessageKind::Hint,
+            text: "read the layer again".into(),
+            exercise: Some("01-writable-layer".into()),
+            student: Some(2),
+        })]
+    );
+    // Nobody to tell: said so, nothing sent.
+    let mut d = dash_with(Some(empty_room()));
+    assert!(d.update(Action::Tell, now).is_empty());
+    assert_eq!(d.overlay, Overlay::None);
+    assert!(d.note.as_ref().is_some_and(|(l, _)| *l == Level::Warn));
 }
 
 #[test]
@@ -414,7 +522,8 @@ fn a_hint_defaults_to_the_most_failed_exercise() {
         vec![Effect::Send(NewMessage {
             kind: MessageKind::Hint,
             text: "look at the order of COPY".into(),
-            exercise: Some("03-cache-order".into())
+            exercise: Some("03-cache-order".into()),
+            student: None,
         })]
     );
     // An unknown exercise is refused with what to type.

@@ -4,7 +4,9 @@ use std::time::Instant;
 
 use super::action::Action;
 use super::state::{Dash, Effect, Level, Link, Overlay, Prompt, Purpose};
-use crate::workshop::proto::{MessageKind, Moderation, NewMessage, Pace, MAX_TEXT_CHARS};
+use crate::workshop::proto::{
+    MessageKind, Moderation, NewMessage, Pace, MAX_BREAK_MINUTES, MAX_TEXT_CHARS,
+};
 
 impl Dash {
     pub fn update(&mut self, action: Action, now: Instant) -> Vec<Effect> {
@@ -38,6 +40,7 @@ impl Dash {
                 Pace {
                     unlocked_through: Some(None),
                     on_break: None,
+                    break_minutes: None,
                 },
                 "every chapter is open".into(),
                 &mut fx,
@@ -51,6 +54,7 @@ impl Dash {
                         Pace {
                             unlocked_through: None,
                             on_break: Some(on),
+                            break_minutes: None,
                         },
                         what.into(),
                         &mut fx,
@@ -58,10 +62,43 @@ impl Dash {
                 }
                 None => self.say(Level::Warn, NO_ROOM),
             },
+            Action::TimedBreak => self.ask(Purpose::BreakMinutes, "15".into()),
             Action::Broadcast => self.ask(Purpose::Broadcast, String::new()),
             Action::Hint => {
                 let default = self.most_failed_exercise().unwrap_or_default();
                 self.ask(Purpose::HintExercise, default);
+            }
+            Action::Tell => match self.selected() {
+                Some(s) => {
+                    let (student, name) = (s.id, s.name.clone());
+                    self.ask(
+                        Purpose::Tell {
+                            student,
+                            name,
+                            exercise: None,
+                        },
+                        String::new(),
+                    );
+                }
+                None => self.say(Level::Warn, NO_STUDENT),
+            },
+            Action::TellHint => {
+                let exercise = self.columns().get(self.col).map(|e| e.id.clone());
+                match (self.selected(), exercise) {
+                    (Some(s), Some(exercise)) => {
+                        let (student, name) = (s.id, s.name.clone());
+                        self.ask(
+                            Purpose::Tell {
+                                student,
+                                name,
+                                exercise: Some(exercise),
+                            },
+                            String::new(),
+                        );
+                    }
+                    (None, _) => self.say(Level::Warn, NO_STUDENT),
+                    (Some(_), None) => self.say(Level::Warn, NO_ROOM),
+                }
             }
             Action::Remove => {
                 if let Some(s) = self.selected() {
@@ -192,6 +229,7 @@ impl Dash {
                 Pace {
                     unlocked_through: Some(Some(n + 1)),
                     on_break: None,
+                    break_minutes: None,
                 },
                 format!("chapter {} unlocked", n + 1),
                 fx,
@@ -214,6 +252,7 @@ impl Dash {
             Pace {
                 unlocked_through: Some(Some(target)),
                 on_break: None,
+                break_minutes: None,
             },
             format!("chapters after {target} locked"),
             fx,
@@ -226,7 +265,9 @@ impl Dash {
         };
         let text = p.text.trim().to_string();
         match p.purpose.clone() {
-            Purpose::Broadcast | Purpose::HintText { .. } if text.is_empty() => {
+            Purpose::Broadcast | Purpose::HintText { .. } | Purpose::Tell { .. }
+                if text.is_empty() =>
+            {
                 self.say(Level::Warn, "type the text first (Esc cancels)");
             }
             Purpose::Broadcast => {
@@ -236,6 +277,30 @@ impl Dash {
                     kind: MessageKind::Message,
                     text,
                     exercise: None,
+                    student: None,
+                }));
+            }
+            Purpose::Tell {
+                student,
+                name,
+                exercise,
+            } => {
+                self.overlay = Overlay::None;
+                let kind = match &exercise {
+                    Some(ex) => {
+                        self.say(Level::Info, format!("sending the hint for {ex} to {name}…"));
+                        MessageKind::Hint
+                    }
+                    None => {
+                        self.say(Level::Info, format!("sending the message to {name}…"));
+                        MessageKind::Message
+                    }
+                };
+                fx.push(Effect::Send(NewMessage {
+                    kind,
+                    text,
+                    exercise,
+                    student: Some(student),
                 }));
             }
             Purpose::HintExercise => {
@@ -253,6 +318,24 @@ impl Dash {
                 }
             }
             Purpose::Confirm { action, .. } => self.moderate(action, fx),
+            Purpose::BreakMinutes => match text.parse::<u32>() {
+                Ok(n) if (1..=MAX_BREAK_MINUTES).contains(&n) => {
+                    self.overlay = Overlay::None;
+                    self.pace(
+                        Pace {
+                            unlocked_through: None,
+                            on_break: Some(true),
+                            break_minutes: Some(n),
+                        },
+                        format!("break started: {n} min"),
+                        fx,
+                    );
+                }
+                _ => self.say(
+                    Level::Warn,
+                    format!("type the break's length in minutes, 1 to {MAX_BREAK_MINUTES}"),
+                ),
+            },
             Purpose::Rename { .. } if text.is_empty() => {
                 self.say(Level::Warn, "type the new name first (Esc cancels)");
             }
@@ -290,6 +373,7 @@ impl Dash {
                     kind: MessageKind::Hint,
                     text,
                     exercise: Some(exercise),
+                    student: None,
                 }));
             }
         }

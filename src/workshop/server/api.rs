@@ -18,7 +18,7 @@ use super::{limits, lock, unix_now, write_instructor_file, App, Shared, MAX_STUD
 use crate::workshop::db::{Db, Inserted};
 use crate::workshop::proto::{
     ImageManifest, JoinRequest, JoinResponse, Message, Moderated, Moderation, NewMessage, Pace,
-    Report, ReportAck, RoomView, StudentView,
+    Report, ReportAck, RoomView, StudentView, MAX_BREAK_MINUTES,
 };
 use crate::workshop::{
     export, hash_token, names, normalize_code, random_hex, same_secret, InstructorFile,
@@ -131,8 +131,11 @@ pub(super) async fn report(
     Ok(Json(ReportAck { received_at: at }))
 }
 
-pub(super) async fn student_view(State(app): State<Shared>, _: StudentAuth) -> Json<StudentView> {
-    Json(lock(&app.room).student_view())
+pub(super) async fn student_view(
+    State(app): State<Shared>,
+    StudentAuth(student): StudentAuth,
+) -> Json<StudentView> {
+    Json(lock(&app.room).student_view(student, unix_now()))
 }
 
 pub(super) async fn room_view(State(app): State<Shared>, _: Instructor) -> Json<RoomView> {
@@ -152,9 +155,21 @@ pub(super) async fn pace(
             )));
         }
     }
+    let break_until = match (p.on_break, p.break_minutes) {
+        (_, None) => None,
+        (Some(true), Some(m)) if (1..=MAX_BREAK_MINUTES).contains(&m) => {
+            Some(unix_now() + i64::from(m) * 60)
+        }
+        (Some(true), Some(_)) => {
+            return Err(ApiErr::bad(format!(
+                "a break lasts 1 to {MAX_BREAK_MINUTES} minutes (leave break_minutes out for no end time)"
+            )))
+        }
+        (_, Some(_)) => return Err(ApiErr::bad("break_minutes goes with \"on_break\": true")),
+    };
     blocking(&app, move |app| {
         let mut db = lock(&app.db);
-        db.set_pace(p.unlocked_through, p.on_break)
+        db.set_pace(p.unlocked_through, p.on_break, break_until)
             .map_err(ApiErr::internal)?;
         let mut room = lock(&app.room);
         if let Some(u) = p.unlocked_through {
@@ -162,6 +177,7 @@ pub(super) async fn pace(
         }
         if let Some(b) = p.on_break {
             room.on_break = b;
+            room.break_until = break_until;
         }
         Ok(())
     })
@@ -179,6 +195,14 @@ pub(super) async fn message(
     if let Some(ex) = &m.exercise {
         if !lock(&app.room).has_exercise(ex) {
             return Err(ApiErr::bad(format!("unknown exercise `{}`", short(ex, 60))));
+        }
+    }
+    if let Some(id) = m.student {
+        if lock(&app.room).name_of(id).is_none() {
+            return Err(ApiErr::new(
+                StatusCode::NOT_FOUND,
+                format!("no student {id}"),
+            ));
         }
     }
     let at = unix_now();

@@ -30,7 +30,14 @@ pub fn render(f: &mut Frame, area: Rect, dash: &Dash) {
     if let Some(room) = &dash.room {
         if room.on_break {
             spans.push(sep());
-            spans.push(Span::styled(" ON BREAK ", t.selected()));
+            let label = match room.break_until {
+                Some(until) => {
+                    let left = (until - room.now).max(0);
+                    format!(" ON BREAK · {} min left ", (left + 59) / 60)
+                }
+                None => " ON BREAK ".to_string(),
+            };
+            spans.push(Span::styled(label, t.selected()));
         }
         if room.locked {
             spans.push(sep());

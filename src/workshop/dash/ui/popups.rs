@@ -13,9 +13,10 @@ const KEYS: &[(&str, &str)] = &[
     ("u", "unlock the next chapter"),
     ("U", "open every chapter"),
     ("d", "lock the last open chapter again"),
-    ("p", "start / end a break"),
+    ("p P", "start / end a break; a break of N minutes"),
     ("b", "message to the whole room"),
     ("h", "hint for one exercise"),
+    ("t T", "message / hint to the selected student only"),
     ("Enter", "the selected student's details"),
     ("x r m", "remove / rename / merge the selected student"),
     ("H L", "hide student on the board / lock the room"),
@@ -154,8 +155,23 @@ pub fn prompt(f: &mut Frame, area: Rect, dash: &Dash, p: &Prompt) {
     let t = &dash.theme;
     let title = match &p.purpose {
         Purpose::Broadcast => " Message to the whole room ".to_string(),
+        Purpose::BreakMinutes => " Break: how many minutes? ".to_string(),
         Purpose::HintExercise => " Hint: which exercise? ".to_string(),
         Purpose::HintText { exercise } => format!(" Hint for {} ", text::clean(exercise)),
+        Purpose::Tell {
+            name,
+            exercise: None,
+            ..
+        } => format!(" Message to {} only ", text::clean(name)),
+        Purpose::Tell {
+            name,
+            exercise: Some(ex),
+            ..
+        } => format!(
+            " Hint for {} to {} only ",
+            text::clean(ex),
+            text::clean(name)
+        ),
         Purpose::Rename { name, .. } => format!(" New name for {} ", text::clean(name)),
         Purpose::MergeInto { name, .. } => {
             format!(" Merge {} into (name or number) ", text::clean(name))
