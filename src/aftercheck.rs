@@ -27,7 +27,7 @@ pub fn record(store: &Store, r: &Report, started_by: proto::StartedBy) -> anyhow
     let t = now();
     let mut saved = None;
     let warning = store.update(|p| {
-        p.record_report(r, t);
+        p.record_report(r, t, started_by == proto::StartedBy::Learner);
         saved = Some(p.clone());
     })?;
     let Some(progress) = saved else {

@@ -38,10 +38,14 @@ pub struct ExerciseProgress {
 
 impl Progress {
     /// Record a check run's outcome: attempts, first check time, pass time, last failure. A pass
-    /// is kept when a later run fails (the learner may be experimenting).
-    pub fn record_report(&mut self, r: &checker::Report, t: u64) {
+    /// is kept when a later run fails (the learner may be experimenting). `attempt`: the learner
+    /// asked for this check; one dockdojo ran on its own (a Docker event, `watch` starting) is
+    /// recorded but is no attempt.
+    pub fn record_report(&mut self, r: &checker::Report, t: u64, attempt: bool) {
         let e = self.exercises.entry(r.exercise.clone()).or_default();
-        e.attempts += 1;
+        if attempt {
+            e.attempts += 1;
+        }
         e.first_checked.get_or_insert(t);
         if r.passed {
             e.status = Status::Passed;
@@ -264,10 +268,12 @@ mod tests {
             duration_ms: 1,
             checks: vec![],
         };
-        p.record_report(&report(false), 10);
+        p.record_report(&report(false), 10, true);
         assert_eq!(p.status("01-x"), Status::Failing);
-        p.record_report(&report(true), 20);
-        p.record_report(&report(false), 30);
+        p.record_report(&report(true), 20, true);
+        p.record_report(&report(false), 30, true);
+        // A check dockdojo ran on its own (a Docker event) is recorded but is no attempt.
+        p.record_report(&report(false), 40, false);
         let e = &p.exercises["01-x"];
         assert_eq!(
             (e.status, e.attempts, e.first_checked, e.passed_at),
@@ -333,6 +339,7 @@ mod fuzz {
                 checks: vec![],
             },
             1_700_000_000,
+            true,
         );
         serde_json::to_vec_pretty(&p).unwrap()
     }

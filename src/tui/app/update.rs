@@ -178,13 +178,15 @@ impl App {
             Outcome::Env(_) | Outcome::NeedsSetup => false,
         });
         if !(by_daemon && same) {
-            self.progress.record_report(&report, unix_now());
-            // Only what the learner asked for (a key, a saved file) is an attempt for the room.
+            // Only what the learner asked for (a key, a saved file) is an attempt, here and for
+            // the room.
             let by = if by_daemon {
                 StartedBy::Auto
             } else {
                 StartedBy::Learner
             };
+            self.progress
+                .record_report(&report, unix_now(), by == StartedBy::Learner);
             fx.push(Effect::Record(Delta::Report(report.clone(), by)));
         }
         if report.passed && before != Status::Passed {
