@@ -1137,6 +1137,80 @@ fn board_events_follow_the_room() {
         .contains(new.as_str().unwrap()));
 }
 
+/// A board key read off the projector is retired with a new one: the open board's stream
+/// closes, the old address is a 404, the new one serves, and the instructor file and a restart
+/// keep the new key.
+#[test]
+fn a_new_board_key_closes_open_boards_and_retires_the_old_address() {
+    let data = tempfile::tempdir().unwrap();
+    let s = Server::start(data.path(), &[]);
+    let c = client();
+    let sse = Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let r = sse
+        .get(format!("{}/board/events?key={}", s.url, s.board_key))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut lines = BufReader::new(r).lines();
+    next_view(&mut lines, |_| true);
+    // A student's token cannot do it.
+    let (_, ada) = s.student(&c, "Ada");
+    let rotate = |token: &str| {
+        c.post(format!("{}/api/moderate", s.url))
+            .bearer_auth(token)
+            .json(&json!({"action": "rotate_board_key"}))
+            .send()
+            .unwrap()
+    };
+    assert_eq!(rotate(&ada).status(), StatusCode::UNAUTHORIZED);
+    let r = rotate(&s.token);
+    assert_eq!(r.status(), StatusCode::OK);
+    let done = r.json::<Value>().unwrap()["done"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(data.path().join("instructor.json")).unwrap(),
+    )
+    .unwrap();
+    let new = file["board_key"].as_str().unwrap().to_string();
+    assert_ne!(new, s.board_key);
+    assert!(
+        done.contains(&format!("{}/board?key={new}", s.url)),
+        "{done}"
+    );
+    // The open board's stream ends: the server closes it (a read that timed out would be an
+    // error here, not the end).
+    for line in lines {
+        if let Err(e) = line {
+            panic!("the board's stream was not closed: {e}");
+        }
+    }
+    for (key, status) in [
+        (&s.board_key, StatusCode::NOT_FOUND),
+        (&new, StatusCode::OK),
+    ] {
+        let r = c.get(format!("{}/board?key={key}", s.url)).send().unwrap();
+        assert_eq!(r.status(), status, "board with key {key}");
+        let r = c
+            .get(format!("{}/board/events?key={key}", s.url))
+            .timeout(Duration::from_secs(2))
+            .send();
+        match status {
+            StatusCode::OK => assert_eq!(r.unwrap().status(), StatusCode::OK),
+            _ => assert_eq!(r.unwrap().status(), status),
+        }
+    }
+    // The server started again from the same data folder keeps the new key.
+    drop(s);
+    let s = Server::start(data.path(), &[]);
+    assert_eq!(s.board_key, new);
+}
+
 /// A message or hint to one student: only the instructor sends it, only that student (and the
 /// instructor's views) see it, never the board; an unknown student is a 404, the text is
 /// held to the same rules as a message to the room.

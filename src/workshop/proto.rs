@@ -288,6 +288,9 @@ pub enum Moderation {
     Lock { locked: bool },
     /// A new join code; the old one stops working (joined students are not affected).
     RotateCode,
+    /// A new board key: boards open with the old one close, and the old address stops working
+    /// (someone read it off the projector).
+    RotateBoardKey,
     /// Withdraw a message from students' apps and the board.
     Retract { message: i64 },
     /// The board stops showing the latest message (students keep it).

@@ -127,7 +127,8 @@ struct App {
     downloads: Arc<Semaphore>,
     download_slots: AddrSlots,
     instructor_token: String,
-    board_key: String,
+    /// Follows a rotation (`Moderation::RotateBoardKey`); open boards check it on every event.
+    board_key: Mutex<String>,
     hosts: HostPolicy,
     limiter: Mutex<JoinLimiter>,
     /// Bumped on every change of the room; the board streams watch it.
@@ -307,7 +308,7 @@ pub async fn run(opts: ServeOptions) -> CmdResult {
         downloads: Arc::new(Semaphore::new(limits::DOWNLOADS)),
         download_slots: AddrSlots::new(limits::DOWNLOADS_PER_ADDRESS),
         instructor_token: secrets.instructor_token.clone(),
-        board_key: secrets.board_key.clone(),
+        board_key: Mutex::new(secrets.board_key.clone()),
         hosts: HostPolicy::new(bound, &opts.allow_hosts),
         limiter: Mutex::new(JoinLimiter::default()),
         changes,

@@ -637,6 +637,11 @@ fn moderation_keys_ask_then_send_the_right_action() {
         d.update(Action::Submit, now),
         vec![Effect::Moderate(Moderation::RotateCode)]
     );
+    assert!(d.update(Action::RotateBoardKey, now).is_empty());
+    assert_eq!(
+        d.update(Action::Submit, now),
+        vec![Effect::Moderate(Moderation::RotateBoardKey)]
+    );
     assert_eq!(
         d.update(Action::ClearBanner, now),
         vec![Effect::Moderate(Moderation::ClearBanner)]

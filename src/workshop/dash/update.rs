@@ -152,6 +152,11 @@ impl Dash {
                 Moderation::RotateCode,
                 "A new join code? The old one stops joining; joined students stay.".into(),
             ),
+            Action::RotateBoardKey => self.confirm(
+                Moderation::RotateBoardKey,
+                "A new board key? Open boards close; reopen the board at the address shown next."
+                    .into(),
+            ),
             Action::RetractLatest => {
                 let latest = self.room.as_ref().and_then(|r| r.messages.last());
                 match latest {

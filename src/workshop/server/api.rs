@@ -301,6 +301,21 @@ pub(super) async fn moderate(
                 code = Some(new.clone());
                 format!("new join code {new}: the old one no longer joins")
             }
+            Moderation::RotateBoardKey => {
+                let new = random_hex(16);
+                db.note("board_key", &new).map_err(ApiErr::internal)?;
+                *lock(&app.board_key) = new.clone();
+                let mut base = String::new();
+                if let Some(data) = &app.data {
+                    let mut file = InstructorFile::load(data).map_err(ApiErr::internal)?;
+                    file.board_key = new.clone();
+                    write_instructor_file(data, &file).map_err(ApiErr::internal)?;
+                    base = file.url.trim_end_matches('/').to_string();
+                }
+                format!(
+                    "new board key: open boards have closed; the board is now at {base}/board?key={new}"
+                )
+            }
             Moderation::Retract { message } => {
                 if !db.retract_message(message).map_err(ApiErr::internal)? {
                     return Err(ApiErr::new(

@@ -15,7 +15,7 @@ use tokio::sync::{watch, OwnedSemaphorePermit};
 
 use super::http::ApiErr;
 use super::limits::AddrSlot;
-use super::{limits, until_stop, App, Shared, BOARD_MIN_INTERVAL, MAX_BOARD_STREAMS};
+use super::{limits, lock, until_stop, App, Shared, BOARD_MIN_INTERVAL, MAX_BOARD_STREAMS};
 use crate::workshop::same_secret;
 
 /// The board gets a fresh view at least this often (idle students become "stuck").
@@ -30,17 +30,21 @@ const BOARD_HTML: &str = include_str!("../board.html");
 const BOARD_CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
      connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-fn board_key_ok(app: &App, q: Result<Query<HashMap<String, String>>, QueryRejection>) -> bool {
+/// The board key the request gives, when it is the current one.
+fn board_key_ok(
+    app: &App,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Option<String> {
     q.ok()
         .and_then(|Query(q)| q.get("key").cloned())
-        .is_some_and(|k| same_secret(&k, &app.board_key))
+        .filter(|k| same_secret(k, &lock(&app.board_key)))
 }
 
 pub(super) async fn board(
     State(app): State<Shared>,
     q: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
-    if !board_key_ok(&app, q) {
+    if board_key_ok(&app, q).is_none() {
         return ApiErr::not_found().into_response();
     }
     (
@@ -64,6 +68,8 @@ struct BoardStream {
     stop: watch::Receiver<bool>,
     first: bool,
     last: Instant,
+    /// The board key this stream was opened with: a new key closes it.
+    key: String,
     _permit: OwnedSemaphorePermit,
     _slot: AddrSlot,
 }
@@ -73,9 +79,9 @@ pub(super) async fn board_events(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     q: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
-    if !board_key_ok(&app, q) {
+    let Some(key) = board_key_ok(&app, q) else {
         return ApiErr::not_found().into_response();
-    }
+    };
     let Some(slot) = app.board_slots.try_take(peer.ip()) else {
         return ApiErr::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -99,6 +105,7 @@ pub(super) async fn board_events(
         app: app.clone(),
         first: true,
         last: Instant::now(),
+        key,
         _permit: permit,
         _slot: slot,
     };
@@ -125,6 +132,9 @@ pub(super) async fn board_events(
                 return None;
             }
             st.changes.borrow_and_update();
+        }
+        if !same_secret(&st.key, &lock(&st.app.board_key)) {
+            return None;
         }
         st.last = Instant::now();
         let view = st.app.board_view();

@@ -20,11 +20,11 @@ const KEYS: &[(&str, &str)] = &[
     ("Enter", "the selected student's details"),
     ("x r m", "remove / rename / merge the selected student"),
     ("H L", "hide student on the board / lock the room"),
-    ("C R c", "new join code / retract message / clear banner"),
+    ("C K", "new join code / new board key (closes boards)"),
+    ("R c", "retract latest message / clear board banner"),
     ("↑↓ PgUp PgDn", "scroll the students"),
     ("←→", "select an exercise column"),
-    ("?", "this help"),
-    ("q, Esc", "quit"),
+    ("? q Esc", "this help / quit"),
 ];
 
 pub fn help(f: &mut Frame, area: Rect, dash: &Dash) {
