@@ -1,0 +1,195 @@
+//! Waiting for a container's health verdict, and reading an OOM kill from the daemon's events.
+
+use super::*;
+
+/// Wait for a container's health status.
+pub(super) async fn health(
+    ctx: &Ctx<'_>,
+    id: &str,
+    name: &str,
+    want: &str,
+    within: f64,
+) -> Result<Verdict, EnvError> {
+    use futures_util::StreamExt;
+    let expected = format!("{name} reports {want} within {within} s");
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs_f64(within);
+    // The status changes only when a probe finishes, and Docker says so as an event: wait for
+    // those rather than ask over and over while the probes run (the stream opens after the first
+    // inspection: it replays from the container's start).
+    let mut cues = None;
+    let mut opened = false;
+    loop {
+        let info = ctx.inspect(id).await?.unwrap_or_default();
+        let st = info.state.clone().unwrap_or_default();
+        if !opened {
+            opened = true;
+            cues = Some(health_cues(ctx, id, st.started_at.as_deref()));
+        }
+        let has_check = info
+            .config
+            .as_ref()
+            .and_then(|c| c.healthcheck.as_ref())
+            .and_then(|h| h.test.as_ref())
+            .is_some_and(|t| !t.is_empty() && t[0] != "NONE");
+        let h = st.health.clone();
+        let status = h
+            .as_ref()
+            .and_then(|h| h.status)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        if !has_check {
+            return Ok(Verdict::fail(
+                expected,
+                format!("{name} has no HEALTHCHECK, so Docker reports no health for it at all"),
+            )
+            .advise("Add a HEALTHCHECK to the Dockerfile (or `--health-cmd` on docker run)."));
+        }
+        if h.is_none()
+            && st.running == Some(true)
+            && ctx.engine.runtime == crate::docker::Runtime::Podman
+        {
+            return Ok(Verdict::unsupported(
+                expected,
+                format!(
+                    "Podman {}: this runtime reports no health for the container (Podman runs \
+                     healthchecks from systemd timers, and none has run here)",
+                    ctx.engine.server_version
+                ),
+            ));
+        }
+        if status == want {
+            return Ok(Verdict::pass(expected, format!("{name} is {status}")));
+        }
+        let probed = h
+            .as_ref()
+            .and_then(|h| h.log.as_ref())
+            .is_some_and(|l| !l.is_empty());
+        if st.running == Some(true)
+            && !probed
+            && ctx.engine.runtime == crate::docker::Runtime::Podman
+            && tokio::time::Instant::now() >= until
+        {
+            return Ok(Verdict::unsupported(
+                expected,
+                format!(
+                    "Podman {}: no health probe ran within {within} s. Podman runs \
+                     healthchecks from systemd timers, and this host has no systemd to run \
+                     them (`podman healthcheck run {name}` runs one by hand)",
+                    ctx.engine.server_version
+                ),
+            ));
+        }
+        if st.running != Some(true) || tokio::time::Instant::now() >= until {
+            let last = h
+                .and_then(|h| h.log)
+                .and_then(|l| l.last().cloned())
+                .map(|r| {
+                    format!(
+                        "; the last probe exited {} with: {}",
+                        r.exit_code.unwrap_or(-1),
+                        r.output.unwrap_or_default().trim()
+                    )
+                })
+                .unwrap_or_default();
+            let now = if status.is_empty() {
+                "without a health status"
+            } else {
+                status.as_str()
+            };
+            let actual = if st.running != Some(true) {
+                format!("{name} is not running")
+            } else {
+                format!("{name} is {now}{last}")
+            };
+            return Ok(Verdict::fail(expected, actual));
+        }
+        // Inspect again on the next cue, or after a quiet second at most (the deadline, or a
+        // cue that never came, is still met). A runtime that does not stream events is asked
+        // every 100 ms instead.
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        match cues.as_mut() {
+            Some(stream) => {
+                let quiet = left.min(std::time::Duration::from_secs(1));
+                if let Ok(Some(Err(_)) | None) = tokio::time::timeout(quiet, stream.next()).await {
+                    cues = None;
+                }
+            }
+            None => tokio::time::sleep(left.min(std::time::Duration::from_millis(100))).await,
+        }
+    }
+}
+
+/// Container `id`'s health-status changes and its death, as the daemon's events, replayed from
+/// `started_at` (the daemon's own clock, as inspect reports it), so a change made while the
+/// stream connects is not missed. Each is only a cue to inspect again: the inspection is the
+/// verdict.
+fn health_cues<'a>(
+    ctx: &Ctx<'a>,
+    id: &str,
+    started_at: Option<&str>,
+) -> impl futures_util::Stream<Item = Result<bollard::models::EventMessage, bollard::errors::Error>> + 'a
+{
+    // Docker matches `health_status` as a prefix of the action (`health_status: healthy`).
+    let filters: std::collections::HashMap<&str, Vec<&str>> = [
+        ("container", vec![id]),
+        ("type", vec!["container"]),
+        ("event", vec!["health_status", "die"]),
+    ]
+    .into();
+    let mut opts = bollard::query_parameters::EventsOptionsBuilder::new().filters(&filters);
+    if let Some(since) = started_at.and_then(unix_seconds).filter(|s| *s > 0) {
+        opts = opts.since(&since.to_string());
+    }
+    ctx.engine.docker.events(Some(opts.build()))
+}
+
+/// Whether the daemon logged an `oom` event for container `id` since `started_at` (RFC 3339, as
+/// inspect reports it). Past events come at once; the stream is read until it goes quiet.
+pub(super) async fn oom_event_since_start(
+    ctx: &Ctx<'_>,
+    id: &str,
+    started_at: Option<&str>,
+) -> bool {
+    use futures_util::StreamExt;
+    let Some(since) = started_at.and_then(unix_seconds) else {
+        return false;
+    };
+    let filters: std::collections::HashMap<&str, Vec<&str>> =
+        [("container", vec![id]), ("event", vec!["oom"])].into();
+    let opts = bollard::query_parameters::EventsOptionsBuilder::new()
+        .since(&since.to_string())
+        .filters(&filters)
+        .build();
+    let mut events = ctx.engine.docker.events(Some(opts));
+    // Past events are replayed first; a busy daemon (several checks at once) can take a while
+    // to send them. Only a 137 under a memory limit gets here, so the wait is rarely for nothing.
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(3), events.next()).await,
+        Ok(Some(Ok(_)))
+    )
+}
+
+/// Unix seconds of an RFC 3339 time as Docker writes it (`2026-11-27T00:10:01.123456789Z`); the
+/// events API takes Unix seconds only.
+fn unix_seconds(t: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|d| d.unix_timestamp())
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn docker_times_read_as_unix_seconds() {
+        assert_eq!(super::unix_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            super::unix_seconds("2026-11-27T00:10:01.123456789Z"),
+            Some(1_795_738_201)
+        );
+        assert_eq!(
+            super::unix_seconds("2000-02-29T12:00:00Z"),
+            Some(951_825_600)
+        );
+        assert_eq!(super::unix_seconds("garbage"), None);
+    }
+}
