@@ -100,19 +100,23 @@ fn explain_failure(error: &str) -> String {
     "Read the build log above: the last step shown is the one that failed.".into()
 }
 
-/// The `build` check.
-pub async fn check(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvError> {
+/// The failure a learner reads when the Dockerfile is missing, empty, does not parse or is
+/// refused before anything is built.
+fn read_dockerfile(
+    spec: &BuildCheck,
+    root: &std::path::Path,
+    df_path: &std::path::Path,
+) -> Result<(), Verdict> {
     let expected = "the Dockerfile builds into an image";
-    let (root, df_path) = spec.paths(&ctx.dir);
-    let text = match std::fs::read(&df_path) {
+    let text = match std::fs::read(df_path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).to_string(),
         Err(_) => {
-            let misses = near_misses(df_path.parent().unwrap_or(&root), &spec.dockerfile);
+            let misses = near_misses(df_path.parent().unwrap_or(root), &spec.dockerfile);
             let mut actual = format!("no file at {}", df_path.display());
             if !misses.is_empty() {
                 actual.push_str(&format!(" (found {} instead)", misses.join(", ")));
             }
-            return Ok(Verdict::fail(expected, actual).advise(format!(
+            return Err(Verdict::fail(expected, actual).advise(format!(
                 "Docker looks for a file named exactly `{}` (capital D, no extension) in the \
                  exercise folder.",
                 spec.dockerfile
@@ -120,23 +124,33 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
         }
     };
     if text.trim().is_empty() {
-        return Ok(
+        return Err(
             Verdict::fail(expected, format!("{} is empty", spec.dockerfile))
                 .advise("A Dockerfile starts with a FROM line naming its base image."),
         );
     }
     if let Err(r) = dockerfile::screen(&text) {
         if r.parse_error {
-            return Ok(Verdict::fail(
+            return Err(Verdict::fail(
                 expected,
                 format!("the build failed: line {}: {}", r.line, r.reason),
             )
             .advise("Every Dockerfile instruction is a keyword (FROM, RUN, COPY, CMD…) followed by its arguments; the first instruction is FROM."));
         }
-        return Ok(Verdict::fail(
+        return Err(Verdict::fail(
             expected,
             format!("refused before building: line {}: {}", r.line, r.reason),
         ));
+    }
+    Ok(())
+}
+
+/// The `build` check.
+pub async fn check(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvError> {
+    let expected = "the Dockerfile builds into an image";
+    let (root, df_path) = spec.paths(&ctx.dir);
+    if let Err(v) = read_dockerfile(spec, &root, &df_path) {
+        return Ok(v);
     }
     let biggest = |files: &[(String, u64)]| {
         files

@@ -189,30 +189,8 @@ pub fn judge(facts: &ImageFacts, spec: &ImageCheck) -> Verdict {
     }
     let ep = cfg.entrypoint.clone().unwrap_or_default();
     let cmd = cfg.cmd.clone().unwrap_or_default();
-    if let Some(want) = spec.cmd_form {
-        let (what, v) = if ep.is_empty() {
-            ("CMD", &cmd)
-        } else {
-            ("ENTRYPOINT", &ep)
-        };
-        let got = form_of(v);
-        if got != want {
-            let show = |f: CommandForm| {
-                if f == CommandForm::Exec {
-                    "exec form"
-                } else {
-                    "shell form"
-                }
-            };
-            return Verdict::fail(
-                format!("{what} in {}", show(want)),
-                format!(
-                    "{what} in {}: {}",
-                    show(got),
-                    serde_json::to_string(v).unwrap_or_default()
-                ),
-            );
-        }
+    if let Some(v) = spec.cmd_form.and_then(|want| command_form(&ep, &cmd, want)) {
+        return v;
     }
     if let Some(want) = &spec.cmd {
         if &cmd != want {
@@ -288,6 +266,31 @@ pub fn judge(facts: &ImageFacts, spec: &ImageCheck) -> Verdict {
         }
     }
     Verdict::pass("the image's metadata as the task asks", seen.join(", "))
+}
+
+/// The form of the command the image runs (its ENTRYPOINT when set, else its CMD), when it is
+/// not the one the task asks for.
+fn command_form(ep: &[String], cmd: &[String], want: CommandForm) -> Option<Verdict> {
+    let (what, v) = if ep.is_empty() {
+        ("CMD", cmd)
+    } else {
+        ("ENTRYPOINT", ep)
+    };
+    let got = form_of(v);
+    let show = |f: CommandForm| match f {
+        CommandForm::Exec => "exec form",
+        CommandForm::Shell => "shell form",
+    };
+    (got != want).then(|| {
+        Verdict::fail(
+            format!("{what} in {}", show(want)),
+            format!(
+                "{what} in {}: {}",
+                show(got),
+                serde_json::to_string(v).unwrap_or_default()
+            ),
+        )
+    })
 }
 
 /// The HEALTHCHECK an image gives its containers, read from a container created (never started)

@@ -34,30 +34,9 @@ pub struct RebuildCheck {
     pub output_excludes: Vec<String>,
 }
 
-/// The `rebuild` check: change one file as a code edit would, rebuild, and see which steps the
-/// cache served.
-pub async fn check(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, EnvError> {
-    let Some(first) = ctx.images.get(&spec.image).cloned() else {
-        return Ok(Verdict::fail("a first build", "no image was built"));
-    };
-    let (root, _) = first.spec.paths(&ctx.dir);
-    let touched = ctx.dir.join(&spec.touch);
-    let rel = touched
-        .strip_prefix(&root)
-        .unwrap_or(Path::new(&spec.touch))
-        .to_path_buf();
-    let mut content = std::fs::read(&touched).map_err(|e| {
-        EnvError::Other(format!(
-            "cannot read {} for the rebuild check: {e}",
-            touched.display()
-        ))
-    })?;
-    edit(&mut content, spec.append.as_deref());
-    let packed = match context::pack(&root, &first.spec.dockerfile, Some((&rel, &content))) {
-        Ok(p) => p,
-        Err(p) => return Ok(Verdict::fail("a rebuild", p.0)),
-    };
-    let tag = format!("{}-rebuild", first.tag);
+/// What the check expects, in words: the edit, then which steps come from the cache, which run
+/// again, and what the output shows.
+fn expectation(spec: &RebuildCheck) -> String {
     let mut expected = match &spec.append {
         Some(line) => format!(
             "after `{}` is added to {}, a rebuild where",
@@ -99,6 +78,34 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, En
             ));
         }
     }
+    expected
+}
+
+/// The `rebuild` check: change one file as a code edit would, rebuild, and see which steps the
+/// cache served.
+pub async fn check(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, EnvError> {
+    let Some(first) = ctx.images.get(&spec.image).cloned() else {
+        return Ok(Verdict::fail("a first build", "no image was built"));
+    };
+    let (root, _) = first.spec.paths(&ctx.dir);
+    let touched = ctx.dir.join(&spec.touch);
+    let rel = touched
+        .strip_prefix(&root)
+        .unwrap_or(Path::new(&spec.touch))
+        .to_path_buf();
+    let mut content = std::fs::read(&touched).map_err(|e| {
+        EnvError::Other(format!(
+            "cannot read {} for the rebuild check: {e}",
+            touched.display()
+        ))
+    })?;
+    edit(&mut content, spec.append.as_deref());
+    let packed = match context::pack(&root, &first.spec.dockerfile, Some((&rel, &content))) {
+        Ok(p) => p,
+        Err(p) => return Ok(Verdict::fail("a rebuild", p.0)),
+    };
+    let tag = format!("{}-rebuild", first.tag);
+    let expected = expectation(spec);
     let (builder, built) = run_build(
         &Site {
             engine: ctx.engine,

@@ -255,20 +255,15 @@ impl Seen {
     }
 }
 
-async fn run_once(
-    site: &Site<'_>,
-    spec: &BuildCheck,
-    request: &Request<'_>,
-    tar: Vec<u8>,
-) -> Result<Built, EnvError> {
-    let builder = request.builder;
+/// The build request's query: tag, Dockerfile, labels, target, pull, build args, memory cap.
+fn build_options(spec: &BuildCheck, request: &Request<'_>) -> BuildImageOptionsBuilder {
     let mut opts = BuildImageOptionsBuilder::new()
         .dockerfile(request.dockerfile)
         .t(request.tag)
         .rm(true)
         .forcerm(true)
         .memory(1024 * 1024 * 1024);
-    if builder == Builder::BuildKit {
+    if request.builder == Builder::BuildKit {
         opts = opts.version(BuilderVersion::BuilderBuildKit);
     }
     if !request.labels.is_empty() {
@@ -289,6 +284,18 @@ async fn run_once(
                 .collect(),
         );
     }
+    opts
+}
+
+/// One build request and its stream, read to the end or the deadline.
+async fn run_once(
+    site: &Site<'_>,
+    spec: &BuildCheck,
+    request: &Request<'_>,
+    tar: Vec<u8>,
+) -> Result<Built, EnvError> {
+    let builder = request.builder;
+    let opts = build_options(spec, request);
     let limit = spec
         .deadline_s
         .map(Duration::from_secs)

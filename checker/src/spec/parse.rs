@@ -146,51 +146,7 @@ pub fn parse_exercise(file: &str, text: &str) -> Result<Exercise, SpecError> {
 }
 
 fn validate(ex: &Exercise) -> Result<(), (Option<usize>, String)> {
-    let id_ok = ex.id.len() > 3
-        && ex.id.as_bytes()[..2].iter().all(u8::is_ascii_digit)
-        && ex.id.as_bytes()[2] == b'-'
-        && ex.id[3..]
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !id_ok {
-        return Err((
-            None,
-            format!(
-                "id '{}' must look like `03-cache-order` (two digits, a dash, lowercase words)",
-                ex.id
-            ),
-        ));
-    }
-    if ex.chapter > 13 {
-        return Err((
-            None,
-            format!("chapter {} does not exist (0–13)", ex.chapter),
-        ));
-    }
-    if ex.checks.is_empty() {
-        return Err((None, "an exercise needs at least one check".into()));
-    }
-    if ex.hints.is_empty() {
-        return Err((None, "an exercise needs at least one hint".into()));
-    }
-    for name in ex
-        .live
-        .containers
-        .iter()
-        .chain(&ex.live.volumes)
-        .chain(&ex.live.networks)
-        .chain(&ex.live.projects)
-        .chain(&ex.live.try_containers)
-    {
-        if !name.starts_with("dojo-") {
-            return Err((None, format!("live name '{name}' must start with `dojo-`")));
-        }
-    }
-    for p in &ex.live.ports {
-        if !(18000..=18999).contains(p) {
-            return Err((None, format!("live port {p} must be within 18000–18999")));
-        }
-    }
+    validate_header(ex)?;
     let mut ids = HashSet::new();
     let mut images: HashSet<&str> = HashSet::new();
     let mut containers: HashSet<&str> = HashSet::new();
@@ -303,6 +259,56 @@ fn validate(ex: &Exercise) -> Result<(), (Option<usize>, String)> {
             | CheckKind::Context(_)
             | CheckKind::Reload(_)
             | CheckKind::Compose(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The exercise's own fields: id, chapter, hints, live names and ports.
+fn validate_header(ex: &Exercise) -> Result<(), (Option<usize>, String)> {
+    let id_ok = ex.id.len() > 3
+        && ex.id.as_bytes()[..2].iter().all(u8::is_ascii_digit)
+        && ex.id.as_bytes()[2] == b'-'
+        && ex.id[3..]
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !id_ok {
+        return Err((
+            None,
+            format!(
+                "id '{}' must look like `03-cache-order` (two digits, a dash, lowercase words)",
+                ex.id
+            ),
+        ));
+    }
+    if ex.chapter > 13 {
+        return Err((
+            None,
+            format!("chapter {} does not exist (0–13)", ex.chapter),
+        ));
+    }
+    if ex.checks.is_empty() {
+        return Err((None, "an exercise needs at least one check".into()));
+    }
+    if ex.hints.is_empty() {
+        return Err((None, "an exercise needs at least one hint".into()));
+    }
+    for name in ex
+        .live
+        .containers
+        .iter()
+        .chain(&ex.live.volumes)
+        .chain(&ex.live.networks)
+        .chain(&ex.live.projects)
+        .chain(&ex.live.try_containers)
+    {
+        if !name.starts_with("dojo-") {
+            return Err((None, format!("live name '{name}' must start with `dojo-`")));
+        }
+    }
+    for p in &ex.live.ports {
+        if !(18000..=18999).contains(p) {
+            return Err((None, format!("live port {p} must be within 18000–18999")));
         }
     }
     Ok(())
