@@ -142,6 +142,7 @@ mod rules;
 mod slips;
 #[cfg(test)]
 mod tests;
+mod words;
 
 pub use pin::{is_root_user, pin_problem};
 pub use rules::{check_rule, check_rule_with, RuleResult};
