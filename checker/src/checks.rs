@@ -8,6 +8,7 @@ pub mod build;
 pub mod compose;
 pub mod container;
 pub mod context;
+pub(crate) mod defaults;
 pub mod diff;
 pub mod dockerfile;
 pub mod exec;

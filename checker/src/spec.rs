@@ -101,31 +101,6 @@ pub struct Check {
     pub kind: CheckKind,
 }
 
-pub(crate) fn default_image() -> String {
-    "app".into()
-}
-pub(crate) fn default_context() -> String {
-    ".".into()
-}
-pub(crate) fn default_dockerfile() -> String {
-    "Dockerfile".into()
-}
-pub(crate) fn default_true() -> bool {
-    true
-}
-pub(crate) fn default_path() -> String {
-    "/".into()
-}
-pub(crate) fn default_status() -> u16 {
-    200
-}
-pub(crate) fn default_within() -> f64 {
-    10.0
-}
-pub(crate) fn default_stop_codes() -> Vec<i64> {
-    vec![0, 143]
-}
-
 /// The kinds of check, tagged by `kind = "…"`. Names that refer to things the checker built or
 /// started in this run (`image = "app"`, `container = "app"`) are *handles*; a container name that
 /// is not a handle is looked up live (e.g. `dojo-web`).

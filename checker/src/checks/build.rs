@@ -16,13 +16,13 @@ use std::collections::BTreeMap;
 #[serde(deny_unknown_fields)]
 pub struct BuildCheck {
     /// The handle later checks use for the built image.
-    #[serde(default = "crate::spec::default_image")]
+    #[serde(default = "crate::checks::defaults::default_image")]
     pub image: String,
     /// Build context, relative to the exercise folder.
-    #[serde(default = "crate::spec::default_context")]
+    #[serde(default = "crate::checks::defaults::default_context")]
     pub context: String,
     /// Dockerfile path, relative to the context.
-    #[serde(default = "crate::spec::default_dockerfile")]
+    #[serde(default = "crate::checks::defaults::default_dockerfile")]
     pub dockerfile: String,
     /// A stage to stop at (`--target`).
     pub target: Option<String>,

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContextCheck {
-    #[serde(default = "crate::spec::default_context")]
+    #[serde(default = "crate::checks::defaults::default_context")]
     pub context: String,
-    #[serde(default = "crate::spec::default_dockerfile")]
+    #[serde(default = "crate::checks::defaults::default_dockerfile")]
     pub dockerfile: String,
     /// Paths (relative to the context) that must not be sent to the daemon.
     #[serde(default)]

@@ -24,7 +24,7 @@ pub enum DockerfileRule {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DockerfileCheck {
-    #[serde(default = "crate::spec::default_dockerfile")]
+    #[serde(default = "crate::checks::defaults::default_dockerfile")]
     pub dockerfile: String,
     pub rule: DockerfileRule,
 }

@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileCheck {
-    #[serde(default = "crate::spec::default_image")]
+    #[serde(default = "crate::checks::defaults::default_image")]
     pub image: String,
     /// Absolute path in the image.
     pub path: String,
     /// Whether it must exist (default) or must not.
-    #[serde(default = "crate::spec::default_true")]
+    #[serde(default = "crate::checks::defaults::default_true")]
     pub exists: bool,
     /// Text the file must contain.
     pub contains: Option<String>,

@@ -21,13 +21,13 @@ pub struct HttpCheck {
     pub container: Option<String>,
     /// The container port (with `container`).
     pub port: Option<u16>,
-    #[serde(default = "crate::spec::default_path")]
+    #[serde(default = "crate::checks::defaults::default_path")]
     pub path: String,
-    #[serde(default = "crate::spec::default_status")]
+    #[serde(default = "crate::checks::defaults::default_status")]
     pub status: u16,
     pub body_contains: Option<String>,
     /// Keep retrying until this many seconds have passed.
-    #[serde(default = "crate::spec::default_within")]
+    #[serde(default = "crate::checks::defaults::default_within")]
     pub within_s: f64,
     /// After a right answer, the body must change within this many seconds (a page that
     /// something keeps rewriting, not a fixed copy of it).

@@ -20,7 +20,7 @@ pub enum CommandForm {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageCheck {
-    #[serde(default = "crate::spec::default_image")]
+    #[serde(default = "crate::checks::defaults::default_image")]
     pub image: String,
     /// Largest acceptable image size, in MB (10^6 bytes).
     pub max_size_mb: Option<f64>,

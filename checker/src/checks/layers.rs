@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayersCheck {
-    #[serde(default = "crate::spec::default_image")]
+    #[serde(default = "crate::checks::defaults::default_image")]
     pub image: String,
     /// Paths (absolute, as in the image) that must not be in any layer, even one a later layer deletes.
     #[serde(default)]

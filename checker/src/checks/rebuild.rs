@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct RebuildCheck {
     /// The handle of the build to repeat.
-    #[serde(default = "crate::spec::default_image")]
+    #[serde(default = "crate::checks::defaults::default_image")]
     pub image: String,
     /// The file (relative to the exercise folder) to change before rebuilding, as a code change would.
     pub touch: String,

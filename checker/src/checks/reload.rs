@@ -16,9 +16,9 @@ pub struct ReloadCheck {
     /// The file to change, relative to the exercise folder. Its content is restored afterwards.
     pub file: String,
     /// The URL path that serves it.
-    #[serde(default = "crate::spec::default_path")]
+    #[serde(default = "crate::checks::defaults::default_path")]
     pub path: String,
-    #[serde(default = "crate::spec::default_within")]
+    #[serde(default = "crate::checks::defaults::default_within")]
     pub within_s: f64,
 }
 

@@ -26,10 +26,10 @@ pub enum RunExpect {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunCheck {
-    #[serde(default = "crate::spec::default_image")]
+    #[serde(default = "crate::checks::defaults::default_image")]
     pub image: String,
     /// The handle later checks use for this container.
-    #[serde(default = "crate::spec::default_image")]
+    #[serde(default = "crate::checks::defaults::default_image")]
     pub name: String,
     /// Container ports to publish on 127.0.0.1 (random host ports).
     #[serde(default)]
@@ -42,7 +42,7 @@ pub struct RunCheck {
     pub expect: RunExpect,
     pub exit_code: Option<i64>,
     /// Seconds to wait for the container to exit (`expect = "exits"`).
-    #[serde(default = "crate::spec::default_within")]
+    #[serde(default = "crate::checks::defaults::default_within")]
     pub within_s: f64,
     /// Seconds the container must stay up (`expect = "running"`, default 1).
     pub settle_s: Option<f64>,

@@ -16,7 +16,7 @@ pub struct StopCheck {
     /// The stop must finish within this many seconds.
     pub max_seconds: f64,
     /// Acceptable exit codes after the stop.
-    #[serde(default = "crate::spec::default_stop_codes")]
+    #[serde(default = "crate::checks::defaults::default_stop_codes")]
     pub exit_codes: Vec<i64>,
     /// The timeout passed to `docker stop` (default 10, Docker's default).
     pub timeout_s: Option<i64>,
