@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::ctx::{Ctx, Verdict};
-use crate::docker::exec::{exec_in, run_once};
+use crate::docker::exec::{exec_in, run_once, Output};
 use crate::docker::probe::ContainerSpec;
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
@@ -25,8 +25,8 @@ pub struct ExecCheck {
     pub stdout_excludes: Vec<String>,
 }
 
-/// The `exec` check.
-pub async fn check(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvError> {
+/// What the check expects, in words: the command, its exit code, what it prints and must not.
+fn expectation(spec: &ExecCheck) -> String {
     let shown = spec
         .command
         .iter()
@@ -46,6 +46,13 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvEr
     for s in &spec.stdout_excludes {
         expected.push_str(&format!(", never prints \"{s}\""));
     }
+    expected
+}
+
+/// The `exec` check: run the command (in a live container or a fresh one from an image), then
+/// [`judge`] what it did.
+pub async fn check(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvError> {
+    let expected = expectation(spec);
     let limit = Duration::from_secs(30);
     let out = if let Some(c) = &spec.container {
         let target = ctx.container_id(c).unwrap_or_else(|| c.clone());
@@ -73,6 +80,12 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvEr
             Err(msg) => return Ok(Verdict::fail(expected, format!("could not run it: {msg}"))),
         }
     };
+    Ok(judge(&out, spec))
+}
+
+/// The command's exit code, then what it printed (stdout and stderr together) against the spec.
+pub fn judge(out: &Output, spec: &ExecCheck) -> Verdict {
+    let expected = expectation(spec);
     let both = format!("{}{}", out.stdout, out.stderr);
     let shown_out = crate::docker::logs::tail(&both, 6);
     let actual = format!(
@@ -85,7 +98,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvEr
         }
     );
     if out.code != spec.exit_code {
-        return Ok(Verdict::fail(expected, actual).advise(
+        return Verdict::fail(expected, actual).advise(
             match crate::docker::probe::explain_runtime_log(&both) {
                 Some(a) => a,
                 None => format!(
@@ -93,11 +106,11 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvEr
                     crate::docker::probe::explain_exit(out.code, false)
                 ),
             },
-        ));
+        );
     }
     for s in &spec.stdout_contains {
         if !both.contains(s.as_str()) {
-            return Ok(Verdict::fail(expected, actual));
+            return Verdict::fail(expected, actual);
         }
     }
     if spec
@@ -113,13 +126,70 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvEr
             .iter()
             .filter_map(|s| both.lines().find(|l| l.contains(s.as_str())))
             .collect();
-        return Ok(Verdict::fail(
+        return Verdict::fail(
             expected,
             format!(
                 "{actual}\nthe lines it must not print:\n{}",
                 offending.join("\n")
             ),
-        ));
+        );
     }
-    Ok(Verdict::pass(expected, actual))
+    Verdict::pass(expected, actual)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ExecCheck {
+        ExecCheck {
+            container: Some("c".into()),
+            image: None,
+            command: vec!["sh".into(), "-c".into(), "env".into()],
+            exit_code: 0,
+            stdout_contains: vec!["MODE=prod".into()],
+            stdout_excludes: vec!["TOKEN=".into()],
+        }
+    }
+
+    fn out(code: i64, stdout: &str) -> Output {
+        Output {
+            code,
+            stdout: stdout.into(),
+            stderr: String::new(),
+        }
+    }
+
+    #[test]
+    fn exit_code_then_output_decide() {
+        let v = judge(&out(0, "PATH=/bin\nMODE=prod\n"), &spec());
+        assert!(v.passed, "{}", v.actual);
+        assert_eq!(
+            v.expected,
+            "`sh -c env` exits with 0, prints \"MODE=prod\", never prints \"TOKEN=\""
+        );
+        let v = judge(&out(127, "sh: env: not found\n"), &spec());
+        assert!(
+            !v.passed && v.actual.starts_with("exit code 127"),
+            "{}",
+            v.actual
+        );
+        assert!(v.advice.is_some());
+        let v = judge(&out(0, "MODE=dev\n"), &spec());
+        assert!(!v.passed && v.actual.contains("MODE=dev"), "{}", v.actual);
+    }
+
+    #[test]
+    fn a_line_it_must_not_print_is_named_even_beyond_the_tail() {
+        let mut lines: Vec<String> = vec!["TOKEN=s3cret".into(), "MODE=prod".into()];
+        lines.extend((0..20).map(|i| format!("VAR{i}=x")));
+        let v = judge(&out(0, &lines.join("\n")), &spec());
+        assert!(!v.passed);
+        assert!(
+            v.actual
+                .ends_with("the lines it must not print:\nTOKEN=s3cret"),
+            "{}",
+            v.actual
+        );
+    }
 }
