@@ -26,28 +26,38 @@ pub struct VolumeCheck {
     pub exists: Option<bool>,
 }
 
+/// What the check found: no volume, or the volume and the file's content (`None`: no such file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VolumeSeen {
+    Missing,
+    Present { file: Option<String> },
+}
+
+/// The `volume` check: look for the volume, read the file through a probe container mounting it
+/// read-only, then [`judge`] what was found.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, EnvError> {
     let v = &spec.volume;
-    let expected = match &spec.contains {
-        Some(c) => format!("named volume {v} holds {} containing \"{c}\"", spec.file),
-        None => format!("named volume {v} holds {}", spec.file),
-    };
-    match tokio::time::timeout(deadline::QUICK, ctx.engine.docker.inspect_volume(v)).await {
-        Err(_) => return Err(EnvError::Deadline { what: "inspect volume".into(), deadline: deadline::QUICK }),
-        Ok(Err(e)) if is_not_found(&e) && spec.exists == Some(false) => {
-            return Ok(Verdict::pass(format!("no volume named {v}"), "it is gone"));
-        }
-        Ok(Ok(_)) if spec.exists == Some(false) => {
-            return Ok(Verdict::fail(format!("no volume named {v}"), format!("{v} still exists"))
-                .advise(format!("A named volume stays until it is removed itself, whatever happens to its containers (`docker volume ls` lists {v}).")));
-        }
-        Ok(Err(e)) if is_not_found(&e) => {
-            return Ok(Verdict::fail(expected, format!("there is no volume named {v}"))
-                .advise("`docker volume ls` lists volumes. A named volume comes into being when a container mounts it by name (or with `docker volume create`)."))
-        }
-        Ok(r) => {
-            r.map_err(|e| crate::docker::classify("inspect volume", &e))?;
-        }
+    let exists =
+        match tokio::time::timeout(deadline::QUICK, ctx.engine.docker.inspect_volume(v)).await {
+            Err(_) => {
+                return Err(EnvError::Deadline {
+                    what: "inspect volume".into(),
+                    deadline: deadline::QUICK,
+                })
+            }
+            Ok(Err(e)) if is_not_found(&e) => false,
+            Ok(r) => {
+                r.map_err(|e| crate::docker::classify("inspect volume", &e))?;
+                true
+            }
+        };
+    if !exists || spec.exists == Some(false) {
+        let seen = if exists {
+            VolumeSeen::Present { file: None }
+        } else {
+            VolumeSeen::Missing
+        };
+        return Ok(judge(&seen, spec));
     }
     let file = spec.file.trim_start_matches('/');
     let cs = ContainerSpec {
@@ -64,32 +74,105 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, Env
         )))
         }
     };
-    if out.code != 0 {
-        return Ok(Verdict::fail(expected, format!("{v} exists but has no {file}"))
-            .advise("The file was written somewhere else: into the container's own writable layer (gone with `docker rm`) or another volume. Mount the named volume at the folder the app writes to."));
-    }
+    let file = (out.code == 0).then_some(out.stdout);
+    Ok(judge(&VolumeSeen::Present { file }, spec))
+}
+
+/// Whether the volume exists as the task asks, holds the file, and what the file contains.
+pub fn judge(seen: &VolumeSeen, spec: &VolumeCheck) -> Verdict {
+    let v = &spec.volume;
+    let expected = match &spec.contains {
+        Some(c) => format!("named volume {v} holds {} containing \"{c}\"", spec.file),
+        None => format!("named volume {v} holds {}", spec.file),
+    };
+    let content = match (seen, spec.exists) {
+        (VolumeSeen::Missing, Some(false)) => {
+            return Verdict::pass(format!("no volume named {v}"), "it is gone");
+        }
+        (VolumeSeen::Present { .. }, Some(false)) => {
+            return Verdict::fail(format!("no volume named {v}"), format!("{v} still exists"))
+                .advise(format!("A named volume stays until it is removed itself, whatever happens to its containers (`docker volume ls` lists {v})."));
+        }
+        (VolumeSeen::Missing, _) => {
+            return Verdict::fail(expected, format!("there is no volume named {v}"))
+                .advise("`docker volume ls` lists volumes. A named volume comes into being when a container mounts it by name (or with `docker volume create`).");
+        }
+        (VolumeSeen::Present { file }, _) => file,
+    };
+    let file = spec.file.trim_start_matches('/');
+    let Some(content) = content else {
+        return Verdict::fail(expected, format!("{v} exists but has no {file}"))
+            .advise("The file was written somewhere else: into the container's own writable layer (gone with `docker rm`) or another volume. Mount the named volume at the folder the app writes to.");
+    };
     if let Some(c) = &spec.contains {
-        if !out.stdout.contains(c.as_str()) {
-            return Ok(Verdict::fail(
+        if !content.contains(c.as_str()) {
+            return Verdict::fail(
                 expected,
                 format!(
                     "{file} in {v} contains: {}",
-                    crate::docker::logs::tail(&out.stdout, 3)
+                    crate::docker::logs::tail(content, 3)
                 ),
-            ));
+            );
         }
     }
     if let Some(x) = &spec.excludes {
-        if out.stdout.contains(x.as_str()) {
-            return Ok(Verdict::fail(
+        if content.contains(x.as_str()) {
+            return Verdict::fail(
                 format!("{expected}, without \"{x}\""),
                 format!("{file} in {v} still holds \"{x}\" from an earlier run"),
             )
-            .advise("Named volumes outlive containers: stale data stays until the volume is removed (`docker compose down -v`, `docker volume rm`)."));
+            .advise("Named volumes outlive containers: stale data stays until the volume is removed (`docker compose down -v`, `docker volume rm`).");
         }
     }
-    Ok(Verdict::pass(
-        expected,
-        format!("{file} found in volume {v}"),
-    ))
+    Verdict::pass(expected, format!("{file} found in volume {v}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> VolumeCheck {
+        VolumeCheck {
+            volume: "dojo-data".into(),
+            file: "/notes.txt".into(),
+            contains: Some("hello".into()),
+            excludes: Some("stale".into()),
+            exists: None,
+        }
+    }
+
+    #[test]
+    fn a_volume_its_file_and_its_content() {
+        let present = |f: Option<&str>| VolumeSeen::Present {
+            file: f.map(str::to_string),
+        };
+        assert!(judge(&present(Some("hello\n")), &spec()).passed);
+        let v = judge(&VolumeSeen::Missing, &spec());
+        assert_eq!(v.actual, "there is no volume named dojo-data");
+        let v = judge(&present(None), &spec());
+        assert_eq!(v.actual, "dojo-data exists but has no notes.txt");
+        let v = judge(&present(Some("bye\n")), &spec());
+        assert!(
+            !v.passed && v.actual.contains("contains: bye"),
+            "{}",
+            v.actual
+        );
+        let v = judge(&present(Some("hello stale\n")), &spec());
+        assert!(
+            !v.passed && v.actual.contains("still holds \"stale\""),
+            "{}",
+            v.actual
+        );
+    }
+
+    #[test]
+    fn a_volume_that_must_be_gone() {
+        let gone = VolumeCheck {
+            exists: Some(false),
+            ..spec()
+        };
+        assert!(judge(&VolumeSeen::Missing, &gone).passed);
+        let v = judge(&VolumeSeen::Present { file: None }, &gone);
+        assert_eq!(v.actual, "dojo-data still exists");
+    }
 }
