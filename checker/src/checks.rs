@@ -26,31 +26,125 @@ pub mod volume;
 
 use crate::ctx::{Ctx, Verdict};
 use crate::error::EnvError;
-use crate::spec::{Check, CheckKind};
+use crate::spec::Check;
+use serde::{Deserialize, Serialize};
 
-/// Dispatch a check to its kind.
-pub async fn run(ctx: &mut Ctx<'_>, check: &Check) -> Result<Verdict, EnvError> {
-    match &check.kind {
-        CheckKind::Build(c) => build::check(ctx, c).await,
-        CheckKind::Rebuild(c) => rebuild::check(ctx, c).await,
-        CheckKind::Dockerfile(c) => Ok(dockerfile::check(ctx, c)),
-        CheckKind::Image(c) => image::check(ctx, c).await,
-        CheckKind::File(c) => file::check(ctx, c).await,
-        CheckKind::Run(c) => run::check(ctx, c).await,
-        CheckKind::Exec(c) => exec::check(ctx, c).await,
-        CheckKind::Container(c) => container::check(ctx, c).await,
-        CheckKind::Diff(c) => diff::check(ctx, c).await,
-        CheckKind::Http(c) => http::check(ctx, c).await,
-        CheckKind::Volume(c) => volume::check(ctx, c).await,
-        CheckKind::Network(c) => network::check(ctx, c).await,
-        CheckKind::Stop(c) => stop::check(ctx, c).await,
-        CheckKind::Restart(c) => restart::check(ctx, c).await,
-        CheckKind::Layers(c) => layers::check(ctx, c).await,
-        CheckKind::Context(c) => Ok(context::check(ctx, c)),
-        CheckKind::Reload(c) => reload::check(ctx, c).await,
-        CheckKind::Compose(c) => compose::check(ctx, c).await,
-        CheckKind::Answer(c) => answer::check(ctx, c),
+/// What a check kind tells the rest of the checker about its spec, beyond running it: problems
+/// serde cannot see (reported with the check's id when the exercise loads), and the handles it
+/// needs from earlier checks and makes for later ones (the loader refuses an image handle no
+/// earlier `build` makes; a run skips a check whose handle an earlier failure left missing).
+/// Every method has a default: a kind states only what applies to it.
+pub trait Kind {
+    fn problem(&self) -> Option<String> {
+        None
     }
+    fn needs(&self) -> Needs<'_> {
+        Needs::default()
+    }
+    fn makes(&self) -> Makes<'_> {
+        Makes::default()
+    }
+}
+
+/// What a check needs from earlier checks or from the learner's Docker.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Needs<'a> {
+    /// An image handle an earlier `build` check makes (`image = "app"`).
+    pub image: Option<&'a str>,
+    /// An image handle, or an image reference (`busybox:1.36.1`) that needs nothing earlier.
+    pub image_or_reference: Option<&'a str>,
+    /// A run handle an earlier `run` check starts, or a live container's name.
+    pub container: Option<&'a str>,
+    /// A network by name.
+    pub network: Option<&'a str>,
+}
+
+/// The handles a check makes for later ones.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Makes<'a> {
+    pub image: Option<&'a str>,
+    pub container: Option<&'a str>,
+}
+
+/// The registry: one line per kind, `Variant(module::Spec) = "name"`, its doc the kind's
+/// description. It makes the `kind = "…"` tagged enum of exercise.toml, the kind's name, the
+/// [`Kind`] answers and the dispatch to `module::check`; the matches it writes have no catch-all,
+/// so a kind added here is a kind the compiler makes every other place handle.
+macro_rules! check_kinds {
+    ($( $(#[$doc:meta])* $variant:ident($module:ident :: $spec:ident) = $name:literal, )*) => {
+        /// The kinds of check, tagged by `kind = "…"`. Names that refer to things the checker
+        /// built or started in this run (`image = "app"`, `container = "app"`) are *handles*; a
+        /// container name that is not a handle is looked up live (e.g. `dojo-web`).
+        #[derive(Debug, Clone, Deserialize, Serialize)]
+        #[serde(tag = "kind")]
+        pub enum CheckKind {
+            $( $(#[$doc])* #[serde(rename = $name)] $variant($module::$spec), )*
+        }
+
+        impl CheckKind {
+            /// The kind's name, as exercise.toml writes it.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( Self::$variant(_) => $name, )*
+                }
+            }
+
+            /// The kind's spec as a [`Kind`]: its problems, what it needs and makes.
+            pub fn kind(&self) -> &dyn Kind {
+                match self {
+                    $( Self::$variant(s) => s, )*
+                }
+            }
+        }
+
+        /// Dispatch a check to its kind.
+        pub async fn run(ctx: &mut Ctx<'_>, check: &Check) -> Result<Verdict, EnvError> {
+            match &check.kind {
+                $( CheckKind::$variant(c) => $module::check(ctx, c).await, )*
+            }
+        }
+    };
+}
+
+check_kinds! {
+    /// Build the learner's Dockerfile (after the untrusted-Dockerfile rules). The build log is kept.
+    Build(build::BuildCheck) = "build",
+    /// A static rule on the Dockerfile text (only for what is static by nature).
+    Dockerfile(dockerfile::DockerfileCheck) = "dockerfile",
+    /// Image metadata: size, layers, user, cmd/entrypoint and their form, env, ports, labels.
+    Image(image::ImageCheck) = "image",
+    /// A file present or absent in an image's filesystem (optionally its content).
+    File(file::FileCheck) = "file",
+    /// Start a container from a built image (labelled, limited, published on 127.0.0.1).
+    Run(run::RunCheck) = "run",
+    /// Run a command in a container (a handle, a live name, or a fresh one from an image).
+    Exec(exec::ExecCheck) = "exec",
+    /// A live container's state and config.
+    Container(container::ContainerCheck) = "container",
+    /// An HTTP request through a published host port gets a real answer.
+    Http(http::HttpCheck) = "http",
+    /// A named volume holds data that survives container removal.
+    Volume(volume::VolumeCheck) = "volume",
+    /// Network membership and DNS resolution by container name.
+    Network(network::NetworkCheck) = "network",
+    /// Rebuild after changing a file: which steps hit the cache.
+    Rebuild(rebuild::RebuildCheck) = "rebuild",
+    /// A real `docker stop`: how long the container took and its exit code.
+    Stop(stop::StopCheck) = "stop",
+    /// `docker diff`: files a container added or changed in its writable layer.
+    Diff(diff::DiffCheck) = "diff",
+    /// Make a running container's process fail and see its restart policy bring it back.
+    Restart(restart::RestartCheck) = "restart",
+    /// Scan every layer of an image (as `docker save` ships it) for paths or text.
+    Layers(layers::LayersCheck) = "layers",
+    /// The build context as Docker would send it (after `.dockerignore`).
+    Context(context::ContextCheck) = "context",
+    /// Change a file on the host and see the change served through a published port (bind mounts).
+    Reload(reload::ReloadCheck) = "reload",
+    /// A Compose project's state, by the `com.docker.compose.*` labels.
+    Compose(compose::ComposeCheck) = "compose",
+    /// The learner's diagnosis in words (`ANSWER.md`), judged against the accepted forms.
+    Answer(answer::AnswerCheck) = "answer",
 }
 
 /// The first `KEY=value` in `want` that `env` (Docker's `KEY=value` list) does not have:

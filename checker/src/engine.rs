@@ -21,57 +21,42 @@ pub struct RunOptions {
 
 /// The handle a check needs that an earlier failed check did not produce.
 fn missing_dependency(ctx: &Ctx<'_>, check: &Check) -> Option<String> {
-    let image = |h: &String| {
+    let image = |h: &str| {
         (!ctx.images.contains_key(h)).then(|| "the image the build above makes".to_string())
     };
-    let absent = |name: &String| {
-        ctx.absent
-            .contains(name)
-            .then(|| format!("the container {name}, which does not exist"))
-    };
-    let run_handle = |h: &String| {
+    let run_handle = |h: &str| {
         let is_handle = ctx
             .exercise
             .checks
             .iter()
-            .any(|c| matches!(&c.kind, CheckKind::Run(r) if &r.name == h));
+            .any(|c| c.kind.kind().makes().container == Some(h));
         if is_handle {
             (!ctx.containers.contains_key(h))
                 .then(|| "the container an earlier check starts".to_string())
         } else {
-            absent(h)
+            ctx.absent
+                .contains(h)
+                .then(|| format!("the container {h}, which does not exist"))
         }
     };
-    match &check.kind {
-        CheckKind::Image(c) => image(&c.image),
-        CheckKind::File(c) => image(&c.image),
-        CheckKind::Run(c) => image(&c.image),
-        CheckKind::Rebuild(c) => image(&c.image),
-        CheckKind::Exec(c) => c.container.as_ref().and_then(run_handle).or_else(|| {
-            c.image
-                .as_ref()
+    let needs = check.kind.kind().needs();
+    needs
+        .image
+        .and_then(image)
+        .or_else(|| needs.container.and_then(run_handle))
+        .or_else(|| {
+            needs
+                .image_or_reference
                 .filter(|i| ctx.is_handle(i))
                 .and_then(image)
-        }),
-        CheckKind::Http(c) => c.container.as_ref().and_then(run_handle),
-        CheckKind::Stop(c) => run_handle(&c.container),
-        CheckKind::Diff(c) => run_handle(&c.container),
-        CheckKind::Restart(c) => run_handle(&c.container),
-        CheckKind::Layers(c) => image(&c.image),
-        CheckKind::Container(c) if c.exists == Some(false) => None,
-        CheckKind::Network(n) => ctx
-            .absent
-            .contains(&format!("network {}", n.network))
-            .then(|| format!("the network {}, which does not exist", n.network)),
-        CheckKind::Container(c) => c.container.as_ref().and_then(run_handle),
-        CheckKind::Build(_)
-        | CheckKind::Dockerfile(_)
-        | CheckKind::Volume(_)
-        | CheckKind::Context(_)
-        | CheckKind::Reload(_)
-        | CheckKind::Compose(_)
-        | CheckKind::Answer(_) => None,
-    }
+        })
+        .or_else(|| {
+            needs.network.and_then(|n| {
+                ctx.absent
+                    .contains(&format!("network {n}"))
+                    .then(|| format!("the network {n}, which does not exist"))
+            })
+        })
 }
 
 /// Run every check of `exercise` and clean up what the run created, whatever happens.

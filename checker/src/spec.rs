@@ -101,79 +101,6 @@ pub struct Check {
     pub kind: CheckKind,
 }
 
-/// The kinds of check, tagged by `kind = "…"`. Names that refer to things the checker built or
-/// started in this run (`image = "app"`, `container = "app"`) are *handles*; a container name that
-/// is not a handle is looked up live (e.g. `dojo-web`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum CheckKind {
-    /// Build the learner's Dockerfile (after the untrusted-Dockerfile rules). The build log is kept.
-    #[serde(rename = "build")]
-    Build(BuildCheck),
-    /// A static rule on the Dockerfile text (only for what is static by nature).
-    Dockerfile(DockerfileCheck),
-    /// Image metadata: size, layers, user, cmd/entrypoint and their form, env, ports, labels.
-    Image(ImageCheck),
-    /// A file present or absent in an image's filesystem (optionally its content).
-    File(FileCheck),
-    /// Start a container from a built image (labelled, limited, published on 127.0.0.1).
-    Run(RunCheck),
-    /// Run a command in a container (a handle, a live name, or a fresh one from an image).
-    Exec(ExecCheck),
-    /// A live container's state and config.
-    Container(ContainerCheck),
-    /// An HTTP request through a published host port gets a real answer.
-    Http(HttpCheck),
-    /// A named volume holds data that survives container removal.
-    Volume(VolumeCheck),
-    /// Network membership and DNS resolution by container name.
-    Network(NetworkCheck),
-    /// Rebuild after changing a file: which steps hit the cache.
-    Rebuild(RebuildCheck),
-    /// A real `docker stop`: how long the container took and its exit code.
-    Stop(StopCheck),
-    /// `docker diff`: files a container added or changed in its writable layer.
-    Diff(DiffCheck),
-    /// Make a running container's process fail and see its restart policy bring it back.
-    Restart(RestartCheck),
-    /// Scan every layer of an image (as `docker save` ships it) for paths or text.
-    Layers(LayersCheck),
-    /// The build context as Docker would send it (after `.dockerignore`).
-    Context(ContextCheck),
-    /// Change a file on the host and see the change served through a published port (bind mounts).
-    Reload(ReloadCheck),
-    /// A Compose project's state, by the `com.docker.compose.*` labels.
-    Compose(ComposeCheck),
-    /// The learner's diagnosis in words (`ANSWER.md`), judged against the accepted forms.
-    Answer(AnswerCheck),
-}
-
-impl CheckKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Build(_) => "build",
-            Self::Dockerfile(_) => "dockerfile",
-            Self::Image(_) => "image",
-            Self::File(_) => "file",
-            Self::Run(_) => "run",
-            Self::Exec(_) => "exec",
-            Self::Container(_) => "container",
-            Self::Http(_) => "http",
-            Self::Volume(_) => "volume",
-            Self::Network(_) => "network",
-            Self::Rebuild(_) => "rebuild",
-            Self::Stop(_) => "stop",
-            Self::Diff(_) => "diff",
-            Self::Restart(_) => "restart",
-            Self::Layers(_) => "layers",
-            Self::Context(_) => "context",
-            Self::Reload(_) => "reload",
-            Self::Compose(_) => "compose",
-            Self::Answer(_) => "answer",
-        }
-    }
-}
-
 /// `mutants/<name>/expect.toml`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -192,7 +119,8 @@ pub struct MutantExpect {
     pub message_contains_containerd: Option<String>,
 }
 
-// Each kind's spec lives in its own file under `checks/`; the format is read from here.
+// Each kind's spec lives in its own file under `checks/`, and the kinds in its registry; the
+// format is read from here.
 pub use crate::checks::answer::AnswerCheck;
 pub use crate::checks::build::BuildCheck;
 pub use crate::checks::compose::ComposeCheck;
@@ -215,6 +143,7 @@ pub use crate::checks::run::RunCheck;
 pub use crate::checks::run::RunExpect;
 pub use crate::checks::stop::StopCheck;
 pub use crate::checks::volume::VolumeCheck;
+pub use crate::checks::CheckKind;
 
 mod parse;
 pub use parse::{parse_exercise, parse_mutant_expect, SpecError};

@@ -7,6 +7,7 @@
 //! appear in a row in the answer, so `137` matches `**137**` and `code=137.` but not `1370`,
 //! `OOM` matches `OOM-killed` but not `ZOOM`, and `out of memory` matches `Out of memory!`.
 
+use crate::checks::Kind;
 use crate::ctx::{Ctx, Verdict};
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,12 @@ pub struct AnswerCheck {
     /// names one fails, even beside an accepted form: it names two answers.
     #[serde(default)]
     pub reject: Vec<String>,
+}
+
+impl Kind for AnswerCheck {
+    fn problem(&self) -> Option<String> {
+        AnswerCheck::problem(self)
+    }
 }
 
 impl AnswerCheck {
@@ -80,7 +87,7 @@ impl AnswerCheck {
 
 /// The `answer` check: read `ANSWER.md` from the exercise folder and judge it. A missing file is
 /// a failure that says how to answer; a file that cannot be read is an error, never a pass.
-pub fn check(ctx: &Ctx<'_>, spec: &AnswerCheck) -> Result<Verdict, EnvError> {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &AnswerCheck) -> Result<Verdict, EnvError> {
     let path = ctx.dir.join(ANSWER_FILE);
     let text = match std::fs::read(&path) {
         Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),

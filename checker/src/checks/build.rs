@@ -1,6 +1,7 @@
 //! The `build` check: the learner's Dockerfile is screened, its context packed, and the daemon
 //! builds it ([`crate::docker::build`]). The built image becomes a handle later checks use.
 
+use crate::checks::{Kind, Makes};
 use std::path::Path;
 
 use crate::ctx::{BuiltImage, Ctx, Verdict};
@@ -40,6 +41,15 @@ pub struct BuildCheck {
     /// Served only to BuildKit builds.
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
+}
+
+impl Kind for BuildCheck {
+    fn makes(&self) -> Makes<'_> {
+        Makes {
+            image: Some(&self.image),
+            ..Makes::default()
+        }
+    }
 }
 
 impl BuildCheck {

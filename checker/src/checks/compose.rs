@@ -1,6 +1,7 @@
 //! The `compose` check: a Compose project's state read from the labels Compose v1 and v2 both put
 //! on what they create (`com.docker.compose.project`, `.service`, `.volume`).
 
+use crate::checks::Kind;
 use std::collections::HashMap;
 
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListVolumesOptionsBuilder};
@@ -24,6 +25,8 @@ pub struct ComposeCheck {
     /// `false`: the project must have no containers at all (it was brought down).
     pub up: Option<bool>,
 }
+
+impl Kind for ComposeCheck {}
 
 const PROJECT: &str = "com.docker.compose.project";
 

@@ -1,8 +1,10 @@
 //! The `context` check: the build context as `docker build` would send it, after
 //! `.dockerignore` ([`crate::docker::context_tar`]).
 
+use crate::checks::Kind;
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::context_tar as context;
+use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -22,8 +24,14 @@ pub struct ContextCheck {
     pub max_mb: Option<f64>,
 }
 
+impl Kind for ContextCheck {}
+
 /// The `context` check: what `docker build` would send, after `.dockerignore`.
-pub fn check(ctx: &Ctx<'_>, spec: &ContextCheck) -> Verdict {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &ContextCheck) -> Result<Verdict, EnvError> {
+    Ok(verdict(ctx, spec))
+}
+
+fn verdict(ctx: &Ctx<'_>, spec: &ContextCheck) -> Verdict {
     let root = ctx.dir.join(&spec.context);
     let expected = {
         let mut e = String::from("a build context");

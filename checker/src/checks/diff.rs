@@ -1,6 +1,7 @@
 //! The `diff` check: `docker diff`, the files a container added or changed in its writable
 //! layer. Gathering reads the changes; [`judge`] decides on them.
 
+use crate::checks::{Kind, Needs};
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::{deadline, is_not_found};
 use crate::error::EnvError;
@@ -16,6 +17,15 @@ pub struct DiffCheck {
     /// Paths that must not appear.
     #[serde(default)]
     pub unchanged: Vec<String>,
+}
+
+impl Kind for DiffCheck {
+    fn needs(&self) -> Needs<'_> {
+        Needs {
+            container: Some(&self.container),
+            ..Needs::default()
+        }
+    }
 }
 
 /// The `diff` check: `docker diff`.

@@ -1,8 +1,10 @@
 //! The `dockerfile` check: a static rule on the Dockerfile text ([`crate::dockerfile`]), read
 //! with the `--build-arg`s of the build that uses the same file.
 
+use crate::checks::Kind;
 use crate::ctx::{Ctx, Verdict};
 use crate::dockerfile;
+use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
 
 /// Static Dockerfile rules.
@@ -28,6 +30,8 @@ pub struct DockerfileCheck {
     pub dockerfile: String,
     pub rule: DockerfileRule,
 }
+
+impl Kind for DockerfileCheck {}
 
 fn rule_text(r: crate::spec::DockerfileRule) -> &'static str {
     use crate::spec::DockerfileRule::*;
@@ -63,7 +67,11 @@ fn build_args_for(ctx: &Ctx<'_>, dockerfile: &str) -> std::collections::BTreeMap
 }
 
 /// The `dockerfile` check: a static rule.
-pub fn check(ctx: &Ctx<'_>, spec: &DockerfileCheck) -> Verdict {
+pub async fn check(ctx: &mut Ctx<'_>, spec: &DockerfileCheck) -> Result<Verdict, EnvError> {
+    Ok(verdict(ctx, spec))
+}
+
+fn verdict(ctx: &Ctx<'_>, spec: &DockerfileCheck) -> Verdict {
     let path = ctx.dir.join(&spec.dockerfile);
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Verdict::fail("a Dockerfile", format!("no file at {}", path.display()));

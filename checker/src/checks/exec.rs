@@ -1,6 +1,7 @@
 //! The `exec` check: a command's exit code and output, run inside a container (a handle, a live
 //! container by name, or a fresh container from an image).
 
+use crate::checks::{Kind, Needs};
 use std::time::Duration;
 
 use crate::ctx::{Ctx, Verdict};
@@ -23,6 +24,22 @@ pub struct ExecCheck {
     pub stdout_contains: Vec<String>,
     #[serde(default)]
     pub stdout_excludes: Vec<String>,
+}
+
+impl Kind for ExecCheck {
+    fn problem(&self) -> Option<String> {
+        if self.container.is_some() == self.image.is_some() {
+            return Some("give exactly one of `container` or `image`".into());
+        }
+        self.command.is_empty().then(|| "`command` is empty".into())
+    }
+    fn needs(&self) -> Needs<'_> {
+        Needs {
+            container: self.container.as_deref(),
+            image_or_reference: self.image.as_deref(),
+            ..Needs::default()
+        }
+    }
 }
 
 /// What the check expects, in words: the command, its exit code, what it prints and must not.

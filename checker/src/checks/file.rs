@@ -1,6 +1,7 @@
 //! The `file` check: a path present or absent in an image's filesystem (optionally its
 //! content), copied out of a container created from the image and never started.
 
+use crate::checks::{Kind, Needs};
 use crate::ctx::{Ctx, Verdict};
 use crate::docker::files::{create_unstarted, read_path};
 use crate::error::EnvError;
@@ -18,6 +19,18 @@ pub struct FileCheck {
     pub exists: bool,
     /// Text the file must contain.
     pub contains: Option<String>,
+}
+
+impl Kind for FileCheck {
+    fn problem(&self) -> Option<String> {
+        (!self.path.starts_with('/')).then(|| "path must be absolute".into())
+    }
+    fn needs(&self) -> Needs<'_> {
+        Needs {
+            image: Some(&self.image),
+            ..Needs::default()
+        }
+    }
 }
 
 /// The `file` check: copy the path out of a created (never started) container.

@@ -3,6 +3,7 @@
 //! A TCP connect is not an answer (docker-proxy accepts before the app listens); only a status
 //! line counts. When it fails, the container is examined to say why.
 
+use crate::checks::{Kind, Needs};
 use std::time::Duration;
 
 use crate::ctx::{Ctx, Verdict};
@@ -32,6 +33,20 @@ pub struct HttpCheck {
     /// After a right answer, the body must change within this many seconds (a page that
     /// something keeps rewriting, not a fixed copy of it).
     pub changes_within_s: Option<f64>,
+}
+
+impl Kind for HttpCheck {
+    fn problem(&self) -> Option<String> {
+        (self.host_port.is_some() == self.container.is_some()
+            || (self.container.is_some() && self.port.is_none()))
+        .then(|| "give either `host_port`, or `container` and `port`".into())
+    }
+    fn needs(&self) -> Needs<'_> {
+        Needs {
+            container: self.container.as_deref(),
+            ..Needs::default()
+        }
+    }
 }
 
 /// The `http` check.

@@ -1,6 +1,7 @@
 //! The `image` check: an image's metadata (size, layers, user, command and its form, env,
 //! ports, labels, healthcheck).
 
+use crate::checks::{Kind, Needs};
 use bollard::query_parameters::ListImagesOptions;
 
 use crate::ctx::{Ctx, Verdict};
@@ -46,6 +47,15 @@ pub struct ImageCheck {
     pub labels: BTreeMap<String, String>,
     /// The image must define a HEALTHCHECK (true) or not (false).
     pub healthcheck: Option<bool>,
+}
+
+impl Kind for ImageCheck {
+    fn needs(&self) -> Needs<'_> {
+        Needs {
+            image: Some(&self.image),
+            ..Needs::default()
+        }
+    }
 }
 
 fn mb(bytes: i64) -> String {

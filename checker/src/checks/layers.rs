@@ -1,6 +1,7 @@
 //! The `layers` check: every layer of an image, as `docker save` ships it, scanned for paths and
 //! text. A file deleted in a later layer is still in the earlier one, and still ships.
 
+use crate::checks::{Kind, Needs};
 use std::io::Read;
 
 use crate::ctx::{Ctx, Verdict};
@@ -23,6 +24,25 @@ pub struct LayersCheck {
     /// layer may have, wherever it is (`/usr/local/bin/gcc` as much as `/usr/bin/gcc`).
     #[serde(default)]
     pub absent_names: Vec<String>,
+}
+
+impl Kind for LayersCheck {
+    fn problem(&self) -> Option<String> {
+        (self.absent_paths.is_empty()
+            && self.absent_text.is_empty()
+            && self.absent_names.is_empty())
+        .then(|| {
+            "a layers check needs `absent_paths`, `absent_text` or `absent_names` (otherwise \
+                 it cannot fail)"
+                .into()
+        })
+    }
+    fn needs(&self) -> Needs<'_> {
+        Needs {
+            image: Some(&self.image),
+            ..Needs::default()
+        }
+    }
 }
 
 /// What one layer holds that the check looks for: (path, what was found there).

@@ -1,6 +1,7 @@
 //! The `network` check: containers attached to a user-defined network, and reaching each other
 //! by name through Docker's embedded DNS.
 
+use crate::checks::{Kind, Needs};
 use std::time::Duration;
 
 use crate::ctx::{Ctx, Verdict};
@@ -20,6 +21,15 @@ pub struct NetworkCheck {
     pub resolves: Vec<[String; 2]>,
     /// Probe `http://<to>:<port>/` from `from` (with `resolves`).
     pub http_port: Option<u16>,
+}
+
+impl Kind for NetworkCheck {
+    fn needs(&self) -> Needs<'_> {
+        Needs {
+            network: Some(&self.network),
+            ..Needs::default()
+        }
+    }
 }
 
 pub async fn check(ctx: &mut Ctx<'_>, spec: &NetworkCheck) -> Result<Verdict, EnvError> {

@@ -1,6 +1,7 @@
 //! The `rebuild` check: change one file as a code edit would, rebuild the image a `build` check
 //! made, and see which steps the cache served.
 
+use crate::checks::{Kind, Needs};
 use std::path::Path;
 
 use crate::ctx::{Ctx, Verdict};
@@ -32,6 +33,15 @@ pub struct RebuildCheck {
     /// Text the rebuild's output must not contain (a package downloaded again).
     #[serde(default)]
     pub output_excludes: Vec<String>,
+}
+
+impl Kind for RebuildCheck {
+    fn needs(&self) -> Needs<'_> {
+        Needs {
+            image: Some(&self.image),
+            ..Needs::default()
+        }
+    }
 }
 
 /// What the check expects, in words: the edit, then which steps come from the cache, which run

@@ -2,6 +2,7 @@
 //! published port right away, which is what a bind mount gives (a copy baked into the image does
 //! not change). The file's content is restored afterwards.
 
+use crate::checks::Kind;
 use std::time::Duration;
 
 use crate::ctx::{Ctx, Verdict};
@@ -21,6 +22,8 @@ pub struct ReloadCheck {
     #[serde(default = "crate::checks::defaults::default_within")]
     pub within_s: f64,
 }
+
+impl Kind for ReloadCheck {}
 
 pub async fn check(ctx: &mut Ctx<'_>, spec: &ReloadCheck) -> Result<Verdict, EnvError> {
     let path = ctx.dir.join(&spec.file);

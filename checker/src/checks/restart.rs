@@ -1,6 +1,7 @@
 //! The `restart` check: make the container's main process fail from inside (a trigger the app
 //! honours), then see whether its restart policy brings it back.
 
+use crate::checks::{Kind, Needs};
 use std::time::Duration;
 
 use crate::ctx::{Ctx, Verdict};
@@ -22,6 +23,18 @@ pub struct RestartCheck {
     /// Seconds to wait for it to be running again.
     #[serde(default = "default_restart_within")]
     pub within_s: f64,
+}
+
+impl Kind for RestartCheck {
+    fn problem(&self) -> Option<String> {
+        self.trigger.is_empty().then(|| "`trigger` is empty".into())
+    }
+    fn needs(&self) -> Needs<'_> {
+        Needs {
+            container: Some(&self.container),
+            ..Needs::default()
+        }
+    }
 }
 
 pub async fn check(ctx: &mut Ctx<'_>, spec: &RestartCheck) -> Result<Verdict, EnvError> {

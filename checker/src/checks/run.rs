@@ -1,6 +1,7 @@
 //! The `run` check: start a container from a built image and see it keep running, or exit
 //! with the wanted code and output.
 
+use crate::checks::{Kind, Makes, Needs};
 use std::time::Duration;
 
 use crate::ctx::{Ctx, Verdict};
@@ -52,6 +53,21 @@ pub struct RunCheck {
     /// after `settle_s` when it keeps running).
     #[serde(default)]
     pub output_contains: Vec<String>,
+}
+
+impl Kind for RunCheck {
+    fn needs(&self) -> Needs<'_> {
+        Needs {
+            image: Some(&self.image),
+            ..Needs::default()
+        }
+    }
+    fn makes(&self) -> Makes<'_> {
+        Makes {
+            container: Some(&self.name),
+            ..Makes::default()
+        }
+    }
 }
 
 /// The `run` check.

@@ -1,5 +1,6 @@
 //! The `stop` check: a real `docker stop`, timed on the monotonic clock, and the exit code it left.
 
+use crate::checks::{Kind, Needs};
 use std::time::{Duration, Instant};
 
 use bollard::query_parameters::StopContainerOptionsBuilder;
@@ -20,6 +21,15 @@ pub struct StopCheck {
     pub exit_codes: Vec<i64>,
     /// The timeout passed to `docker stop` (default 10, Docker's default).
     pub timeout_s: Option<i64>,
+}
+
+impl Kind for StopCheck {
+    fn needs(&self) -> Needs<'_> {
+        Needs {
+            container: Some(&self.container),
+            ..Needs::default()
+        }
+    }
 }
 
 pub async fn check(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvError> {

@@ -2,6 +2,7 @@
 //! volume read-only and reads the file, so data left in some container's writable layer (or an
 //! anonymous volume) does not count.
 
+use crate::checks::Kind;
 use std::time::Duration;
 
 use crate::ctx::{Ctx, Verdict};
@@ -25,6 +26,8 @@ pub struct VolumeCheck {
     /// `false`: the volume must not exist at all.
     pub exists: Option<bool>,
 }
+
+impl Kind for VolumeCheck {}
 
 /// What the check found: no volume, or the volume and the file's content (`None`: no such file).
 #[derive(Debug, Clone, PartialEq, Eq)]

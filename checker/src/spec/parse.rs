@@ -149,116 +149,28 @@ fn validate(ex: &Exercise) -> Result<(), (Option<usize>, String)> {
     validate_header(ex)?;
     let mut ids = HashSet::new();
     let mut images: HashSet<&str> = HashSet::new();
-    let mut containers: HashSet<&str> = HashSet::new();
     for c in &ex.checks {
         let at = Some(c.line);
         if !ids.insert(c.id.as_str()) {
             return Err((at, format!("check id '{}' is used twice", c.id)));
         }
-        let need_image = |h: &str| -> Result<(), (Option<usize>, String)> {
-            if images.contains(h) {
-                Ok(())
-            } else {
-                Err((
+        let kind = c.kind.kind();
+        if let Some(h) = kind.needs().image {
+            if !images.contains(h) {
+                return Err((
                     at,
                     format!(
                         "check '{}' uses image '{h}', but no earlier `build` check makes it",
                         c.id
                     ),
-                ))
+                ));
             }
-        };
-        match &c.kind {
-            CheckKind::Build(b) => {
-                images.insert(b.image.as_str());
-            }
-            CheckKind::Image(i) => need_image(&i.image)?,
-            CheckKind::File(f) => {
-                need_image(&f.image)?;
-                if !f.path.starts_with('/') {
-                    return Err((at, format!("check '{}': path must be absolute", c.id)));
-                }
-            }
-            CheckKind::Run(r) => {
-                need_image(&r.image)?;
-                containers.insert(r.name.as_str());
-            }
-            CheckKind::Rebuild(r) => need_image(&r.image)?,
-            CheckKind::Exec(e) => {
-                if e.container.is_some() == e.image.is_some() {
-                    return Err((
-                        at,
-                        format!(
-                            "check '{}': give exactly one of `container` or `image`",
-                            c.id
-                        ),
-                    ));
-                }
-                if e.command.is_empty() {
-                    return Err((at, format!("check '{}': `command` is empty", c.id)));
-                }
-            }
-            CheckKind::Http(h) => {
-                if h.host_port.is_some() == h.container.is_some()
-                    || (h.container.is_some() && h.port.is_none())
-                {
-                    return Err((
-                        at,
-                        format!(
-                            "check '{}': give either `host_port`, or `container` and `port`",
-                            c.id
-                        ),
-                    ));
-                }
-            }
-            CheckKind::Layers(l) => {
-                need_image(&l.image)?;
-                if l.absent_paths.is_empty()
-                    && l.absent_text.is_empty()
-                    && l.absent_names.is_empty()
-                {
-                    return Err((
-                        at,
-                        format!(
-                            "check '{}': a layers check needs `absent_paths`, `absent_text` or \
-                             `absent_names` (otherwise it cannot fail)",
-                            c.id
-                        ),
-                    ));
-                }
-            }
-            CheckKind::Container(cc) => {
-                let by_name = cc.container.is_some();
-                let by_compose = cc.project.is_some() && cc.service.is_some();
-                if by_name == by_compose
-                    || (!by_name && (cc.project.is_some() != cc.service.is_some()))
-                {
-                    return Err((
-                        at,
-                        format!(
-                            "check '{}': give either `container`, or `project` and `service`",
-                            c.id
-                        ),
-                    ));
-                }
-            }
-            CheckKind::Answer(a) => {
-                if let Some(p) = a.problem() {
-                    return Err((at, format!("check '{}': {p}", c.id)));
-                }
-            }
-            CheckKind::Restart(r) if r.trigger.is_empty() => {
-                return Err((at, format!("check '{}': `trigger` is empty", c.id)));
-            }
-            CheckKind::Dockerfile(_)
-            | CheckKind::Volume(_)
-            | CheckKind::Network(_)
-            | CheckKind::Stop(_)
-            | CheckKind::Diff(_)
-            | CheckKind::Restart(_)
-            | CheckKind::Context(_)
-            | CheckKind::Reload(_)
-            | CheckKind::Compose(_) => {}
+        }
+        if let Some(p) = kind.problem() {
+            return Err((at, format!("check '{}': {p}", c.id)));
+        }
+        if let Some(h) = kind.makes().image {
+            images.insert(h);
         }
     }
     Ok(())

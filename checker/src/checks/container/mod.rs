@@ -1,6 +1,7 @@
 //! The `container` check: a live container's state and configuration, gathered here and
 //! judged in `judge.rs`; health in `health.rs`, the image it runs in `image.rs`.
 
+use crate::checks::{Kind, Needs};
 use bollard::models::ContainerInspectResponse;
 
 use crate::ctx::{Ctx, Verdict};
@@ -62,6 +63,25 @@ pub struct ContainerCheck {
     /// `true`: the container runs its image's own command (the Dockerfile's ENTRYPOINT and CMD),
     /// not one given on `docker run` (for tasks that ask to fix the image, not the run).
     pub image_command: Option<bool>,
+}
+
+impl Kind for ContainerCheck {
+    fn problem(&self) -> Option<String> {
+        let by_name = self.container.is_some();
+        let by_compose = self.project.is_some() && self.service.is_some();
+        (by_name == by_compose || (!by_name && (self.project.is_some() != self.service.is_some())))
+            .then(|| "give either `container`, or `project` and `service`".into())
+    }
+    fn needs(&self) -> Needs<'_> {
+        Needs {
+            // A container that must be gone needs nothing earlier.
+            container: self
+                .container
+                .as_deref()
+                .filter(|_| self.exists != Some(false)),
+            ..Needs::default()
+        }
+    }
 }
 
 impl ContainerCheck {
