@@ -678,3 +678,33 @@ fn a_student_s_details() {
     d.update(Action::Close, Instant::now());
     assert_eq!(d.overlay, Overlay::None);
 }
+
+#[test]
+fn retracting_a_message_to_one_student_names_them() {
+    let now = Instant::now();
+    let mut r = room();
+    let ana = r.students[0].id;
+    r.messages.push(crate::workshop::proto::Message {
+        id: 7,
+        kind: MessageKind::Message,
+        text: "come see me".into(),
+        exercise: None,
+        at: 0,
+        student: Some(ana),
+    });
+    let mut d = dash_with(Some(r));
+    assert!(d.update(Action::RetractLatest, now).is_empty());
+    match &d.overlay {
+        Overlay::Prompt(p) => match &p.purpose {
+            Purpose::Confirm { question, .. } => {
+                assert_eq!(question, "Retract \"come see me\" from Ana's app?")
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        d.update(Action::Submit, now),
+        vec![Effect::Moderate(Moderation::Retract { message: 7 })]
+    );
+}

@@ -162,9 +162,20 @@ impl Dash {
                 match latest {
                     Some(m) => {
                         let (id, text) = (m.id, super::text::fit(&m.text, 40));
+                        let from = match m.student {
+                            Some(s) => {
+                                let who = self
+                                    .room
+                                    .as_ref()
+                                    .and_then(|r| r.students.iter().find(|x| x.id == s))
+                                    .map_or_else(|| "that student".to_string(), |x| x.name.clone());
+                                format!("from {}'s app", super::text::fit(&who, 30))
+                            }
+                            None => "from every app and the board".to_string(),
+                        };
                         self.confirm(
                             Moderation::Retract { message: id },
-                            format!("Retract \"{text}\" from every app and the board?"),
+                            format!("Retract \"{text}\" {from}?"),
                         );
                     }
                     None => self.say(Level::Info, "no message to retract"),
