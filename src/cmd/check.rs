@@ -186,6 +186,9 @@ pub async fn watch(id: Option<String>) -> CmdResult {
     // The first check is `watch` starting; the next ones follow the learner's save or Enter.
     let mut started_by = StartedBy::Auto;
     loop {
+        // The folder as this check reads it: a save while the check runs (or the moment after
+        // it prints) is a change to check again, never lost between the check and the watch.
+        let before = fingerprint(&dir);
         let exit = run_as(vec![id.clone()], false, false, started_by).await?;
         started_by = StartedBy::Learner;
         match exit {
@@ -200,7 +203,6 @@ pub async fn watch(id: Option<String>) -> CmdResult {
             "\nWatching {}: save a file there, or press Enter after your docker commands, to check again (Ctrl-C stops).",
             dir.display()
         );
-        let before = fingerprint(&dir);
         loop {
             tokio::time::sleep(std::time::Duration::from_millis(400)).await;
             if rx.try_recv().is_ok() || fingerprint(&dir) != before {
