@@ -33,6 +33,21 @@ struct Server {
 }
 
 impl Server {
+    /// The board's event stream, opened with the board key (a client that waits up to 60 s).
+    fn board_events(&self) -> reqwest::blocking::Response {
+        let sse = Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let r = sse
+            .get(format!("{}/board/events?key={}", self.url, self.board_key))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r
+    }
+
     fn start(data: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(bin())
             .args(["workshop", "serve", "--bind", "127.0.0.1:0", "--data"])
@@ -1015,16 +1030,7 @@ fn board_events_follow_the_room() {
     let s = Server::start(data.path(), &[]);
     let c = client();
     let (_, ada) = s.student(&c, "Ada");
-    let sse = Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let r = sse
-        .get(format!("{}/board/events?key={}", s.url, s.board_key))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let r = s.board_events();
     assert!(r.headers()["content-type"]
         .to_str()
         .unwrap()
@@ -1145,16 +1151,7 @@ fn a_new_board_key_closes_open_boards_and_retires_the_old_address() {
     let data = tempfile::tempdir().unwrap();
     let s = Server::start(data.path(), &[]);
     let c = client();
-    let sse = Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let r = sse
-        .get(format!("{}/board/events?key={}", s.url, s.board_key))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let r = s.board_events();
     let mut lines = BufReader::new(r).lines();
     next_view(&mut lines, |_| true);
     // A student's token cannot do it.
@@ -1274,11 +1271,7 @@ fn a_message_to_one_student_reaches_only_them() {
     assert_eq!(room["messages"].as_array().unwrap().len(), 2);
     assert_eq!(room["messages"][1]["student"], ada_id);
     // The projector's stream never carries it.
-    let r = c
-        .get(format!("{}/board/events?key={}", s.url, s.board_key))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let r = s.board_events();
     let board = next_view(&mut BufReader::new(r).lines(), |_| true);
     let on_board: Vec<&str> = board["messages"]
         .as_array()
