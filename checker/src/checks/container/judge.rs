@@ -81,25 +81,29 @@ pub fn judge_config(
 ) -> Option<Verdict> {
     let (st, cfg, host, running) = facts.parts();
     let fields = Fields {
+        name,
+        facts,
+        spec,
         st,
         cfg,
         host,
         running,
     };
-    FIELD_JUDGES
-        .iter()
-        .find_map(|judge| judge(name, facts, &fields, spec))
+    FIELD_JUDGES.iter().find_map(|judge| judge(&fields))
 }
 
 /// What the field judges read, taken apart once.
-struct Fields {
+struct Fields<'a> {
+    name: &'a str,
+    facts: &'a ContainerFacts<'a>,
+    spec: &'a ContainerCheck,
     st: bollard::models::ContainerState,
     cfg: bollard::models::ContainerConfig,
     host: bollard::models::HostConfig,
     running: bool,
 }
 
-type FieldJudge = fn(&str, &ContainerFacts<'_>, &Fields, &ContainerCheck) -> Option<Verdict>;
+type FieldJudge = fn(&Fields<'_>) -> Option<Verdict>;
 
 /// The order a learner reads failures in: how it was run, then how it ended, then its storage.
 const FIELD_JUDGES: &[FieldJudge] = &[
@@ -116,13 +120,10 @@ const FIELD_JUDGES: &[FieldJudge] = &[
 ];
 
 /// Environment variables set to the values the task gives.
-fn env(
-    name: &str,
-    _facts: &ContainerFacts<'_>,
-    f: &Fields,
-    spec: &ContainerCheck,
-) -> Option<Verdict> {
-    let Fields { cfg, .. } = f;
+fn env(f: &Fields<'_>) -> Option<Verdict> {
+    let Fields {
+        name, spec, cfg, ..
+    } = f;
     let env = cfg.env.clone().unwrap_or_default();
     if let Some((k, v, actual)) = crate::checks::env_mismatch(&env, &spec.env) {
         return Some(Verdict::fail(format!("{name} has {k}={v}"), actual));
@@ -131,13 +132,8 @@ fn env(
 }
 
 /// Host ports published to the container ports the task gives.
-fn ports(
-    _name: &str,
-    _facts: &ContainerFacts<'_>,
-    f: &Fields,
-    spec: &ContainerCheck,
-) -> Option<Verdict> {
-    let Fields { host, .. } = f;
+fn ports(f: &Fields<'_>) -> Option<Verdict> {
+    let Fields { spec, host, .. } = f;
     let bindings = host.port_bindings.clone().unwrap_or_default();
     for (cport, hport) in &spec.ports {
         let key = if cport.contains('/') {
@@ -180,13 +176,8 @@ fn ports(
 }
 
 /// The restart policy (none set reads as `no`).
-fn restart_policy(
-    _name: &str,
-    _facts: &ContainerFacts<'_>,
-    f: &Fields,
-    spec: &ContainerCheck,
-) -> Option<Verdict> {
-    let Fields { host, .. } = f;
+fn restart_policy(f: &Fields<'_>) -> Option<Verdict> {
+    let Fields { spec, host, .. } = f;
     if let Some(want) = &spec.restart_policy {
         let got = host
             .restart_policy
@@ -210,13 +201,8 @@ fn restart_policy(
 }
 
 /// A memory limit of exactly the MB the task gives.
-fn memory(
-    _name: &str,
-    _facts: &ContainerFacts<'_>,
-    f: &Fields,
-    spec: &ContainerCheck,
-) -> Option<Verdict> {
-    let Fields { host, .. } = f;
+fn memory(f: &Fields<'_>) -> Option<Verdict> {
+    let Fields { spec, host, .. } = f;
     if let Some(want) = spec.memory_mb {
         let got = host.memory.unwrap_or(0);
         if got != want as i64 * 1024 * 1024 {
@@ -234,13 +220,8 @@ fn memory(
 }
 
 /// A memory limit within the range the task gives.
-fn memory_range(
-    _name: &str,
-    _facts: &ContainerFacts<'_>,
-    f: &Fields,
-    spec: &ContainerCheck,
-) -> Option<Verdict> {
-    let Fields { host, .. } = f;
+fn memory_range(f: &Fields<'_>) -> Option<Verdict> {
+    let Fields { spec, host, .. } = f;
     if spec.memory_min_mb.is_some() || spec.memory_max_mb.is_some() {
         let got = host.memory.unwrap_or(0) / 1024 / 1024;
         let lo = spec.memory_min_mb.unwrap_or(0) as i64;
@@ -265,13 +246,8 @@ fn memory_range(
 }
 
 /// A CPU limit, however it was set (`--cpus`, or `--cpu-period` with `--cpu-quota`).
-fn cpus(
-    _name: &str,
-    _facts: &ContainerFacts<'_>,
-    f: &Fields,
-    spec: &ContainerCheck,
-) -> Option<Verdict> {
-    let Fields { host, .. } = f;
+fn cpus(f: &Fields<'_>) -> Option<Verdict> {
+    let Fields { spec, host, .. } = f;
     if let Some(want) = spec.cpus {
         let got = cpu_cap(host.nano_cpus, host.cpu_quota, host.cpu_period);
         if (got - want).abs() > 0.001 {
@@ -289,13 +265,10 @@ fn cpus(
 }
 
 /// The exit code of a container that ran and stopped.
-fn exit_code(
-    _name: &str,
-    _facts: &ContainerFacts<'_>,
-    f: &Fields,
-    spec: &ContainerCheck,
-) -> Option<Verdict> {
-    let Fields { st, running, .. } = f;
+fn exit_code(f: &Fields<'_>) -> Option<Verdict> {
+    let Fields {
+        spec, st, running, ..
+    } = f;
     let running = *running;
     if let Some(want) = spec.exit_code {
         let got = st.exit_code.unwrap_or(0);
@@ -327,13 +300,15 @@ fn exit_code(
 }
 
 /// Whether the kernel killed it at its memory limit.
-fn oom_killed(
-    name: &str,
-    facts: &ContainerFacts<'_>,
-    f: &Fields,
-    spec: &ContainerCheck,
-) -> Option<Verdict> {
-    let Fields { st, host, .. } = f;
+fn oom_killed(f: &Fields<'_>) -> Option<Verdict> {
+    let Fields {
+        name,
+        facts,
+        spec,
+        st,
+        host,
+        ..
+    } = f;
     if let Some(want) = spec.oom_killed {
         let got = st.oom_killed.unwrap_or(false);
         let limited = host.memory.is_some_and(|m| m > 0);
@@ -364,12 +339,8 @@ fn oom_killed(
 }
 
 /// Named volumes mounted where the task says.
-fn volumes(
-    _name: &str,
-    facts: &ContainerFacts<'_>,
-    _f: &Fields,
-    spec: &ContainerCheck,
-) -> Option<Verdict> {
+fn volumes(f: &Fields<'_>) -> Option<Verdict> {
+    let Fields { facts, spec, .. } = f;
     let info = facts.info;
     let mounts = info.mounts.clone().unwrap_or_default();
     for (vol, path) in &spec.volumes {
@@ -402,12 +373,8 @@ fn volumes(
 }
 
 /// The exercise's folders bind-mounted where the task says.
-fn binds(
-    _name: &str,
-    facts: &ContainerFacts<'_>,
-    _f: &Fields,
-    spec: &ContainerCheck,
-) -> Option<Verdict> {
+fn binds(f: &Fields<'_>) -> Option<Verdict> {
+    let Fields { facts, spec, .. } = f;
     let mounts = facts.info.mounts.clone().unwrap_or_default();
     for (host, path) in &spec.binds {
         let want = facts.dir.join(host);
