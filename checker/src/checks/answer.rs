@@ -38,12 +38,6 @@ pub struct AnswerCheck {
     pub reject: Vec<String>,
 }
 
-impl Kind for AnswerCheck {
-    fn problem(&self) -> Option<String> {
-        AnswerCheck::problem(self)
-    }
-}
-
 impl AnswerCheck {
     /// The groups that must all be matched: `accept` as one group, or `all`.
     pub fn groups(&self) -> Vec<&[String]> {
@@ -53,9 +47,11 @@ impl AnswerCheck {
             vec![self.accept.as_slice()]
         }
     }
+}
 
+impl Kind for AnswerCheck {
     /// What is wrong with the spec itself (for the exercise's validation), if anything.
-    pub fn problem(&self) -> Option<String> {
+    fn problem(&self) -> Option<String> {
         if self.question.trim().is_empty() {
             return Some("`question` is empty".into());
         }
