@@ -9,6 +9,24 @@ use crate::docker::Engine;
 
 /// The last lines of a container's output (stdout and stderr).
 pub async fn logs_tail(engine: &Engine, id: &str, n: usize) -> String {
+    let out = read_tail(engine, id, n).await;
+    if !out.is_empty() || engine.runtime != crate::docker::Runtime::Podman {
+        return out;
+    }
+    // Podman can report a container exited before its log file holds what it printed (seen on
+    // a loaded machine): an empty log is read again for up to a second before it is believed.
+    let until = tokio::time::Instant::now() + Duration::from_secs(1);
+    while tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let out = read_tail(engine, id, n).await;
+        if !out.is_empty() {
+            return out;
+        }
+    }
+    String::new()
+}
+
+async fn read_tail(engine: &Engine, id: &str, n: usize) -> String {
     let opts = LogsOptionsBuilder::new()
         .stdout(true)
         .stderr(true)
