@@ -60,7 +60,8 @@ pub fn fidelity(kind: &CheckKind) -> Fidelity {
         | CheckKind::Restart(_)
         | CheckKind::Layers(_)
         | CheckKind::Reload(_)
-        | CheckKind::Compose(_) => Fidelity::Same,
+        | CheckKind::Compose(_)
+        | CheckKind::Situation(_) => Fidelity::Same,
     }
 }
 
@@ -522,6 +523,17 @@ impl Tr<'_> {
             }
             CheckKind::Answer(_) => {
                 "# No docker CLI equivalent: a written answer is judged, not Docker.\n:\n".into()
+            }
+            CheckKind::Situation(x) => {
+                let mut s = String::new();
+                let objects = (x.containers.iter().map(|n| ("container", n)))
+                    .chain(x.images.iter().map(|n| ("image", n)))
+                    .chain(x.networks.iter().map(|n| ("network", n)))
+                    .chain(x.volumes.iter().map(|n| ("volume", n)));
+                for (what, n) in objects {
+                    let _ = writeln!(s, "docker {what} inspect {} >/dev/null 2>&1 || {{ fail 'gone'; return; }}", q(n));
+                }
+                s
             }
             CheckKind::Reload(r) => {
                 let mut s = String::new();

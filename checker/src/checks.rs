@@ -21,6 +21,7 @@ pub mod rebuild;
 pub mod reload;
 pub mod restart;
 pub mod run;
+pub mod situation;
 pub mod stop;
 pub mod volume;
 
@@ -43,6 +44,12 @@ pub trait Kind {
     }
     fn makes(&self) -> Makes<'_> {
         Makes::default()
+    }
+    /// Does a failure of this check stop the checks after it? Only for a check whose later
+    /// checks would give its answer away (a diagnosis asked before the fix: the fix's checks
+    /// print the exit code and the reason the learner is asked to find).
+    fn gates(&self) -> bool {
+        false
     }
 }
 
@@ -145,6 +152,8 @@ check_kinds! {
     Compose(compose::ComposeCheck) = "compose",
     /// The learner's diagnosis in words (`ANSWER.md`), judged against the accepted forms.
     Answer(answer::AnswerCheck) = "answer",
+    /// What a scenario's setup arranged (containers, images, networks, volumes) is still there.
+    Situation(situation::SituationCheck) = "situation",
 }
 
 /// The first `KEY=value` in `want` that `env` (Docker's `KEY=value` list) does not have:

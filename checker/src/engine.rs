@@ -153,10 +153,30 @@ fn dockerfile_slips(ctx: &Ctx<'_>) -> Vec<String> {
 async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
     let mut out = Vec::new();
     let mut slips_said = false;
+    // A failed check that gates the rest (a diagnosis asked before the fix), by title.
+    let mut gate: Option<&str> = None;
     let n = ctx.exercise.checks.len();
     for (i, check) in ctx.exercise.checks.iter().enumerate() {
         crate::notice::progress(i + 1, n, &check.title);
         let t = Instant::now();
+        if let Some(question) = gate {
+            out.push(CheckResult {
+                id: check.id.clone(),
+                title: check.title.clone(),
+                passed: false,
+                expected: check.title.clone(),
+                actual: format!("not run yet: it runs once \"{question}\" passes"),
+                hint: "Answer the question above first: this check's result would give the \
+                       answer away."
+                    .into(),
+                book: book_link(ctx.exercise, check),
+                duration_ms: 0,
+                skipped: true,
+                unsupported: false,
+                error: false,
+            });
+            continue;
+        }
         let verdict = match missing_dependency(ctx, check) {
             Some(missing) => {
                 out.push(CheckResult {
@@ -199,6 +219,9 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
                 Err(e) => return Err(e),
             },
         };
+        if !verdict.passed && !verdict.unsupported && check.kind.kind().gates() {
+            gate = Some(&check.title);
+        }
         if !verdict.passed {
             match &check.kind {
                 CheckKind::Container(c) => {

@@ -23,6 +23,7 @@ mod check_kinds {
     mod network;
     mod rebuild;
     mod run;
+    mod situation;
     mod stop;
     mod volume;
 }

@@ -79,6 +79,12 @@ impl Kind for AnswerCheck {
         }
         None
     }
+
+    /// The checks after a diagnosis show what it asks (an exit code, OOMKilled, a log line):
+    /// they run once the answer is right.
+    fn gates(&self) -> bool {
+        true
+    }
 }
 
 /// The `answer` check: read `ANSWER.md` from the exercise folder and judge it. A missing file is

@@ -61,3 +61,37 @@ async fn an_answer_that_cannot_be_read_is_an_error_not_a_verdict() {
     assert_eq!(r.status(), Status::Error, "{r:?}");
     assert!(r.actual.contains("could not read"), "{}", r.actual);
 }
+
+/// A diagnosis asked before the fix gates the checks after it: their results would give the
+/// answer away (08-oom's fix checks print "OOMKilled"), so they wait until the answer is right.
+#[tokio::test]
+async fn checks_after_a_wrong_diagnosis_wait_for_it() {
+    let fx = Fixture::new();
+    let checks = format!(
+        "{}\n{}",
+        answer_checks(),
+        check(
+            "then",
+            "answer",
+            "question = \"And the signal?\"\naccept = [\"SIGKILL\", \"9\"]",
+        )
+    );
+    let g = grade("90-answer-gate", "live", &checks, fx.path()).await;
+    g.failed("why", &["no answer yet"]);
+    let r = g.skipped("then");
+    assert!(
+        r.actual.contains("runs once \"") && !r.actual.contains("SIGKILL"),
+        "{}",
+        r.actual
+    );
+    assert!(
+        r.hint.contains("Answer the question above first"),
+        "{}",
+        r.hint
+    );
+
+    fx.write("ANSWER.md", "137, the OOM killer\n");
+    let g = grade("90-answer-gate-open", "live", &checks, fx.path()).await;
+    g.passed("why");
+    g.failed("then", &["not the answer yet"]);
+}
