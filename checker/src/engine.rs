@@ -77,6 +77,18 @@ pub async fn run_exercise_then(
     opts: &RunOptions,
     verdict: impl FnOnce(&Report),
 ) -> Result<Report, EnvError> {
+    run_exercise_watched(engine, exercise, opts, |_| {}, verdict).await
+}
+
+/// [`run_exercise_then`], also telling `each` every check's result the moment it is known, in
+/// the report's order (the app turns checks green one by one).
+pub async fn run_exercise_watched(
+    engine: &Engine,
+    exercise: &Exercise,
+    opts: &RunOptions,
+    mut each: impl FnMut(&CheckResult) + Send,
+    verdict: impl FnOnce(&Report),
+) -> Result<Report, EnvError> {
     let started = Instant::now();
     let mut ctx = Ctx {
         engine,
@@ -87,7 +99,7 @@ pub async fn run_exercise_then(
         fresh_layers: Vec::new(),
         absent: Default::default(),
     };
-    let result = run_checks(&mut ctx).await;
+    let result = run_checks(&mut ctx, &mut each).await;
     if let Ok(results) = &result {
         verdict(&report(exercise, results.clone(), started));
     }
@@ -150,7 +162,16 @@ fn dockerfile_slips(ctx: &Ctx<'_>) -> Vec<String> {
     }
 }
 
-async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
+/// One result, to the watcher and into the report.
+fn emit(out: &mut Vec<CheckResult>, each: &mut (dyn FnMut(&CheckResult) + Send), r: CheckResult) {
+    each(&r);
+    out.push(r);
+}
+
+async fn run_checks(
+    ctx: &mut Ctx<'_>,
+    each: &mut (dyn FnMut(&CheckResult) + Send),
+) -> Result<Vec<CheckResult>, EnvError> {
     let mut out = Vec::new();
     let mut slips_said = false;
     // A failed check that gates the rest (a diagnosis asked before the fix), by title.
@@ -160,60 +181,72 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
         crate::notice::progress(i + 1, n, &check.title);
         let t = Instant::now();
         if let Some(question) = gate {
-            out.push(CheckResult {
-                id: check.id.clone(),
-                title: check.title.clone(),
-                passed: false,
-                expected: check.title.clone(),
-                actual: format!("not run yet: it runs once \"{question}\" passes"),
-                hint: "Answer the question above first: this check's result would give the \
-                       answer away."
-                    .into(),
-                book: book_link(ctx.exercise, check),
-                duration_ms: 0,
-                skipped: true,
-                unsupported: false,
-                error: false,
-            });
-            continue;
-        }
-        let verdict = match missing_dependency(ctx, check) {
-            Some(missing) => {
-                out.push(CheckResult {
+            emit(
+                &mut out,
+                each,
+                CheckResult {
                     id: check.id.clone(),
                     title: check.title.clone(),
                     passed: false,
                     expected: check.title.clone(),
-                    actual: format!("not run: needs {missing}"),
-                    hint: "Fix the first failing check above; this one runs after it.".into(),
+                    actual: format!("not run yet: it runs once \"{question}\" passes"),
+                    hint: "Answer the question above first: this check's result would give the \
+                       answer away."
+                        .into(),
                     book: book_link(ctx.exercise, check),
                     duration_ms: 0,
                     skipped: true,
                     unsupported: false,
                     error: false,
-                });
+                },
+            );
+            continue;
+        }
+        let verdict = match missing_dependency(ctx, check) {
+            Some(missing) => {
+                emit(
+                    &mut out,
+                    each,
+                    CheckResult {
+                        id: check.id.clone(),
+                        title: check.title.clone(),
+                        passed: false,
+                        expected: check.title.clone(),
+                        actual: format!("not run: needs {missing}"),
+                        hint: "Fix the first failing check above; this one runs after it.".into(),
+                        book: book_link(ctx.exercise, check),
+                        duration_ms: 0,
+                        skipped: true,
+                        unsupported: false,
+                        error: false,
+                    },
+                );
                 continue;
             }
             None => match checks::run(ctx, check).await {
                 Ok(v) => v,
                 // What this check could not read is its own error: the others still run.
                 Err(e) if e.is_local() => {
-                    out.push(CheckResult {
-                        id: check.id.clone(),
-                        title: check.title.clone(),
-                        passed: false,
-                        expected: check.title.clone(),
-                        actual: plain(&format!("could not check: {e}")),
-                        hint: "This is not a verdict on your work: dockdojo could not look. \
+                    emit(
+                        &mut out,
+                        each,
+                        CheckResult {
+                            id: check.id.clone(),
+                            title: check.title.clone(),
+                            passed: false,
+                            expected: check.title.clone(),
+                            actual: plain(&format!("could not check: {e}")),
+                            hint: "This is not a verdict on your work: dockdojo could not look. \
                                Run the check again; if it repeats, `dockdojo doctor` looks at \
                                your Docker."
-                            .into(),
-                        book: book_link(ctx.exercise, check),
-                        duration_ms: t.elapsed().as_millis() as u64,
-                        skipped: false,
-                        unsupported: false,
-                        error: true,
-                    });
+                                .into(),
+                            book: book_link(ctx.exercise, check),
+                            duration_ms: t.elapsed().as_millis() as u64,
+                            skipped: false,
+                            unsupported: false,
+                            error: true,
+                        },
+                    );
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -255,19 +288,23 @@ async fn run_checks(ctx: &mut Ctx<'_>) -> Result<Vec<CheckResult>, EnvError> {
             Some(a) if !verdict.passed => format!("{a}\n{}", check.hint),
             _ => check.hint.clone(),
         };
-        out.push(CheckResult {
-            id: check.id.clone(),
-            title: check.title.clone(),
-            passed: verdict.passed,
-            expected: plain(&verdict.expected),
-            actual: plain(&verdict.actual),
-            hint: plain(&hint),
-            book: book_link(ctx.exercise, check),
-            duration_ms: t.elapsed().as_millis() as u64,
-            skipped: false,
-            unsupported: verdict.unsupported,
-            error: false,
-        });
+        emit(
+            &mut out,
+            each,
+            CheckResult {
+                id: check.id.clone(),
+                title: check.title.clone(),
+                passed: verdict.passed,
+                expected: plain(&verdict.expected),
+                actual: plain(&verdict.actual),
+                hint: plain(&hint),
+                book: book_link(ctx.exercise, check),
+                duration_ms: t.elapsed().as_millis() as u64,
+                skipped: false,
+                unsupported: verdict.unsupported,
+                error: false,
+            },
+        );
     }
     Ok(out)
 }

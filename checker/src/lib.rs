@@ -13,7 +13,7 @@ pub mod notice;
 pub mod report;
 pub mod spec;
 
-pub use engine::{run_exercise, run_exercise_then, RunOptions};
+pub use engine::{run_exercise, run_exercise_then, run_exercise_watched, RunOptions};
 pub use error::EnvError;
 pub use report::{CheckResult, Report};
 pub use spec::Exercise;

@@ -28,6 +28,11 @@ pub enum Event {
         id: String,
         error: String,
     },
+    /// One check of a running check has its result (in the report's order).
+    CheckProgress {
+        id: String,
+        result: Box<checker::CheckResult>,
+    },
     /// A scenario asked to be checked before `dockdojo setup` arranged it.
     NeedsSetup {
         id: String,
@@ -103,6 +108,10 @@ pub enum Action {
     CheckFailed {
         id: String,
         error: String,
+    },
+    CheckProgress {
+        id: String,
+        result: Box<checker::CheckResult>,
     },
     NeedsSetup {
         id: String,
@@ -185,6 +194,7 @@ pub fn map(event: Event, app: &App) -> Option<Action> {
         Event::Signal => return Some(Action::Quit),
         Event::CheckDone { id, report } => return Some(Action::CheckDone { id, report }),
         Event::CheckFailed { id, error } => return Some(Action::CheckFailed { id, error }),
+        Event::CheckProgress { id, result } => return Some(Action::CheckProgress { id, result }),
         Event::NeedsSetup { id } => return Some(Action::NeedsSetup { id }),
         Event::Docker(s) => return Some(Action::Docker(s)),
         Event::Images(r) => return Some(Action::Images(r)),

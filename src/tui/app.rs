@@ -85,6 +85,8 @@ pub struct Running {
     pub started: Instant,
     /// Updated on each tick, so rendering needs no clock.
     pub elapsed: Duration,
+    /// The checks that have their result already, in order.
+    pub done: Vec<checker::CheckResult>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -378,3 +378,28 @@ fn quiet_until_asked_and_the_mark_follows_the_latest_verdict() {
     );
     assert_eq!(started(&done(&mut app, false)), [StartedBy::Learner]);
 }
+
+#[test]
+fn a_running_check_collects_each_result_as_it_comes() {
+    let mut app = fixture();
+    let now = Instant::now();
+    app.update(Action::Check, now);
+    let id = app.running.as_ref().expect("a check runs").id.clone();
+    let first = report(&id, true).checks[0].clone();
+    let progress = |id: &str| Action::CheckProgress {
+        id: id.into(),
+        result: Box::new(first.clone()),
+    };
+    // Another exercise's result (a run that ended before a switch) is not this run's.
+    app.update(progress("03-cache-order"), now);
+    app.update(progress(&id), now);
+    assert_eq!(app.running.as_ref().map(|r| r.done.len()), Some(1));
+    app.update(
+        Action::CheckDone {
+            id: id.clone(),
+            report: report(&id, true),
+        },
+        now,
+    );
+    assert!(app.running.is_none());
+}

@@ -19,7 +19,7 @@ use checker::spec::Live;
 use super::action::Event;
 
 /// Events closer together than this are one change.
-pub const BURST: Duration = Duration::from_millis(120);
+pub const BURST: Duration = Duration::from_millis(50);
 
 /// The names each live exercise's task uses.
 pub type Watched = Vec<(String, Live)>;

@@ -125,6 +125,23 @@ fn checks_running() {
         trigger: Trigger::Daemon("container dojo-notes: destroy".into()),
         started: Instant::now(),
         elapsed: Duration::from_millis(1300),
+        done: Vec::new(),
+    });
+    app.spinner = 3;
+    insta::assert_snapshot!(draw(&app));
+}
+
+/// Checks that have their result show it while the rest still run.
+#[test]
+fn checks_running_turn_green_one_by_one() {
+    let mut app = fixture();
+    let report = failing_report();
+    app.running = Some(Running {
+        id: "05-named-volume".into(),
+        trigger: Trigger::Key,
+        started: Instant::now(),
+        elapsed: Duration::from_millis(400),
+        done: report.checks[..2].to_vec(),
     });
     app.spinner = 3;
     insta::assert_snapshot!(draw(&app));

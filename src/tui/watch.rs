@@ -17,7 +17,7 @@ use super::app::WatchMode;
 use crate::workspace::STATE_DIR;
 
 /// Quiet time after the last write before a save counts.
-pub const DEBOUNCE: Duration = Duration::from_millis(200);
+pub const DEBOUNCE: Duration = Duration::from_millis(50);
 const POLL_EVERY: Duration = Duration::from_secs(1);
 
 /// Keeps the watcher alive; dropping it stops watching.

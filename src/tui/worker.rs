@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use checker::docker::cleanup::Cleaned;
 use checker::docker::Engine;
-use checker::{run_exercise, EnvError, Exercise, RunOptions};
+use checker::{run_exercise_watched, EnvError, Exercise, RunOptions};
 use futures_util::FutureExt;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::{JoinHandle, JoinSet};
@@ -135,8 +135,30 @@ async fn run_check(
         }
     };
     let opts = RunOptions { dir };
-    let run = AssertUnwindSafe(run_exercise(&engine, &spec, &opts)).catch_unwind();
+    // Each check's result as it comes, and the verdict before the cleanup (which only removes
+    // labelled things: a crash during it loses nothing the next start does not sweep).
+    let told = std::sync::atomic::AtomicBool::new(false);
+    let run = AssertUnwindSafe(run_exercise_watched(
+        &engine,
+        &spec,
+        &opts,
+        |result| {
+            let _ = events.send(Event::CheckProgress {
+                id: id.clone(),
+                result: Box::new(result.clone()),
+            });
+        },
+        |report| {
+            told.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = events.send(Event::CheckDone {
+                id: id.clone(),
+                report: report.clone(),
+            });
+        },
+    ))
+    .catch_unwind();
     let event = match run.await {
+        Ok(Ok(_)) if told.load(std::sync::atomic::Ordering::Relaxed) => return,
         Ok(Ok(report)) => Event::CheckDone { id, report },
         Ok(Err(e)) => {
             if matches!(
@@ -152,6 +174,11 @@ async fn run_check(
                     "connection lost".into(),
                 )));
             }
+            // The verdict is on screen already: a cleanup that failed after it is not a new
+            // one (what it left is labelled; the next run sweeps it).
+            if told.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
             Event::CheckFailed {
                 id,
                 error: e.to_string(),
@@ -161,6 +188,9 @@ async fn run_check(
             let _ = events.send(Event::WorkerPanicked);
             // What the run created is removed even so.
             let _ = engine.cleanup_session().await;
+            if told.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
             Event::CheckFailed {
                 id,
                 error: format!(

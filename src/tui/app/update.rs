@@ -118,6 +118,11 @@ impl App {
             Action::CheckFailed { id, error } => {
                 self.finish_run(&id, Outcome::Env(error), now, &mut fx);
             }
+            Action::CheckProgress { id, result } => {
+                if let Some(r) = self.running.as_mut().filter(|r| r.id == id) {
+                    r.done.push(*result);
+                }
+            }
             Action::NeedsSetup { id } => self.finish_run(&id, Outcome::NeedsSetup, now, &mut fx),
             Action::Docker(s) => self.docker = s,
             Action::FileSaved { exercise, path } => {
@@ -161,6 +166,7 @@ impl App {
             trigger,
             started: now,
             elapsed: Duration::ZERO,
+            done: Vec::new(),
         });
         fx.push(Effect::Check { id });
     }

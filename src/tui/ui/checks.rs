@@ -33,8 +33,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
             w,
             0,
         );
-        for c in &e.checks {
-            let head = vec![Span::styled(format!("{} ", app.spinner_char()), t.accent())];
+        // Checks with a result show it at once; the others spin until theirs comes.
+        for (i, c) in e.checks.iter().enumerate() {
+            let head = match r.done.get(i) {
+                Some(done) => vec![mark(done, t)],
+                None => vec![Span::styled(format!("{} ", app.spinner_char()), t.accent())],
+            };
             lines.extend(wrap::hanging(head, c, Style::new(), w, 2));
         }
         (title, lines)
