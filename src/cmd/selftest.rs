@@ -55,6 +55,9 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
             .collect::<Result<_, _>>()
             .map_err(Fail::usage)?
     };
+    // The longest first, so the last to finish is a short one and the cores stay busy.
+    let mut targets = targets;
+    targets.sort_by_key(|e| std::cmp::Reverse(cost(e)));
     let engine = super::connect().await?;
     let measures = Measures::of(&engine).await;
     // From here a Ctrl-C is never lost: whatever case is in flight (a set-up script, a check)
@@ -122,6 +125,25 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
     } else {
         Exit::Failed
     })
+}
+
+/// A rough cost of proving an exercise, for scheduling: its cases, each weighed by what it does
+/// (a build and its rebuilds, a scenario's set-up, or only inspections).
+fn cost(e: &Entry) -> usize {
+    use checker::spec::{CheckKind, Mode};
+    let cases = 2 + e.variants().len() + e.mutants().map_or(0, |m| m.len());
+    let builds = e
+        .spec
+        .checks
+        .iter()
+        .filter(|c| matches!(c.kind, CheckKind::Build(_) | CheckKind::Rebuild(_)))
+        .count();
+    let each = match e.spec.mode {
+        Mode::Build => 4 * builds.max(1),
+        Mode::Scenario => 3,
+        Mode::Live => 1,
+    } + builds;
+    cases * each
 }
 
 /// One exercise's cases: their printed lines and counts.
