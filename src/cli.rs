@@ -97,6 +97,10 @@ pub enum Command {
         /// before anything is loaded)
         #[arg(long, value_name = "HEX", requires = "from")]
         sha256: Option<String>,
+        /// Also make the course app image, dockdojo:VERSION, from this dockdojo (for learners
+        /// with Docker and nothing else; --save then writes it too)
+        #[arg(long)]
+        app_image: bool,
     },
     /// Remove everything dockdojo created (by label), nothing else; with ID, the names that
     /// exercise's task uses (after asking)

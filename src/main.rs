@@ -91,7 +91,18 @@ async fn dispatch(cli: Cli) -> CmdResult {
             load,
             from,
             sha256,
-        }) => cmd::prepare::run(offline, save, load, from, sha256).await,
+            app_image,
+        }) => {
+            let how = cmd::prepare::How {
+                offline,
+                save,
+                load,
+                from,
+                sha256,
+                app_image,
+            };
+            cmd::prepare::run(how).await
+        }
         Some(Command::Clean {
             id: Some(id), yes, ..
         }) => cmd::clean::run(&id, yes).await,

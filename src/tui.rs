@@ -32,7 +32,17 @@ use app::{App, ExerciseInfo, Level, WatchMode};
 
 pub async fn run() -> CmdResult {
     let cwd = std::env::current_dir()?;
-    let Some(ws) = Workspace::find_from(&cwd) else {
+    let found = match Workspace::find_from(&cwd) {
+        Some(ws) => Some(ws),
+        None if std::env::var_os(images::app_image::ENV).is_some() => {
+            match cmd::init::start_in_image(&cwd)? {
+                Some(ws) => Some(ws),
+                None => return Ok(crate::exit::Exit::Ok),
+            }
+        }
+        None => None,
+    };
+    let Some(ws) = found else {
         return cmd::list::no_command();
     };
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");

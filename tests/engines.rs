@@ -10,9 +10,14 @@
 //! whole course passes `self-test` with 0 failed. One engine's self-test at a time. Nothing
 //! labelled `io.dockdojo.managed` is left on the engine afterwards.
 //!
+//! On each engine too, the course app image: made by `prepare --app-image`, it grades an exercise
+//! from inside (`engines/app_image.rs`).
+//!
 //! When an engine's socket does not answer, its tests print why and return, unless `CI=true`:
 //! CI must have started the engines, so there they fail.
 
+#[path = "engines/app_image.rs"]
+mod app_image;
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -286,6 +291,16 @@ fn e26_doctor_passes() {
 #[test]
 fn e26c_doctor_passes() {
     doctor_passes(Engine::E26c);
+}
+
+#[test]
+fn e26_app_image_grades_from_inside() {
+    app_image::app_image_grades_from_inside(Engine::E26);
+}
+
+#[test]
+fn e26c_app_image_grades_from_inside() {
+    app_image::app_image_grades_from_inside(Engine::E26c);
 }
 
 #[test]

@@ -25,11 +25,13 @@ const SAVE_IDLE_DEADLINE: Duration = Duration::from_secs(120);
 const SAVE_TOTAL_DEADLINE: Duration = Duration::from_secs(30 * 60);
 
 /// Load `path` into the daemon, then check every one of `images` is present. Returns the
-/// references the archive itself provided.
+/// references the archive itself provided, among them those of `optional` (the course app image)
+/// it held.
 pub(super) async fn load(
     docker: &Docker,
     path: &Path,
     images: &[BaseImage],
+    optional: &[&str],
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<HashSet<String>, PrepareError> {
     let archive_err = |detail: String| PrepareError::Archive {
@@ -97,6 +99,11 @@ pub(super) async fn load(
             Some(_) => {}
         }
     }
+    for r in optional {
+        if names.iter().any(|n| n == r) && image_present(docker, r).await?.is_some() {
+            loaded.insert(r.to_string());
+        }
+    }
     let held = if names.is_empty() {
         "no tagged images".to_string()
     } else {
@@ -111,6 +118,7 @@ pub(super) async fn load(
     let extra: Vec<&str> = names
         .iter()
         .filter(|n| !images.iter().any(|i| i.reference == n.as_str()))
+        .filter(|n| !optional.contains(&n.as_str()))
         .map(String::as_str)
         .collect();
     let mut line = format!("loaded {held} from {}", path.display());
@@ -151,20 +159,19 @@ fn daemon_failure(docker: &Docker, what: &str, e: &BollardError) -> Result<Strin
     refusal(e).ok_or_else(|| env_error(docker, what, e))
 }
 
-/// Write `images` into one `docker save` archive at `path` (atomically: a temporary file in the
-/// same directory, renamed when complete). Returns the archive's size.
+/// Write the images `refs` into one `docker save` archive at `path` (atomically: a temporary file
+/// in the same directory, renamed when complete). Returns the archive's size.
 pub(super) async fn save(
     docker: &Docker,
     path: &Path,
-    images: &[BaseImage],
+    refs: &[&str],
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<u64, PrepareError> {
     let archive_err = |detail: String| PrepareError::Archive {
         path: path.to_path_buf(),
         detail,
     };
-    let refs: Vec<&str> = images.iter().map(|i| i.reference).collect();
-    for r in &refs {
+    for r in refs {
         if image_present(docker, r).await?.is_none() {
             return Err(archive_err(format!(
                 "cannot save {r}: it is not in the daemon"
@@ -187,7 +194,7 @@ pub(super) async fn save(
     let mut out = tokio::fs::File::from_std(handle);
 
     let what = format!("save {} to {}", refs.join(", "), path.display());
-    let mut stream = std::pin::pin!(docker.export_images(&refs));
+    let mut stream = std::pin::pin!(docker.export_images(refs));
     let start = Instant::now();
     let mut written: u64 = 0;
     loop {

@@ -4,7 +4,9 @@
 //! an image archive handed out by an instructor (`--load FILE`) first, then per image: already
 //! there → keep; else pull (unless offline); else build a local stand-in from host packages and
 //! label it as one ([`labels::STANDIN`]). `--save FILE` writes the images to one archive at the end
-//! so they can be carried to machines without a registry.
+//! so they can be carried to machines without a registry. With `app_image`, the course app itself
+//! goes with them: `dockdojo:<version>` ([`app_image`]), made from the running binary, for
+//! learners who have Docker and nothing else.
 //!
 //! Every Docker call here has its own deadline; bollard's client timeout only bounds the wait for
 //! a response head, and long uploads use a client clone whose timeout matches our deadline.
@@ -20,6 +22,7 @@ use checker::labels;
 
 use daemon::{env_error, image_size, megabytes, pull, split_reference, within, INSPECT_DEADLINE};
 
+pub mod app_image;
 mod archive;
 mod busybox;
 mod daemon;
@@ -108,6 +111,10 @@ pub struct PrepareOptions {
     /// Only these images (a full reference like `busybox:1.36.1` or just the name `busybox`);
     /// empty means all of [`BASE_IMAGES`]. Also limits what `load` verifies and `save` writes.
     pub only: Vec<String>,
+    /// Also make the course app image ([`app_image::reference`]) from this dockdojo executable
+    /// (kept when it holds that binary already, or when `load` provided it); `save` then writes
+    /// it too.
+    pub app_image: Option<PathBuf>,
 }
 
 /// How an image came to be available.
@@ -233,8 +240,10 @@ async fn prepare_images(
             previous.push((img.reference, id));
         }
     }
+    let app = app_image::reference();
+    let optional = [app.as_str()];
     let loaded: HashSet<String> = match &opts.load {
-        Some(path) => archive::load(docker, path, images, progress).await?,
+        Some(path) => archive::load(docker, path, images, &optional, progress).await?,
         None => HashSet::new(),
     };
     let mut outcomes = Vec::new();
@@ -276,8 +285,18 @@ async fn prepare_images(
     for (r, old) in previous {
         retire(docker, r, &old, progress).await;
     }
+    let mut refs: Vec<String> = images.iter().map(|i| i.reference.to_string()).collect();
+    if loaded.contains(&app) {
+        outcomes.push((app.clone(), Outcome::Loaded));
+    } else if let Some(exe) = &opts.app_image {
+        outcomes.push((app.clone(), app_image::ensure(docker, exe, progress).await?));
+    }
+    if opts.app_image.is_some() {
+        refs.push(app);
+    }
     if let Some(path) = &opts.save {
-        archive::save(docker, path, images, progress).await?;
+        let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+        archive::save(docker, path, &refs, progress).await?;
     }
     Ok(outcomes)
 }

@@ -1295,6 +1295,7 @@ async fn prepare_the_real_course_images() {
         load: env_path("DOCKDOJO_TEST_LOAD"),
         save: env_path("DOCKDOJO_TEST_SAVE"),
         only: Vec::new(),
+        app_image: None,
     };
     let started = Instant::now();
     let out = prepare(&docker, &opts, &mut |l: &str| {

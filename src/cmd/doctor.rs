@@ -160,6 +160,7 @@ pub async fn run(json: bool) -> CmdResult {
             Err(e) => steps.push(bad("course image", e.to_string(), "Check `docker info`.")),
         }
     }
+    app_image_step(&engine, &mut steps).await;
     if images_ok {
         container_steps(&engine, &mut steps).await;
     } else {
@@ -242,11 +243,29 @@ async fn container_steps(engine: &Engine, steps: &mut Vec<Step>) {
             format!("HTTP through {}:{p} answered", engine.endpoint.probe_host()),
         )),
         Err(e) => {
-            let fix = fix_for(&e, "Published ports do not reach containers: restart the daemon (it sets up the forwarding); if that does not help, a firewall may block it.");
+            let fix = match std::env::var(images::app_image::ENV) {
+                // Inside the course app image, 127.0.0.1 is the container's own loopback.
+                Ok(image) => format!("dockdojo runs inside {image}: give its container the host's network (`docker run --network host …`, as README.md shows), so 127.0.0.1 is your machine's."),
+                Err(_) => fix_for(&e, "Published ports do not reach containers: restart the daemon (it sets up the forwarding); if that does not help, a firewall may block it."),
+            };
             steps.push(bad("published port", e, fix))
         }
     }
     course_ports(engine, steps).await;
+}
+
+/// The course app image, when it is there (it is optional: `prepare --app-image` makes it), or
+/// that dockdojo runs inside it.
+async fn app_image_step(engine: &Engine, steps: &mut Vec<Step>) {
+    let app = images::app_image::reference();
+    if let Ok(image) = std::env::var(images::app_image::ENV) {
+        steps.push(ok("app image", format!("dockdojo runs inside {image}")));
+    } else if let Ok(Some(true)) = images::image_present(&engine.docker, &app).await {
+        steps.push(ok(
+            "app image",
+            format!("{app} (the course app for `docker run`, see README.md)"),
+        ));
+    }
 }
 
 /// The host ports the exercises publish: one held by a program that is not a container would
