@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The last chapter of the book (`book/src/SUMMARY.md`); an exercise's `chapter` is 0 to this.
-pub const LAST_CHAPTER: u32 = 13;
+pub const LAST_CHAPTER: u32 = 14;
 
 /// One exercise, as written in `exercises/<id>/exercise.toml`.
 #[derive(Debug, Clone, Serialize)]
