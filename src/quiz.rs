@@ -11,7 +11,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Quiz {
-    /// The chapter number (0–13).
+    /// The chapter number (0 to `checker::spec::LAST_CHAPTER`).
     pub chapter: u32,
     pub title: String,
     pub questions: Vec<Question>,

@@ -134,13 +134,34 @@ fn the_book_builds_and_every_link_and_anchor_resolves() {
     );
 }
 
+/// The chapters the book's contents list are exactly the ones an exercise may name (0 to
+/// `LAST_CHAPTER`), in order, so a new chapter cannot be added to one and not the other.
+#[test]
+fn the_summary_lists_every_chapter_an_exercise_may_name() {
+    let summary =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/SUMMARY.md"))
+            .unwrap();
+    let listed: Vec<u32> = summary
+        .lines()
+        .filter_map(|l| l.strip_prefix("[Chapter "))
+        .map(|rest| {
+            rest.split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("a chapter without a number: {rest}"))
+        })
+        .collect();
+    let want: Vec<u32> = (0..=checker::spec::LAST_CHAPTER).collect();
+    assert_eq!(listed, want, "{summary}");
+}
+
 #[test]
 fn every_chapter_has_a_quiz_the_cli_can_ask() {
     let t = tempfile::tempdir().unwrap();
     let o = dockdojo(t.path(), &["quiz"], &[]);
     assert!(o.status.success(), "{}", text(&o));
     let listed = text(&o);
-    for ch in 0..=13 {
+    for ch in 0..=checker::spec::LAST_CHAPTER {
         assert!(
             listed
                 .lines()

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 /// The format version this build understands.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The last chapter of the book (`book/src/SUMMARY.md`); an exercise's `chapter` is 0 to this.
+pub const LAST_CHAPTER: u32 = 14;
+
 /// One exercise, as written in `exercises/<id>/exercise.toml`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Exercise {
@@ -18,7 +21,7 @@ pub struct Exercise {
     pub id: String,
     /// A short title shown in lists.
     pub title: String,
-    /// The book chapter number (0–13, as in `book/src/SUMMARY.md`).
+    /// The book chapter number (0 to [`LAST_CHAPTER`], as in `book/src/SUMMARY.md`).
     pub chapter: u32,
     /// Expected minutes for a learner (schedules are summed from it).
     pub minutes: u32,

@@ -193,10 +193,10 @@ fn validate_header(ex: &Exercise) -> Result<(), (Option<usize>, String)> {
             ),
         ));
     }
-    if ex.chapter > 13 {
+    if ex.chapter > LAST_CHAPTER {
         return Err((
             None,
-            format!("chapter {} does not exist (0–13)", ex.chapter),
+            format!("chapter {} does not exist (0–{LAST_CHAPTER})", ex.chapter),
         ));
     }
     if ex.checks.is_empty() {
