@@ -14,7 +14,7 @@ use bollard::{Docker, API_DEFAULT_VERSION};
 
 use crate::error::EnvError;
 
-pub use super::endpoint::{Endpoint, SshTarget, Tls};
+pub use crate::endpoint::{Endpoint, SshTarget, Tls};
 
 /// The environment the lookup reads; a struct so tests can supply their own.
 #[derive(Debug, Clone, Default)]
