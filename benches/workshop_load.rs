@@ -159,6 +159,10 @@ fn laptop(i: u64) -> reqwest::Client {
         .expect("an HTTP client")
 }
 
+/// The board's probe: the marked report's number and when it was acknowledged, until a board
+/// event shows it.
+type Marker = Arc<Mutex<Option<(u32, Instant)>>>;
+
 #[tokio::main]
 async fn main() {
     let students = env_num("STUDENTS", 300);
@@ -181,29 +185,107 @@ async fn main() {
     // like separate laptops).
     let mut tokens = Vec::new();
     for i in 0..students.saturating_sub(1) {
-        let client = laptop(i);
-        let r: Value = client
-            .post(format!("{url}/api/join"))
-            .json(&json!({"code": code, "name": format!("student {i:03}")}))
-            .send()
-            .await
-            .expect("join")
-            .error_for_status()
-            .expect("join accepted")
-            .json()
-            .await
-            .unwrap();
-        tokens.push((client, r["token"].as_str().unwrap().to_string()));
+        let name = format!("student {i:03}");
+        tokens.push(join(laptop(i), &url, &code, &name, ("join", "join accepted")).await);
     }
     let (rss_joined, _) = memory_kib(pid);
 
-    // The projector board: the time from a marked report's acknowledgement to the first board
-    // event that shows it.
-    let marker = Arc::new(Mutex::new(None::<(u32, Instant)>));
-    let board_delays = Arc::new(Mutex::new(Vec::<f64>::new()));
-    let board_events = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    {
-        let (marker, delays, events) = (marker.clone(), board_delays.clone(), board_events.clone());
+    let board = Board::follow(&url, &board_key).await;
+    let probe = join(
+        laptop(students.saturating_sub(1)),
+        &url,
+        &code,
+        "board probe",
+        (
+            "join the board probe",
+            "the board probe joins (inside the room's cap)",
+        ),
+    )
+    .await;
+
+    let load = Load::start(&url, tokens, students, seconds, interval);
+    // Memory and the board probe while the load runs.
+    let peak_rss = watch(&url, &probe, &board.marker, pid, interval, load.deadline).await;
+    for t in load.tasks {
+        let _ = t.await;
+    }
+    let (rss_end, hwm) = memory_kib(pid);
+    let mut lat = load.latencies.lock().await.clone();
+    lat.sort_by(f64::total_cmp);
+    let mut delays = board.delays.lock().await.clone();
+    delays.sort_by(f64::total_cmp);
+    let errors = load.errors.load(std::sync::atomic::Ordering::Relaxed);
+    print_reports(&lat, errors, seconds);
+    println!(
+        "board refresh delay ms ({} probes): p50 {:.0}  max {:.0}  ({} events received)",
+        delays.len(),
+        percentile(&delays, 0.5),
+        delays.last().copied().unwrap_or(f64::NAN),
+        board.events.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    println!(
+        "server memory: {:.1} MiB at start, {:.1} MiB after joins, {:.1} MiB at the end, peak resident {:.1} MiB (sampled {:.1})",
+        rss0 as f64 / 1024.0,
+        rss_joined as f64 / 1024.0,
+        rss_end as f64 / 1024.0,
+        hwm as f64 / 1024.0,
+        peak_rss as f64 / 1024.0
+    );
+    let db = data.path().join("workshop.db");
+    println!(
+        "database: {:.1} MiB (+ WAL {:.1} MiB)",
+        std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0,
+        std::fs::metadata(data.path().join("workshop.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0) as f64
+            / 1048576.0
+    );
+}
+
+/// Join the room as `name` from `client`: the client and its token. `expect`: what the panics
+/// say when the request fails or is refused.
+async fn join(
+    client: reqwest::Client,
+    url: &str,
+    code: &str,
+    name: &str,
+    expect: (&str, &str),
+) -> (reqwest::Client, String) {
+    let r: Value = client
+        .post(format!("{url}/api/join"))
+        .json(&json!({"code": code, "name": name}))
+        .send()
+        .await
+        .expect(expect.0)
+        .error_for_status()
+        .expect(expect.1)
+        .json()
+        .await
+        .unwrap();
+    (client, r["token"].as_str().unwrap().to_string())
+}
+
+/// The projector board: the time from a marked report's acknowledgement to the first board
+/// event that shows it.
+struct Board {
+    marker: Marker,
+    delays: Arc<Mutex<Vec<f64>>>,
+    events: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Board {
+    /// Open the board's event stream and read it in a task of its own.
+    async fn follow(url: &str, board_key: &str) -> Board {
+        let board = Board {
+            marker: Arc::new(Mutex::new(None)),
+            delays: Arc::new(Mutex::new(Vec::new())),
+            events: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        };
+        let (marker, delays, events) = (
+            board.marker.clone(),
+            board.delays.clone(),
+            board.events.clone(),
+        );
         let resp = reqwest::Client::new()
             .get(format!("{url}/board/events?key={board_key}"))
             .send()
@@ -233,78 +315,105 @@ async fn main() {
                     let Ok(room) = serde_json::from_str::<Value>(&data) else {
                         continue;
                     };
-                    let mut m = marker.lock().await;
-                    if let Some((want, at)) = *m {
-                        let seen = room["students"]
-                            .as_array()
-                            .and_then(|s| s.iter().find(|s| s["name"] == "board probe"))
-                            .and_then(|s| s["cells"]["13-non-root"]["attempts"].as_u64())
-                            .unwrap_or(0);
-                        if seen >= u64::from(want) {
-                            delays
-                                .lock()
-                                .await
-                                .push(at.elapsed().as_secs_f64() * 1000.0);
-                            *m = None;
-                        }
-                    }
+                    seen(&room, &marker, &delays).await;
                 }
             }
         });
+        board
     }
-    let probe = {
-        let client = laptop(students.saturating_sub(1));
-        let r: Value = client
-            .post(format!("{url}/api/join"))
-            .json(&json!({"code": code, "name": "board probe"}))
-            .send()
-            .await
-            .expect("join the board probe")
-            .error_for_status()
-            .expect("the board probe joins (inside the room's cap)")
-            .json()
-            .await
-            .unwrap();
-        (client, r["token"].as_str().unwrap().to_string())
-    };
+}
 
-    // The load: every student reports every `interval`, starting at a random offset.
-    let latencies = Arc::new(Mutex::new(Vec::<f64>::with_capacity(
-        (students * seconds * 1000 / interval.as_millis() as u64) as usize + 16,
-    )));
-    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut tasks = Vec::new();
-    for (i, (client, token)) in tokens.into_iter().enumerate() {
-        let (url, latencies, errors) = (url.clone(), latencies.clone(), errors.clone());
-        tasks.push(tokio::spawn(async move {
-            let offset = interval.mul_f64((i as f64 * 0.618_033_988_7).fract());
-            tokio::time::sleep(offset).await;
-            let mut tick = tokio::time::interval(interval);
-            let mut n = 0;
-            while Instant::now() < deadline {
-                tick.tick().await;
-                let body = report(i as u64, n);
-                n += 1;
-                let t = Instant::now();
-                let ok = client
-                    .post(format!("{url}/api/report"))
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .timeout(Duration::from_secs(30))
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success());
-                let ms = t.elapsed().as_secs_f64() * 1000.0;
-                if ok {
-                    latencies.lock().await.push(ms);
-                } else {
-                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-            }
-        }));
+/// One board event: when it shows the marked probe report, its delay is recorded and the
+/// marker cleared.
+async fn seen(room: &Value, marker: &Marker, delays: &Mutex<Vec<f64>>) {
+    let mut m = marker.lock().await;
+    if let Some((want, at)) = *m {
+        let seen = room["students"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["name"] == "board probe"))
+            .and_then(|s| s["cells"]["13-non-root"]["attempts"].as_u64())
+            .unwrap_or(0);
+        if seen >= u64::from(want) {
+            delays
+                .lock()
+                .await
+                .push(at.elapsed().as_secs_f64() * 1000.0);
+            *m = None;
+        }
     }
-    // Memory and the board probe while the load runs.
+}
+
+/// The load: every student reports every `interval` until the deadline, starting at a spread
+/// offset; each acknowledged report's latency, and the failures.
+struct Load {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    latencies: Arc<Mutex<Vec<f64>>>,
+    errors: Arc<std::sync::atomic::AtomicU64>,
+    deadline: Instant,
+}
+
+impl Load {
+    fn start(
+        url: &str,
+        tokens: Vec<(reqwest::Client, String)>,
+        students: u64,
+        seconds: u64,
+        interval: Duration,
+    ) -> Load {
+        let latencies = Arc::new(Mutex::new(Vec::<f64>::with_capacity(
+            (students * seconds * 1000 / interval.as_millis() as u64) as usize + 16,
+        )));
+        let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let mut tasks = Vec::new();
+        for (i, (client, token)) in tokens.into_iter().enumerate() {
+            let (url, latencies, errors) = (url.to_string(), latencies.clone(), errors.clone());
+            tasks.push(tokio::spawn(async move {
+                let offset = interval.mul_f64((i as f64 * 0.618_033_988_7).fract());
+                tokio::time::sleep(offset).await;
+                let mut tick = tokio::time::interval(interval);
+                let mut n = 0;
+                while Instant::now() < deadline {
+                    tick.tick().await;
+                    let body = report(i as u64, n);
+                    n += 1;
+                    let t = Instant::now();
+                    let ok = client
+                        .post(format!("{url}/api/report"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .timeout(Duration::from_secs(30))
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success());
+                    let ms = t.elapsed().as_secs_f64() * 1000.0;
+                    if ok {
+                        latencies.lock().await.push(ms);
+                    } else {
+                        errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        Load {
+            tasks,
+            latencies,
+            errors,
+            deadline,
+        }
+    }
+}
+
+/// Until the deadline, every `interval`: the server's resident memory, and a marked report from
+/// the board probe once the last one has shown on the board. The peak resident KiB sampled.
+async fn watch(
+    url: &str,
+    probe: &(reqwest::Client, String),
+    marker: &Marker,
+    pid: u32,
+    interval: Duration,
+    deadline: Instant,
+) -> u64 {
     let mut peak_rss = 0;
     let mut probe_n = 0u32;
     while Instant::now() < deadline {
@@ -330,49 +439,21 @@ async fn main() {
             *marker.lock().await = Some((probe_n, Instant::now()));
         }
     }
-    for t in tasks {
-        let _ = t.await;
-    }
-    let (rss_end, hwm) = memory_kib(pid);
-    let mut lat = latencies.lock().await.clone();
-    lat.sort_by(f64::total_cmp);
-    let mut board = board_delays.lock().await.clone();
-    board.sort_by(f64::total_cmp);
+    peak_rss
+}
+
+fn print_reports(lat: &[f64], errors: u64, seconds: u64) {
     println!(
         "reports: {} acknowledged, {} failed, {:.0}/s",
         lat.len(),
-        errors.load(std::sync::atomic::Ordering::Relaxed),
+        errors,
         lat.len() as f64 / seconds as f64
     );
     println!(
         "report latency ms: p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.9),
-        percentile(&lat, 0.99),
+        percentile(lat, 0.5),
+        percentile(lat, 0.9),
+        percentile(lat, 0.99),
         lat.last().copied().unwrap_or(f64::NAN)
-    );
-    println!(
-        "board refresh delay ms ({} probes): p50 {:.0}  max {:.0}  ({} events received)",
-        board.len(),
-        percentile(&board, 0.5),
-        board.last().copied().unwrap_or(f64::NAN),
-        board_events.load(std::sync::atomic::Ordering::Relaxed)
-    );
-    println!(
-        "server memory: {:.1} MiB at start, {:.1} MiB after joins, {:.1} MiB at the end, peak resident {:.1} MiB (sampled {:.1})",
-        rss0 as f64 / 1024.0,
-        rss_joined as f64 / 1024.0,
-        rss_end as f64 / 1024.0,
-        hwm as f64 / 1024.0,
-        peak_rss as f64 / 1024.0
-    );
-    let db = data.path().join("workshop.db");
-    println!(
-        "database: {:.1} MiB (+ WAL {:.1} MiB)",
-        std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0,
-        std::fs::metadata(data.path().join("workshop.db-wal"))
-            .map(|m| m.len())
-            .unwrap_or(0) as f64
-            / 1048576.0
     );
 }

@@ -1,13 +1,16 @@
 //! One module per check kind, each in its own file: its spec (re-exported from
-//! [`crate::spec`]), what it gathers from Docker and how it judges that. Kinds never call each
-//! other; what they share with Docker is in [`crate::docker`] (probe containers, exec, logs,
-//! HTTP, builds), what they share with the run in [`crate::ctx`].
+//! [`crate::spec`]), what it gathers from Docker and how it judges that; here, the registry of
+//! kinds and [`Check`], the fields every check shares. Kinds never call each other; what they
+//! share with Docker is in [`crate::docker`] (probe containers, exec, logs, HTTP, builds), what
+//! they share with the run in [`ctx`]. Nothing here reads [`crate::spec`]: the exercise-level
+//! model is built on the checks, not the other way round.
 
 pub mod answer;
 pub mod build;
 pub mod compose;
 pub mod container;
 pub mod context;
+pub mod ctx;
 pub(crate) mod defaults;
 pub mod diff;
 pub mod dockerfile;
@@ -25,10 +28,28 @@ pub mod situation;
 pub mod stop;
 pub mod volume;
 
-use crate::ctx::{Ctx, Verdict};
 use crate::error::EnvError;
-use crate::spec::Check;
 use serde::{Deserialize, Serialize};
+
+pub use ctx::{BuiltImage, Ctx, Verdict};
+
+/// One check: fields every kind shares, plus the kind's own.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// Unique within the exercise; mutants name it in `expect.toml`.
+    pub id: String,
+    /// What it verifies, as a learner reads it: "The app answers through the published port".
+    pub title: String,
+    /// Shown when the check fails.
+    pub hint: String,
+    /// The book section explaining it (defaults to the exercise's `book`).
+    pub book: Option<String>,
+    /// The line of its `[[checks]]` table in exercise.toml.
+    #[serde(skip)]
+    pub line: usize,
+    #[serde(flatten)]
+    pub kind: CheckKind,
+}
 
 /// What a check kind tells the rest of the checker about its spec, beyond running it: problems
 /// serde cannot see (reported with the check's id when the exercise loads), and the handles it

@@ -8,7 +8,6 @@ pub mod cleanup;
 pub mod connect;
 pub mod context_tar;
 pub mod dial;
-pub mod endpoint;
 pub mod exec;
 pub mod files;
 pub mod http;

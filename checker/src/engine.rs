@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::checks;
+use crate::checks::{Check, CheckKind};
 use crate::docker::Engine;
 use crate::error::EnvError;
 use crate::report::{CheckResult, Report};
-use crate::spec::{Check, CheckKind, Exercise};
+use crate::spec::Exercise;
 
-pub use crate::ctx::{BuiltImage, Ctx, Verdict};
+pub use crate::checks::{BuiltImage, Ctx, Verdict};
 pub use crate::docker::probe::PROBE_IMAGE;
 
 pub struct RunOptions {
@@ -26,7 +27,6 @@ fn missing_dependency(ctx: &Ctx<'_>, check: &Check) -> Option<String> {
     };
     let run_handle = |h: &str| {
         let is_handle = ctx
-            .exercise
             .checks
             .iter()
             .any(|c| c.kind.kind().makes().container == Some(h));
@@ -92,14 +92,15 @@ pub async fn run_exercise_watched(
     let started = Instant::now();
     let mut ctx = Ctx {
         engine,
-        exercise,
+        exercise: &exercise.id,
+        checks: &exercise.checks,
         dir: opts.dir.clone(),
         images: HashMap::new(),
         containers: HashMap::new(),
         fresh_layers: Vec::new(),
         absent: Default::default(),
     };
-    let result = run_checks(&mut ctx, &mut each).await;
+    let result = run_checks(exercise, &mut ctx, &mut each).await;
     if let Ok(results) = &result {
         verdict(&report(exercise, results.clone(), started));
     }
@@ -149,7 +150,7 @@ fn report(exercise: &Exercise, results: Vec<CheckResult>, started: Instant) -> R
 /// The Dockerfile slips of a build exercise (`dockerfile::slips`), said once, with its first
 /// failure.
 fn dockerfile_slips(ctx: &Ctx<'_>) -> Vec<String> {
-    let Some(b) = ctx.exercise.checks.iter().find_map(|c| match &c.kind {
+    let Some(b) = ctx.checks.iter().find_map(|c| match &c.kind {
         CheckKind::Build(b) => Some(b),
         _ => None,
     }) else {
@@ -169,6 +170,7 @@ fn emit(out: &mut Vec<CheckResult>, each: &mut (dyn FnMut(&CheckResult) + Send),
 }
 
 async fn run_checks(
+    exercise: &Exercise,
     ctx: &mut Ctx<'_>,
     each: &mut (dyn FnMut(&CheckResult) + Send),
 ) -> Result<Vec<CheckResult>, EnvError> {
@@ -176,8 +178,8 @@ async fn run_checks(
     let mut slips_said = false;
     // A failed check that gates the rest (a diagnosis asked before the fix), by title.
     let mut gate: Option<&str> = None;
-    let n = ctx.exercise.checks.len();
-    for (i, check) in ctx.exercise.checks.iter().enumerate() {
+    let n = exercise.checks.len();
+    for (i, check) in exercise.checks.iter().enumerate() {
         crate::notice::progress(i + 1, n, &check.title);
         let t = Instant::now();
         if let Some(question) = gate {
@@ -193,7 +195,7 @@ async fn run_checks(
                     hint: "Answer the question above first: this check's result would give the \
                        answer away."
                         .into(),
-                    book: book_link(ctx.exercise, check),
+                    book: book_link(exercise, check),
                     duration_ms: 0,
                     skipped: true,
                     unsupported: false,
@@ -214,7 +216,7 @@ async fn run_checks(
                         expected: check.title.clone(),
                         actual: format!("not run: needs {missing}"),
                         hint: "Fix the first failing check above; this one runs after it.".into(),
-                        book: book_link(ctx.exercise, check),
+                        book: book_link(exercise, check),
                         duration_ms: 0,
                         skipped: true,
                         unsupported: false,
@@ -240,7 +242,7 @@ async fn run_checks(
                                Run the check again; if it repeats, `dockdojo doctor` looks at \
                                your Docker."
                                 .into(),
-                            book: book_link(ctx.exercise, check),
+                            book: book_link(exercise, check),
                             duration_ms: t.elapsed().as_millis() as u64,
                             skipped: false,
                             unsupported: false,
@@ -298,7 +300,7 @@ async fn run_checks(
                 expected: plain(&verdict.expected),
                 actual: plain(&verdict.actual),
                 hint: plain(&hint),
-                book: book_link(ctx.exercise, check),
+                book: book_link(exercise, check),
                 duration_ms: t.elapsed().as_millis() as u64,
                 skipped: false,
                 unsupported: verdict.unsupported,

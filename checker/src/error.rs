@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::docker::endpoint::Endpoint;
+use crate::endpoint::Endpoint;
 
 /// The environment stopped us: no daemon, no permission, a missing context, a lost connection.
 /// Maps to exit code 3.

@@ -2,9 +2,9 @@
 //! labels and cleanup, and reports. No terminal code lives here.
 
 pub mod checks;
-pub mod ctx;
 pub mod docker;
 pub mod dockerfile;
+pub mod endpoint;
 pub mod engine;
 pub mod error;
 pub mod fault;

@@ -1,8 +1,8 @@
 //! The exercise spec: the serde types for `exercise.toml` and `mutants/<name>/expect.toml`.
-//! Every field is documented here, and each check kind's own fields in its file under
-//! `checks/` (re-exported below); together they are the authority on the format
-//! (`exercises/README.md` explains it for authors). Unknown keys and bad values are errors naming
-//! the file, the key and the line.
+//! Every field is documented here, the fields every check shares in `checks.rs` and each check
+//! kind's own in its file under `checks/` (all re-exported below); together they are the
+//! authority on the format (`exercises/README.md` explains it for authors). Unknown keys and bad
+//! values are errors naming the file, the key and the line.
 
 use serde::{Deserialize, Serialize};
 
@@ -86,24 +86,6 @@ pub struct Live {
     pub try_images: Vec<String>,
 }
 
-/// One check: fields every kind shares, plus the kind's own.
-#[derive(Debug, Clone, Serialize)]
-pub struct Check {
-    /// Unique within the exercise; mutants name it in `expect.toml`.
-    pub id: String,
-    /// What it verifies, as a learner reads it: "The app answers through the published port".
-    pub title: String,
-    /// Shown when the check fails.
-    pub hint: String,
-    /// The book section explaining it (defaults to the exercise's `book`).
-    pub book: Option<String>,
-    /// The line of its `[[checks]]` table in exercise.toml.
-    #[serde(skip)]
-    pub line: usize,
-    #[serde(flatten)]
-    pub kind: CheckKind,
-}
-
 /// `mutants/<name>/expect.toml`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -122,8 +104,8 @@ pub struct MutantExpect {
     pub message_contains_containerd: Option<String>,
 }
 
-// Each kind's spec lives in its own file under `checks/`, and the kinds in its registry; the
-// format is read from here.
+// `Check` and each kind's spec live under `checks/`, with the registry of kinds: the exercise
+// model is built on them, and the checks never read this module. The format is read from here.
 pub use crate::checks::answer::AnswerCheck;
 pub use crate::checks::build::BuildCheck;
 pub use crate::checks::compose::ComposeCheck;
@@ -146,6 +128,7 @@ pub use crate::checks::run::RunCheck;
 pub use crate::checks::run::RunExpect;
 pub use crate::checks::stop::StopCheck;
 pub use crate::checks::volume::VolumeCheck;
+pub use crate::checks::Check;
 pub use crate::checks::CheckKind;
 
 mod parse;

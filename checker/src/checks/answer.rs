@@ -8,7 +8,7 @@
 //! `OOM` matches `OOM-killed` but not `ZOOM`, and `out of memory` matches `Out of memory!`.
 
 use crate::checks::Kind;
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
 
@@ -101,7 +101,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &AnswerCheck) -> Result<Verdict, Env
             )))
         }
     };
-    Ok(judge(text.as_deref(), spec, &ctx.exercise.id))
+    Ok(judge(text.as_deref(), spec, ctx.exercise))
 }
 
 /// The verdict on an answer (`None`: there is no `ANSWER.md`) for the exercise `id` (no I/O).

@@ -4,8 +4,8 @@
 use crate::checks::{Kind, Makes};
 use std::path::Path;
 
-use crate::ctx::{BuiltImage, Ctx, Verdict};
-use crate::docker::build::{run_build, Built, Site};
+use crate::checks::{BuiltImage, Ctx, Verdict};
+use crate::docker::build::{run_build, Built, Recipe, Site};
 use crate::docker::context_tar::{self as context, REFUSE_BYTES, WARN_BYTES};
 use crate::docker::logs::tail;
 use crate::dockerfile;
@@ -62,6 +62,18 @@ impl BuildCheck {
         };
         let df = root.join(&self.dockerfile);
         (root, df)
+    }
+
+    /// What the daemon is told to build.
+    pub fn recipe(&self) -> Recipe<'_> {
+        Recipe {
+            dockerfile: &self.dockerfile,
+            target: self.target.as_deref(),
+            pull: self.pull,
+            build_args: &self.build_args,
+            secrets: &self.secrets,
+            deadline: self.deadline_s.map(std::time::Duration::from_secs),
+        }
     }
 }
 
@@ -195,7 +207,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
         crate::notice::notice(&format!(
             "warning: the build context of {} is {} MB (biggest: {}); sending it takes a while \
              (Ctrl-C stops). A .dockerignore keeps such files out.",
-            ctx.exercise.id,
+            ctx.exercise,
             total / 1_000_000,
             biggest(&top)
         ));
@@ -224,7 +236,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
     let tag = format!(
         "{}{}:{}-{}",
         crate::docker::cleanup::CHECK_REPO,
-        ctx.exercise.id,
+        ctx.exercise,
         &ctx.engine.session[..8],
         spec.image
     );
@@ -233,7 +245,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
             engine: ctx.engine,
             dir: &ctx.dir,
         },
-        spec,
+        &spec.recipe(),
         &tag,
         packed,
     )

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListVolumesOptionsBuilder};
 
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::{call, deadline};
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};

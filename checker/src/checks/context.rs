@@ -2,7 +2,7 @@
 //! `.dockerignore` ([`crate::docker::context_tar`]).
 
 use crate::checks::Kind;
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::context_tar as context;
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};

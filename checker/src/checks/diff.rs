@@ -1,8 +1,8 @@
 //! The `diff` check: `docker diff`, the files a container added or changed in its writable
 //! layer. Gathering reads the changes; [`judge`] decides on them.
 
+use crate::checks::{Ctx, Verdict};
 use crate::checks::{Kind, Needs};
-use crate::ctx::{Ctx, Verdict};
 use crate::docker::{deadline, is_not_found};
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};

@@ -2,26 +2,13 @@
 //! with the `--build-arg`s of the build that uses the same file.
 
 use crate::checks::Kind;
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::dockerfile;
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
 
-/// Static Dockerfile rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DockerfileRule {
-    /// Every `FROM` names an exact release: a digest, a tag with a full version (three numbers,
-    /// any suffix) or a date stamp (stages and `scratch` excepted).
-    FromPinned,
-    /// At least two stages, and the last one copies from an earlier stage of this Dockerfile or
-    /// is built on one.
-    MultiStage,
-    /// The final image's `USER` (the last stage's, else the stage it is built on) is not root.
-    NonRootUser,
-    /// The final image's `CMD`/`ENTRYPOINT` use the exec (JSON) form.
-    ExecForm,
-}
+/// The rules, with the code that applies them.
+pub use crate::dockerfile::DockerfileRule;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -33,8 +20,8 @@ pub struct DockerfileCheck {
 
 impl Kind for DockerfileCheck {}
 
-fn rule_text(r: crate::spec::DockerfileRule) -> &'static str {
-    use crate::spec::DockerfileRule::*;
+fn rule_text(r: DockerfileRule) -> &'static str {
+    use DockerfileRule::*;
     match r {
         FromPinned => "every FROM naming an exact release or a digest",
         MultiStage => "a multi-stage build",
@@ -52,11 +39,10 @@ fn build_args_for(ctx: &Ctx<'_>, dockerfile: &str) -> std::collections::BTreeMap
             .collect()
     };
     let want = norm(std::path::Path::new(dockerfile));
-    ctx.exercise
-        .checks
+    ctx.checks
         .iter()
         .find_map(|c| match &c.kind {
-            crate::spec::CheckKind::Build(b)
+            super::CheckKind::Build(b)
                 if norm(&std::path::Path::new(&b.context).join(&b.dockerfile)) == want =>
             {
                 Some(b.build_args.clone())

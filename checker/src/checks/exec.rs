@@ -4,7 +4,7 @@
 use crate::checks::{Kind, Needs};
 use std::time::Duration;
 
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::exec::{exec_in, run_once, Output};
 use crate::docker::probe::ContainerSpec;
 use crate::error::EnvError;
@@ -92,7 +92,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvEr
             cmd: Some(spec.command.clone()),
             ..Default::default()
         };
-        match run_once(ctx.engine, &ctx.exercise.id, cs, limit).await? {
+        match run_once(ctx.engine, ctx.exercise, cs, limit).await? {
             Ok(o) => o,
             Err(msg) => return Ok(Verdict::fail(expected, format!("could not run it: {msg}"))),
         }

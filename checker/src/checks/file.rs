@@ -1,8 +1,8 @@
 //! The `file` check: a path present or absent in an image's filesystem (optionally its
 //! content), copied out of a container created from the image and never started.
 
+use crate::checks::{Ctx, Verdict};
 use crate::checks::{Kind, Needs};
-use crate::ctx::{Ctx, Verdict};
 use crate::docker::files::{create_unstarted, read_path};
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
@@ -41,8 +41,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &FileCheck) -> Result<Verdict, EnvEr
         (None, true) => format!("{} in the image", spec.path),
     };
     let image = ctx.image_ref(&spec.image);
-    let created =
-        create_unstarted(ctx.engine, &ctx.exercise.id, &image, "files", Some(vec![])).await?;
+    let created = create_unstarted(ctx.engine, ctx.exercise, &image, "files", Some(vec![])).await?;
     let result = read_path(ctx.engine, &created.id, &spec.path).await;
     let _ = ctx.engine.remove_container(&created.id).await;
     Ok(judge(result?, spec, expected))

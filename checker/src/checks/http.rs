@@ -6,7 +6,7 @@
 use crate::checks::{Kind, Needs};
 use std::time::Duration;
 
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::exec::exec_in;
 use crate::docker::http::listeners;
 use crate::docker::http::{get, Probe};

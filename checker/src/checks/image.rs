@@ -4,7 +4,7 @@
 use crate::checks::{Kind, Needs};
 use bollard::query_parameters::ListImagesOptions;
 
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::{call, deadline};
 use crate::dockerfile::is_root_user;
 use crate::error::EnvError;
@@ -310,7 +310,7 @@ async fn podman_healthcheck(
     image: &str,
 ) -> Result<Option<bollard::models::HealthConfig>, EnvError> {
     let created =
-        crate::docker::files::create_unstarted(ctx.engine, &ctx.exercise.id, image, "health", None)
+        crate::docker::files::create_unstarted(ctx.engine, ctx.exercise, image, "health", None)
             .await?;
     let info = call(
         "inspect container",

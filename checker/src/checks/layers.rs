@@ -4,7 +4,7 @@
 use crate::checks::{Kind, Needs};
 use std::io::Read;
 
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::save;
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,7 @@
 use crate::checks::{Kind, Needs};
 use std::path::Path;
 
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::build::{run_build, Built, Site, Step};
 use crate::docker::context_tar as context;
 use crate::error::EnvError;
@@ -121,7 +121,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, En
             engine: ctx.engine,
             dir: &ctx.dir,
         },
-        &first.spec,
+        &first.spec.recipe(),
         &tag,
         packed,
     )

@@ -5,7 +5,7 @@
 use crate::checks::Kind;
 use std::time::Duration;
 
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::http::{get, Probe};
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};

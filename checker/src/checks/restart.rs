@@ -4,7 +4,7 @@
 use crate::checks::{Kind, Needs};
 use std::time::Duration;
 
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::exec::exec_in;
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};

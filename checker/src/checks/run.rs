@@ -4,7 +4,7 @@
 use crate::checks::{Kind, Makes, Needs};
 use std::time::Duration;
 
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::logs::{logs_tail, tail};
 use crate::docker::probe::{
     clashing_port, explain_exit, explain_runtime_log, explain_start_error, port_conflict, start,
@@ -88,7 +88,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvErr
             None => "the container runs and exits".into(),
         },
     };
-    let id = match start(ctx.engine, &ctx.exercise.id, &spec.name, &cs).await? {
+    let id = match start(ctx.engine, ctx.exercise, &spec.name, &cs).await? {
         Ok(id) => id,
         Err(msg) => {
             let v = Verdict::fail(

@@ -7,7 +7,7 @@
 //! Only existence is judged: a stopped container is still there (`docker start` brings it back).
 
 use crate::checks::Kind;
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::{classify, deadline, is_not_found};
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
@@ -67,7 +67,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &SituationCheck) -> Result<Verdict, 
     for (what, name) in spec.objects() {
         seen.push((what, name.clone(), exists(ctx, what, name).await?));
     }
-    Ok(judge(&seen, &ctx.exercise.id))
+    Ok(judge(&seen, ctx.exercise))
 }
 
 /// Does the object exist? A 404 is "no"; any other failure is an error, never a verdict.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bollard::query_parameters::StopContainerOptionsBuilder;
 
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::deadline;
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};

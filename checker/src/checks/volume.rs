@@ -5,7 +5,7 @@
 use crate::checks::Kind;
 use std::time::Duration;
 
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::exec::run_once;
 use crate::docker::probe::ContainerSpec;
 use crate::docker::probe::PROBE_IMAGE;
@@ -69,7 +69,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, Env
         volumes: vec![format!("{v}:/dockdojo-volume:ro")],
         ..Default::default()
     };
-    let out = match run_once(ctx.engine, &ctx.exercise.id, cs, Duration::from_secs(20)).await? {
+    let out = match run_once(ctx.engine, ctx.exercise, cs, Duration::from_secs(20)).await? {
         Ok(o) => o,
         Err(msg) => {
             return Err(EnvError::Other(format!(

@@ -2,7 +2,7 @@
 //! dockdojo's own session (see [`crate::docker::builder`]); the step log tells which steps came
 //! from the cache. The `build` and `rebuild` checks use it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
@@ -19,13 +19,30 @@ use crate::docker::context_tar as context;
 use crate::docker::{classify, deadline, session, Engine};
 use crate::dockerfile;
 use crate::error::EnvError;
-use crate::spec::BuildCheck;
 
 /// Where a build runs: the daemon, and the exercise folder its secrets are read from.
 #[derive(Clone, Copy)]
 pub struct Site<'a> {
     pub engine: &'a Engine,
     pub dir: &'a Path,
+}
+
+/// What to build, beyond the packed context: the parts of a `build` check's spec the daemon is
+/// told (the check makes one from its spec; this layer does not read specs).
+#[derive(Debug, Clone, Copy)]
+pub struct Recipe<'a> {
+    /// The Dockerfile's path, relative to the context.
+    pub dockerfile: &'a str,
+    /// A stage to stop at (`--target`).
+    pub target: Option<&'a str>,
+    /// `--pull`.
+    pub pull: bool,
+    /// `--build-arg` values.
+    pub build_args: &'a BTreeMap<String, String>,
+    /// Secret id → file in the exercise folder (served to BuildKit builds only).
+    pub secrets: &'a BTreeMap<String, String>,
+    /// The build's deadline; `None`: [`deadline::BUILD`].
+    pub deadline: Option<Duration>,
 }
 
 /// One build step as the builder reported it.
@@ -119,40 +136,39 @@ fn lost_cache_race(error: &str) -> bool {
 /// call for (see [`crate::docker::builder`]).
 pub async fn run_build(
     site: &Site<'_>,
-    spec: &BuildCheck,
+    recipe: &Recipe<'_>,
     tag: &str,
     packed: context::Packed,
 ) -> Result<(Builder, Built), EnvError> {
     let context::Packed {
         tar, root, mtimes, ..
     } = packed;
-    let text = label_step::read_file(&tar, &spec.dockerfile).unwrap_or_default();
+    let text = label_step::read_file(&tar, recipe.dockerfile).unwrap_or_default();
     let builder = site
         .engine
         .builder_for(dockerfile::needs_buildkit(&text).as_deref())?;
     let built = match builder {
-        Builder::Classic => run_classic(site, spec, tag, tar, &root).await?,
+        Builder::Classic => run_classic(site, recipe, tag, tar, &root).await?,
         Builder::BuildKit => {
             // The daemon would fetch a `# syntax=` frontend from a registry; the Dockerfile is
             // sent without that line and the daemon's own frontend builds it. It is replaced in
             // place: the daemon's BuildKit does not apply `.dockerignore` to an uploaded
             // context, so a copy beside it would land in the image.
             let tar = buildkit::without_syntax_directive(&text)
-                .and_then(|t| context::replace_file(&tar, &spec.dockerfile, &t))
+                .and_then(|t| context::replace_file(&tar, recipe.dockerfile, &t))
                 .unwrap_or(tar);
-            let dockerfile = spec.dockerfile.clone();
             // BuildKit writes request labels into the image config: no extra steps.
             let labels = site.engine.build_labels();
             let request = Request {
                 tag,
                 text: &text,
-                dockerfile: &dockerfile,
+                dockerfile: recipe.dockerfile,
                 labels: &labels,
                 builder,
                 root: &root,
                 mtimes: &mtimes,
             };
-            let built = run_once(site, spec, &request, tar).await?;
+            let built = run_once(site, recipe, &request, tar).await?;
             if let Built::Failed { error, .. } = &built {
                 if let Some(what) = buildkit::unknown_to_frontend(&text, error) {
                     return Err(EnvError::FrontendTooOld {
@@ -169,7 +185,7 @@ pub async fn run_build(
 
 async fn run_classic(
     site: &Site<'_>,
-    spec: &BuildCheck,
+    recipe: &Recipe<'_>,
     tag: &str,
     tar: Vec<u8>,
     root: &std::path::Path,
@@ -179,13 +195,11 @@ async fn run_classic(
     // as request labels.
     let labels = site.engine.build_labels();
     let labelled = (site.engine.runtime == crate::docker::Runtime::Docker)
-        .then(|| {
-            label_step::labelled_context(&tar, &spec.dockerfile, spec.target.as_deref(), &labels)
-        })
+        .then(|| label_step::labelled_context(&tar, recipe.dockerfile, recipe.target, &labels))
         .flatten();
     let (tar, dockerfile, labels) = match labelled {
         Some(t) => (t, label_step::BUILD_DOCKERFILE.to_string(), HashMap::new()),
-        None => (tar, spec.dockerfile.clone(), labels),
+        None => (tar, recipe.dockerfile.to_string(), labels),
     };
     let request = Request {
         tag,
@@ -199,7 +213,7 @@ async fn run_classic(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match run_once(site, spec, &request, tar.clone()).await? {
+        match run_once(site, recipe, &request, tar.clone()).await? {
             Built::Failed { error, .. } if attempts < 4 && lost_cache_race(&error) => {
                 tokio::time::sleep(Duration::from_millis(300)).await;
             }
@@ -256,7 +270,7 @@ impl Seen {
 }
 
 /// The build request's query: tag, Dockerfile, labels, target, pull, build args, memory cap.
-fn build_options(spec: &BuildCheck, request: &Request<'_>) -> BuildImageOptionsBuilder {
+fn build_options(recipe: &Recipe<'_>, request: &Request<'_>) -> BuildImageOptionsBuilder {
     let mut opts = BuildImageOptionsBuilder::new()
         .dockerfile(request.dockerfile)
         .t(request.tag)
@@ -269,15 +283,15 @@ fn build_options(spec: &BuildCheck, request: &Request<'_>) -> BuildImageOptionsB
     if !request.labels.is_empty() {
         opts = opts.labels(request.labels);
     }
-    if let Some(t) = &spec.target {
+    if let Some(t) = recipe.target {
         opts = opts.target(t);
     }
-    if spec.pull {
+    if recipe.pull {
         opts = opts.pull("true");
     }
-    if !spec.build_args.is_empty() {
+    if !recipe.build_args.is_empty() {
         opts = opts.buildargs(
-            &spec
+            &recipe
                 .build_args
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
@@ -290,16 +304,13 @@ fn build_options(spec: &BuildCheck, request: &Request<'_>) -> BuildImageOptionsB
 /// One build request and its stream, read to the end or the deadline.
 async fn run_once(
     site: &Site<'_>,
-    spec: &BuildCheck,
+    recipe: &Recipe<'_>,
     request: &Request<'_>,
     tar: Vec<u8>,
 ) -> Result<Built, EnvError> {
     let builder = request.builder;
-    let opts = build_options(spec, request);
-    let limit = spec
-        .deadline_s
-        .map(Duration::from_secs)
-        .unwrap_or(deadline::BUILD);
+    let opts = build_options(recipe, request);
+    let limit = recipe.deadline.unwrap_or(deadline::BUILD);
     // The build gets one overall deadline instead of bollard's 120 s per request.
     let docker = site
         .engine
@@ -318,7 +329,7 @@ async fn run_once(
                 context: tar,
                 mtimes: request.mtimes.clone(),
                 shared_key: session::shared_key(request.root),
-                secrets: read_secrets(site, spec),
+                secrets: read_secrets(site, recipe),
             };
             match tokio::time::timeout(
                 deadline::QUICK,
@@ -441,8 +452,9 @@ async fn run_once(
 /// The build's secrets (`docker build --secret id=ID,src=FILE`), read from the exercise folder.
 /// A file that cannot be read is left out: the build then fails on the step that mounts it, with
 /// BuildKit's own "secret ID not found", which names it.
-fn read_secrets(site: &Site<'_>, spec: &BuildCheck) -> HashMap<String, Vec<u8>> {
-    spec.secrets
+fn read_secrets(site: &Site<'_>, recipe: &Recipe<'_>) -> HashMap<String, Vec<u8>> {
+    recipe
+        .secrets
         .iter()
         .filter_map(|(id, file)| Some((id.clone(), std::fs::read(site.dir.join(file)).ok()?)))
         .collect()

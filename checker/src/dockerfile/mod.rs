@@ -6,8 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use parse_dockerfile::{Command, Instruction};
 
-use crate::spec::DockerfileRule;
-
 /// Why a Dockerfile is refused before it is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -145,5 +143,5 @@ mod tests;
 mod words;
 
 pub use pin::{is_root_user, pin_problem};
-pub use rules::{check_rule, check_rule_with, RuleResult};
+pub use rules::{check_rule, check_rule_with, DockerfileRule, RuleResult};
 pub use slips::slips;

@@ -4,6 +4,22 @@
 use super::words::{env_pairs, expand, split_words};
 use super::*;
 
+/// Static Dockerfile rules: the `rule` of a `dockerfile` check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DockerfileRule {
+    /// Every `FROM` names an exact release: a digest, a tag with a full version (three numbers,
+    /// any suffix) or a date stamp (stages and `scratch` excepted).
+    FromPinned,
+    /// At least two stages, and the last one copies from an earlier stage of this Dockerfile or
+    /// is built on one.
+    MultiStage,
+    /// The final image's `USER` (the last stage's, else the stage it is built on) is not root.
+    NonRootUser,
+    /// The final image's `CMD`/`ENTRYPOINT` use the exec (JSON) form.
+    ExecForm,
+}
+
 /// The outcome of a static rule: Ok(what was seen) or Err((expected, actual)).
 pub type RuleResult = Result<String, (String, String)>;
 

@@ -46,91 +46,18 @@ impl Dash {
                 &mut fx,
             ),
             Action::LockBack => self.lock_back(&mut fx),
-            Action::ToggleBreak => match &self.room {
-                Some(r) => {
-                    let on = !r.on_break;
-                    let what = if on { "break started" } else { "break over" };
-                    self.pace(
-                        Pace {
-                            unlocked_through: None,
-                            on_break: Some(on),
-                            break_minutes: None,
-                        },
-                        what.into(),
-                        &mut fx,
-                    );
-                }
-                None => self.say(Level::Warn, NO_ROOM),
-            },
+            Action::ToggleBreak => self.toggle_break(&mut fx),
             Action::TimedBreak => self.ask(Purpose::BreakMinutes, "15".into()),
             Action::Broadcast => self.ask(Purpose::Broadcast, String::new()),
             Action::Hint => {
                 let default = self.most_failed_exercise().unwrap_or_default();
                 self.ask(Purpose::HintExercise, default);
             }
-            Action::Tell => match self.selected() {
-                Some(s) => {
-                    let (student, name) = (s.id, s.name.clone());
-                    self.ask(
-                        Purpose::Tell {
-                            student,
-                            name,
-                            exercise: None,
-                        },
-                        String::new(),
-                    );
-                }
-                None => self.say(Level::Warn, NO_STUDENT),
-            },
-            Action::TellHint => {
-                let exercise = self.columns().get(self.col).map(|e| e.id.clone());
-                match (self.selected(), exercise) {
-                    (Some(s), Some(exercise)) => {
-                        let (student, name) = (s.id, s.name.clone());
-                        self.ask(
-                            Purpose::Tell {
-                                student,
-                                name,
-                                exercise: Some(exercise),
-                            },
-                            String::new(),
-                        );
-                    }
-                    (None, _) => self.say(Level::Warn, NO_STUDENT),
-                    (Some(_), None) => self.say(Level::Warn, NO_ROOM),
-                }
-            }
-            Action::Remove => {
-                if let Some(s) = self.selected() {
-                    let (id, name) = (s.id, s.name.clone());
-                    self.confirm(
-                        Moderation::Remove { student: id },
-                        format!("Remove {name} and their results? Their app must join again."),
-                    );
-                } else {
-                    self.say(Level::Warn, NO_STUDENT);
-                }
-            }
-            Action::Rename => match self.selected() {
-                Some(s) => {
-                    let (student, name) = (s.id, s.name.clone());
-                    self.ask(
-                        Purpose::Rename {
-                            student,
-                            name: name.clone(),
-                        },
-                        name,
-                    );
-                }
-                None => self.say(Level::Warn, NO_STUDENT),
-            },
-            Action::Merge => match self.selected() {
-                Some(s) => {
-                    let (from, name) = (s.id, s.name.clone());
-                    self.ask(Purpose::MergeInto { from, name }, String::new());
-                }
-                None => self.say(Level::Warn, NO_STUDENT),
-            },
+            Action::Tell => self.ask_tell(),
+            Action::TellHint => self.ask_tell_hint(),
+            Action::Remove => self.ask_remove(),
+            Action::Rename => self.ask_rename(),
+            Action::Merge => self.ask_merge(),
             Action::ToggleHidden => match self.selected() {
                 Some(s) => {
                     let m = Moderation::Hide {
@@ -157,30 +84,7 @@ impl Dash {
                 "A new board key? Open boards close; reopen the board at the address shown next."
                     .into(),
             ),
-            Action::RetractLatest => {
-                let latest = self.room.as_ref().and_then(|r| r.messages.last());
-                match latest {
-                    Some(m) => {
-                        let (id, text) = (m.id, super::text::fit(&m.text, 40));
-                        let from = match m.student {
-                            Some(s) => {
-                                let who = self
-                                    .room
-                                    .as_ref()
-                                    .and_then(|r| r.students.iter().find(|x| x.id == s))
-                                    .map_or_else(|| "that student".to_string(), |x| x.name.clone());
-                                format!("from {}'s app", super::text::fit(&who, 30))
-                            }
-                            None => "from every app and the board".to_string(),
-                        };
-                        self.confirm(
-                            Moderation::Retract { message: id },
-                            format!("Retract \"{text}\" {from}?"),
-                        );
-                    }
-                    None => self.say(Level::Info, "no message to retract"),
-                }
-            }
+            Action::RetractLatest => self.ask_retract(),
             Action::ClearBanner => self.moderate(Moderation::ClearBanner, &mut fx),
             Action::Type(c) => {
                 if let Overlay::Prompt(p) = &mut self.overlay {
@@ -208,6 +112,127 @@ impl Dash {
             Action::Done(Err(why)) => self.say(Level::Warn, why),
         }
         fx
+    }
+
+    fn toggle_break(&mut self, fx: &mut Vec<Effect>) {
+        match &self.room {
+            Some(r) => {
+                let on = !r.on_break;
+                let what = if on { "break started" } else { "break over" };
+                self.pace(
+                    Pace {
+                        unlocked_through: None,
+                        on_break: Some(on),
+                        break_minutes: None,
+                    },
+                    what.into(),
+                    fx,
+                );
+            }
+            None => self.say(Level::Warn, NO_ROOM),
+        }
+    }
+
+    /// A message to the selected student.
+    fn ask_tell(&mut self) {
+        match self.selected() {
+            Some(s) => {
+                let (student, name) = (s.id, s.name.clone());
+                self.ask(
+                    Purpose::Tell {
+                        student,
+                        name,
+                        exercise: None,
+                    },
+                    String::new(),
+                );
+            }
+            None => self.say(Level::Warn, NO_STUDENT),
+        }
+    }
+
+    /// The hint for the selected column's exercise, to the selected student.
+    fn ask_tell_hint(&mut self) {
+        let exercise = self.columns().get(self.col).map(|e| e.id.clone());
+        match (self.selected(), exercise) {
+            (Some(s), Some(exercise)) => {
+                let (student, name) = (s.id, s.name.clone());
+                self.ask(
+                    Purpose::Tell {
+                        student,
+                        name,
+                        exercise: Some(exercise),
+                    },
+                    String::new(),
+                );
+            }
+            (None, _) => self.say(Level::Warn, NO_STUDENT),
+            (Some(_), None) => self.say(Level::Warn, NO_ROOM),
+        }
+    }
+
+    fn ask_remove(&mut self) {
+        if let Some(s) = self.selected() {
+            let (id, name) = (s.id, s.name.clone());
+            self.confirm(
+                Moderation::Remove { student: id },
+                format!("Remove {name} and their results? Their app must join again."),
+            );
+        } else {
+            self.say(Level::Warn, NO_STUDENT);
+        }
+    }
+
+    fn ask_rename(&mut self) {
+        match self.selected() {
+            Some(s) => {
+                let (student, name) = (s.id, s.name.clone());
+                self.ask(
+                    Purpose::Rename {
+                        student,
+                        name: name.clone(),
+                    },
+                    name,
+                );
+            }
+            None => self.say(Level::Warn, NO_STUDENT),
+        }
+    }
+
+    fn ask_merge(&mut self) {
+        match self.selected() {
+            Some(s) => {
+                let (from, name) = (s.id, s.name.clone());
+                self.ask(Purpose::MergeInto { from, name }, String::new());
+            }
+            None => self.say(Level::Warn, NO_STUDENT),
+        }
+    }
+
+    /// Retracting the latest message, confirmed first: the question names where it goes away.
+    fn ask_retract(&mut self) {
+        let latest = self.room.as_ref().and_then(|r| r.messages.last());
+        match latest {
+            Some(m) => {
+                let (id, text) = (m.id, super::text::fit(&m.text, 40));
+                let from = match m.student {
+                    Some(s) => {
+                        let who = self
+                            .room
+                            .as_ref()
+                            .and_then(|r| r.students.iter().find(|x| x.id == s))
+                            .map_or_else(|| "that student".to_string(), |x| x.name.clone());
+                        format!("from {}'s app", super::text::fit(&who, 30))
+                    }
+                    None => "from every app and the board".to_string(),
+                };
+                self.confirm(
+                    Moderation::Retract { message: id },
+                    format!("Retract \"{text}\" {from}?"),
+                );
+            }
+            None => self.say(Level::Info, "no message to retract"),
+        }
     }
 
     fn ask(&mut self, purpose: Purpose, text: String) {

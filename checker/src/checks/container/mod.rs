@@ -4,7 +4,7 @@
 use crate::checks::{Kind, Needs};
 use bollard::models::ContainerInspectResponse;
 
-use crate::ctx::{Ctx, Verdict};
+use crate::checks::{Ctx, Verdict};
 use crate::docker::{call, deadline, is_not_found};
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};

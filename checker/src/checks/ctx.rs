@@ -1,16 +1,17 @@
-//! What the checks of one run share ([`Ctx`]: the daemon, the exercise, the handles of built
-//! images and started containers) and what each returns ([`Verdict`]). The engine and every
-//! check kind use these; neither depends on the other through them.
+//! What the checks of one run share ([`Ctx`]: the daemon, the exercise's id and checks, the
+//! handles of built images and started containers) and what each returns ([`Verdict`]). The
+//! engine makes one `Ctx` per run and hands it to every kind; kinds never see the exercise-level
+//! model ([`crate::spec`]), which is built on them.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use bollard::models::ContainerInspectResponse;
 
+use super::{build::BuildCheck, Check, CheckKind};
 use crate::docker::build::Step;
 use crate::docker::Engine;
 use crate::error::EnvError;
-use crate::spec::{CheckKind, Exercise};
 
 /// An image the checker built in this run.
 #[derive(Debug, Clone)]
@@ -20,13 +21,17 @@ pub struct BuiltImage {
     /// The build's steps in order, with whether each came from the cache.
     pub steps: Vec<Step>,
     /// Where and how it was built, so `rebuild` can repeat it.
-    pub spec: crate::spec::BuildCheck,
+    pub spec: BuildCheck,
 }
 
 /// What the checks of one run share.
 pub struct Ctx<'a> {
     pub engine: &'a Engine,
-    pub exercise: &'a Exercise,
+    /// The exercise's id: what the checker's own containers and images are labelled and named
+    /// with.
+    pub exercise: &'a str,
+    /// The exercise's checks, in order (a kind reads an earlier `build` check's settings).
+    pub checks: &'a [Check],
     pub dir: PathBuf,
     pub images: HashMap<String, BuiltImage>,
     /// Run handles → container ids.
@@ -95,8 +100,7 @@ impl Ctx<'_> {
 
     /// Is `name` an image handle declared by a build check?
     pub fn is_handle(&self, name: &str) -> bool {
-        self.exercise
-            .checks
+        self.checks
             .iter()
             .any(|c| matches!(&c.kind, CheckKind::Build(b) if b.image == name))
     }
