@@ -102,7 +102,11 @@ fn explain_failure(error: &str) -> String {
                 base images (run `dockdojo prepare`), spelled exactly as the task gives them."
             .into();
     }
-    if lower.contains("returned a non-zero code: 127") {
+    // The classic builder, BuildKit and Podman's builder each word it their own way.
+    if lower.contains("returned a non-zero code: 127")
+        || lower.contains("exit code: 127")
+        || lower.contains("exit status 127")
+    {
         return "A RUN step called a program that does not exist in the image (exit 127).".into();
     }
     if lower.contains("no space left on device") {
@@ -352,5 +356,28 @@ fn judge_built(
             )
             .advise("A step that never ends (a server started in RUN, `sleep infinity`) hangs the build; servers belong in CMD.")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::explain_failure;
+
+    /// A RUN calling a missing program, as each builder reports it (the same captures are
+    /// judged whole in checker/tests/judges/build.rs).
+    #[test]
+    fn exit_127_is_explained_in_every_builders_words() {
+        for error in [
+            "The command '/bin/sh -c install-deps --all' returned a non-zero code: 127",
+            "`RUN install-deps --all` failed: process \"/bin/sh -c install-deps --all\" did not complete successfully: exit code: 127",
+            "building at STEP \"RUN install-deps --all\": while running runtime: exit status 127",
+        ] {
+            assert_eq!(
+                explain_failure(error),
+                "A RUN step called a program that does not exist in the image (exit 127).",
+                "{error}"
+            );
+        }
+        assert!(explain_failure("exit code: 1").starts_with("Read the build log"));
     }
 }
