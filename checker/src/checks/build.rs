@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::checks::{BuiltImage, Ctx, Verdict};
 use crate::docker::build::{run_build, Built, Recipe, Site};
+use crate::docker::builder::Builder;
 use crate::docker::context_tar::{self as context, REFUSE_BYTES, WARN_BYTES};
 use crate::docker::logs::tail;
 use crate::dockerfile;
@@ -113,7 +114,11 @@ fn explain_failure(error: &str) -> String {
                 base images (run `dockdojo prepare`), spelled exactly as the task gives them."
             .into();
     }
-    if lower.contains("returned a non-zero code: 127") {
+    // The classic builder, BuildKit and Podman's builder each word it their own way.
+    if lower.contains("returned a non-zero code: 127")
+        || lower.contains("exit code: 127")
+        || lower.contains("exit status 127")
+    {
         return "A RUN step called a program that does not exist in the image (exit 127).".into();
     }
     if lower.contains("no space left on device") {
@@ -122,86 +127,69 @@ fn explain_failure(error: &str) -> String {
     "Read the build log above: the last step shown is the one that failed.".into()
 }
 
-/// The failure a learner reads when the Dockerfile is missing, empty, does not parse or is
-/// refused before anything is built.
+/// What reading the Dockerfile found, when it stops the check before anything is sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unreadable {
+    /// No file at the Dockerfile's path; files beside it that look like one.
+    Missing {
+        path: std::path::PathBuf,
+        near_misses: Vec<String>,
+    },
+    Empty,
+    /// The untrusted-Dockerfile screen refused it, or it does not parse.
+    Refused(dockerfile::Refusal),
+}
+
+/// Everything the `build` check found, up to where it stopped.
+pub enum Attempt {
+    /// The Dockerfile stopped the check before the context was read.
+    Dockerfile(Unreadable),
+    /// The context could not be read or packed.
+    ContextUnreadable(String),
+    /// The context is over [`REFUSE_BYTES`]: its size and its biggest files (name, bytes).
+    ContextTooBig { total: u64, top: Vec<(String, u64)> },
+    /// The daemon built it (or failed to), with the packed context's size and biggest files.
+    Built {
+        builder: Builder,
+        built: Built,
+        context_bytes: u64,
+        biggest: Vec<(String, u64)>,
+    },
+}
+
+/// Read the Dockerfile: `None` when it is there, not empty, and passes the screen.
 fn read_dockerfile(
     spec: &BuildCheck,
     root: &std::path::Path,
     df_path: &std::path::Path,
-) -> Result<(), Verdict> {
-    let expected = "the Dockerfile builds into an image";
+) -> Option<Unreadable> {
     let text = match std::fs::read(df_path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).to_string(),
         Err(_) => {
-            let misses = near_misses(df_path.parent().unwrap_or(root), &spec.dockerfile);
-            let mut actual = format!("no file at {}", df_path.display());
-            if !misses.is_empty() {
-                actual.push_str(&format!(" (found {} instead)", misses.join(", ")));
-            }
-            return Err(Verdict::fail(expected, actual).advise(format!(
-                "Docker looks for a file named exactly `{}` (capital D, no extension) in the \
-                 exercise folder.",
-                spec.dockerfile
-            )));
+            return Some(Unreadable::Missing {
+                path: df_path.to_path_buf(),
+                near_misses: near_misses(df_path.parent().unwrap_or(root), &spec.dockerfile),
+            })
         }
     };
     if text.trim().is_empty() {
-        return Err(
-            Verdict::fail(expected, format!("{} is empty", spec.dockerfile))
-                .advise("A Dockerfile starts with a FROM line naming its base image."),
-        );
+        return Some(Unreadable::Empty);
     }
-    if let Err(r) = dockerfile::screen(&text) {
-        if r.parse_error {
-            return Err(Verdict::fail(
-                expected,
-                format!("the build failed: line {}: {}", r.line, r.reason),
-            )
-            .advise("Every Dockerfile instruction is a keyword (FROM, RUN, COPY, CMD…) followed by its arguments; the first instruction is FROM."));
-        }
-        return Err(Verdict::fail(
-            expected,
-            format!("refused before building: line {}: {}", r.line, r.reason),
-        ));
-    }
-    Ok(())
+    dockerfile::screen(&text).err().map(Unreadable::Refused)
 }
 
-/// The `build` check.
-pub async fn check(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvError> {
-    let expected = "the Dockerfile builds into an image";
+/// Gather what [`judge`] needs: the Dockerfile, the context, then the daemon's build.
+async fn attempt(ctx: &Ctx<'_>, spec: &BuildCheck, tag: &str) -> Result<Attempt, EnvError> {
     let (root, df_path) = spec.paths(&ctx.dir);
-    if let Err(v) = read_dockerfile(spec, &root, &df_path) {
-        return Ok(v);
+    if let Some(u) = read_dockerfile(spec, &root, &df_path) {
+        return Ok(Attempt::Dockerfile(u));
     }
-    let biggest = |files: &[(String, u64)]| {
-        files
-            .iter()
-            .map(|(n, s)| format!("{n} ({} MB)", s / 1_000_000))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let (total, top) = match context::measure(&root) {
         Ok(m) => m,
-        Err(p) => {
-            return Ok(Verdict::fail(
-                expected,
-                format!("could not read the build context: {}", p.0),
-            ))
-        }
+        Err(p) => return Ok(Attempt::ContextUnreadable(p.0)),
     };
     if total > REFUSE_BYTES {
-        return Ok(Verdict::fail(
-            expected,
-            format!(
-                "refused before sending: the build context is {} MB (biggest: {}); dockdojo does \
-                 not send contexts over {} MB",
-                total / 1_000_000,
-                biggest(&top),
-                REFUSE_BYTES / 1_000_000
-            ),
-        )
-        .advise("Everything in the exercise folder is sent to the daemon with every build. List big files and folders the image does not need in a .dockerignore."));
+        return Ok(Attempt::ContextTooBig { total, top });
     }
     if total > WARN_BYTES {
         crate::notice::notice(&format!(
@@ -214,25 +202,34 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
     }
     let packed = match context::pack(&root, &spec.dockerfile, None) {
         Ok(p) => p,
-        Err(p) => {
-            return Ok(Verdict::fail(
-                expected,
-                format!("could not read the build context: {}", p.0),
-            ))
-        }
+        Err(p) => return Ok(Attempt::ContextUnreadable(p.0)),
     };
-    let warning = (packed.bytes > WARN_BYTES).then(|| {
-        format!(
-            "The build context is {} MB; the biggest files: {}. Add a .dockerignore.",
-            packed.bytes / 1_000_000,
-            packed
-                .biggest
-                .iter()
-                .map(|(n, s)| format!("{n} ({} MB)", s / 1_000_000))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    });
+    let (context_bytes, biggest) = (packed.bytes, packed.biggest.clone());
+    let site = Site {
+        engine: ctx.engine,
+        dir: &ctx.dir,
+    };
+    let (builder, built) = run_build(&site, &spec.recipe(), tag, packed).await?;
+    Ok(Attempt::Built {
+        builder,
+        built,
+        context_bytes,
+        biggest,
+    })
+}
+
+/// Files and their sizes, as a learner reads them: `big.iso (700 MB), …`.
+fn biggest(files: &[(String, u64)]) -> String {
+    files
+        .iter()
+        .map(|(n, s)| format!("{n} ({} MB)", s / 1_000_000))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `build` check: gather the [`Attempt`], [`judge`] it, and keep a built image as the
+/// handle later checks use.
+pub async fn check(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvError> {
     let tag = format!(
         "{}{}:{}-{}",
         crate::docker::cleanup::CHECK_REPO,
@@ -240,56 +237,128 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
         &ctx.engine.session[..8],
         spec.image
     );
-    let (builder, built) = run_build(
-        &Site {
-            engine: ctx.engine,
-            dir: &ctx.dir,
-        },
-        &spec.recipe(),
-        &tag,
-        packed,
-    )
-    .await?;
-    match built {
-        Built::Ok {
+    let attempt = attempt(ctx, spec, &tag).await?;
+    let verdict = judge(spec, &attempt);
+    if let Attempt::Built {
+        built: Built::Ok {
             id, steps, fresh, ..
-        } => {
-            ctx.fresh_layers.extend(fresh);
+        },
+        ..
+    } = attempt
+    {
+        ctx.fresh_layers.extend(fresh);
+        ctx.images.insert(
+            spec.image.clone(),
+            BuiltImage {
+                id,
+                tag,
+                steps,
+                spec: spec.clone(),
+            },
+        );
+    }
+    Ok(verdict)
+}
+
+/// The verdict on what the `build` check found (no I/O).
+pub fn judge(spec: &BuildCheck, attempt: &Attempt) -> Verdict {
+    let expected = "the Dockerfile builds into an image";
+    match attempt {
+        Attempt::Dockerfile(u) => judge_dockerfile(spec, u),
+        Attempt::ContextUnreadable(why) => Verdict::fail(
+            expected,
+            format!("could not read the build context: {why}"),
+        ),
+        Attempt::ContextTooBig { total, top } => Verdict::fail(
+            expected,
+            format!(
+                "refused before sending: the build context is {} MB (biggest: {}); dockdojo does \
+                 not send contexts over {} MB",
+                total / 1_000_000,
+                biggest(top),
+                REFUSE_BYTES / 1_000_000
+            ),
+        )
+        .advise("Everything in the exercise folder is sent to the daemon with every build. List big files and folders the image does not need in a .dockerignore."),
+        Attempt::Built {
+            builder,
+            built,
+            context_bytes,
+            biggest: top,
+        } => judge_built(*builder, built, *context_bytes, top),
+    }
+}
+
+/// The failure a learner reads when the Dockerfile is missing, empty, does not parse or is
+/// refused before anything is built.
+fn judge_dockerfile(spec: &BuildCheck, u: &Unreadable) -> Verdict {
+    let expected = "the Dockerfile builds into an image";
+    match u {
+        Unreadable::Missing { path, near_misses } => {
+            let mut actual = format!("no file at {}", path.display());
+            if !near_misses.is_empty() {
+                actual.push_str(&format!(" (found {} instead)", near_misses.join(", ")));
+            }
+            Verdict::fail(expected, actual).advise(format!(
+                "Docker looks for a file named exactly `{}` (capital D, no extension) in the \
+                 exercise folder.",
+                spec.dockerfile
+            ))
+        }
+        Unreadable::Empty => Verdict::fail(expected, format!("{} is empty", spec.dockerfile))
+            .advise("A Dockerfile starts with a FROM line naming its base image."),
+        Unreadable::Refused(r) if r.parse_error => Verdict::fail(
+            expected,
+            format!("the build failed: line {}: {}", r.line, r.reason),
+        )
+        .advise("Every Dockerfile instruction is a keyword (FROM, RUN, COPY, CMD…) followed by its arguments; the first instruction is FROM."),
+        Unreadable::Refused(r) => Verdict::fail(
+            expected,
+            format!("refused before building: line {}: {}", r.line, r.reason),
+        ),
+    }
+}
+
+/// The daemon's build: the steps it took, or why it failed or hung.
+fn judge_built(
+    builder: Builder,
+    built: &Built,
+    context_bytes: u64,
+    top: &[(String, u64)],
+) -> Verdict {
+    let expected = "the Dockerfile builds into an image";
+    match built {
+        Built::Ok { steps, .. } => {
             let learner_steps = steps
                 .iter()
                 .filter(|s| !s.instruction.starts_with("LABEL io.dockdojo."))
                 .count();
-            ctx.images.insert(
-                spec.image.clone(),
-                BuiltImage {
-                    id: id.clone(),
-                    tag,
-                    steps,
-                    spec: spec.clone(),
-                },
-            );
-            let mut v = Verdict::pass(
+            let v = Verdict::pass(
                 expected,
                 format!("built in {learner_steps} steps with {}", builder.describe()),
             );
-            if let Some(w) = warning {
-                v = v.advise(w);
+            if context_bytes > WARN_BYTES {
+                return v.advise(format!(
+                    "The build context is {} MB; the biggest files: {}. Add a .dockerignore.",
+                    context_bytes / 1_000_000,
+                    biggest(top)
+                ));
             }
-            Ok(v)
+            v
         }
-        Built::Failed { log, error } => Ok(Verdict::fail(
+        Built::Failed { log, error } => Verdict::fail(
             expected,
             format!(
                 "the build failed with {}: {}\n--- last lines of the build log ---\n{}",
                 builder.describe(),
                 error.trim(),
-                tail(&log, 8)
+                tail(log, 8)
             ),
         )
-        .advise(explain_failure(&error))),
+        .advise(explain_failure(error)),
         Built::TimedOut { limit, running, .. } => {
-            let last = running.unwrap_or_else(|| "(before the first step)".into());
-            Ok(Verdict::fail(
+            let last = running.as_deref().unwrap_or("(before the first step)");
+            Verdict::fail(
                 expected,
                 format!(
                     "the build with {} did not finish within {} s; it was still running `{last}`",
@@ -297,7 +366,30 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &BuildCheck) -> Result<Verdict, EnvE
                     limit.as_secs()
                 ),
             )
-            .advise("A step that never ends (a server started in RUN, `sleep infinity`) hangs the build; servers belong in CMD."))
+            .advise("A step that never ends (a server started in RUN, `sleep infinity`) hangs the build; servers belong in CMD.")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::explain_failure;
+
+    /// A RUN calling a missing program, as each builder reports it (the same captures are
+    /// judged whole in checker/tests/judges/build.rs).
+    #[test]
+    fn exit_127_is_explained_in_every_builders_words() {
+        for error in [
+            "The command '/bin/sh -c install-deps --all' returned a non-zero code: 127",
+            "`RUN install-deps --all` failed: process \"/bin/sh -c install-deps --all\" did not complete successfully: exit code: 127",
+            "building at STEP \"RUN install-deps --all\": while running runtime: exit status 127",
+        ] {
+            assert_eq!(
+                explain_failure(error),
+                "A RUN step called a program that does not exist in the image (exit 127).",
+                "{error}"
+            );
+        }
+        assert!(explain_failure("exit code: 1").starts_with("Read the build log"));
     }
 }

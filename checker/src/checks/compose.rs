@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListVolumesOptionsBuilder};
 
+use bollard::models::{ContainerInspectResponse, ContainerSummary, Volume};
+
 use crate::checks::{Ctx, Verdict};
 use crate::docker::{call, deadline};
 use crate::error::EnvError;
@@ -29,8 +31,42 @@ pub struct ComposeCheck {
 impl Kind for ComposeCheck {}
 
 const PROJECT: &str = "com.docker.compose.project";
+const SERVICE: &str = "com.docker.compose.service";
+const VOLUME: &str = "com.docker.compose.volume";
 
+/// What the `compose` check found.
+#[derive(Debug, Clone, Default)]
+pub struct Project {
+    /// The containers listed with the project's label (re-checked by [`judge`]).
+    pub containers: Vec<ContainerSummary>,
+    /// Each listed container of a service the spec wants running that is not running, by id:
+    /// its inspection (`None`: gone since the list) and its last log lines.
+    pub stopped: Vec<(String, Option<ContainerInspectResponse>, String)>,
+    /// The volumes listed with the project's label, when the spec names volumes.
+    pub volumes: Vec<Volume>,
+}
+
+fn label<'a>(labels: Option<&'a HashMap<String, String>>, key: &str) -> Option<&'a str> {
+    labels.and_then(|l| l.get(key)).map(String::as_str)
+}
+
+fn service(c: &ContainerSummary) -> String {
+    label(c.labels.as_ref(), SERVICE)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn is_running(c: &ContainerSummary) -> bool {
+    c.state.map(|s| s.to_string()).as_deref() == Some("running")
+}
+
+/// The `compose` check: list the project's containers (and volumes), look at the stopped
+/// ones, then [`judge`].
 pub async fn check(ctx: &mut Ctx<'_>, spec: &ComposeCheck) -> Result<Verdict, EnvError> {
+    Ok(judge(spec, &list(ctx, spec).await?))
+}
+
+async fn list(ctx: &Ctx<'_>, spec: &ComposeCheck) -> Result<Project, EnvError> {
     let p = &spec.project;
     let filters = HashMap::from([("label".to_string(), vec![format!("{PROJECT}={p}")])]);
     let opts = ListContainersOptionsBuilder::new()
@@ -45,26 +81,48 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ComposeCheck) -> Result<Verdict, En
         }),
     )
     .await?;
-    let containers: Vec<_> = containers
-        .into_iter()
-        .filter(|c| {
-            c.labels
-                .as_ref()
-                .and_then(|l| l.get(PROJECT))
-                .map(String::as_str)
-                == Some(p.as_str())
-        })
-        .collect();
-    let service = |c: &bollard::models::ContainerSummary| {
-        c.labels
-            .as_ref()
-            .and_then(|l| l.get("com.docker.compose.service"))
-            .cloned()
-            .unwrap_or_default()
+    let mut stopped = Vec::new();
+    if spec.up != Some(false) {
+        let wanted = |c: &&ContainerSummary| spec.running.contains(&service(c));
+        for c in containers.iter().filter(|c| !is_running(c)).filter(wanted) {
+            let id = c.id.clone().unwrap_or_default();
+            let info = ctx.inspect(&id).await?;
+            let logs = crate::docker::logs::logs_tail(ctx.engine, &id, 4).await;
+            stopped.push((id, info, logs));
+        }
+    }
+    let volumes = if spec.volumes.is_empty() || spec.up == Some(false) {
+        Vec::new()
+    } else {
+        let vopts = ListVolumesOptionsBuilder::new().filters(&filters).build();
+        call(
+            "list volumes",
+            deadline::QUICK,
+            ctx.engine.docker.list_volumes(Some(vopts)),
+        )
+        .await?
+        .volumes
+        .unwrap_or_default()
     };
+    Ok(Project {
+        containers,
+        stopped,
+        volumes,
+    })
+}
+
+/// The verdict on a project's containers and volumes (no I/O).
+pub fn judge(spec: &ComposeCheck, project: &Project) -> Verdict {
+    let p = &spec.project;
+    // The daemon filtered by label; re-checked here, for a runtime that filters loosely.
+    let containers: Vec<&ContainerSummary> = project
+        .containers
+        .iter()
+        .filter(|c| label(c.labels.as_ref(), PROJECT) == Some(p.as_str()))
+        .collect();
     if spec.up == Some(false) {
         let expected = format!("project {p} is down (no containers)");
-        return Ok(if containers.is_empty() {
+        return if containers.is_empty() {
             Verdict::pass(expected, "no containers")
         } else {
             Verdict::fail(
@@ -74,12 +132,12 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ComposeCheck) -> Result<Verdict, En
                     containers.len(),
                     containers
                         .iter()
-                        .map(&service)
+                        .map(|c| service(c))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
             )
-        });
+        };
     }
     let mut expected = format!("Compose project {p}");
     if !spec.running.is_empty() {
@@ -90,82 +148,81 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ComposeCheck) -> Result<Verdict, En
     }
     let running: Vec<String> = containers
         .iter()
-        .filter(|c| c.state.map(|s| s.to_string()).as_deref() == Some("running"))
-        .map(&service)
+        .filter(|c| is_running(c))
+        .map(|c| service(c))
         .collect();
-    for s in &spec.running {
-        if !running.contains(s) {
-            if containers.is_empty() {
-                return Ok(Verdict::fail(expected, format!("no containers belong to project {p}")).advise(format!(
-                    "Run the stack with the project name the task gives: `docker compose -p {p} up -d` (or `docker-compose -p {p} up -d`); `docker compose -p {p} ps` shows it."
-                )));
-            }
-            let others = if running.is_empty() {
-                "none".into()
-            } else {
-                running.join(", ")
-            };
-            let Some(c) = containers.iter().find(|c| &service(c) == s) else {
-                return Ok(Verdict::fail(
-                    expected,
-                    format!("project {p} has no service {s} (running: {others})"),
-                )
-                .advise(format!(
-                    "Declare the service `{s}` under `services:` in the compose file."
-                )));
-            };
-            let id = c.id.clone().unwrap_or_default();
-            let info = ctx.inspect(&id).await?.unwrap_or_default();
-            let st = info.state.unwrap_or_default();
-            let logs = crate::docker::logs::logs_tail(ctx.engine, &id, 4).await;
-            return Ok(Verdict::fail(
-                expected,
-                format!(
-                    "{s} is not running (running: {others}); it exited with code {}\n--- its last log lines ---\n{}",
-                    crate::docker::probe::explain_exit(st.exit_code.unwrap_or(0), st.oom_killed.unwrap_or(false)),
-                    if logs.is_empty() { "(no output)".into() } else { logs }
-                ),
-            )
-            .advise(format!("`docker compose -p {p} logs {s}` shows why it stopped.")));
-        }
+    if let Some(s) = spec.running.iter().find(|s| !running.contains(s)) {
+        return judge_not_running(p, s, &containers, &running, project, expected);
     }
     if !spec.volumes.is_empty() {
-        let vf = HashMap::from([("label".to_string(), vec![format!("{PROJECT}={p}")])]);
-        let vopts = ListVolumesOptionsBuilder::new().filters(&vf).build();
-        let vols = call(
-            "list volumes",
-            deadline::QUICK,
-            ctx.engine.docker.list_volumes(Some(vopts)),
-        )
-        .await?;
-        let names: Vec<String> = vols
+        let names: Vec<&str> = project
             .volumes
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|v| v.labels.get(PROJECT).map(String::as_str) == Some(p.as_str()))
-            .filter_map(|v| v.labels.get("com.docker.compose.volume").cloned())
+            .iter()
+            .filter(|v| label(Some(&v.labels), PROJECT) == Some(p.as_str()))
+            .filter_map(|v| label(Some(&v.labels), VOLUME))
             .collect();
-        for v in &spec.volumes {
-            if !names.contains(v) {
-                return Ok(Verdict::fail(
-                    expected,
-                    format!(
-                        "project {p} has no volume {v} (volumes: {})",
-                        if names.is_empty() {
-                            "none".into()
-                        } else {
-                            names.join(", ")
-                        }
-                    ),
-                )
-                .advise(
-                    "Declare it under the top-level `volumes:` key and mount it in the service.",
-                ));
-            }
+        if let Some(v) = spec.volumes.iter().find(|v| !names.contains(&v.as_str())) {
+            return Verdict::fail(
+                expected,
+                format!(
+                    "project {p} has no volume {v} (volumes: {})",
+                    if names.is_empty() {
+                        "none".into()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            )
+            .advise("Declare it under the top-level `volumes:` key and mount it in the service.");
         }
     }
-    Ok(Verdict::pass(
+    Verdict::pass(expected, format!("running: {}", running.join(", ")))
+}
+
+/// A service the spec wants running that is not: no project, no such service, or its
+/// container stopped (with its exit code and log).
+fn judge_not_running(
+    p: &str,
+    s: &str,
+    containers: &[&ContainerSummary],
+    running: &[String],
+    project: &Project,
+    expected: String,
+) -> Verdict {
+    if containers.is_empty() {
+        return Verdict::fail(expected, format!("no containers belong to project {p}")).advise(format!(
+            "Run the stack with the project name the task gives: `docker compose -p {p} up -d` (or `docker-compose -p {p} up -d`); `docker compose -p {p} ps` shows it."
+        ));
+    }
+    let others = if running.is_empty() {
+        "none".into()
+    } else {
+        running.join(", ")
+    };
+    let Some(c) = containers.iter().find(|c| service(c) == s) else {
+        return Verdict::fail(
+            expected,
+            format!("project {p} has no service {s} (running: {others})"),
+        )
+        .advise(format!(
+            "Declare the service `{s}` under `services:` in the compose file."
+        ));
+    };
+    let id = c.id.clone().unwrap_or_default();
+    let (info, logs) = project
+        .stopped
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map(|(_, info, logs)| (info.clone().unwrap_or_default(), logs.as_str()))
+        .unwrap_or_default();
+    let st = info.state.unwrap_or_default();
+    Verdict::fail(
         expected,
-        format!("running: {}", running.join(", ")),
-    ))
+        format!(
+            "{s} is not running (running: {others}); it exited with code {}\n--- its last log lines ---\n{}",
+            crate::docker::probe::explain_exit(st.exit_code.unwrap_or(0), st.oom_killed.unwrap_or(false)),
+            if logs.is_empty() { "(no output)" } else { logs }
+        ),
+    )
+    .advise(format!("`docker compose -p {p} logs {s}` shows why it stopped."))
 }

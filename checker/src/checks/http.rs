@@ -6,6 +6,8 @@
 use crate::checks::{Kind, Needs};
 use std::time::Duration;
 
+use bollard::models::ContainerInspectResponse;
+
 use crate::checks::{Ctx, Verdict};
 use crate::docker::exec::exec_in;
 use crate::docker::http::listeners;
@@ -49,32 +51,112 @@ impl Kind for HttpCheck {
     }
 }
 
-/// The `http` check.
+/// What the `http` check found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Asked {
+    /// The spec names a container that does not exist.
+    NoContainer(String),
+    /// The container publishes no host port for `key` (`8080/tcp`).
+    NotPublished { container: String, key: String },
+    /// The port was asked.
+    Probed(Probed),
+}
+
+/// The requests made to a host port, and what the container behind it showed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probed {
+    /// Where the port is: 127.0.0.1, or the daemon's own host.
+    pub host: String,
+    pub host_port: u16,
+    /// The container publishing the port: the one the spec names, or a live one found by it.
+    pub publisher: Option<String>,
+    /// The last answer: the right one, when one came.
+    pub last: Probe,
+    /// With `changes_within_s`, after a right answer: the first later right body that differed
+    /// from it (`None`: it stayed the same).
+    pub changed: Option<String>,
+    /// When no right answer came: what the publishing container showed, when it could be seen.
+    pub inside: Option<Inside>,
+}
+
+/// The publishing container, seen from inside, after no right answer came.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inside {
+    /// Not running: its exit code, whether it was OOM-killed, its last log lines.
+    Stopped {
+        exit_code: i64,
+        oom: bool,
+        logs: String,
+    },
+    /// Running: the container port the app should listen on (the spec's, else its first
+    /// published one) and what `cat /proc/net/tcp /proc/net/tcp6` printed in it.
+    Running {
+        cport: Option<u16>,
+        sockets: crate::docker::exec::Output,
+    },
+}
+
+/// The host port a container publishes for `key` (`8080/tcp`), as its inspection reports it.
+pub fn published_port(info: &ContainerInspectResponse, key: &str) -> Option<u16> {
+    info.network_settings
+        .as_ref()?
+        .ports
+        .as_ref()?
+        .get(key)
+        .cloned()
+        .flatten()?
+        .iter()
+        .find_map(|b| b.host_port.as_ref().and_then(|p| p.parse::<u16>().ok()))
+}
+
+/// The first container port a container asked to publish (`-p HOST:PORT`).
+pub fn first_bound_port(info: &ContainerInspectResponse) -> Option<u16> {
+    info.host_config
+        .as_ref()?
+        .port_bindings
+        .as_ref()?
+        .keys()
+        .next()?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Is this the answer the spec wants?
+fn right(spec: &HttpCheck, probe: &Probe) -> bool {
+    match probe {
+        Probe::Answer { status, body } => {
+            *status == spec.status
+                && spec
+                    .body_contains
+                    .as_ref()
+                    .is_none_or(|b| body.contains(b.as_str()))
+        }
+        _ => false,
+    }
+}
+
+/// The `http` check: find the port, ask it until the right answer comes (or `within_s`
+/// passes), look inside the container when it did not, then [`judge`].
 pub async fn check(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvError> {
-    let (host_port, container_name, cport) = match (&spec.container, spec.host_port) {
+    Ok(judge(spec, &ask(ctx, spec).await?))
+}
+
+async fn ask(ctx: &Ctx<'_>, spec: &HttpCheck) -> Result<Asked, EnvError> {
+    let (host_port, publisher, cport) = match (&spec.container, spec.host_port) {
         (Some(c), _) => {
             let Some(info) = ctx.inspect(c).await? else {
-                return Ok(Verdict::fail(
-                    "an HTTP answer",
-                    format!("there is no container named {c}"),
-                ));
+                return Ok(Asked::NoContainer(c.clone()));
             };
             let key = format!("{}/tcp", spec.port.unwrap_or(80));
-            let port = info
-                .network_settings
-                .and_then(|n| n.ports)
-                .and_then(|p| p.get(&key).cloned().flatten())
-                .and_then(|b| {
-                    b.iter()
-                        .find_map(|b| b.host_port.as_ref().and_then(|p| p.parse::<u16>().ok()))
-                });
-            match port {
+            match published_port(&info, &key) {
                 Some(p) => (p, Some(c.clone()), spec.port),
                 None => {
-                    return Ok(Verdict::fail(
-                        format!("container port {key} published on the host"),
-                        format!("{c} publishes no host port for {key}"),
-                    ))
+                    return Ok(Asked::NotPublished {
+                        container: c.clone(),
+                        key,
+                    })
                 }
             }
         }
@@ -82,6 +164,51 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
         (None, None) => unreachable!("validated in the spec"),
     };
     let host = ctx.engine.endpoint.probe_host();
+    let until = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
+    let mut last;
+    loop {
+        last = get(&host, host_port, &spec.path).await;
+        if right(spec, &last)
+            || tokio::time::Instant::now() >= until
+            || settled(&last, publisher.is_some())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let mut probed = Probed {
+        host,
+        host_port,
+        publisher,
+        last,
+        changed: None,
+        inside: None,
+    };
+    if let (Probe::Answer { body, .. }, true) = (&probed.last, right(spec, &probed.last)) {
+        if let Some(secs) = spec.changes_within_s {
+            probed.changed = changes(&probed.host, host_port, spec, body, secs).await;
+        }
+    } else if let Some(c) = &probed.publisher {
+        probed.inside = look_inside(ctx, c, cport).await?;
+    }
+    Ok(Asked::Probed(probed))
+}
+
+/// The verdict on what the port answered (no I/O).
+pub fn judge(spec: &HttpCheck, asked: &Asked) -> Verdict {
+    let p = match asked {
+        Asked::NoContainer(c) => {
+            return Verdict::fail("an HTTP answer", format!("there is no container named {c}"))
+        }
+        Asked::NotPublished { container, key } => {
+            return Verdict::fail(
+                format!("container port {key} published on the host"),
+                format!("{container} publishes no host port for {key}"),
+            )
+        }
+        Asked::Probed(p) => p,
+    };
+    let (host, host_port) = (&p.host, p.host_port);
     let mut expected = format!(
         "GET http://{host}:{host_port}{} answers {}",
         spec.path, spec.status
@@ -89,32 +216,24 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
     if let Some(b) = &spec.body_contains {
         expected.push_str(&format!(" with \"{b}\" in the body"));
     }
-    let until = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
-    let mut last;
-    loop {
-        last = get(&host, host_port, &spec.path).await;
-        if let Probe::Answer { status, body } = &last {
-            if *status == spec.status
-                && spec
-                    .body_contains
-                    .as_ref()
-                    .is_none_or(|b| body.contains(b.as_str()))
-            {
-                if let Some(secs) = spec.changes_within_s {
-                    return Ok(changes(&host, host_port, spec, expected, body.clone(), secs).await);
-                }
-                return Ok(Verdict::pass(
-                    expected,
-                    format!("{status}, {} bytes", body.len()),
-                ));
-            }
-        }
-        if tokio::time::Instant::now() >= until || settled(&last, container_name.is_some()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    if let (Probe::Answer { status, body }, true) = (&p.last, right(spec, &p.last)) {
+        let Some(secs) = spec.changes_within_s else {
+            return Verdict::pass(expected, format!("{status}, {} bytes", body.len()));
+        };
+        let expected = format!("{expected}, and a body that changes within {secs} s");
+        return match &p.changed {
+            Some(later) => Verdict::pass(
+                expected,
+                format!("\"{}\" became \"{}\"", one_line(body), one_line(later)),
+            ),
+            None => Verdict::fail(
+                expected,
+                format!("the same body for {secs} s: \"{}\"", one_line(body)),
+            )
+            .advise("The page is served, but nothing rewrites it: it is a fixed copy, not the file the other service keeps updating. Serve the folder both services share."),
+        };
     }
-    let actual = match &last {
+    let actual = match &p.last {
         Probe::Answer { status, body } => {
             format!("{status}; body: {}", crate::docker::logs::tail(body, 3))
         }
@@ -125,15 +244,16 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
             format!("connected to {host}:{host_port} but got no HTTP answer ({why})")
         }
     };
-    let mut v = Verdict::fail(expected, actual);
-    if let Some(c) = container_name {
-        if let Some(advice) = diagnose(ctx, &c, cport).await? {
-            v = v.advise(advice);
-        }
-    } else if matches!(last, Probe::Refused) {
-        v = v.advise(format!("No container publishes host port {host_port}: run yours with `-p {host_port}:<container port>`."));
+    let v = Verdict::fail(expected, actual);
+    let advice = match (&p.publisher, &p.inside) {
+        (Some(c), Some(inside)) => diagnose(c, inside),
+        (Some(_), None) => None,
+        (None, _) => matches!(p.last, Probe::Refused).then(|| format!("No container publishes host port {host_port}: run yours with `-p {host_port}:<container port>`.")),
+    };
+    match advice {
+        Some(a) => v.advise(a),
+        None => v,
     }
-    Ok(v)
 }
 
 /// Is a wrong answer already certain, so that waiting out `within_s` would only delay it?
@@ -147,39 +267,26 @@ fn settled(last: &Probe, has_publisher: bool) -> bool {
     }
 }
 
-/// After a right answer `first`: ask again until the body changes (still a right answer) or
-/// `secs` pass.
+/// After a right answer `first`: ask again until a right answer with another body comes
+/// (returned) or `secs` pass.
 async fn changes(
     host: &str,
     port: u16,
     spec: &HttpCheck,
-    expected: String,
-    first: String,
+    first: &str,
     secs: f64,
-) -> Verdict {
-    let expected = format!("{expected}, and a body that changes within {secs} s");
+) -> Option<String> {
     let until = tokio::time::Instant::now() + Duration::from_secs_f64(secs);
     while tokio::time::Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        if let Probe::Answer { status, body } = get(host, port, &spec.path).await {
-            let right = status == spec.status
-                && spec
-                    .body_contains
-                    .as_ref()
-                    .is_none_or(|b| body.contains(b.as_str()));
-            if right && body != first {
-                return Verdict::pass(
-                    expected,
-                    format!("\"{}\" became \"{}\"", one_line(&first), one_line(&body)),
-                );
+        let probe = get(host, port, &spec.path).await;
+        if let (Probe::Answer { body, .. }, true) = (&probe, right(spec, &probe)) {
+            if body != first {
+                return Some(body.clone());
             }
         }
     }
-    Verdict::fail(
-        expected,
-        format!("the same body for {secs} s: \"{}\"", one_line(&first)),
-    )
-    .advise("The page is served, but nothing rewrites it: it is a fixed copy, not the file the other service keeps updating. Serve the folder both services share.")
+    None
 }
 
 fn one_line(s: &str) -> String {
@@ -217,69 +324,73 @@ async fn find_publisher(ctx: &Ctx<'_>, host_port: u16) -> Result<Option<String>,
     }))
 }
 
-/// Why did a container not answer? Not running, or listening on the wrong address/port.
-async fn diagnose(
+/// The container behind a port that gave no right answer: stopped (with its log), or running
+/// (with its listening sockets). `None` when it is gone or cannot be looked into.
+async fn look_inside(
     ctx: &Ctx<'_>,
     name: &str,
     cport: Option<u16>,
-) -> Result<Option<String>, EnvError> {
+) -> Result<Option<Inside>, EnvError> {
     let Some(info) = ctx.inspect(name).await? else {
         return Ok(None);
     };
+    let target = ctx.container_id(name).unwrap_or_else(|| name.to_string());
     let st = info.state.clone().unwrap_or_default();
     if st.running != Some(true) {
-        let target = ctx.container_id(name).unwrap_or_else(|| name.to_string());
-        let logs = crate::docker::logs::logs_tail(ctx.engine, &target, 5).await;
-        return Ok(Some(format!(
-            "{name} is not running (exit code {}). Its last log lines:\n{logs}",
-            crate::docker::probe::explain_exit(
-                st.exit_code.unwrap_or(0),
-                st.oom_killed.unwrap_or(false)
-            )
-        )));
+        return Ok(Some(Inside::Stopped {
+            exit_code: st.exit_code.unwrap_or(0),
+            oom: st.oom_killed.unwrap_or(false),
+            logs: crate::docker::logs::logs_tail(ctx.engine, &target, 5).await,
+        }));
     }
-    let cport = cport.or_else(|| {
-        info.host_config
-            .as_ref()?
-            .port_bindings
-            .as_ref()?
-            .keys()
-            .next()?
-            .split('/')
-            .next()?
-            .parse()
-            .ok()
-    });
-    let target = ctx.container_id(name).unwrap_or_else(|| name.to_string());
     let cmd = vec![
         "cat".to_string(),
         "/proc/net/tcp".to_string(),
         "/proc/net/tcp6".to_string(),
     ];
-    let Some(out) = exec_in(ctx.engine, &target, &cmd, Duration::from_secs(5)).await? else {
-        return Ok(None);
+    let sockets = exec_in(ctx.engine, &target, &cmd, Duration::from_secs(5)).await?;
+    Ok(sockets.map(|sockets| Inside::Running {
+        cport: cport.or_else(|| first_bound_port(&info)),
+        sockets,
+    }))
+}
+
+/// Why did a container not answer? Not running, or listening on the wrong address or port.
+pub fn diagnose(name: &str, inside: &Inside) -> Option<String> {
+    let (cport, sockets) = match inside {
+        Inside::Stopped {
+            exit_code,
+            oom,
+            logs,
+        } => {
+            return Some(format!(
+                "{name} is not running (exit code {}). Its last log lines:\n{logs}",
+                crate::docker::probe::explain_exit(*exit_code, *oom)
+            ))
+        }
+        Inside::Running { cport, sockets } => (cport, sockets),
     };
-    let ls = listeners(&out.stdout);
-    if ls.is_empty() && out.code != 0 {
-        return Ok(None);
+    let ls = listeners(&sockets.stdout);
+    if ls.is_empty() && sockets.code != 0 {
+        return None;
     }
-    let Some(cport) = cport else { return Ok(None) };
+    let cport = (*cport)?;
     let on_port: Vec<&(String, u16)> = ls.iter().filter(|(_, p)| *p == cport).collect();
     if on_port.is_empty() {
         let ports: Vec<String> = ls.iter().map(|(a, p)| format!("{a}:{p}")).collect();
-        return Ok(Some(format!(
+        return Some(format!(
             "Inside {name}, nothing listens on port {cport}{}: the published port must lead to the port the app really listens on.",
             if ports.is_empty() { String::new() } else { format!(" (it listens on {})", ports.join(", ")) }
-        )));
+        ));
     }
     if on_port.iter().all(|(a, _)| a == "127.0.0.1" || a == "::1") {
-        return Ok(Some(format!(
+        return Some(format!(
             "The app inside {name} listens on 127.0.0.1:{cport}, the container's own loopback only, so \
              traffic from the published port never reaches it: which address does it have to \
              listen on to be reached from outside the container?"
-        )));
+        ));
     }
-    Ok(None)
+    None
 }
 #[cfg(test)]
 mod settled_tests {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::checks::{Ctx, Verdict};
 use crate::docker::build::{run_build, Built, Site, Step};
+use crate::docker::builder::Builder;
 use crate::docker::context_tar as context;
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
@@ -91,11 +92,35 @@ fn expectation(spec: &RebuildCheck) -> String {
     expected
 }
 
-/// The `rebuild` check: change one file as a code edit would, rebuild, and see which steps the
-/// cache served.
+/// What the `rebuild` check found.
+pub enum Rebuilt {
+    /// No `build` check made the image handle (its build failed earlier).
+    NoFirstBuild,
+    /// The context with the changed file could not be packed.
+    Unpacked(String),
+    /// The daemon rebuilt it (or failed to).
+    Done { builder: Builder, built: Built },
+}
+
+/// The `rebuild` check: change one file as a code edit would, rebuild, then [`judge`] which
+/// steps the cache served.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, EnvError> {
-    let Some(first) = ctx.images.get(&spec.image).cloned() else {
-        return Ok(Verdict::fail("a first build", "no image was built"));
+    let rebuilt = rebuild(ctx, spec).await?;
+    let verdict = judge(spec, &rebuilt);
+    if let Rebuilt::Done {
+        built: Built::Ok { fresh, .. },
+        ..
+    } = rebuilt
+    {
+        ctx.fresh_layers.extend(fresh);
+    }
+    Ok(verdict)
+}
+
+/// Edit the touched file (in the packed context only) and build again.
+async fn rebuild(ctx: &Ctx<'_>, spec: &RebuildCheck) -> Result<Rebuilt, EnvError> {
+    let Some(first) = ctx.images.get(&spec.image) else {
+        return Ok(Rebuilt::NoFirstBuild);
     };
     let (root, _) = first.spec.paths(&ctx.dir);
     let touched = ctx.dir.join(&spec.touch);
@@ -112,46 +137,47 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, En
     edit(&mut content, spec.append.as_deref());
     let packed = match context::pack(&root, &first.spec.dockerfile, Some((&rel, &content))) {
         Ok(p) => p,
-        Err(p) => return Ok(Verdict::fail("a rebuild", p.0)),
+        Err(p) => return Ok(Rebuilt::Unpacked(p.0)),
     };
     let tag = format!("{}-rebuild", first.tag);
+    let site = Site {
+        engine: ctx.engine,
+        dir: &ctx.dir,
+    };
+    let (builder, built) = run_build(&site, &first.spec.recipe(), &tag, packed).await?;
+    Ok(Rebuilt::Done { builder, built })
+}
+
+/// The verdict on a rebuild (no I/O): every `cached` step from the cache, every `rebuilt` step
+/// run again, then the output.
+pub fn judge(spec: &RebuildCheck, rebuilt: &Rebuilt) -> Verdict {
+    let (builder, built) = match rebuilt {
+        Rebuilt::NoFirstBuild => return Verdict::fail("a first build", "no image was built"),
+        Rebuilt::Unpacked(why) => return Verdict::fail("a rebuild", why.clone()),
+        Rebuilt::Done { builder, built } => (builder, built),
+    };
     let expected = expectation(spec);
-    let (builder, built) = run_build(
-        &Site {
-            engine: ctx.engine,
-            dir: &ctx.dir,
-        },
-        &first.spec.recipe(),
-        &tag,
-        packed,
-    )
-    .await?;
     let (steps, log) = match built {
-        Built::Ok {
-            steps, fresh, log, ..
-        } => {
-            ctx.fresh_layers.extend(fresh);
-            (steps, log)
-        }
+        Built::Ok { steps, log, .. } => (steps, log),
         Built::Failed { error, .. } => {
-            return Ok(Verdict::fail(
+            return Verdict::fail(
                 expected,
                 format!("the rebuild failed with {}: {error}", builder.describe()),
-            ))
+            )
         }
         Built::TimedOut { limit, .. } => {
-            return Ok(Verdict::fail(
+            return Verdict::fail(
                 expected,
                 format!(
                     "the rebuild with {} took over {} s",
                     builder.describe(),
                     limit.as_secs()
                 ),
-            ))
+            )
         }
     };
-    let steps: Vec<Step> = steps
-        .into_iter()
+    let steps: Vec<&Step> = steps
+        .iter()
         .filter(|s| !s.instruction.starts_with("LABEL io.dockdojo."))
         .collect();
     let describe = steps
@@ -165,15 +191,37 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, En
         })
         .collect::<Vec<_>>()
         .join("\n");
+    if let Some(v) = judge_steps(spec, &steps, &expected, &describe) {
+        return v;
+    }
+    if let Some(actual) = output_mismatch(log, &spec.output_contains, &spec.output_excludes) {
+        return Verdict::fail(expected, format!("{actual}\nThe rebuild:\n{describe}"));
+    }
+    Verdict::pass(
+        expected,
+        format!("rebuilt with {}:\n{describe}", builder.describe()),
+    )
+}
+
+/// The first `cached` step that ran again or `rebuilt` step that came from the cache (or that
+/// is not there at all), as a failure; `None` when every step is as the spec wants.
+fn judge_steps(
+    spec: &RebuildCheck,
+    steps: &[&Step],
+    expected: &str,
+    describe: &str,
+) -> Option<Verdict> {
     let find = |needle: &str| steps.iter().find(|s| step_matches(&s.instruction, needle));
     for n in &spec.cached {
         match find(n) {
             None => {
-                return Ok(Verdict::fail(
-                    expected,
-                    format!("no step contains `{n}`; the steps were:\n{describe}"),
+                return Some(
+                    Verdict::fail(
+                        expected,
+                        format!("no step contains `{n}`; the steps were:\n{describe}"),
+                    )
+                    .advise("Keep the step the task names; the check looks for it by its text."),
                 )
-                .advise("Keep the step the task names; the check looks for it by its text."))
             }
             Some(s) if !s.cached => {
                 let changed_before = steps
@@ -187,7 +235,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, En
                     ),
                     None => "the step itself was rebuilt".into(),
                 };
-                return Ok(Verdict::fail(
+                return Some(Verdict::fail(
                     expected,
                     format!("`{}` was rebuilt after a code-only change: {why}.\nThe rebuild:\n{describe}", s.instruction),
                 ));
@@ -198,25 +246,16 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &RebuildCheck) -> Result<Verdict, En
     for n in &spec.rebuilt {
         match find(n) {
             Some(s) if s.cached => {
-                return Ok(Verdict::fail(
+                return Some(Verdict::fail(
                     expected,
                     format!("`{}` came from the cache although {} changed: the image would ship stale code.\nThe rebuild:\n{describe}", s.instruction, spec.touch),
                 ))
             }
-            None => return Ok(Verdict::fail(expected, format!("no step contains `{n}`; the steps were:\n{describe}"))),
+            None => return Some(Verdict::fail(expected, format!("no step contains `{n}`; the steps were:\n{describe}"))),
             Some(_) => {}
         }
     }
-    if let Some(actual) = output_mismatch(&log, &spec.output_contains, &spec.output_excludes) {
-        return Ok(Verdict::fail(
-            expected,
-            format!("{actual}\nThe rebuild:\n{describe}"),
-        ));
-    }
-    Ok(Verdict::pass(
-        expected,
-        format!("rebuilt with {}:\n{describe}", builder.describe()),
-    ))
+    None
 }
 
 /// The first way a rebuild's log misses its `output_contains`/`output_excludes`, as a learner

@@ -25,18 +25,36 @@ pub struct ReloadCheck {
 
 impl Kind for ReloadCheck {}
 
+/// What the `reload` check saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reloaded {
+    /// The file to change is not in the exercise folder (`host`: where it would be asked).
+    NoFile { host: String },
+    /// The file was changed by appending a comment holding `token`; `last` is the last answer
+    /// from `host` (the one that served the change, if one did).
+    Asked {
+        host: String,
+        token: String,
+        last: Probe,
+    },
+}
+
+/// Did this answer serve the changed file?
+fn serves(probe: &Probe, token: &str) -> bool {
+    matches!(probe, Probe::Answer { body, .. } if body.contains(token))
+}
+
+/// The `reload` check: change the file, ask the port until the change is served or `within_s`
+/// passes, put the file back, then [`judge`].
 pub async fn check(ctx: &mut Ctx<'_>, spec: &ReloadCheck) -> Result<Verdict, EnvError> {
+    Ok(judge(spec, &reload(ctx, spec).await?))
+}
+
+async fn reload(ctx: &Ctx<'_>, spec: &ReloadCheck) -> Result<Reloaded, EnvError> {
     let path = ctx.dir.join(&spec.file);
     let host = ctx.engine.endpoint.probe_host();
-    let expected = format!(
-        "a change to {} shows at http://{host}:{}{} without rebuilding or restarting",
-        spec.file, spec.host_port, spec.path
-    );
     let Ok(original) = std::fs::read(&path) else {
-        return Ok(Verdict::fail(
-            expected,
-            format!("there is no {} in the exercise folder", spec.file),
-        ));
+        return Ok(Reloaded::NoFile { host });
     };
     let token = format!("dockdojo-reload-{}", &uuid::Uuid::new_v4().to_string()[..8]);
     let mut changed = original.clone();
@@ -49,24 +67,43 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ReloadCheck) -> Result<Verdict, Env
         )));
     }
     let until = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
-    let verdict = loop {
-        let last = match get(&host, spec.host_port, &spec.path).await {
-            Probe::Answer { status, body } if body.contains(&token) => {
-                break Verdict::pass(expected.clone(), format!("{status}, the change was served"));
-            }
-            other => other,
-        };
-        if tokio::time::Instant::now() >= until {
-            let actual = match &last {
-                Probe::Answer { status, .. } => format!("{status}, but still the old content: the container serves a copy, not your folder"),
-                Probe::Refused => format!("nothing answers on {host}:{}", spec.host_port),
-                Probe::NoAnswer(w) => format!("no HTTP answer on {host}:{} ({w})", spec.host_port),
-            };
-            break Verdict::fail(expected.clone(), actual)
-                .advise("Mount the folder instead of copying it: `-v \"$PWD/site:/path/in/container\"` (a bind mount); changes then show at once.");
+    let last = loop {
+        let last = get(&host, spec.host_port, &spec.path).await;
+        if serves(&last, &token) || tokio::time::Instant::now() >= until {
+            break last;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     let _ = std::fs::write(&path, &original);
-    Ok(verdict)
+    Ok(Reloaded::Asked { host, token, last })
+}
+
+/// The verdict on the answers after the change (no I/O).
+pub fn judge(spec: &ReloadCheck, reloaded: &Reloaded) -> Verdict {
+    let (host, token, last) = match reloaded {
+        Reloaded::NoFile { host } => (host.clone(), "", None),
+        Reloaded::Asked { host, token, last } => (host.clone(), token.as_str(), Some(last)),
+    };
+    let expected = format!(
+        "a change to {} shows at http://{host}:{}{} without rebuilding or restarting",
+        spec.file, spec.host_port, spec.path
+    );
+    let Some(last) = last else {
+        return Verdict::fail(
+            expected,
+            format!("there is no {} in the exercise folder", spec.file),
+        );
+    };
+    if let (Probe::Answer { status, .. }, true) = (last, serves(last, token)) {
+        return Verdict::pass(expected, format!("{status}, the change was served"));
+    }
+    let actual = match last {
+        Probe::Answer { status, .. } => format!(
+            "{status}, but still the old content: the container serves a copy, not your folder"
+        ),
+        Probe::Refused => format!("nothing answers on {host}:{}", spec.host_port),
+        Probe::NoAnswer(w) => format!("no HTTP answer on {host}:{} ({w})", spec.host_port),
+    };
+    Verdict::fail(expected, actual)
+        .advise("Mount the folder instead of copying it: `-v \"$PWD/site:/path/in/container\"` (a bind mount); changes then show at once.")
 }

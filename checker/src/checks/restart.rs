@@ -4,6 +4,8 @@
 use crate::checks::{Kind, Needs};
 use std::time::Duration;
 
+use bollard::models::ContainerInspectResponse;
+
 use crate::checks::{Ctx, Verdict};
 use crate::docker::exec::exec_in;
 use crate::error::EnvError;
@@ -37,89 +39,156 @@ impl Kind for RestartCheck {
     }
 }
 
+/// A container's state, as the `restart` check reads it from an inspection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    pub running: bool,
+    /// Waiting to be restarted (Docker reports such a container as running too).
+    pub restarting: bool,
+    pub restart_count: i64,
+    pub started_at: String,
+    pub exit_code: i64,
+    /// The restart policy's name; `no` when none is set.
+    pub policy: String,
+}
+
+impl Seen {
+    pub fn from_inspect(info: &ContainerInspectResponse) -> Self {
+        let st = info.state.clone().unwrap_or_default();
+        Self {
+            running: st.running == Some(true),
+            restarting: st.restarting == Some(true),
+            restart_count: info.restart_count.unwrap_or(0),
+            started_at: st.started_at.unwrap_or_default(),
+            exit_code: st.exit_code.unwrap_or(0),
+            policy: info
+                .host_config
+                .as_ref()
+                .and_then(|h| h.restart_policy.as_ref())
+                .and_then(|r| r.name)
+                .map(|n| n.to_string())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| "no".into()),
+        }
+    }
+
+    /// Is it running again since `before` (restarted once more, or started anew)?
+    fn back_since(&self, before: &Seen) -> bool {
+        self.running
+            && (self.restart_count > before.restart_count || self.started_at != before.started_at)
+    }
+}
+
+/// What the `restart` check saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Restarted {
+    NoContainer,
+    /// Still being restarted after `within_s`, before anything was triggered.
+    KeptRestarting,
+    /// Removed while it was being restarted, before anything was triggered.
+    Removed,
+    /// Up (or stopped) for real before the trigger; then every inspection after the trigger,
+    /// until it was back or `within_s` ran out. `after` is empty when it was not running (nothing
+    /// was triggered). A container gone after the trigger reads as a stopped one.
+    Settled {
+        before: Seen,
+        after: Vec<Seen>,
+    },
+}
+
+/// The `restart` check: wait until the container is up for real, run the trigger in it, watch
+/// it until its policy brings it back or `within_s` passes, then [`judge`].
 pub async fn check(ctx: &mut Ctx<'_>, spec: &RestartCheck) -> Result<Verdict, EnvError> {
+    Ok(judge(spec, &watch(ctx, spec).await?))
+}
+
+async fn watch(ctx: &Ctx<'_>, spec: &RestartCheck) -> Result<Restarted, EnvError> {
     let name = &spec.container;
-    let expected = format!(
-        "after its process fails, {name} is restarted by Docker within {} s",
-        spec.within_s
-    );
     let target = ctx.container_id(name).unwrap_or_else(|| name.clone());
-    let Some(mut before) = ctx.inspect(&target).await? else {
-        return Ok(Verdict::fail(
-            expected,
-            format!("there is no container named {name}"),
-        ));
+    let Some(mut before) = ctx.inspect(&target).await?.as_ref().map(Seen::from_inspect) else {
+        return Ok(Restarted::NoContainer);
     };
     // Docker reports a container waiting to be restarted as running AND restarting; the trigger
     // cannot run in it, and the restart that follows would be the previous crash's, not the
     // trigger's. Wait until it is up for real.
     let settle = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
-    while before.state.as_ref().and_then(|s| s.restarting) == Some(true) {
+    while before.restarting {
         if tokio::time::Instant::now() >= settle {
-            return Ok(Verdict::fail(
-                expected,
-                format!(
-                    "{name} was still being restarted after {} s, before anything was triggered: it keeps crashing on its own (`docker logs {name}`)",
-                    spec.within_s
-                ),
-            ));
+            return Ok(Restarted::KeptRestarting);
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
         match ctx.inspect(&target).await? {
-            Some(i) => before = i,
-            None => {
-                return Ok(Verdict::fail(
-                    expected,
-                    format!("{name} was removed while it was being restarted"),
-                ))
-            }
+            Some(i) => before = Seen::from_inspect(&i),
+            None => return Ok(Restarted::Removed),
         }
     }
-    if before.state.as_ref().and_then(|s| s.running) != Some(true) {
-        return Ok(Verdict::fail(expected, format!("{name} is not running")));
+    let mut after = Vec::new();
+    if !before.running {
+        return Ok(Restarted::Settled { before, after });
     }
-    let count0 = before.restart_count.unwrap_or(0);
-    let started0 = before
-        .state
-        .as_ref()
-        .and_then(|s| s.started_at.clone())
-        .unwrap_or_default();
     // The trigger may kill the exec along with the process: its result does not matter.
     let _ = exec_in(ctx.engine, &target, &spec.trigger, Duration::from_secs(10)).await?;
     let until = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
-    let mut saw_exit = false;
     loop {
-        let info = ctx.inspect(&target).await?.unwrap_or_default();
-        let st = info.state.clone().unwrap_or_default();
-        let count = info.restart_count.unwrap_or(0);
-        let started = st.started_at.clone().unwrap_or_default();
-        if st.running != Some(true) {
-            saw_exit = true;
-        }
-        if st.running == Some(true) && (count > count0 || started != started0) {
-            return Ok(Verdict::pass(
-                expected,
-                format!("restarted (restart count {count})"),
-            ));
-        }
-        if tokio::time::Instant::now() >= until {
-            let policy = info
-                .host_config
-                .and_then(|h| h.restart_policy)
-                .and_then(|r| r.name)
-                .map(|n| n.to_string())
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| "no".into());
-            let actual = if st.running == Some(true) && !saw_exit {
-                format!("{name} kept running: the trigger did not make it fail")
-            } else {
-                format!(
-                    "{name} stopped (exit code {}) and stayed down; its restart policy is `{policy}`",
-                    st.exit_code.unwrap_or(0)
-                )
-            };
-            return Ok(Verdict::fail(expected, actual));
+        let now = Seen::from_inspect(&ctx.inspect(&target).await?.unwrap_or_default());
+        let back = now.back_since(&before);
+        after.push(now);
+        if back || tokio::time::Instant::now() >= until {
+            return Ok(Restarted::Settled { before, after });
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The verdict on what the container did after the trigger (no I/O).
+pub fn judge(spec: &RestartCheck, restarted: &Restarted) -> Verdict {
+    let name = &spec.container;
+    let expected = format!(
+        "after its process fails, {name} is restarted by Docker within {} s",
+        spec.within_s
+    );
+    let (before, after) = match restarted {
+        Restarted::NoContainer => {
+            return Verdict::fail(expected, format!("there is no container named {name}"))
+        }
+        Restarted::KeptRestarting => return Verdict::fail(
+            expected,
+            format!(
+                "{name} was still being restarted after {} s, before anything was triggered: it keeps crashing on its own (`docker logs {name}`)",
+                spec.within_s
+            ),
+        ),
+        Restarted::Removed => {
+            return Verdict::fail(
+                expected,
+                format!("{name} was removed while it was being restarted"),
+            )
+        }
+        Restarted::Settled { before, after } => (before, after),
+    };
+    if !before.running {
+        return Verdict::fail(expected, format!("{name} is not running"));
+    }
+    if let Some(back) = after.iter().find(|s| s.back_since(before)) {
+        return Verdict::pass(
+            expected,
+            format!("restarted (restart count {})", back.restart_count),
+        );
+    }
+    let saw_exit = after.iter().any(|s| !s.running);
+    let last = after.last().cloned().unwrap_or_default();
+    let actual = if last.running && !saw_exit {
+        format!("{name} kept running: the trigger did not make it fail")
+    } else {
+        format!(
+            "{name} stopped (exit code {}) and stayed down; its restart policy is `{}`",
+            last.exit_code,
+            if last.policy.is_empty() {
+                "no"
+            } else {
+                &last.policy
+            }
+        )
+    };
+    Verdict::fail(expected, actual)
 }

@@ -70,7 +70,37 @@ impl Kind for RunCheck {
     }
 }
 
-/// The `run` check.
+/// What the `run` check saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ran {
+    /// The container did not start: the daemon's message, and who holds the host port when
+    /// the message says it is taken.
+    NotStarted {
+        message: String,
+        port_holder: Option<String>,
+    },
+    /// It started. `exit`: its exit code and whether it was OOM-killed, once it stopped within
+    /// the wait (`None`: still running). `logs`: its output (up to 2000 lines), read when it
+    /// stopped or when the spec asks for output.
+    Started {
+        exit: Option<(i64, bool)>,
+        logs: String,
+    },
+}
+
+/// What the check expects, in words.
+fn expectation(spec: &RunCheck) -> String {
+    match spec.expect {
+        RunExpect::Running => "the container starts and keeps running".to_string(),
+        RunExpect::Exits => match spec.exit_code {
+            Some(c) => format!("the container runs and exits with code {c}"),
+            None => "the container runs and exits".into(),
+        },
+    }
+}
+
+/// The `run` check: start the container (kept as a handle for later checks), wait, then
+/// [`judge`] how it ran.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvError> {
     let image = ctx.image_ref(&spec.image);
     let cs = ContainerSpec {
@@ -81,106 +111,102 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvErr
         memory_mb: spec.memory_mb,
         ..Default::default()
     };
-    let expected = match spec.expect {
-        RunExpect::Running => "the container starts and keeps running".to_string(),
-        RunExpect::Exits => match spec.exit_code {
-            Some(c) => format!("the container runs and exits with code {c}"),
-            None => "the container runs and exits".into(),
-        },
-    };
     let id = match start(ctx.engine, ctx.exercise, &spec.name, &cs).await? {
         Ok(id) => id,
-        Err(msg) => {
-            let v = Verdict::fail(
-                expected,
-                format!("it did not start: {}", explain_start_error(&msg)),
-            );
-            return Ok(match clashing_port(&msg) {
-                Some(port) => v.advise(port_conflict(ctx.engine, port).await?),
-                None => v,
-            });
+        Err(message) => {
+            let port_holder = match clashing_port(&message) {
+                Some(port) => Some(port_conflict(ctx.engine, port).await?),
+                None => None,
+            };
+            let ran = Ran::NotStarted {
+                message,
+                port_holder,
+            };
+            return Ok(judge(spec, &ran));
         }
     };
     ctx.containers.insert(spec.name.clone(), id.clone());
-    match spec.expect {
-        RunExpect::Running => {
-            let settle = Duration::from_secs_f64(spec.settle_s.unwrap_or(1.0));
-            match wait_exit(ctx.engine, &id, settle).await? {
-                None => Ok(output_verdict(ctx, &id, spec, expected, "running".into()).await),
-                Some((code, oom)) => {
-                    let logs = logs_tail(ctx.engine, &id, 5).await;
-                    let v =
-                        Verdict::fail(
-                            expected,
-                            format!(
-                            "it exited right after starting, code {}\n--- last log lines ---\n{}",
-                            explain_exit(code, oom),
-                            if logs.is_empty() { "(no output)" } else { logs.as_str() }
-                        ),
-                        );
-                    Ok(match explain_runtime_log(&logs) {
-                        Some(a) => v.advise(a),
-                        None => v,
-                    })
+    let wait = match spec.expect {
+        RunExpect::Running => spec.settle_s.unwrap_or(1.0),
+        RunExpect::Exits => spec.within_s,
+    };
+    let exit = wait_exit(ctx.engine, &id, Duration::from_secs_f64(wait)).await?;
+    let logs = if exit.is_some() || !spec.output_contains.is_empty() {
+        logs_tail(ctx.engine, &id, 2000).await
+    } else {
+        String::new()
+    };
+    Ok(judge(spec, &Ran::Started { exit, logs }))
+}
+
+/// The verdict on how the container ran (no I/O).
+pub fn judge(spec: &RunCheck, ran: &Ran) -> Verdict {
+    let expected = expectation(spec);
+    let (exit, logs) = match ran {
+        Ran::NotStarted {
+            message,
+            port_holder,
+        } => {
+            let v = Verdict::fail(
+                expected,
+                format!("it did not start: {}", explain_start_error(message)),
+            );
+            return match port_holder {
+                Some(advice) => v.advise(advice.clone()),
+                None => v,
+            };
+        }
+        Ran::Started { exit, logs } => (*exit, logs.as_str()),
+    };
+    let last = tail(logs, 5);
+    let with_log_advice = |v: Verdict| match explain_runtime_log(&last) {
+        Some(a) => v.advise(a),
+        None => v,
+    };
+    match (spec.expect, exit) {
+        (RunExpect::Running, None) => output_verdict(spec, expected, "running".into(), logs),
+        (RunExpect::Running, Some((code, oom))) => with_log_advice(Verdict::fail(
+            expected,
+            format!(
+                "it exited right after starting, code {}\n--- last log lines ---\n{}",
+                explain_exit(code, oom),
+                if last.is_empty() {
+                    "(no output)"
+                } else {
+                    last.as_str()
                 }
-            }
+            ),
+        )),
+        (RunExpect::Exits, None) => {
+            Verdict::fail(expected, format!("still running after {} s", spec.within_s))
         }
-        RunExpect::Exits => {
-            let within = Duration::from_secs_f64(spec.within_s);
-            match wait_exit(ctx.engine, &id, within).await? {
-                None => Ok(Verdict::fail(
-                    expected,
-                    format!("still running after {} s", spec.within_s),
-                )),
-                Some((code, oom)) => match spec.exit_code {
-                    Some(want) if want != code => {
-                        let logs = logs_tail(ctx.engine, &id, 5).await;
-                        let v = Verdict::fail(
-                            expected,
-                            format!(
-                                "exit code {}\n--- last log lines ---\n{logs}",
-                                explain_exit(code, oom)
-                            ),
-                        );
-                        Ok(match explain_runtime_log(&logs) {
-                            Some(a) => v.advise(a),
-                            None => v,
-                        })
-                    }
-                    _ => Ok(output_verdict(
-                        ctx,
-                        &id,
-                        spec,
-                        expected,
-                        format!("exited with code {code}"),
-                    )
-                    .await),
-                },
-            }
-        }
+        (RunExpect::Exits, Some((code, oom))) => match spec.exit_code {
+            Some(want) if want != code => with_log_advice(Verdict::fail(
+                expected,
+                format!(
+                    "exit code {}\n--- last log lines ---\n{last}",
+                    explain_exit(code, oom)
+                ),
+            )),
+            _ => output_verdict(spec, expected, format!("exited with code {code}"), logs),
+        },
     }
 }
 
-async fn output_verdict(
-    ctx: &Ctx<'_>,
-    id: &str,
-    spec: &RunCheck,
-    mut expected: String,
-    actual: String,
-) -> Verdict {
+/// A run that went as expected: pass, unless its output lacks a text the spec asks for.
+fn output_verdict(spec: &RunCheck, mut expected: String, actual: String, logs: &str) -> Verdict {
     if spec.output_contains.is_empty() {
         return Verdict::pass(expected, actual);
     }
     for s in &spec.output_contains {
         expected.push_str(&format!(", printing \"{s}\""));
     }
-    let logs = logs_tail(ctx.engine, id, 2000).await;
     match spec
         .output_contains
         .iter()
         .find(|s| !logs.contains(s.as_str()))
     {
-        None => Verdict::pass(expected, format!("{actual}; output: {}", tail(&logs, 3))),
+        None => Verdict::pass(expected, format!("{actual}; output: {}", tail(logs, 3))),
         Some(_) => Verdict::fail(
             expected,
             format!(
@@ -188,7 +214,7 @@ async fn output_verdict(
                 if logs.is_empty() {
                     "(nothing)".to_string()
                 } else {
-                    tail(&logs, 6)
+                    tail(logs, 6)
                 }
             ),
         ),

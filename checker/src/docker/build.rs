@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 
 pub mod buildkit;
 pub mod label_step;
+pub mod stream;
 
 use crate::docker::builder::Builder;
 use crate::docker::context_tar as context;
@@ -235,40 +236,6 @@ struct Request<'a> {
     mtimes: &'a HashMap<String, i64>,
 }
 
-/// What one build stream has told so far.
-struct Seen {
-    /// The classic builder's log text.
-    log: String,
-    /// BuildKit's status messages.
-    progress: buildkit::Progress,
-    id: Option<String>,
-}
-
-impl Seen {
-    fn log(&self, builder: Builder) -> String {
-        match builder {
-            Builder::Classic => self.log.clone(),
-            Builder::BuildKit => self.progress.log(),
-        }
-    }
-
-    fn running(&self, builder: Builder) -> Option<String> {
-        match builder {
-            Builder::Classic => parse_steps(&self.log).last().map(|s| s.instruction.clone()),
-            Builder::BuildKit => self.progress.running_step(),
-        }
-    }
-
-    /// The error as a learner reads it: with BuildKit, which step failed and why.
-    fn error(&self, builder: Builder, error: &str) -> String {
-        let error = buildkit::strip_ansi(error);
-        match (builder, self.progress.failed_step()) {
-            (Builder::BuildKit, Some((step, _))) => format!("`{step}` failed: {}", error.trim()),
-            _ => error,
-        }
-    }
-}
-
 /// The build request's query: tag, Dockerfile, labels, target, pull, build args, memory cap.
 fn build_options(recipe: &Recipe<'_>, request: &Request<'_>) -> BuildImageOptionsBuilder {
     let mut opts = BuildImageOptionsBuilder::new()
@@ -353,30 +320,26 @@ async fn run_once(
             }
         }
     };
-    let mut seen = Seen {
-        log: String::new(),
-        progress: buildkit::Progress::for_dockerfile(request.text),
-        id: None,
-    };
+    let mut seen = stream::Stream::new(builder, request.text);
     let until = tokio::time::Instant::now() + limit;
     loop {
         // The BuildKit session may outlive the build; once the image id is in, it is done.
-        let wait_until = match (&seen.id, builder) {
-            (Some(_), Builder::BuildKit) => {
+        let wait_until = match (seen.has_image(), builder) {
+            (true, Builder::BuildKit) => {
                 until.min(tokio::time::Instant::now() + Duration::from_secs(2))
             }
             _ => until,
         };
         match tokio::time::timeout_at(wait_until, stream.next()).await {
-            Err(_) if seen.id.is_some() && builder == Builder::BuildKit => break,
+            Err(_) if seen.has_image() && builder == Builder::BuildKit => break,
             Err(_) => {
                 drop(stream);
-                let log = seen.log(builder);
-                let running = seen.running(builder);
+                let timed_out = seen.timed_out(limit);
                 // BuildKit keeps nothing of a cancelled build outside its own cache. The
                 // classic builder cancels the running step when we hang up, but only after a
                 // moment: until then its layers are in use. Try again for a while.
                 if builder == Builder::Classic {
+                    let log = seen.log();
                     let until = tokio::time::Instant::now() + Duration::from_secs(30);
                     while !remove_fresh_layers(site, &log).await
                         && tokio::time::Instant::now() < until
@@ -384,69 +347,32 @@ async fn run_once(
                         tokio::time::sleep(Duration::from_millis(500)).await;
                     }
                 }
-                return Ok(Built::TimedOut {
-                    log,
-                    limit,
-                    running,
-                });
+                return Ok(timed_out);
             }
             Ok(None) => break,
-            Ok(Some(Ok(info))) => {
-                if let Some(s) = info.stream {
-                    if let Some(rest) = s.trim().strip_prefix("Successfully built ") {
-                        seen.id = Some(rest.trim().to_string());
-                    }
-                    seen.log.push_str(&s);
-                }
-                if let Some(id) = info.aux.and_then(|a| seen.progress.absorb(a)) {
-                    seen.id = Some(id);
-                }
-            }
+            Ok(Some(Ok(info))) => seen.absorb(info),
             Ok(Some(Err(bollard::errors::Error::DockerStreamError { error }))) => {
-                let log = seen.log(builder);
                 if builder == Builder::Classic {
-                    remove_fresh_layers(site, &log).await;
+                    remove_fresh_layers(site, &seen.log()).await;
                 }
                 // A full disk is the machine's problem, not the learner's Dockerfile: exit 3,
                 // and the attempt is not recorded.
                 if error.to_lowercase().contains("no space left on device") {
                     return Err(EnvError::DiskFull { detail: error });
                 }
-                let error = seen.error(builder, &error);
-                return Ok(Built::Failed { log, error });
+                return Ok(seen.failed(&error));
             }
             Ok(Some(Err(e))) => {
                 let env = classify("build", &e);
                 if let EnvError::Daemon { detail, .. } = &env {
                     // The daemon rejected the request itself: a Dockerfile problem, usually.
-                    return Ok(Built::Failed {
-                        log: seen.log(builder),
-                        error: seen.error(builder, detail),
-                    });
+                    return Ok(seen.failed(detail));
                 }
                 return Err(env);
             }
         }
     }
-    let log = seen.log(builder);
-    match seen.id {
-        Some(id) => {
-            let (steps, fresh) = match builder {
-                Builder::Classic => (parse_steps(&log), fresh_layers(&log)),
-                Builder::BuildKit => (seen.progress.steps(), Vec::new()),
-            };
-            Ok(Built::Ok {
-                id,
-                log,
-                steps,
-                fresh,
-            })
-        }
-        None => Ok(Built::Failed {
-            error: "the build ended without producing an image".into(),
-            log,
-        }),
-    }
+    Ok(seen.finish())
 }
 
 /// The build's secrets (`docker build --secret id=ID,src=FILE`), read from the exercise folder.

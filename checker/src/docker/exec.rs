@@ -13,6 +13,7 @@ use crate::docker::{call, deadline, is_not_found, Engine};
 use crate::error::EnvError;
 
 /// The result of running a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
     pub code: i64,
     pub stdout: String,

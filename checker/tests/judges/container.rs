@@ -1,0 +1,144 @@
+//! The `container` judges on two containers capture.sh ran on each engine.
+
+use std::path::Path;
+
+use checker::checks::container::{judge_config, judge_state, ContainerFacts};
+use checker::spec::ContainerCheck;
+
+use super::fixtures::{json, ENGINES};
+
+fn inspect(engine: &str, which: &str) -> bollard::models::ContainerInspectResponse {
+    json(engine, &format!("container-{which}.json"))
+}
+
+/// Both judges, state first, as the check runs them; `None` is a pass.
+fn judge(engine: &str, which: &str, spec: &ContainerCheck) -> Option<(String, String)> {
+    let info = inspect(engine, which);
+    let facts = ContainerFacts {
+        info: &info,
+        oom_killed: info.state.as_ref().and_then(|s| s.oom_killed) == Some(true),
+        // capture.sh bind-mounts /tmp/judge-fixture-site/site.
+        dir: Path::new("/tmp/judge-fixture-site"),
+        podman: engine.starts_with("podman"),
+        server_version: "fixture",
+    };
+    judge_state("c", &facts, spec)
+        .or_else(|| judge_config("c", &facts, spec))
+        .map(|v| (v.expected, v.actual))
+}
+
+/// Container `a` as capture.sh ran it: running, 64 MB, 0.5 CPUs (`--cpus`), env, port,
+/// restart policy, a named volume and a bind mount.
+fn as_run() -> ContainerCheck {
+    let map = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    ContainerCheck {
+        running: Some(true),
+        env: map(&[("GREETING", "hello"), ("MODE", "test")]),
+        ports: [("8080".to_string(), 18999)].into_iter().collect(),
+        restart_policy: Some("unless-stopped".into()),
+        memory_mb: Some(64),
+        memory_min_mb: Some(32),
+        memory_max_mb: Some(128),
+        cpus: Some(0.5),
+        binds: map(&[("site", "/usr/share/site")]),
+        ..ContainerCheck::default()
+    }
+}
+
+fn with_volume(engine: &str, mut spec: ContainerCheck) -> ContainerCheck {
+    let info = inspect(engine, "a");
+    let name = info
+        .mounts
+        .unwrap_or_default()
+        .iter()
+        .find(|m| m.destination.as_deref() == Some("/data"))
+        .and_then(|m| m.name.clone())
+        .unwrap_or_else(|| panic!("{engine}: no named volume at /data"));
+    spec.volumes.insert(name, "/data".into());
+    spec
+}
+
+#[test]
+fn a_running_container_reads_the_same_on_every_engine() {
+    for engine in ENGINES {
+        let spec = with_volume(engine, as_run());
+        assert_eq!(judge(engine, "a", &spec), None, "{engine}");
+    }
+}
+
+#[test]
+fn each_wrong_field_fails_on_every_engine_naming_it() {
+    type Edit = fn(&mut ContainerCheck);
+    let cases: [(Edit, &str); 9] = [
+        (|c| c.running = Some(false), "c is running"),
+        (
+            |c| {
+                c.env.insert("MODE".into(), "prod".into());
+            },
+            "MODE",
+        ),
+        (
+            |c| c.ports = [("8080".to_string(), 18000)].into_iter().collect(),
+            "18999->8080/tcp",
+        ),
+        (
+            |c| c.restart_policy = Some("always".into()),
+            "restart policy unless-stopped",
+        ),
+        (|c| c.memory_mb = Some(128), "64 MB"),
+        (|c| c.memory_max_mb = Some(32), "64 MB"),
+        (|c| c.cpus = Some(1.0), "0.5 CPUs"),
+        (
+            |c| {
+                c.volumes.insert("other".into(), "/data".into());
+            },
+            "/data",
+        ),
+        (
+            |c| {
+                c.binds.insert("elsewhere".into(), "/srv".into());
+            },
+            "/usr/share/site",
+        ),
+    ];
+    for engine in ENGINES {
+        for (edit, needle) in cases {
+            let mut spec = with_volume(engine, as_run());
+            edit(&mut spec);
+            let (expected, actual) =
+                judge(engine, "a", &spec).unwrap_or_else(|| panic!("{engine}: passed {spec:?}"));
+            assert!(
+                actual.contains(needle),
+                "{engine}: `{needle}` not in {expected} / {actual}"
+            );
+        }
+    }
+}
+
+/// `--cpu-period 100000 --cpu-quota 50000` is the same cap as `--cpus 0.5`, on every engine;
+/// the container exited 3.
+#[test]
+fn a_cpu_quota_is_a_cpu_limit_and_the_exit_code_is_read() {
+    for engine in ENGINES {
+        let spec = ContainerCheck {
+            running: Some(false),
+            cpus: Some(0.5),
+            memory_mb: Some(64),
+            exit_code: Some(3),
+            oom_killed: Some(false),
+            ..ContainerCheck::default()
+        };
+        assert_eq!(judge(engine, "b", &spec), None, "{engine}");
+        let wrong = ContainerCheck {
+            exit_code: Some(0),
+            ..spec
+        };
+        let (_, actual) = judge(engine, "b", &wrong).expect("exit code 3 is not 0");
+        assert!(actual.contains("exit code 3"), "{engine}: {actual}");
+    }
+}

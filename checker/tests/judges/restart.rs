@@ -1,0 +1,126 @@
+//! The `restart` judge on containers capture.sh ran on each engine: one with `on-failure:3`
+//! before its process failed and after its policy brought it back, one with no policy that
+//! stayed down.
+
+use checker::checks::restart::{judge, RestartCheck, Restarted, Seen};
+
+use super::fixtures::{inspect, ENGINES};
+
+fn spec() -> RestartCheck {
+    toml::from_str("container = \"dojo-api\"\ntrigger = [\"touch\", \"/tmp/crash\"]\nwithin_s = 10")
+        .expect("spec")
+}
+
+fn seen(engine: &str, which: &str) -> Seen {
+    Seen::from_inspect(&inspect(engine, &format!("restart-{which}.json")))
+}
+
+#[test]
+fn every_engine_reports_the_restart_the_same_way() {
+    for engine in ENGINES {
+        let (before, after, down) = (
+            seen(engine, "before"),
+            seen(engine, "after"),
+            seen(engine, "down"),
+        );
+        assert!(
+            before.running && !before.restarting && before.restart_count == 0,
+            "{engine}: {before:?}"
+        );
+        assert_eq!(before.policy, "on-failure", "{engine}");
+        assert!(
+            after.running && after.restart_count == 1,
+            "{engine}: {after:?}"
+        );
+        assert_ne!(after.started_at, before.started_at, "{engine}");
+        assert!(!down.running && down.exit_code == 1, "{engine}: {down:?}");
+        assert_eq!(down.policy, "no", "{engine}");
+    }
+}
+
+#[test]
+fn a_container_brought_back_passes() {
+    for engine in ENGINES {
+        let before = seen(engine, "before");
+        // Inspections while it was down, then back up.
+        let mut crashed = before.clone();
+        crashed.running = false;
+        crashed.exit_code = 1;
+        let r = Restarted::Settled {
+            before: before.clone(),
+            after: vec![before.clone(), crashed, seen(engine, "after")],
+        };
+        let v = judge(&spec(), &r);
+        assert!(v.passed, "{engine}: {}", v.actual);
+        assert_eq!(
+            v.expected,
+            "after its process fails, dojo-api is restarted by Docker within 10 s"
+        );
+        assert_eq!(v.actual, "restarted (restart count 1)");
+    }
+}
+
+#[test]
+fn a_container_that_stays_down_names_its_policy() {
+    for engine in ENGINES {
+        let r = Restarted::Settled {
+            before: seen(engine, "before"),
+            after: vec![seen(engine, "down")],
+        };
+        let v = judge(&spec(), &r);
+        assert!(!v.passed, "{engine}");
+        assert_eq!(
+            v.actual,
+            "dojo-api stopped (exit code 1) and stayed down; its restart policy is `no`"
+        );
+    }
+}
+
+#[test]
+fn a_trigger_that_did_nothing_is_told() {
+    for engine in ENGINES {
+        let before = seen(engine, "before");
+        let r = Restarted::Settled {
+            before: before.clone(),
+            after: vec![before.clone(), before],
+        };
+        let v = judge(&spec(), &r);
+        assert!(!v.passed, "{engine}");
+        assert_eq!(
+            v.actual,
+            "dojo-api kept running: the trigger did not make it fail"
+        );
+    }
+}
+
+#[test]
+fn a_container_missing_stopped_or_crash_looping_beforehand_fails() {
+    let v = judge(&spec(), &Restarted::NoContainer);
+    assert!(!v.passed);
+    assert_eq!(v.actual, "there is no container named dojo-api");
+    for engine in ENGINES {
+        let v = judge(
+            &spec(),
+            &Restarted::Settled {
+                before: seen(engine, "down"),
+                after: vec![],
+            },
+        );
+        assert!(!v.passed, "{engine}");
+        assert_eq!(v.actual, "dojo-api is not running");
+    }
+    let v = judge(&spec(), &Restarted::KeptRestarting);
+    assert!(!v.passed);
+    assert!(
+        v.actual
+            .starts_with("dojo-api was still being restarted after 10 s"),
+        "{}",
+        v.actual
+    );
+    let v = judge(&spec(), &Restarted::Removed);
+    assert!(!v.passed);
+    assert_eq!(
+        v.actual,
+        "dojo-api was removed while it was being restarted"
+    );
+}
