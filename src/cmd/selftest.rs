@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use crate::catalog::{self, Entry};
 use crate::exit::{CmdResult, Exit, Fail};
 use crate::interrupt::guarded;
-use live::{existing_names, remove_names, run_script};
+use live::{existing_names, remove_names, run_script, Ran};
 
 /// One case of an exercise.
 enum Case<'a> {
@@ -155,6 +155,14 @@ struct Proof {
     /// `<exercise> <case>` for each case the runtime cannot prove.
     unsupported: Vec<String>,
     interrupted: Option<Exit>,
+}
+
+/// "Docker" or "Podman", as a case that cannot be proven here names it.
+fn runtime_kind(engine: &Engine) -> &'static str {
+    match engine.runtime {
+        Runtime::Docker => "Docker",
+        Runtime::Podman => "Podman",
+    }
 }
 
 fn runtime_name(engine: &Engine) -> String {
@@ -336,8 +344,15 @@ async fn case_body(
         if let Some(setup) = e.dir.get_file(format!("{}/setup.sh", e.id())) {
             std::fs::write(dir.join(".setup.sh"), setup.contents())
                 .map_err(|x| CaseError::Fail(Fail::env(x)))?;
-            if let Err(why) = run_script(&dir, ".setup.sh").await? {
-                return Ok(Err((format!("setup.sh failed: {why}"), None)));
+            match run_script(&dir, ".setup.sh").await? {
+                Ran::Ok => {}
+                Ran::CannotHere(why) => {
+                    return Ok(Ok(Proven::Unsupported(format!(
+                        "unsupported on this runtime: {}: setup.sh: {why}",
+                        runtime_kind(engine)
+                    ))))
+                }
+                Ran::Failed(why) => return Ok(Err((format!("setup.sh failed: {why}"), None))),
             }
         }
     }
@@ -360,8 +375,15 @@ async fn case_body(
         }
     };
     if let Some(s) = script.filter(|s| dir.join(s).is_file()) {
-        if let Err(why) = run_script(&dir, s).await? {
-            return Ok(Err((format!("{s} failed: {why}"), None)));
+        match run_script(&dir, s).await? {
+            Ran::Ok => {}
+            Ran::CannotHere(why) => {
+                return Ok(Ok(Proven::Unsupported(format!(
+                    "unsupported on this runtime: {}: {s}: {why}",
+                    runtime_kind(engine)
+                ))))
+            }
+            Ran::Failed(why) => return Ok(Err((format!("{s} failed: {why}"), None))),
         }
     }
     let (eng, spec, d) = (engine.clone(), e.spec.clone(), dir.clone());
@@ -373,12 +395,9 @@ async fn case_body(
         Ok(Ok(r)) => r,
         // A step only BuildKit builds, where there is none (Podman): not provable here.
         Ok(Err(x @ checker::EnvError::NoBuildKit { .. })) => {
-            let runtime = match engine.runtime {
-                checker::docker::Runtime::Podman => "Podman",
-                checker::docker::Runtime::Docker => "Docker",
-            };
             return Ok(Ok(Proven::Unsupported(format!(
-                "unsupported on this runtime: {runtime}: {}",
+                "unsupported on this runtime: {}: {}",
+                runtime_kind(engine),
                 one_line(&x.to_string())
             ))));
         }

@@ -12,10 +12,23 @@ use checker::spec::Live;
 use super::CaseError;
 use crate::exit::Exit;
 
+/// The exit code with which a case's script says this engine cannot do what the case needs
+/// (a BuildKit secret from a CLI without BuildKit): the case is unsupported here, not failed.
+/// (77 is the "skipped" code of automake's test harness.)
+pub(super) const CANNOT_HERE: i32 = 77;
+
+/// How a case's script ended.
+pub(super) enum Ran {
+    Ok,
+    Failed(String),
+    /// It exited [`CANNOT_HERE`]; its last lines say why.
+    CannotHere(String),
+}
+
 /// Run a case's script in a process group of its own; a Ctrl-C kills the group (the script and
 /// the docker commands it started, so none of them creates anything afterwards) and stops the
 /// case.
-pub(super) async fn run_script(dir: &Path, name: &str) -> Result<Result<(), String>, CaseError> {
+pub(super) async fn run_script(dir: &Path, name: &str) -> Result<Ran, CaseError> {
     let child = tokio::process::Command::new("bash")
         .arg(name)
         .current_dir(dir)
@@ -27,7 +40,7 @@ pub(super) async fn run_script(dir: &Path, name: &str) -> Result<Result<(), Stri
         .spawn();
     let child = match child {
         Ok(c) => c,
-        Err(e) => return Ok(Err(e.to_string())),
+        Err(e) => return Ok(Ran::Failed(e.to_string())),
     };
     let group = child
         .id()
@@ -44,17 +57,21 @@ pub(super) async fn run_script(dir: &Path, name: &str) -> Result<Result<(), Stri
             return Err(CaseError::Interrupted(Exit::Interrupted));
         }
     };
+    let said = |out: &std::process::Output| {
+        crate::output::last_lines(&String::from_utf8_lossy(&out.stderr), 4)
+    };
     Ok(match finished {
         Err(_) => {
             kill_group();
-            Err("did not finish within 300 s".into())
+            Ran::Failed("did not finish within 300 s".into())
         }
-        Ok(Err(e)) => Err(e.to_string()),
-        Ok(Ok(out)) if out.status.success() => Ok(()),
-        Ok(Ok(out)) => Err(format!(
+        Ok(Err(e)) => Ran::Failed(e.to_string()),
+        Ok(Ok(out)) if out.status.success() => Ran::Ok,
+        Ok(Ok(out)) if out.status.code() == Some(CANNOT_HERE) => Ran::CannotHere(said(&out)),
+        Ok(Ok(out)) => Ran::Failed(format!(
             "exit {}: {}",
             out.status.code().unwrap_or(-1),
-            crate::output::last_lines(&String::from_utf8_lossy(&out.stderr), 4)
+            said(&out)
         )),
     })
 }
@@ -206,6 +223,33 @@ async fn remove_project(engine: &Engine, project: &str) {
                 ),
             )
             .await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn ran(body: &str) -> Ran {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.sh"), body).unwrap();
+        match run_script(dir.path(), "s.sh").await {
+            Ok(r) => r,
+            Err(_) => panic!("interrupted"),
+        }
+    }
+
+    #[tokio::test]
+    async fn exit_77_is_an_engine_that_cannot_not_a_failure() {
+        assert!(matches!(ran("exit 0").await, Ran::Ok));
+        match ran("echo 'no BuildKit here' >&2; exit 77").await {
+            Ran::CannotHere(why) => assert!(why.contains("no BuildKit here"), "{why}"),
+            _ => panic!("exit 77 is not 'cannot here'"),
+        }
+        match ran("echo broken >&2; exit 1").await {
+            Ran::Failed(why) => assert!(why.contains("exit 1: broken"), "{why}"),
+            _ => panic!("exit 1 is a failure"),
         }
     }
 }
