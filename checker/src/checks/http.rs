@@ -237,9 +237,17 @@ pub fn judge(spec: &HttpCheck, asked: &Asked) -> Verdict {
         Probe::Answer { status, body } => {
             format!("{status}; body: {}", crate::docker::logs::tail(body, 3))
         }
-        Probe::Refused => {
-            format!("connection refused on {host}:{host_port}: nothing listens on that host port")
-        }
+        // Podman's port forwarder refuses when nothing listens inside the container, where
+        // Docker's accepts and then closes: a publisher means the port is published.
+        Probe::Refused => match &p.publisher {
+            Some(c) => format!(
+                "connection refused on {host}:{host_port}: {c} publishes it, but nothing in \
+                 the container accepts the connection"
+            ),
+            None => format!(
+                "connection refused on {host}:{host_port}: nothing listens on that host port"
+            ),
+        },
         Probe::NoAnswer(why) => {
             format!("connected to {host}:{host_port} but got no HTTP answer ({why})")
         }
