@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use checker::checks::recreate::RecreateCheck;
 use checker::spec::{BuildCheck, CheckKind, Exercise};
 
 mod build;
@@ -64,7 +65,8 @@ pub fn fidelity(kind: &CheckKind) -> Fidelity {
         | CheckKind::Layers(_)
         | CheckKind::Reload(_)
         | CheckKind::Compose(_)
-        | CheckKind::Situation(_) => Fidelity::Same,
+        | CheckKind::Situation(_)
+        | CheckKind::Recreate(_) => Fidelity::Same,
     }
 }
 
@@ -258,10 +260,60 @@ impl Tr<'_> {
             }
             CheckKind::Reload(r) => self.reload(r),
             CheckKind::Compose(c) => self.compose(c),
+            CheckKind::Recreate(r) => recreate(r),
         }
     }
 }
 
 fn json(v: &(impl serde::Serialize + ?Sized)) -> String {
     serde_json::to_string(v).unwrap_or_default()
+}
+
+/// `recreate`: the note through the app, the project's containers removed by label, `up -d` by
+/// the Compose program its labels name, in its working folder with its files, then the services
+/// and the note again.
+fn recreate(r: &RecreateCheck) -> String {
+    let mut s = String::new();
+    let within = (r.within_s * 1000.0) as u64;
+    let l = q(&format!("label=com.docker.compose.project={}", r.project));
+    if let (Some(port), Some(w)) = (r.host_port, &r.write) {
+        s.push_str("tok=\"dojo-$RANDOM$RANDOM\"\n");
+        let w = q(w).replace("{marker}", "'\"$tok\"'");
+        let _ = writeln!(
+            s,
+            "http_wait {port} {w} 200 '' {within} || {{ fail 'note not kept'; return; }}"
+        );
+        let _ = writeln!(
+            s,
+            "http_wait {port} {} 200 \"$tok\" {within} || {{ fail 'note not shown'; return; }}",
+            q(&r.read)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "ids=$(docker ps -aq --filter {l} --filter label=com.docker.compose.oneoff=False)"
+    );
+    s.push_str("[ -n \"$ids\" ] || { fail 'no containers'; return; }\n");
+    let _ = writeln!(s, "want=$(docker ps -q --filter {l} --filter label=com.docker.compose.oneoff=False | xargs -r docker inspect -f '{{{{index .Config.Labels \"com.docker.compose.service\"}}}}' | sort -u)");
+    s.push_str("first=$(head -n 1 <<< \"$ids\")\n");
+    s.push_str("lab() { docker inspect -f \"{{index .Config.Labels \\\"$1\\\"}}\" \"$first\"; }\n");
+    s.push_str("ver=$(lab com.docker.compose.version); wd=$(lab com.docker.compose.project.working_dir); files=$(lab com.docker.compose.project.config_files)\n");
+    s.push_str("if [[ $ver == 1.* ]]; then dc=(docker-compose); else dc=(docker compose); fi\n");
+    let _ = writeln!(s, "args=(-p {})", q(&r.project));
+    s.push_str(
+        "IFS=, read -ra fs <<< \"$files\"; for f in \"${fs[@]}\"; do args+=(-f \"$f\"); done\n",
+    );
+    s.push_str("docker rm -f $ids >/dev/null || { fail 'remove'; return; }\n");
+    let up: Vec<String> = r.up.iter().map(|u| q(u)).collect();
+    let _ = writeln!(s, "(cd \"${{wd:-.}}\" && \"${{dc[@]}}\" \"${{args[@]}}\" up -d {}) >/dev/null 2>&1 || {{ fail 'up'; return; }}", up.join(" "));
+    let _ = writeln!(s, "end=$(( $(now_ms) + {within} ))");
+    let _ = writeln!(s, "until [ \"$(docker ps -q --filter {l} --filter label=com.docker.compose.oneoff=False | xargs -r docker inspect -f '{{{{index .Config.Labels \"com.docker.compose.service\"}}}}' | sort -u)\" = \"$want\" ]; do\n  [ \"$(now_ms)\" -ge \"$end\" ] && {{ fail 'not back'; return; }}\n  sleep 0.25\ndone");
+    if let Some(port) = r.host_port {
+        let _ = writeln!(
+            s,
+            "http_wait {port} {} 200 \"$tok\" {within} || fail 'note gone'",
+            q(&r.read)
+        );
+    }
+    s
 }

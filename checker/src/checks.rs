@@ -21,6 +21,7 @@ pub mod image;
 pub mod layers;
 pub mod network;
 pub mod rebuild;
+pub mod recreate;
 pub mod reload;
 pub mod restart;
 pub mod run;
@@ -171,6 +172,9 @@ check_kinds! {
     Reload(reload::ReloadCheck) = "reload",
     /// A Compose project's state, by the `com.docker.compose.*` labels.
     Compose(compose::ComposeCheck) = "compose",
+    /// Take a Compose project down and up again: every service comes back, and a note kept
+    /// through the app survives.
+    Recreate(recreate::RecreateCheck) = "recreate",
     /// The learner's diagnosis in words (`ANSWER.md`), judged against the accepted forms.
     Answer(answer::AnswerCheck) = "answer",
     /// What a scenario's setup arranged (containers, images, networks, volumes) is still there.

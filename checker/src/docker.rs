@@ -5,6 +5,7 @@
 pub mod build;
 pub mod builder;
 pub mod cleanup;
+pub mod compose;
 pub mod connect;
 pub mod context_tar;
 pub mod dial;

@@ -22,6 +22,7 @@ mod check_kinds {
     mod image;
     mod network;
     mod rebuild;
+    mod recreate;
     mod run;
     mod situation;
     mod stop;
