@@ -34,6 +34,18 @@ impl Tr<'_> {
             q(h.body_contains.as_deref().unwrap_or("")),
             (h.within_s * 1000.0) as u64
         );
+        // A page another service keeps rewriting: ask again until the body changes.
+        if let Some(secs) = h.changes_within_s {
+            let url = format!("\"http://127.0.0.1:$port\"{}", q(&h.path));
+            let _ = writeln!(
+                s,
+                "first=$(curl -s -m 3 {url}); end=$(( $(now_ms) + {} )); changed=\n\
+                 while [ \"$(now_ms)\" -lt \"$end\" ]; do\n  sleep 0.25; now=$(curl -s -m 3 {url})\n  \
+                 [ -n \"$now\" ] && [ \"$now\" != \"$first\" ] && {{ changed=1; break; }}\ndone\n\
+                 [ -n \"$changed\" ] || fail 'fixed page'",
+                (secs * 1000.0) as u64
+            );
+        }
         s
     }
 

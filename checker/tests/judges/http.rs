@@ -95,10 +95,7 @@ fn nothing_listening_inside_reads_as_each_engine_reports_it() {
                 Some("No container publishes host port 18997: run yours with `-p 18997:<container port>`.")
             );
             // When a container is known to publish it, the refusal is about its inside.
-            let v = judge(
-                &spec(200, None),
-                &probed(last, Some("dojo-web".into()), None),
-            );
+            let v = judge(&spec(200, None), &probed(last, Some("dojo-web"), None));
             assert_eq!(
                 v.actual,
                 "connection refused on 127.0.0.1:18997: dojo-web publishes it, but nothing in \
