@@ -9,6 +9,7 @@ use crate::checks::{Ctx, Verdict};
 use crate::docker::deadline;
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +60,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvEr
     let target = ctx.container_id(name).unwrap_or_else(|| name.clone());
     let opts = StopContainerOptionsBuilder::new().t(timeout as i32).build();
     let t0 = Instant::now();
+    let sent = time::OffsetDateTime::now_utc();
     let limit = Duration::from_secs(timeout as u64) + deadline::STOP_GRACE;
     match tokio::time::timeout(limit, ctx.engine.docker.stop_container(&target, Some(opts))).await {
         Err(_) => {
@@ -75,12 +77,27 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &StopCheck) -> Result<Verdict, EnvEr
         .await?
         .and_then(|i| i.state)
         .unwrap_or_default();
+    // How long the app took is when it exited (the engine records it) minus when the stop was
+    // sent; the call itself can return later on a busy engine (Podman's stop waits on its
+    // storage lock while builds run). Only when that moment is known and plausible, on the same
+    // clock as ours (a remote daemon's may differ): otherwise the call's own time.
+    let took = stop_took(after.finished_at.as_deref(), sent, took);
     let stopped = Stopped {
         took,
         code: after.exit_code.unwrap_or(-1),
         oom: after.oom_killed.unwrap_or(false),
     };
     Ok(judge(&stopped, spec, expected))
+}
+
+/// Seconds from the stop being sent to the app's exit as the engine recorded it (`finished_at`),
+/// when that is known and no later than the call's own `took`; otherwise `took`.
+fn stop_took(finished_at: Option<&str>, sent: time::OffsetDateTime, took: f64) -> f64 {
+    finished_at
+        .and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
+        .map(|f| (f - sent).as_seconds_f64())
+        .filter(|s| (-0.5..=took).contains(s))
+        .map_or(took, |s| s.max(0.0))
 }
 
 /// What a `docker stop` did: how long it took and the exit code it left.
@@ -118,6 +135,19 @@ pub fn judge(stopped: &Stopped, spec: &StopCheck, expected: String) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_apps_own_exit_time_counts_not_a_slow_call() {
+        let sent = time::OffsetDateTime::parse("2026-12-06T11:00:00Z", &Rfc3339).unwrap();
+        // Exited 0.8 s after the signal; the engine answered the call only after 3.9 s.
+        assert!((stop_took(Some("2026-12-06T11:00:00.8Z"), sent, 3.9) - 0.8).abs() < 1e-6);
+        // Unknown, unparsable, or later than the call (another clock): the call's time.
+        assert_eq!(stop_took(None, sent, 3.9), 3.9);
+        assert_eq!(stop_took(Some("0001-01-01T00:00:00Z"), sent, 3.9), 3.9);
+        assert_eq!(stop_took(Some("2026-12-06T11:00:09Z"), sent, 3.9), 3.9);
+        // A clock a little behind ours: not below zero.
+        assert_eq!(stop_took(Some("2026-12-06T10:59:59.8Z"), sent, 3.9), 0.0);
+    }
 
     #[test]
     fn stops_are_judged() {

@@ -61,6 +61,15 @@ pub fn parse_steps(log: &str) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     for line in log.lines() {
         let t = line.trim();
+        // Podman numbers a multi-stage build's stages: `[1/2] STEP 3/5: RUN …`.
+        let t = match t.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+            Some((stage, rest))
+                if stage.contains('/') && stage.chars().all(|c| c.is_ascii_digit() || c == '/') =>
+            {
+                rest
+            }
+            _ => t,
+        };
         let header = t
             .strip_prefix("Step ")
             .and_then(|r| r.split_once(" : "))
@@ -448,6 +457,17 @@ mod tests {
         let s = parse_steps(log);
         assert_eq!(s.len(), 2);
         assert!(s[1].cached);
+    }
+
+    /// A multi-stage build on Podman numbers each stage's steps: `[1/2] STEP 2/3: …`.
+    #[test]
+    fn podman_multi_stage_log_is_parsed() {
+        let log = "[1/2] STEP 1/3: FROM gcc:12.2.0-bookworm AS build\n[1/2] STEP 2/3: RUN ./install-deps.sh /out\n--> Using cache 5e1f\n--> 5e1f0a2b3c4\n[1/2] STEP 3/3: COPY src/ ./src/\n--> 7a8b9c0d1e2\n[2/2] STEP 1/2: FROM busybox:1.36.1\n[2/2] STEP 2/2: COPY --from=build /out/ /app/\n[2/2] COMMIT x:1\n--> 0f1e2d3c4b5\n";
+        let s = parse_steps(log);
+        assert_eq!(s.len(), 5, "{s:?}");
+        assert_eq!(s[1].instruction, "RUN ./install-deps.sh /out");
+        assert!(s[1].cached && !s[2].cached);
+        assert_eq!(s[4].instruction, "COPY --from=build /out/ /app/");
     }
 
     /// Podman 4.3's log, as its compat build streams it: 11-digit ids after `-->`.
