@@ -163,6 +163,23 @@ fn dockerfile_slips(ctx: &Ctx<'_>) -> Vec<String> {
     }
 }
 
+/// A check that did not run, and why.
+fn not_run(exercise: &Exercise, check: &Check, actual: String, hint: &str) -> CheckResult {
+    CheckResult {
+        id: check.id.clone(),
+        title: check.title.clone(),
+        passed: false,
+        expected: check.title.clone(),
+        actual,
+        hint: hint.into(),
+        book: book_link(exercise, check),
+        duration_ms: 0,
+        skipped: true,
+        unsupported: false,
+        error: false,
+    }
+}
+
 /// One result, to the watcher and into the report.
 fn emit(out: &mut Vec<CheckResult>, each: &mut (dyn FnMut(&CheckResult) + Send), r: CheckResult) {
     each(&r);
@@ -176,53 +193,23 @@ async fn run_checks(
 ) -> Result<Vec<CheckResult>, EnvError> {
     let mut out = Vec::new();
     let mut slips_said = false;
-    // A failed check that gates the rest (a diagnosis asked before the fix), by title.
-    let mut gate: Option<&str> = None;
+    // A failed check that gates the rest (a diagnosis asked before the fix, a scenario's
+    // situation gone): its title, and what the checks after it tell the learner.
+    let mut gate: Option<(&str, &str)> = None;
     let n = exercise.checks.len();
     for (i, check) in exercise.checks.iter().enumerate() {
         crate::notice::progress(i + 1, n, &check.title);
         let t = Instant::now();
-        if let Some(question) = gate {
-            emit(
-                &mut out,
-                each,
-                CheckResult {
-                    id: check.id.clone(),
-                    title: check.title.clone(),
-                    passed: false,
-                    expected: check.title.clone(),
-                    actual: format!("not run yet: it runs once \"{question}\" passes"),
-                    hint: "Answer the question above first: this check's result would give the \
-                       answer away."
-                        .into(),
-                    book: book_link(exercise, check),
-                    duration_ms: 0,
-                    skipped: true,
-                    unsupported: false,
-                    error: false,
-                },
-            );
+        if let Some((title, hint)) = gate {
+            let actual = format!("not run yet: it runs once \"{title}\" passes");
+            emit(&mut out, each, not_run(exercise, check, actual, hint));
             continue;
         }
         let verdict = match missing_dependency(ctx, check) {
             Some(missing) => {
-                emit(
-                    &mut out,
-                    each,
-                    CheckResult {
-                        id: check.id.clone(),
-                        title: check.title.clone(),
-                        passed: false,
-                        expected: check.title.clone(),
-                        actual: format!("not run: needs {missing}"),
-                        hint: "Fix the first failing check above; this one runs after it.".into(),
-                        book: book_link(exercise, check),
-                        duration_ms: 0,
-                        skipped: true,
-                        unsupported: false,
-                        error: false,
-                    },
-                );
+                let hint = "Fix the first failing check above; this one runs after it.";
+                let actual = format!("not run: needs {missing}");
+                emit(&mut out, each, not_run(exercise, check, actual, hint));
                 continue;
             }
             None => match checks::run(ctx, check).await {
@@ -255,7 +242,13 @@ async fn run_checks(
             },
         };
         if !verdict.passed && !verdict.unsupported && check.kind.kind().gates() {
-            gate = Some(&check.title);
+            let hint = match check.kind {
+                CheckKind::Answer(_) => {
+                    "Answer the question above first: this check's result would give the answer away."
+                }
+                _ => "Fix the check above first: this one depends on it.",
+            };
+            gate = Some((&check.title, hint));
         }
         if !verdict.passed {
             match &check.kind {

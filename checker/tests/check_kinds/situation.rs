@@ -45,4 +45,5 @@ async fn what_setup_made_is_there_or_named_as_gone() {
     );
     let r = g.skipped("after");
     assert!(r.actual.contains("not run yet"), "{}", r.actual);
+    assert!(r.hint.contains("Fix the check above first"), "{}", r.hint);
 }
