@@ -1,13 +1,11 @@
-//! The `volume` check: the data is in the named volume itself. A fresh probe container mounts the
-//! volume read-only and reads the file, so data left in some container's writable layer (or an
-//! anonymous volume) does not count.
+//! The `volume` check: the data is in the named volume itself. A fresh probe container, created and
+//! never started, mounts the volume read-only and the file is copied out of it, so data left in
+//! some container's writable layer (or an anonymous volume) does not count.
 
 use crate::checks::Kind;
-use std::time::Duration;
 
 use crate::checks::{Ctx, Verdict};
-use crate::docker::exec::run_once;
-use crate::docker::probe::ContainerSpec;
+use crate::docker::files::{mount_unstarted, read_file};
 use crate::docker::probe::PROBE_IMAGE;
 use crate::docker::{deadline, is_not_found};
 use crate::error::EnvError;
@@ -36,7 +34,10 @@ pub enum VolumeSeen {
     Present { file: Option<String> },
 }
 
-/// The `volume` check: look for the volume, read the file through a probe container mounting it
+/// Where the probe container mounts the volume.
+const AT: &str = "/dockdojo-volume";
+
+/// The `volume` check: look for the volume, copy the file out of a probe container mounting it
 /// read-only, then [`judge`] what was found.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, EnvError> {
     let v = &spec.volume;
@@ -63,21 +64,21 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, Env
         return Ok(judge(&seen, spec));
     }
     let file = spec.file.trim_start_matches('/');
-    let cs = ContainerSpec {
-        image: PROBE_IMAGE.into(),
-        cmd: Some(vec!["cat".into(), format!("/dockdojo-volume/{file}")]),
-        volumes: vec![format!("{v}:/dockdojo-volume:ro")],
-        ..Default::default()
-    };
-    let out = match run_once(ctx.engine, ctx.exercise, cs, Duration::from_secs(20)).await? {
-        Ok(o) => o,
-        Err(msg) => {
+    let created = match mount_unstarted(ctx.engine, ctx.exercise, PROBE_IMAGE, v, AT).await {
+        Ok(c) => c,
+        // The daemon refused the probe (its image is missing): say what to do. Other trouble
+        // (unreachable, a deadline) keeps its own message.
+        Err(EnvError::Daemon { detail, .. }) => {
             return Err(EnvError::Other(format!(
-            "could not start the probe container ({PROBE_IMAGE}): {msg}\nRun `dockdojo prepare`."
-        )))
+                "could not create the probe container ({PROBE_IMAGE}) that reads {v}: \
+                 {detail}\nRun `dockdojo prepare`."
+            )))
         }
+        Err(e) => return Err(e),
     };
-    let file = (out.code == 0).then_some(out.stdout);
+    let read = read_file(ctx.engine, &created.id, &format!("{AT}/{file}")).await;
+    let _ = ctx.engine.remove_container(&created.id).await;
+    let file = read?;
     Ok(judge(&VolumeSeen::Present { file }, spec))
 }
 

@@ -329,27 +329,43 @@ struct Lists {
 impl Lists {
     /// List the `kinds` asked for, each filtered by `filter` on the daemon.
     async fn fetch(engine: &Engine, kinds: u8, filter: &HashMap<String, Vec<String>>) -> Self {
+        let wants = |kind: u8| kinds & kind != 0;
+        // The lists are independent: asked side by side, on as many pooled connections.
+        let (containers, networks, volumes, images) = tokio::join!(
+            async {
+                if wants(CONTAINERS) {
+                    Some(engine.list_managed_containers(filter).await)
+                } else {
+                    None
+                }
+            },
+            async {
+                if wants(NETWORKS) {
+                    Some(engine.list_managed_networks(filter).await)
+                } else {
+                    None
+                }
+            },
+            async {
+                if wants(VOLUMES) {
+                    Some(engine.list_managed_volumes(filter).await)
+                } else {
+                    None
+                }
+            },
+            async {
+                if wants(IMAGES) {
+                    Some(engine.list_managed_images(filter).await)
+                } else {
+                    None
+                }
+            },
+        );
         Self {
-            containers: if kinds & CONTAINERS != 0 {
-                Some(engine.list_managed_containers(filter).await)
-            } else {
-                None
-            },
-            networks: if kinds & NETWORKS != 0 {
-                Some(engine.list_managed_networks(filter).await)
-            } else {
-                None
-            },
-            volumes: if kinds & VOLUMES != 0 {
-                Some(engine.list_managed_volumes(filter).await)
-            } else {
-                None
-            },
-            images: if kinds & IMAGES != 0 {
-                Some(engine.list_managed_images(filter).await)
-            } else {
-                None
-            },
+            containers,
+            networks,
+            volumes,
+            images,
         }
     }
 

@@ -1,4 +1,5 @@
-//! `volume`: the data is in the named volume itself (read by a fresh probe container).
+//! `volume`: the data is in the named volume itself (copied out of a fresh, never started probe
+//! container that mounts it).
 
 use crate::common::{check, docker, grade, Fixture, Live, BASE};
 
@@ -16,7 +17,8 @@ async fn volume_holds_the_file_or_says_what_is_missing() {
         BASE,
         "sh",
         "-c",
-        "echo saved-42 > /data/notes.txt",
+        "echo saved-42 > /data/notes.txt && mkdir -p /data/sub/folder.txt && \
+         echo linked-7 > /data/sub/real.txt && ln -s sub/real.txt /data/link.txt",
     ]);
     let nothing = live.name("nothing");
     let vol = |v: &str, more: &str| format!("volume = \"{v}\"\n{more}");
@@ -37,6 +39,18 @@ async fn volume_holds_the_file_or_says_what_is_missing() {
             &vol(&data, "file = \"notes.txt\"\ncontains = \"saved-43\""),
         ),
         check("no-file", "volume", &vol(&data, "file = \"missing.txt\"")),
+        // As `cat` reads them: a symbolic link inside the volume is followed, a folder is no file.
+        check(
+            "relative-link",
+            "volume",
+            &vol(&data, "file = \"link.txt\"\ncontains = \"linked-7\""),
+        ),
+        check(
+            "nested",
+            "volume",
+            &vol(&data, "file = \"sub/real.txt\"\ncontains = \"linked-7\""),
+        ),
+        check("folder", "volume", &vol(&data, "file = \"sub/folder.txt\"")),
         check(
             "no-volume",
             "volume",
@@ -64,6 +78,12 @@ async fn volume_holds_the_file_or_says_what_is_missing() {
             &format!("{data} exists but has no missing.txt"),
             "Mount the named volume",
         ],
+    );
+    g.passed("relative-link");
+    g.passed("nested");
+    g.failed(
+        "folder",
+        &[&format!("{data} exists but has no sub/folder.txt")],
     );
     g.failed(
         "no-volume",
