@@ -25,6 +25,26 @@ use crate::workspace::Workspace;
 /// Connect, then report what dead dockdojo runs left behind and this start swept.
 pub async fn connect() -> Result<Engine, Fail> {
     let (engine, swept) = Engine::open(checker::docker::deadline::CONNECT).await?;
+    report_swept(&swept);
+    Ok(engine)
+}
+
+/// Connect; the sweep runs beside the caller's work, reported when [`Sweep::finish`] is awaited.
+pub async fn connect_sweeping_behind() -> Result<(Engine, Sweep), Fail> {
+    let (engine, swept) = Engine::open_sweeping_behind(checker::docker::deadline::CONNECT).await?;
+    Ok((engine, Sweep(swept)))
+}
+
+/// A startup sweep still running.
+pub struct Sweep(tokio::task::JoinHandle<Vec<String>>);
+
+impl Sweep {
+    pub async fn finish(self) {
+        report_swept(&self.0.await.unwrap_or_default());
+    }
+}
+
+fn report_swept(swept: &[String]) {
     if !swept.is_empty() {
         eprintln!(
             "Removed {} leftover(s) of an earlier dockdojo run that did not finish: {}",
@@ -32,7 +52,6 @@ pub async fn connect() -> Result<Engine, Fail> {
             swept.join(", ")
         );
     }
-    Ok(engine)
 }
 
 /// The exercise named, or (no id) the one whose folder we are in: the catalog, the workspace and

@@ -301,7 +301,12 @@ fn one_round(ctx: &Ctx, ex: &Exercise, round: usize, rounds: usize, r: &mut ExRe
     if r.f_none.is_none() {
         prep::settle(&ex.live);
         ctx.align(ex);
-        match floor::run(&ctx.socket, ex) {
+        let file = ctx
+            .repo
+            .join("exercises")
+            .join(&ex.id)
+            .join("exercise.toml");
+        match floor::run(&ctx.socket, &file) {
             Ok((secs, _)) => r.f.push(secs),
             Err(e) => r.f_none = Some(format!("the floor failed: {e}")),
         }

@@ -1,12 +1,14 @@
 //! The floor: the fewest Docker API requests an exercise's checks need, made on one kept-alive
-//! connection to the socket (hyper over tokio, as dockdojo uses), in this process, with nothing
-//! else: no daemon lookup or ping, no startup sweep, no labels, no cleanup, no report. What
-//! `check` takes beyond it is its own overhead.
+//! connection to the socket (hyper over tokio, as dockdojo uses) by a minimal program (this
+//! executable started again, so a process start and a runtime are counted as for `check`), with
+//! nothing else: no daemon lookup or ping, no startup sweep, no labels, no cleanup, no report.
+//! What `check` takes beyond it is its own overhead.
 //!
 //! Only the check kinds whose minimum is plain are translated: `container` (one inspection per
 //! container, shared by the checks that read it), `http` (that inspection for the published
 //! port, then one request to the app; a fixed `host_port` needs no inspection), `exec` in a live
-//! container (create, start read to its end, inspect) and `diff` (`/changes`). An exercise with
+//! container (create, start read to its end, inspect), `diff` (`/changes`) and `volume` (inspect
+//! the volume; create a container mounting it, copy the file out, remove it). An exercise with
 //! any other kind, or a container check by Compose project, has no floor here.
 
 use std::collections::HashMap;
@@ -19,6 +21,40 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 
+/// A file of a named volume, as the fewest requests read it: create a container mounting the
+/// volume (never started), copy the file out, remove the container. The requests it made.
+async fn read_volume(api: &mut Api, volume: &str, file: &str) -> Result<usize, String> {
+    let created = api
+        .call(
+            "POST",
+            "/containers/create",
+            Some(serde_json::json!({
+                "Image": checker::engine::PROBE_IMAGE,
+                "Cmd": ["true"],
+                "HostConfig": { "Binds": [format!("{volume}:/v:ro")] },
+            })),
+        )
+        .await?;
+    let id = serde_json::from_slice::<serde_json::Value>(&created.1)
+        .ok()
+        .and_then(|v| v["Id"].as_str().map(str::to_string))
+        .ok_or_else(|| format!("create a container mounting {volume}: {}", created.0))?;
+    let file = file.trim_start_matches('/');
+    let (status, _) = api
+        .call(
+            "GET",
+            &format!("/containers/{id}/archive?path=/v/{file}"),
+            None,
+        )
+        .await?;
+    api.call("DELETE", &format!("/containers/{id}?force=true"), None)
+        .await?;
+    if status != 200 {
+        return Err(format!("{volume} has no {file} ({status})"));
+    }
+    Ok(3)
+}
+
 /// Why an exercise has no floor here, or `None` when it has one.
 pub fn unsupported(ex: &Exercise) -> Option<String> {
     for c in &ex.checks {
@@ -27,6 +63,7 @@ pub fn unsupported(ex: &Exercise) -> Option<String> {
             CheckKind::Http(k) => k.host_port.is_some() || k.container.is_some(),
             CheckKind::Exec(k) => k.container.is_some(),
             CheckKind::Diff(_) => true,
+            CheckKind::Volume(_) => true,
             _ => false,
         };
         if !ok {
@@ -126,15 +163,62 @@ async fn app_get(port: u16, path: &str) -> Result<u16, String> {
     Ok(status)
 }
 
-/// The requests of `ex`'s checks; the seconds they took and how many API requests were made.
-pub fn run(socket: &Path, ex: &Exercise) -> Result<(f64, usize), String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+/// The floor as a program of its own: this benchmark's executable started again with
+/// [`CHILD`], the daemon's socket and the exercise's file; the seconds from its start to its exit
+/// (the process start, a tokio runtime, one connection and the requests: what any program doing
+/// the same must pay) and how many API requests it made.
+pub fn run(socket: &Path, exercise_toml: &Path) -> Result<(f64, usize), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let t = Instant::now();
-    let n = rt.block_on(requests(socket, ex))?;
-    Ok((t.elapsed().as_secs_f64(), n))
+    let out = std::process::Command::new(exe)
+        .arg(CHILD)
+        .arg(socket)
+        .arg(exercise_toml)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let secs = t.elapsed().as_secs_f64();
+    let said = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "{}{}",
+            said.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let n = said
+        .trim()
+        .parse()
+        .map_err(|_| format!("the floor said {said:?}"))?;
+    Ok((secs, n))
+}
+
+/// The first argument that makes this executable the floor program.
+pub const CHILD: &str = "__floor";
+
+/// The floor program: `CHILD <socket> <exercise.toml>`; prints how many requests it made.
+pub fn child(args: &[String]) -> std::process::ExitCode {
+    let go = || -> Result<usize, String> {
+        let [socket, file] = args else {
+            return Err(format!("usage: {CHILD} <socket> <exercise.toml>"));
+        };
+        let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
+        let ex = checker::spec::parse_exercise(file, &text).map_err(|e| e.to_string())?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(requests(Path::new(socket), &ex))
+    };
+    match go() {
+        Ok(n) => {
+            println!("{n}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("{e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 async fn requests(socket: &Path, ex: &Exercise) -> Result<usize, String> {
@@ -146,6 +230,17 @@ async fn requests(socket: &Path, ex: &Exercise) -> Result<usize, String> {
     let mut n = 0;
     for c in &ex.checks {
         match &c.kind {
+            // "Does not exist" is one inspection answered 404.
+            CheckKind::Container(k) if k.exists == Some(false) => {
+                let name = k.container.as_deref().unwrap_or_default();
+                let (status, _) = api
+                    .call("GET", &format!("/containers/{name}/json"), None)
+                    .await?;
+                n += 1;
+                if status != 404 {
+                    return Err(format!("{name} exists ({status})"));
+                }
+            }
             CheckKind::Container(k) => {
                 let name = k.container.as_deref().unwrap_or_default();
                 inspect(&mut api, &mut inspected, name, &mut n).await?;
@@ -193,6 +288,13 @@ async fn requests(socket: &Path, ex: &Exercise) -> Result<usize, String> {
                 api.json("GET", &format!("/containers/{}/changes", k.container))
                     .await?;
                 n += 1;
+            }
+            CheckKind::Volume(k) => {
+                api.json("GET", &format!("/volumes/{}", k.volume)).await?;
+                n += 1;
+                if k.exists != Some(false) {
+                    n += read_volume(&mut api, &k.volume, &k.file).await?;
+                }
             }
             other => return Err(format!("no floor for {}", other.name())),
         }

@@ -146,7 +146,7 @@ fn check_table(md: &mut String, results: &[ExResult]) {
             "the classic builder (`DOCKER_BUILDKIT=0`)"
         }
     );
-    let _ = writeln!(md, "A = `dockdojo check ID --json` (wall time of the process, minus checks with no CLI equivalent); B = the generated shell script (wall time). Seconds. A round runs both at the same point in the second, so the rounds are pairs: A/B is the median of the rounds' own ratios (< 1: dockdojo is faster), and *A faster* counts the rounds dockdojo won. F = the floor: only the API requests the checks need, on one kept-alive connection, in the harness's own process (`benches/benchmarks/floor.rs`; live and scenario exercises whose checks it translates); A/F is the median of the rounds' own ratios.\n");
+    let _ = writeln!(md, "A = `dockdojo check ID --json` (wall time of the process, minus checks with no CLI equivalent); B = the generated shell script (wall time). Seconds. A round runs both at the same point in the second, so the rounds are pairs: A/B is the median of the rounds' own ratios (< 1: dockdojo is faster), and *A faster* counts the rounds dockdojo won. F = the floor: a minimal program making only the API requests the checks need, on one kept-alive connection, timed from its start to its exit like A (`benches/benchmarks/floor.rs`; live and scenario exercises whose checks it translates); A/F is the median of the rounds' own ratios.\n");
     let _ = writeln!(
         md,
         "| exercise | mode | A median | A min–max | B median | B min–max | A/B | A faster | F median (ms) | A/F | notes |"

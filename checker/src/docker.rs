@@ -92,6 +92,26 @@ impl Engine {
         Ok((engine, swept))
     }
 
+    /// Like [`Engine::open`], but the sweep runs beside whatever the caller does next (`check`'s
+    /// checks: the names they create carry random suffixes, so a dead run's leftovers cannot be
+    /// in their way). Await the handle before exiting; a sweep cut short loses nothing, what it
+    /// did not remove is still labelled for the next one.
+    pub async fn open_sweeping_behind(
+        limit: Duration,
+    ) -> Result<(Self, tokio::task::JoinHandle<Vec<String>>), EnvError> {
+        let engine = Self::reach(limit).await?;
+        let sweeper = engine.clone();
+        let swept = tokio::spawn(async move {
+            tokio::time::timeout(deadline::QUICK, sweeper.sweep_dead_sessions())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .map(|c| c.removed)
+                .unwrap_or_default()
+        });
+        Ok((engine, swept))
+    }
+
     /// Connect (the CLI's lookup order), learn the runtime, and start a session.
     pub async fn connect() -> Result<Self, EnvError> {
         Self::connect_with(&LookupEnv::from_process()).await

@@ -9,15 +9,20 @@ use crate::checks;
 use crate::checks::{Check, CheckKind};
 use crate::docker::Engine;
 use crate::error::EnvError;
-use crate::report::{CheckResult, Report};
+use crate::report::{CheckResult, Report, Status};
 use crate::spec::Exercise;
 
 pub use crate::checks::{BuiltImage, Ctx, Verdict};
 pub use crate::docker::probe::PROBE_IMAGE;
 
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// The exercise folder in the learner's workspace.
     pub dir: PathBuf,
+    /// Run no check after the first failure (the rest are reported not run): for `self-test`'s
+    /// starter and mutant cases, which are proven by their first failure alone. A learner's
+    /// `check` always runs every check it can.
+    pub stop_at_first_failure: bool,
 }
 
 /// The handle a check needs that an earlier failed check did not produce.
@@ -100,7 +105,7 @@ pub async fn run_exercise_watched(
         fresh_layers: Vec::new(),
         absent: Default::default(),
     };
-    let result = run_checks(exercise, &mut ctx, &mut each).await;
+    let result = run_checks(exercise, &mut ctx, opts.stop_at_first_failure, &mut each).await;
     if let Ok(results) = &result {
         verdict(&report(exercise, results.clone(), started));
     }
@@ -189,6 +194,7 @@ fn emit(out: &mut Vec<CheckResult>, each: &mut (dyn FnMut(&CheckResult) + Send),
 async fn run_checks(
     exercise: &Exercise,
     ctx: &mut Ctx<'_>,
+    stop_at_first_failure: bool,
     each: &mut (dyn FnMut(&CheckResult) + Send),
 ) -> Result<Vec<CheckResult>, EnvError> {
     let mut out = Vec::new();
@@ -203,6 +209,11 @@ async fn run_checks(
         if let Some((title, hint)) = gate {
             let actual = format!("not run yet: it runs once \"{title}\" passes");
             emit(&mut out, each, not_run(exercise, check, actual, hint));
+            continue;
+        }
+        if stop_at_first_failure && out.iter().any(|r| r.status() == Status::Failed) {
+            let actual = "not run: this run stops at the first failure".to_string();
+            emit(&mut out, each, not_run(exercise, check, actual, ""));
             continue;
         }
         let verdict = match missing_dependency(ctx, check) {

@@ -102,6 +102,7 @@ async fn case_21_a_build_slower_than_the_client_timeout_succeeds() {
         &exercise,
         &RunOptions {
             dir: fx.path().to_path_buf(),
+            ..Default::default()
         },
     )
     .await
@@ -231,6 +232,7 @@ async fn case_25_a_runtime_without_healthchecks_is_unsupported_not_failed() {
         &exercise,
         &RunOptions {
             dir: fx.path().to_path_buf(),
+            ..Default::default()
         },
     )
     .await

@@ -67,7 +67,7 @@ async fn run_as(ids: Vec<String>, all: bool, json: bool, started_by: StartedBy) 
             )));
         }
     }
-    let engine = super::connect().await?;
+    let (engine, sweep) = super::connect_sweeping_behind().await?;
     if !json {
         checker::notice::set_progress_sink(progress_line);
     }
@@ -82,12 +82,20 @@ async fn run_as(ids: Vec<String>, all: bool, json: bool, started_by: StartedBy) 
         // The report is shown the moment the checks have run; cleanup follows (a failed one
         // still ends the run with its error).
         let ran = guarded(&engine, async move {
-            run_exercise_then(&eng, &spec, &RunOptions { dir }, |report| {
-                if !json {
-                    clear_progress();
-                    print!("{}", render_report(report, &spec.title, &Style::stdout()));
-                }
-            })
+            run_exercise_then(
+                &eng,
+                &spec,
+                &RunOptions {
+                    dir,
+                    ..Default::default()
+                },
+                |report| {
+                    if !json {
+                        clear_progress();
+                        print!("{}", render_report(report, &spec.title, &Style::stdout()));
+                    }
+                },
+            )
             .await
         })
         .await;
@@ -133,6 +141,7 @@ async fn run_as(ids: Vec<String>, all: bool, json: bool, started_by: StartedBy) 
     if reached_room && !json {
         crate::workshop::client::print_room_notes(&ws.state_dir()).await;
     }
+    sweep.finish().await;
     Ok(if any_failed {
         Exit::Failed
     } else if !unset.is_empty() {

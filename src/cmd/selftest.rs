@@ -386,10 +386,17 @@ async fn case_body(
             Ran::Failed(why) => return Ok(Err((format!("{s} failed: {why}"), None))),
         }
     }
-    let (eng, spec, d) = (engine.clone(), e.spec.clone(), dir.clone());
-    let report = match guarded(engine, async move {
-        run_exercise(&eng, &spec, &RunOptions { dir: d }).await
-    })
+    // A starter or a mutant is proven by its first failure: the checks after it would only
+    // cost time (a solution runs them all).
+    let opts = RunOptions {
+        dir: dir.clone(),
+        stop_at_first_failure: matches!(case, Case::Starter | Case::Mutant(_)),
+    };
+    let (eng, spec) = (engine.clone(), e.spec.clone());
+    let report = match guarded(
+        engine,
+        async move { run_exercise(&eng, &spec, &opts).await },
+    )
     .await
     {
         Ok(Ok(r)) => r,

@@ -134,7 +134,10 @@ async fn run_check(
             return;
         }
     };
-    let opts = RunOptions { dir };
+    let opts = RunOptions {
+        dir,
+        ..Default::default()
+    };
     // Each check's result as it comes, and the verdict before the cleanup (which only removes
     // labelled things: a crash during it loses nothing the next start does not sweep).
     let told = std::sync::atomic::AtomicBool::new(false);

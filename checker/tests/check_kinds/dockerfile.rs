@@ -1,6 +1,6 @@
 //! `dockerfile`: static rules on the Dockerfile text (nothing is built).
 
-use crate::common::{check, grade, Fixture};
+use crate::common::{check, grade, grade_to_first_failure, Fixture};
 
 /// One `dockerfile` check per (id, file, rule).
 fn rule_checks(cases: &[(&str, &str, &str)]) -> String {
@@ -116,4 +116,27 @@ async fn from_pinned_accepts_a_version_given_by_arg() {
     let checks = rule_checks(&[("pinned", "Dockerfile", "from_pinned")]);
     let g = grade("90-rules-arg", "build", &checks, fx.path()).await;
     g.passed("pinned");
+}
+
+/// `self-test`'s starters and mutants are proven by their first failure: nothing after it runs,
+/// and what did not run says so. A learner's run still reports every failure.
+#[tokio::test]
+async fn a_run_to_the_first_failure_stops_there() {
+    let fx = Fixture::new();
+    fx.write("Dockerfile", "FROM busybox:latest\nCMD echo hi\n");
+    let checks = rule_checks(&[
+        ("pinned", "Dockerfile", "from_pinned"),
+        ("exec", "Dockerfile", "exec_form"),
+    ]);
+    let g = grade_to_first_failure("90-rules-first", "build", &checks, fx.path()).await;
+    g.failed("pinned", &["latest"]);
+    let r = g.skipped("exec");
+    assert!(
+        r.actual.contains("stops at the first failure"),
+        "{}",
+        r.actual
+    );
+    let g = grade("90-rules-all", "build", &checks, fx.path()).await;
+    g.failed("pinned", &["latest"]);
+    g.failed("exec", &[]);
 }

@@ -188,6 +188,24 @@ pub async fn try_grade(
     dir: &Path,
     builder: Option<Builder>,
 ) -> Result<Graded, EnvError> {
+    try_grade_opts(id, mode, checks, dir, builder, false).await
+}
+
+/// [`grade`] as `self-test` runs a starter or a mutant: no check after the first failure.
+pub async fn grade_to_first_failure(id: &str, mode: &str, checks: &str, dir: &Path) -> Graded {
+    try_grade_opts(id, mode, checks, dir, None, true)
+        .await
+        .unwrap_or_else(|e| panic!("run_exercise could not check at all: {e}"))
+}
+
+async fn try_grade_opts(
+    id: &str,
+    mode: &str,
+    checks: &str,
+    dir: &Path,
+    builder: Option<Builder>,
+    stop_at_first_failure: bool,
+) -> Result<Graded, EnvError> {
     let text = exercise_toml(id, mode, checks);
     let exercise = checker::spec::parse_exercise("exercise.toml", &text)
         .unwrap_or_else(|e| panic!("the fixture exercise does not parse: {e}\n{text}"));
@@ -199,6 +217,7 @@ pub async fn try_grade(
     }
     let opts = RunOptions {
         dir: dir.to_path_buf(),
+        stop_at_first_failure,
     };
     let report = run_exercise(&engine, &exercise, &opts).await;
     assert_session_clean(&engine.session);
