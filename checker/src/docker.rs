@@ -83,12 +83,7 @@ impl Engine {
     /// swept, for the caller to report or not.
     pub async fn open(limit: Duration) -> Result<(Self, Vec<String>), EnvError> {
         let engine = Self::reach(limit).await?;
-        let swept = tokio::time::timeout(deadline::QUICK, engine.sweep_dead_sessions())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .map(|c| c.removed)
-            .unwrap_or_default();
+        let swept = engine.sweep_quietly().await;
         Ok((engine, swept))
     }
 
@@ -101,15 +96,18 @@ impl Engine {
     ) -> Result<(Self, tokio::task::JoinHandle<Vec<String>>), EnvError> {
         let engine = Self::reach(limit).await?;
         let sweeper = engine.clone();
-        let swept = tokio::spawn(async move {
-            tokio::time::timeout(deadline::QUICK, sweeper.sweep_dead_sessions())
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .map(|c| c.removed)
-                .unwrap_or_default()
-        });
+        let swept = tokio::spawn(async move { sweeper.sweep_quietly().await });
         Ok((engine, swept))
+    }
+
+    /// The startup sweep as a quiet best effort with a deadline of its own: the names removed.
+    async fn sweep_quietly(&self) -> Vec<String> {
+        tokio::time::timeout(deadline::QUICK, self.sweep_dead_sessions())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|c| c.removed)
+            .unwrap_or_default()
     }
 
     /// Connect (the CLI's lookup order), learn the runtime, and start a session.

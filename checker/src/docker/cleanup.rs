@@ -329,37 +329,21 @@ struct Lists {
 impl Lists {
     /// List the `kinds` asked for, each filtered by `filter` on the daemon.
     async fn fetch(engine: &Engine, kinds: u8, filter: &HashMap<String, Vec<String>>) -> Self {
+        /// A list, if its kind is asked for.
+        async fn when<T>(wanted: bool, list: impl std::future::Future<Output = T>) -> Option<T> {
+            if wanted {
+                Some(list.await)
+            } else {
+                None
+            }
+        }
         let wants = |kind: u8| kinds & kind != 0;
         // The lists are independent: asked side by side, on as many pooled connections.
         let (containers, networks, volumes, images) = tokio::join!(
-            async {
-                if wants(CONTAINERS) {
-                    Some(engine.list_managed_containers(filter).await)
-                } else {
-                    None
-                }
-            },
-            async {
-                if wants(NETWORKS) {
-                    Some(engine.list_managed_networks(filter).await)
-                } else {
-                    None
-                }
-            },
-            async {
-                if wants(VOLUMES) {
-                    Some(engine.list_managed_volumes(filter).await)
-                } else {
-                    None
-                }
-            },
-            async {
-                if wants(IMAGES) {
-                    Some(engine.list_managed_images(filter).await)
-                } else {
-                    None
-                }
-            },
+            when(wants(CONTAINERS), engine.list_managed_containers(filter)),
+            when(wants(NETWORKS), engine.list_managed_networks(filter)),
+            when(wants(VOLUMES), engine.list_managed_volumes(filter)),
+            when(wants(IMAGES), engine.list_managed_images(filter)),
         );
         Self {
             containers,
