@@ -120,9 +120,10 @@ pub enum Command {
         /// Print the full report of each case that does not behave as expected
         #[arg(long)]
         verbose: bool,
-        /// Exercises proven side by side
-        #[arg(long, short, default_value_t = 3)]
-        jobs: usize,
+        /// Exercises proven side by side [default: 6, on Podman 3] (most of a case is waiting on
+        /// the daemon: containers starting, probes, stop timeouts)
+        #[arg(long, short)]
+        jobs: Option<usize>,
     },
     /// Run or join a workshop: a server for the instructor, live progress for the room
     Workshop {

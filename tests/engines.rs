@@ -225,7 +225,7 @@ fn doctor_passes(e: Engine) {
 fn self_test_proves_every_exercise(e: Engine) {
     let Some(_engine) = engine(e) else { return };
     let t = tempfile::tempdir().unwrap();
-    let o = dockdojo_on(e, t.path(), &["self-test", "--jobs", "3"]);
+    let o = dockdojo_on(e, t.path(), &["self-test"]);
     let out = text(&o);
     println!("self-test on {} ({}):\n{out}", e.name(), e.describe());
     assert!(
@@ -233,6 +233,19 @@ fn self_test_proves_every_exercise(e: Engine) {
         "self-test left {:?} on {}",
         managed_on(e),
         e.name()
+    );
+    // The builds kept between an exercise's cases go with its last case.
+    let kept = exec_on(
+        e,
+        Path::new("/"),
+        Path::new("docker"),
+        &["images", "-q", "dojo-selftest-keep"],
+    );
+    assert!(
+        kept.status.success() && kept.stdout.is_empty(),
+        "self-test kept images on {}: {}",
+        e.name(),
+        text(&kept)
     );
     let last = out
         .lines()

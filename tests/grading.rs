@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{apply_solution, dockdojo, dockdojo_pid, leftovers_of, text, workspace};
+use common::{apply_solution, dockdojo, dockdojo_pid, docker, leftovers_of, text, workspace};
 
 #[test]
 fn self_test_proves_every_exercise_both_ways() {
@@ -16,6 +16,9 @@ fn self_test_proves_every_exercise_both_ways() {
         "self-test left {:?}",
         leftovers_of(pid)
     );
+    // The builds kept between an exercise's cases go with its last case.
+    let (listed, kept) = docker(&["images", "-q", "dojo-selftest-keep"]);
+    assert!(listed && kept.is_empty(), "self-test kept images: {kept}");
     assert!(o.status.success(), "self-test failed:\n{out}");
     // Every exercise contributes a starter, a solution and two or more mutants.
     let exercises =

@@ -60,6 +60,8 @@ registry_digest() {
 digest=$(registry_digest 3.12-slim)
 [ -n "$digest" ] || { echo "the registry did not name a digest for dojo-base:3.12-slim" >&2; exit 1; }
 echo "$digest" > base-digest.txt
+# Yesterday's copy goes now, by name and digest: the rebuild below would leave it untagged.
+forget_base
 
 # Overnight: the publisher rebuilt 3.12-slim on a newer release; same tag, new libssl.
 echo 3 > "$src/libssl-version"

@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use crate::catalog::{self, Entry};
 use crate::exit::{CmdResult, Exit, Fail};
 use crate::interrupt::guarded;
-use live::{existing_names, remove_names, run_script, Ran};
+use live::{existing_names, release_stale_kept, remove_names, run_script, Kept, Ran};
 
 /// One case of an exercise.
 enum Case<'a> {
@@ -45,7 +45,7 @@ impl Case<'_> {
     }
 }
 
-pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
+pub async fn run(ids: Vec<String>, verbose: bool, jobs: Option<usize>) -> CmdResult {
     let entries = catalog::load()?;
     let targets: Vec<&Entry> = if ids.is_empty() {
         entries.iter().collect()
@@ -60,6 +60,8 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
     targets.sort_by_key(|e| std::cmp::Reverse(cost(e)));
     let engine = super::connect().await?;
     let measures = Measures::of(&engine).await;
+    let jobs = jobs.unwrap_or_else(|| default_jobs(engine.runtime));
+    release_stale_kept(&engine).await;
     // From here a Ctrl-C is never lost: whatever case is in flight (a set-up script, a check)
     // stops, its names are removed, and no further case starts.
     crate::interrupt::listen();
@@ -125,6 +127,17 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: usize) -> CmdResult {
     } else {
         Exit::Failed
     })
+}
+
+/// Exercises proven side by side unless `--jobs` says: a case mostly waits on the daemon
+/// (containers starting, probes, stop timeouts), so six keep two cores busy. Podman 4.3's builder
+/// loses cached layers when another case removes images during its build (buildah#5674): fewer
+/// there.
+fn default_jobs(runtime: Runtime) -> usize {
+    match runtime {
+        Runtime::Podman => 3,
+        _ => 6,
+    }
 }
 
 /// A rough cost of proving an exercise, for scheduling: its cases, each weighed by what it does
@@ -213,6 +226,21 @@ async fn prove(
     measures: Measures,
     stop: &AtomicBool,
 ) -> Result<Proof, Fail> {
+    // Whatever way the cases end, the images kept between them go.
+    let mut kept = Kept::new(e.id());
+    let proof = prove_cases(engine, e, verbose, measures, stop, &mut kept).await;
+    kept.release(engine).await;
+    proof
+}
+
+async fn prove_cases(
+    engine: &Engine,
+    e: &Entry,
+    verbose: bool,
+    measures: Measures,
+    stop: &AtomicBool,
+    kept: &mut Kept,
+) -> Result<Proof, Fail> {
     let mut p = Proof {
         text: format!("{} — {}\n", e.id(), e.spec.title),
         passed: 0,
@@ -242,10 +270,10 @@ async fn prove(
             return Ok(p);
         }
         let t = Instant::now();
-        let mut outcome = run_case(&engine.fork_session(), e, &case, measures).await;
+        let mut outcome = run_case(&engine.fork_session(), e, &case, measures, kept).await;
         let mut retried = "";
         if engine.runtime == Runtime::Podman && layer_race(&outcome) {
-            outcome = run_case(&engine.fork_session(), e, &case, measures).await;
+            outcome = run_case(&engine.fork_session(), e, &case, measures, kept).await;
             retried = "; run again after Podman's storage race";
         }
         let secs = t.elapsed().as_secs_f64();
@@ -321,6 +349,7 @@ async fn run_case(
     e: &Entry,
     case: &Case<'_>,
     measures: Measures,
+    kept: &mut Kept,
 ) -> Result<CaseOutcome, CaseError> {
     let live = e.spec.live.clone();
     if let Some(clash) = existing_names(engine, &live)
@@ -333,14 +362,14 @@ async fn run_case(
         )));
     }
     let result = case_body(engine, e, case, measures).await;
-    remove_names(engine, &live).await;
+    remove_names(engine, &live, kept).await;
     if matches!(result, Err(CaseError::Interrupted(_))) {
         // A docker command the interrupt killed can still finish on the daemon a moment later
         // (a build commits and tags its image): look again for a while.
         for _ in 0..3 {
             tokio::time::sleep(Duration::from_millis(500)).await;
             if let Ok(Some(_)) = existing_names(engine, &live).await {
-                remove_names(engine, &live).await;
+                remove_names(engine, &live, kept).await;
             }
         }
     }

@@ -141,10 +141,92 @@ pub(super) async fn existing_names(
     Ok(None)
 }
 
-/// Remove the task's names (checked absent before the case, so made by it).
-pub(super) async fn remove_names(engine: &Engine, live: &Live) {
+/// The repository under which an exercise's built images are kept between its cases.
+pub(super) const KEEP_REPO: &str = "dojo-selftest-keep";
+
+/// The images an exercise's cases built, kept between its cases under a tag of the self-test's
+/// own ([`KEEP_REPO`]`:<exercise>-<id>`), so that the next case's build of the same steps finds
+/// them in the build cache. A case's names are still removed after it (the next case sees none
+/// of them): removing a name that another tag also holds only untags it. On the classic
+/// builder (Engine 20.10, Compose v1, Podman) the build cache is the images' own layers, which
+/// removing the last name would delete; BuildKit keeps its cache apart, where this changes
+/// nothing. [`Kept::release`] removes them once the exercise's cases are done.
+pub(super) struct Kept {
+    exercise: String,
+    tags: std::collections::BTreeSet<String>,
+}
+
+impl Kept {
+    pub(super) fn new(exercise: &str) -> Self {
+        Self {
+            exercise: exercise.to_string(),
+            tags: Default::default(),
+        }
+    }
+
+    /// Keep the image `name` names, if it exists.
+    async fn keep(&mut self, engine: &Engine, name: &str) {
+        let q = checker::docker::deadline::QUICK;
+        let d = &engine.docker;
+        let Ok(Ok(info)) = tokio::time::timeout(q, d.inspect_image(name)).await else {
+            return;
+        };
+        let Some(id) = info.id else { return };
+        let hex = id.strip_prefix("sha256:").unwrap_or(&id);
+        let tag = format!("{}-{}", self.exercise, &hex[..hex.len().min(12)]);
+        let o = bollard::query_parameters::TagImageOptionsBuilder::new()
+            .repo(KEEP_REPO)
+            .tag(&tag)
+            .build();
+        if let Ok(Ok(())) = tokio::time::timeout(q, d.tag_image(&id, Some(o))).await {
+            self.tags.insert(tag);
+        }
+    }
+
+    /// Remove the kept images (and the layers under them that no other image uses).
+    pub(super) async fn release(self, engine: &Engine) {
+        for tag in &self.tags {
+            remove_kept(engine, &format!("{KEEP_REPO}:{tag}")).await;
+        }
+    }
+}
+
+async fn remove_kept(engine: &Engine, reference: &str) {
+    let o = RemoveImageOptionsBuilder::new().force(true).build();
+    let _ = tokio::time::timeout(
+        Duration::from_secs(30),
+        engine.docker.remove_image(reference, Some(o), None),
+    )
+    .await;
+}
+
+/// Remove the images a self-test killed before it could release them kept (their repository is
+/// the self-test's own).
+pub(super) async fn release_stale_kept(engine: &Engine) {
+    let f =
+        std::collections::HashMap::from([("reference".to_string(), vec![KEEP_REPO.to_string()])]);
+    let o = bollard::query_parameters::ListImagesOptionsBuilder::new()
+        .filters(&f)
+        .build();
+    let q = checker::docker::deadline::QUICK;
+    let Ok(Ok(list)) = tokio::time::timeout(q, engine.docker.list_images(Some(o))).await else {
+        return;
+    };
+    for t in list.iter().flat_map(|i| &i.repo_tags) {
+        if t.starts_with(&format!("{KEEP_REPO}:")) {
+            remove_kept(engine, t).await;
+        }
+    }
+}
+
+/// Remove the task's names (checked absent before the case, so made by it). Its images are
+/// kept in `kept` first.
+pub(super) async fn remove_names(engine: &Engine, live: &Live, kept: &mut Kept) {
     let d = &engine.docker;
     let q = Duration::from_secs(30);
+    for i in &live.images {
+        kept.keep(engine, i).await;
+    }
     for c in &live.containers {
         let o = RemoveContainerOptionsBuilder::new()
             .force(true)
