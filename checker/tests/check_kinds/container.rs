@@ -214,8 +214,27 @@ async fn container_health_waits_for_the_probes_verdict() {
             "1000",
         ],
     );
+    // Probes that name a program the image does not have, in exec and in shell form: they can
+    // never pass, and the wait says so without waiting out its 60 s.
+    let no_curl = live.run(
+        "no-curl",
+        &[
+            "--health-cmd",
+            "curl -f http://127.0.0.1/",
+            "--health-interval",
+            "1s",
+            BASE,
+            "sleep",
+            "1000",
+        ],
+    );
     let on = |name: &str, fields: &str| format!("container = \"{name}\"\n{fields}");
     let checks = [
+        check(
+            "no-curl",
+            "container",
+            &on(&no_curl, "health = \"healthy\"\nwithin_s = 60"),
+        ),
         check(
             "dies",
             "container",
@@ -240,6 +259,13 @@ async fn container_health_waits_for_the_probes_verdict() {
         &[
             &format!("{dies} reports healthy within 20 s"),
             &format!("{dies} is not running"),
+        ],
+    );
+    g.failed(
+        "no-curl",
+        &[
+            "its probe cannot run: the command it names is not in the container",
+            "exit 127",
         ],
     );
     assert!(g.passed("fine").actual.contains("is healthy"));

@@ -79,6 +79,33 @@ pub(super) async fn health(
                 ),
             ));
         }
+        // A probe whose command the container does not have fails the same way every time:
+        // waiting out the rest of `within` would change nothing.
+        let missing = (want == "healthy")
+            .then(|| {
+                h.as_ref()
+                    .and_then(|h| h.log.as_ref())
+                    .and_then(|l| l.last())
+            })
+            .flatten()
+            .filter(|r| probe_command_missing(r.exit_code, r.output.as_deref().unwrap_or("")));
+        if let Some(r) = missing {
+            let now = if status.is_empty() {
+                "starting"
+            } else {
+                status.as_str()
+            };
+            return Ok(Verdict::fail(
+                expected,
+                format!(
+                    "{name} is {now}, and its probe cannot run: the command it names is not in \
+                     the container (exit {}: {})",
+                    r.exit_code.unwrap_or(-1),
+                    r.output.as_deref().unwrap_or_default().trim()
+                ),
+            )
+            .advise("A HEALTHCHECK runs inside the container, with only the programs its image has: use one the image has, or add it to the image."));
+        }
         if st.running != Some(true) || tokio::time::Instant::now() >= until {
             let last = h
                 .and_then(|h| h.log)
@@ -116,6 +143,20 @@ pub(super) async fn health(
             }
             None => tokio::time::sleep(left.min(std::time::Duration::from_millis(100))).await,
         }
+    }
+}
+
+/// Did a probe fail because its command does not exist in the container? In exec form the
+/// runtime cannot start it (exit -1, "executable file not found"); in shell form the shell says
+/// so (exit 127, "not found").
+fn probe_command_missing(exit: Option<i64>, output: &str) -> bool {
+    match exit {
+        Some(-1) => {
+            output.contains("executable file not found")
+                || output.contains("no such file or directory")
+        }
+        Some(127) => output.contains("not found"),
+        _ => false,
     }
 }
 
