@@ -5,13 +5,13 @@
 //!    (`translate.rs`). Interleaved rounds, A/B order alternating, after one warm-up of each.
 //! 2. Where `check`'s time goes: one more run of each through a recording proxy on the Docker
 //!    socket (`proxy.rs`): time inside daemon calls versus the whole wall time, by phase.
-//! 3. `self-test` of the whole course (`--jobs 3`), `list` startup, the release binary's size.
+//! 3. `self-test` of the whole course (`--jobs 6`), `list` startup, the release binary's size.
 //!
 //! The results go to BENCHMARKS.md at the repository root, between the markers
 //! `<!-- bench:begin -->` and `<!-- bench:end -->`; text outside them is kept.
 //!
 //! Options: `--rounds N` (default 5), `--only ID[,ID…]`, `--skip check,proxy,selftest,list,size`,
-//! `--out FILE` (default BENCHMARKS.md), `--no-write`, `--jobs N` (self-test, default 3),
+//! `--out FILE` (default BENCHMARKS.md), `--no-write`, `--jobs N` (self-test, default 6),
 //! `--cli-build-labels N` (labels per build in the CLI scripts, default 1: one LABEL step, as
 //! dockdojo's builds have),
 //! `--scripts DIR` (keep the generated scripts there), `--emit-scripts DIR` (only write the

@@ -25,7 +25,7 @@ pub fn parse(repo: &Path) -> Result<Opts, String> {
         skip: BTreeSet::new(),
         out: repo.join("BENCHMARKS.md"),
         write: true,
-        jobs: 3,
+        jobs: 6,
         scripts: None,
         emit_only: false,
         cli_build_labels: 1,
