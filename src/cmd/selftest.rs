@@ -60,7 +60,7 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: Option<usize>) -> CmdRes
     targets.sort_by_key(|e| std::cmp::Reverse(cost(e)));
     let engine = super::connect().await?;
     let measures = Measures::of(&engine).await;
-    let jobs = jobs.unwrap_or_else(|| default_jobs(engine.runtime));
+    let jobs = jobs.unwrap_or_else(|| default_jobs(engine.runtime, &engine.server_version));
     release_stale_kept(&engine).await;
     // From here a Ctrl-C is never lost: whatever case is in flight (a set-up script, a check)
     // stops, its names are removed, and no further case starts.
@@ -129,14 +129,20 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: Option<usize>) -> CmdRes
     })
 }
 
-/// Exercises proven side by side unless `--jobs` says: a case mostly waits on the daemon
-/// (containers starting, probes, stop timeouts), so six keep two cores busy. Podman 4.3's builder
-/// loses cached layers when another case removes images during its build (buildah#5674): fewer
-/// there.
-fn default_jobs(runtime: Runtime) -> usize {
-    match runtime {
-        Runtime::Podman => 3,
-        _ => 6,
+/// Exercises proven side by side unless `--jobs` says. A case mostly waits on the daemon
+/// (containers starting, probes, stop timeouts): on Engine 20.10 six keep two cores busy. Three
+/// where builds side by side misjudge each other's cache: Podman 4.3's builder loses cached layers
+/// when another case removes images during its build (buildah#5674), and on Engine 26 at six,
+/// rebuild checks saw an unchanged `WORKDIR` step reported as rebuilt while other exercises built
+/// the same step.
+fn default_jobs(runtime: Runtime, server_version: &str) -> usize {
+    let major = server_version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    match (runtime, major) {
+        (Runtime::Docker, Some(m)) if m < 23 => 6,
+        _ => 3,
     }
 }
 
@@ -585,6 +591,14 @@ fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn six_jobs_only_where_builds_side_by_side_keep_their_cache() {
+        assert_eq!(default_jobs(Runtime::Docker, "20.10.24+dfsg1"), 6);
+        assert_eq!(default_jobs(Runtime::Docker, "26.1.5+dfsg1"), 3);
+        assert_eq!(default_jobs(Runtime::Docker, "something else"), 3);
+        assert_eq!(default_jobs(Runtime::Podman, "4.3.1"), 3);
+    }
 
     #[test]
     fn only_podmans_lost_layer_is_run_again() {
