@@ -133,8 +133,8 @@ pub async fn run(ids: Vec<String>, verbose: bool, jobs: Option<usize>) -> CmdRes
 /// (containers starting, probes, stop timeouts): on Engine 20.10 six keep two cores busy. Three
 /// where builds side by side misjudge each other's cache: Podman 4.3's builder loses cached layers
 /// when another case removes images during its build (buildah#5674), and on Engine 26 at six,
-/// rebuild checks saw an unchanged `WORKDIR` step reported as rebuilt while other exercises built
-/// the same step.
+/// rebuild checks saw an unchanged `WORKDIR` step run again while other exercises built on the
+/// same base (BuildKit re-runs a step whose base a concurrent build holds, moby/buildkit#4674).
 fn default_jobs(runtime: Runtime, server_version: &str) -> usize {
     let major = server_version
         .split('.')
