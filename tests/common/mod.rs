@@ -163,3 +163,47 @@ pub fn ping_socket(socket: &Path) -> Result<(), String> {
         ))
     }
 }
+
+/// The end of a self-test's report: the cases that did not behave as expected and the totals
+/// (or, when there is no such list, its last lines), for failure messages that a shortened log
+/// still shows whole.
+#[allow(dead_code)]
+pub fn selftest_verdict(out: &str) -> String {
+    let lines: Vec<&str> = out.lines().collect();
+    let from = lines
+        .iter()
+        .rposition(|l| l.ends_with("did not behave as expected:"))
+        .unwrap_or(lines.len().saturating_sub(20));
+    lines[from..].join("\n")
+}
+
+/// Leave what a self-test that was killed leaves: an image of its own kept under
+/// `dojo-selftest-keep` (built from `busybox:1.36.1` with one label, so removing it removes
+/// nothing else), on the engine at `docker_host` (`None`: the docker CLI's default).
+#[allow(dead_code)]
+pub fn stale_kept_image(docker_host: Option<&str>) {
+    use std::io::Write;
+    let mut cmd = Command::new("docker");
+    cmd.args([
+        "build",
+        "-q",
+        "-t",
+        "dojo-selftest-keep:zz-killed-000000000000",
+        "-",
+    ])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    if let Some(h) = docker_host {
+        cmd.env("DOCKER_HOST", h);
+    }
+    let mut child = cmd.spawn().expect("run docker build");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"FROM busybox:1.36.1\nLABEL io.dockdojo.test=killed-self-test\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "docker build: {}", text(&o));
+}

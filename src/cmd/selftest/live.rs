@@ -213,10 +213,22 @@ pub(super) async fn release_stale_kept(engine: &Engine) {
         return;
     };
     for t in list.iter().flat_map(|i| &i.repo_tags) {
-        if t.starts_with(&format!("{KEEP_REPO}:")) {
+        if is_kept_tag(t) {
             remove_kept(engine, t).await;
         }
     }
+}
+
+/// Is `tag` one self-test kept? Docker lists it as `dojo-selftest-keep:…`; Podman puts a default
+/// registry first (`docker.io/library/dojo-selftest-keep:…` for a tag made through its Docker
+/// API, `localhost/…` for one made by its own tools).
+fn is_kept_tag(tag: &str) -> bool {
+    let name = ["docker.io/library/", "localhost/"]
+        .iter()
+        .find_map(|p| tag.strip_prefix(p))
+        .unwrap_or(tag);
+    name.strip_prefix(KEEP_REPO)
+        .is_some_and(|rest| rest.starts_with(':'))
 }
 
 /// Remove the task's names (checked absent before the case, so made by it). Its images are
@@ -320,6 +332,19 @@ mod tests {
             Ok(r) => r,
             Err(_) => panic!("interrupted"),
         }
+    }
+
+    #[test]
+    fn kept_tags_are_found_with_or_without_podmans_registry() {
+        assert!(is_kept_tag(
+            "dojo-selftest-keep:09-compose-services-0123456789ab"
+        ));
+        assert!(is_kept_tag(
+            "localhost/dojo-selftest-keep:09-compose-services-0123456789ab"
+        ));
+        assert!(!is_kept_tag("dojo-selftest-keeper:x"));
+        assert!(!is_kept_tag("example.com/dojo-selftest-keep:x"));
+        assert!(!is_kept_tag("dojo-web:1.0"));
     }
 
     #[tokio::test]
