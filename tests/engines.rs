@@ -227,7 +227,13 @@ fn self_test_proves_every_exercise(e: Engine) {
     let t = tempfile::tempdir().unwrap();
     let o = dockdojo_on(e, t.path(), &["self-test"]);
     let out = text(&o);
-    println!("self-test on {} ({}):\n{out}", e.name(), e.describe());
+    // Its end first: a shortened log of a failure still shows which cases misbehaved.
+    println!(
+        "self-test on {} ({}):\n{}\n\nthe whole report:\n{out}",
+        e.name(),
+        e.describe(),
+        common::selftest_verdict(&out)
+    );
     assert!(
         managed_on(e).is_empty(),
         "self-test left {:?} on {}",

@@ -12,7 +12,11 @@ fn self_test_proves_every_exercise_both_ways() {
     common::stale_kept_image(None);
     let (o, pid) = dockdojo_pid(t.path(), &["self-test"], &[]);
     let out = text(&o);
-    println!("{out}");
+    // Its end first: a shortened log of a failure still shows which cases misbehaved.
+    println!(
+        "{}\n\nthe whole report:\n{out}",
+        common::selftest_verdict(&out)
+    );
     assert!(
         leftovers_of(pid).is_empty(),
         "self-test left {:?}",

@@ -213,7 +213,11 @@ fn podman_self_test_proves_every_exercise() {
     common::stale_kept_image(Some(HOST));
     let (o, pid) = on_podman(t.path(), &["self-test"]);
     let out = text(&o);
-    println!("{out}");
+    // Its end first: a shortened log of a failure still shows which cases misbehaved.
+    println!(
+        "{}\n\nthe whole report:\n{out}",
+        common::selftest_verdict(&out)
+    );
     assert!(
         leftovers_on_podman(pid).is_empty(),
         "self-test left {:?} on Podman",
