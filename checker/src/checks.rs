@@ -73,6 +73,13 @@ pub trait Kind {
     fn gates(&self) -> bool {
         false
     }
+    /// What a case of an exercise with this check usually costs beyond a few inspections, in
+    /// tenths of a second on a local engine: the check's own waits (a build, a probe's interval,
+    /// a stop timeout) and what the learner's commands it grades take (a Compose project brought
+    /// up). Only `self-test` reads it, to start the longest exercises first.
+    fn weight(&self) -> u32 {
+        0
+    }
 }
 
 /// What a check needs from earlier checks or from the learner's Docker.

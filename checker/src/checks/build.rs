@@ -45,6 +45,10 @@ pub struct BuildCheck {
 }
 
 impl Kind for BuildCheck {
+    /// A build.
+    fn weight(&self) -> u32 {
+        10
+    }
     fn makes(&self) -> Makes<'_> {
         Makes {
             image: Some(&self.image),

@@ -28,7 +28,12 @@ pub struct ComposeCheck {
     pub up: Option<bool>,
 }
 
-impl Kind for ComposeCheck {}
+impl Kind for ComposeCheck {
+    /// A Compose project built and brought up.
+    fn weight(&self) -> u32 {
+        40
+    }
+}
 
 const PROJECT: &str = "com.docker.compose.project";
 const SERVICE: &str = "com.docker.compose.service";

@@ -38,6 +38,10 @@ pub struct HttpCheck {
 }
 
 impl Kind for HttpCheck {
+    /// Requests until the right answer comes.
+    fn weight(&self) -> u32 {
+        10
+    }
     fn problem(&self) -> Option<String> {
         (self.host_port.is_some() == self.container.is_some()
             || (self.container.is_some() && self.port.is_none()))

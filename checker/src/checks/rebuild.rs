@@ -37,6 +37,10 @@ pub struct RebuildCheck {
 }
 
 impl Kind for RebuildCheck {
+    /// A second build.
+    fn weight(&self) -> u32 {
+        10
+    }
     fn needs(&self) -> Needs<'_> {
         Needs {
             image: Some(&self.image),

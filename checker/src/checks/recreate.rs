@@ -43,6 +43,10 @@ pub struct RecreateCheck {
 }
 
 impl Kind for RecreateCheck {
+    /// A project taken down and brought up again.
+    fn weight(&self) -> u32 {
+        20
+    }
     fn problem(&self) -> Option<String> {
         if self.project.trim().is_empty() {
             return Some("`project` is empty".into());

@@ -23,7 +23,12 @@ pub struct ReloadCheck {
     pub within_s: f64,
 }
 
-impl Kind for ReloadCheck {}
+impl Kind for ReloadCheck {
+    /// A file changed and the page asked again.
+    fn weight(&self) -> u32 {
+        10
+    }
+}
 
 /// What the `reload` check saw.
 #[derive(Debug, Clone, PartialEq)]

@@ -28,6 +28,10 @@ pub struct RestartCheck {
 }
 
 impl Kind for RestartCheck {
+    /// A crash and a restart waited for.
+    fn weight(&self) -> u32 {
+        20
+    }
     fn problem(&self) -> Option<String> {
         self.trigger.is_empty().then(|| "`trigger` is empty".into())
     }

@@ -56,6 +56,10 @@ pub struct RunCheck {
 }
 
 impl Kind for RunCheck {
+    /// A container started.
+    fn weight(&self) -> u32 {
+        5
+    }
     fn needs(&self) -> Needs<'_> {
         Needs {
             image: Some(&self.image),

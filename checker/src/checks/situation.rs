@@ -42,6 +42,10 @@ impl SituationCheck {
 }
 
 impl Kind for SituationCheck {
+    /// A scenario's set-up (a registry, images pushed).
+    fn weight(&self) -> u32 {
+        20
+    }
     fn problem(&self) -> Option<String> {
         if self.objects().next().is_none() {
             return Some(

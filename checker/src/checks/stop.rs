@@ -25,6 +25,10 @@ pub struct StopCheck {
 }
 
 impl Kind for StopCheck {
+    /// A stop, up to its timeout.
+    fn weight(&self) -> u32 {
+        10
+    }
     fn needs(&self) -> Needs<'_> {
         Needs {
             container: Some(&self.container),

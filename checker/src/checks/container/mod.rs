@@ -82,6 +82,14 @@ impl Kind for ContainerCheck {
             ..Needs::default()
         }
     }
+    /// A health verdict waited for, probe by probe.
+    fn weight(&self) -> u32 {
+        if self.health.is_some() {
+            20
+        } else {
+            0
+        }
+    }
 }
 
 impl ContainerCheck {
