@@ -81,9 +81,32 @@ impl Entry {
 /// All exercises, in id order. A spec error in the embedded catalog is a build defect; it is
 /// reported with its file and line.
 pub fn load() -> Result<Vec<Entry>> {
+    load_where(|_| true)
+}
+
+/// The exercises `ids` name (each an id or its slug, as [`find`] takes them), parsed alone:
+/// a check of one exercise does not read the other thirty. When one of them names none, all of
+/// them, so that [`find`] can say what was meant.
+pub fn load_named(ids: &[String]) -> Result<Vec<Entry>> {
+    let names = |id: &str, dir: &str| dir == id || dir.get(3..) == Some(id);
+    let all_found = ids.iter().all(|id| {
+        EXERCISES
+            .dirs()
+            .any(|d| names(id, &d.path().display().to_string()))
+    });
+    if !all_found {
+        return load();
+    }
+    load_where(|dir| ids.iter().any(|id| names(id, dir)))
+}
+
+fn load_where(wanted: impl Fn(&str) -> bool) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     for d in EXERCISES.dirs() {
         let id = d.path().display().to_string();
+        if !wanted(&id) {
+            continue;
+        }
         let Some(f) = d.get_file(format!("{id}/exercise.toml")) else {
             continue;
         };
@@ -194,4 +217,32 @@ fn write_file(f: &File<'_>, base: &Path, dest: &Path) -> Result<()> {
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_named_exercise_is_read_alone_and_a_misspelt_one_reads_all() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let one = load_named(&ids(&["00-first-container"])).unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(
+            find(&one, "00-first-container").unwrap().id(),
+            "00-first-container"
+        );
+        let by_slug = load_named(&ids(&["first-container", "09-compose-stack"])).unwrap();
+        let got: Vec<&str> = by_slug.iter().map(|e| e.id()).collect();
+        assert_eq!(got, ["00-first-container", "09-compose-stack"]);
+        let all = load().unwrap();
+        assert!(all.len() > 2);
+        let misspelt = load_named(&ids(&["00-first-containr"])).unwrap();
+        assert_eq!(misspelt.len(), all.len());
+        let err = match find(&misspelt, "00-first-containr") {
+            Ok(_) => panic!("a misspelt id was found"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains("Did you mean 00-first-container?"), "{err}");
+    }
 }

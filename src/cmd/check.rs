@@ -20,7 +20,11 @@ pub async fn run(ids: Vec<String>, all: bool, json: bool) -> CmdResult {
 
 /// Grade as [`run`], saying who started it.
 async fn run_as(ids: Vec<String>, all: bool, json: bool, started_by: StartedBy) -> CmdResult {
-    let entries = catalog::load()?;
+    let entries = if all || ids.is_empty() {
+        catalog::load()?
+    } else {
+        catalog::load_named(&ids)?
+    };
     let ws = Workspace::find().map_err(Fail::usage)?;
     let store = Store::new(&ws.state_dir());
     let (prog, warning) = store.load();
