@@ -324,18 +324,24 @@ async fn prove_cases(
 
 /// A case that failed only because Podman's builder lost a layer it was looking at while another
 /// case removed an image ("checking if cached image exists from a previous build: getting top
-/// layer info: layer not known", buildah#5674, fixed in later releases than Podman 4.3 ships).
-/// Cases run side by side, so one removes images while another builds; a learner's single run
-/// does not. Such a case is run once more.
+/// layer info: layer not known", buildah#5674, fixed in later releases than Podman 4.3 ships), or
+/// ran a build step on a layer that went from under it ("building at STEP \"RUN …\": while
+/// running runtime: exit status 1"; the service logs "image not known … may be corrupted" at
+/// that moment, and the same case passes alone). Cases run side by side, so one removes images
+/// while another builds; a learner's single run does not. Such a case is run once more: one that
+/// is really wrong fails again.
 fn layer_race(outcome: &Result<CaseOutcome, CaseError>) -> bool {
-    const RACE: &str = "layer not known";
+    let race = |s: &str| {
+        s.contains("layer not known")
+            || (s.contains("building at STEP \"RUN ") && s.contains("while running runtime"))
+    };
     match outcome {
         Ok(Err((why, report))) => {
-            why.contains(RACE)
+            race(why)
                 || report
                     .iter()
                     .flat_map(|r| &r.checks)
-                    .any(|c| c.actual.contains(RACE))
+                    .any(|c| race(&c.actual))
         }
         _ => false,
     }
@@ -646,7 +652,16 @@ mod tests {
             "setup.sh failed: exit 1: STEP 2/3: COPY www/ /www/ | checking if cached image \
              exists from a previous build: getting top layer info: layer not known"
         )));
+        assert!(layer_race(&failed(
+            "the first failing check is 'builds', not 'cache': the build failed with the \
+             classic builder: building at STEP \"RUN /app/install-deps.sh\": while running \
+             runtime: exit status 1"
+        )));
         assert!(!layer_race(&failed("check 'pushed' failed: no tag 2.0")));
+        assert!(!layer_race(&failed(
+            "the first failing check is 'runs', not 'cache': exit code 1: the program reported \
+             an error"
+        )));
         assert!(!layer_race(&Ok(Ok(Proven::Yes("3 checks".into())))));
     }
 }
