@@ -223,12 +223,8 @@ pub(super) async fn release_stale_kept(engine: &Engine) {
 /// registry first (`docker.io/library/dojo-selftest-keep:…` for a tag made through its Docker
 /// API, `localhost/…` for one made by its own tools).
 fn is_kept_tag(tag: &str) -> bool {
-    let name = ["docker.io/library/", "localhost/"]
-        .iter()
-        .find_map(|p| tag.strip_prefix(p))
-        .unwrap_or(tag);
-    name.strip_prefix(KEEP_REPO)
-        .is_some_and(|rest| rest.starts_with(':'))
+    let repo = checker::docker::repository(tag);
+    repo.strip_prefix("localhost/").unwrap_or(repo) == KEEP_REPO
 }
 
 /// Remove the task's names (checked absent before the case, so made by it). Its images are
@@ -341,6 +337,9 @@ mod tests {
         ));
         assert!(is_kept_tag(
             "localhost/dojo-selftest-keep:09-compose-services-0123456789ab"
+        ));
+        assert!(is_kept_tag(
+            "docker.io/library/dojo-selftest-keep:10-moved-tag-0123456789ab"
         ));
         assert!(!is_kept_tag("dojo-selftest-keeper:x"));
         assert!(!is_kept_tag("example.com/dojo-selftest-keep:x"));
