@@ -393,3 +393,43 @@ fn case_19_sparse_files_are_sent_as_regular_files() {
     assert!(total >= 4 << 20);
     assert_eq!(top[0].0, "disk.img");
 }
+
+/// Podman can report a container exited while its log still lacks the last lines it printed
+/// (its log writer drains the pipes after the exit is recorded; seen under load as a failing
+/// start script's log with one of its two lines). The log of an exited container is read until
+/// two reads agree. Injected with a fake Podman whose log gains its second line on the second
+/// read.
+#[tokio::test]
+async fn podman_logs_of_an_exited_container_are_read_until_they_settle() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let reads = std::sync::Arc::new(AtomicUsize::new(0));
+    let r2 = reads.clone();
+    let fake = fault::FakeApi::podman(move |r| {
+        (r.method == "GET" && r.path == "/containers/abc123/logs").then(|| {
+            let text: &[u8] = if r2.fetch_add(1, Ordering::SeqCst) == 0 {
+                b"notes: FATAL: cannot write to /app/data\n"
+            } else {
+                b"sh: can't create /app/data/notes.log: Permission denied\nnotes: FATAL: cannot write to /app/data\n"
+            };
+            // The multiplexed stream of a container without a TTY: stderr frames.
+            let mut body = vec![2u8, 0, 0, 0];
+            body.extend_from_slice(&(text.len() as u32).to_be_bytes());
+            body.extend_from_slice(text);
+            fault::Response {
+                status: 200,
+                content_type: "application/vnd.docker.multiplexed-stream",
+                body,
+            }
+        })
+    });
+    let env = LookupEnv {
+        docker_host: Some(fake.host()),
+        ..Default::default()
+    };
+    let engine = Engine::connect_with(&env).await.unwrap();
+    assert_eq!(engine.runtime, checker::docker::Runtime::Podman);
+    let logs = checker::docker::logs::logs_of_exited(&engine, "abc123", 2000).await;
+    assert!(logs.contains("Permission denied"), "{logs}");
+    assert!(logs.ends_with("cannot write to /app/data"), "{logs}");
+    assert!(reads.load(Ordering::SeqCst) >= 3, "read until two reads agree");
+}

@@ -576,9 +576,9 @@ fn judge(case: &Case<'_>, report: Report, measures: Measures) -> CaseOutcome {
                 match want {
                     Some(want) if !text.contains(want.as_str()) => Err((
                         format!(
-                            "'{}' failed, but its message lacks \"{want}\": {}",
+                            "'{}' failed, but its message lacks \"{want}\"; it said:\n{}",
                             f.id,
-                            one_line(&f.actual)
+                            indented(&f.actual)
                         ),
                         Some(report),
                     )),
@@ -587,6 +587,15 @@ fn judge(case: &Case<'_>, report: Report, measures: Measures) -> CaseOutcome {
             }
         },
     }
+}
+
+/// A whole message, each line indented under the case it belongs to (for a case whose message
+/// is what went wrong: the first line alone may not show what is missing).
+fn indented(s: &str) -> String {
+    s.lines()
+        .map(|l| format!("      {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn one_line(s: &str) -> String {

@@ -5,7 +5,7 @@ use crate::checks::{Kind, Makes, Needs};
 use std::time::Duration;
 
 use crate::checks::{Ctx, Verdict};
-use crate::docker::logs::{logs_tail, tail};
+use crate::docker::logs::{logs_of_exited, logs_tail, tail};
 use crate::docker::probe::{
     clashing_port, explain_exit, explain_runtime_log, explain_start_error, port_conflict, start,
     wait_exit, ContainerSpec,
@@ -135,7 +135,9 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &RunCheck) -> Result<Verdict, EnvErr
         RunExpect::Exits => spec.within_s,
     };
     let exit = wait_exit(ctx.engine, &id, Duration::from_secs_f64(wait)).await?;
-    let logs = if exit.is_some() || !spec.output_contains.is_empty() {
+    let logs = if exit.is_some() {
+        logs_of_exited(ctx.engine, &id, 2000).await
+    } else if !spec.output_contains.is_empty() {
         logs_tail(ctx.engine, &id, 2000).await
     } else {
         String::new()

@@ -7,7 +7,7 @@ use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::ExecConfig;
 use futures_util::StreamExt;
 
-use crate::docker::logs::logs_tail;
+use crate::docker::logs::{logs_of_exited, logs_tail};
 use crate::docker::probe::{self as run, ContainerSpec};
 use crate::docker::{call, deadline, is_not_found, Engine};
 use crate::error::EnvError;
@@ -132,7 +132,10 @@ pub async fn run_once(
         Err(msg) => return Ok(Err(msg)),
     };
     let exit = run::wait_exit(engine, &id, limit).await?;
-    let logs = logs_tail(engine, &id, 200).await;
+    let logs = match exit {
+        Some(_) => logs_of_exited(engine, &id, 200).await,
+        None => logs_tail(engine, &id, 200).await,
+    };
     let _ = engine.remove_container(&id).await;
     Ok(match exit {
         Some((code, _)) => Ok(Output {

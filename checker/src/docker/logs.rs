@@ -26,6 +26,31 @@ pub async fn logs_tail(engine: &Engine, id: &str, n: usize) -> String {
     String::new()
 }
 
+/// The last lines of the output of a container that has exited: all of it, as far as the
+/// engine lets us know.
+///
+/// Podman can report a container exited while its log still lacks the last lines it printed
+/// (its log writer drains the container's pipes after the exit is recorded: seen under load as
+/// a log holding one of the two lines a failing start script wrote). There, the log is read again
+/// until two reads 150 ms apart agree, for up to a second. Docker writes the log before it
+/// reports the exit, so one read is enough.
+pub async fn logs_of_exited(engine: &Engine, id: &str, n: usize) -> String {
+    let mut out = logs_tail(engine, id, n).await;
+    if engine.runtime != crate::docker::Runtime::Podman {
+        return out;
+    }
+    let until = tokio::time::Instant::now() + Duration::from_secs(1);
+    while tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let again = read_tail(engine, id, n).await;
+        if again == out {
+            break;
+        }
+        out = again;
+    }
+    out
+}
+
 async fn read_tail(engine: &Engine, id: &str, n: usize) -> String {
     let opts = LogsOptionsBuilder::new()
         .stdout(true)
