@@ -80,6 +80,13 @@ pub trait Kind {
     fn weight(&self) -> u32 {
         0
     }
+    /// Does this check only look (it starts, stops, changes or removes nothing of the learner's,
+    /// and asks their app nothing)? The inspections made for a run of such checks, back to back,
+    /// are shared between them ([`Ctx::inspect_shared`]); any other check, or one that waited,
+    /// ends the sharing, so no check reads a container as it was before something changed it.
+    fn reads_only(&self) -> bool {
+        false
+    }
 }
 
 /// What a check needs from earlier checks or from the learner's Docker.

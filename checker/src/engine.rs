@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::checks;
 use crate::checks::{Check, CheckKind};
@@ -104,6 +104,7 @@ pub async fn run_exercise_watched(
         containers: HashMap::new(),
         fresh_layers: Vec::new(),
         absent: Default::default(),
+        shared: Default::default(),
     };
     let result = run_checks(exercise, &mut ctx, opts.stop_at_first_failure, &mut each).await;
     if let Ok(results) = &result {
@@ -216,6 +217,9 @@ async fn run_checks(
             emit(&mut out, each, not_run(exercise, check, actual, ""));
             continue;
         }
+        // Inspections are shared only across checks that read, back to back: a check that
+        // changes something, asks the app, or waited (a container's state moves on meanwhile)
+        // ends the sharing, whatever its verdict.
         let verdict = match missing_dependency(ctx, check) {
             Some(missing) => {
                 let hint = "Fix the first failing check above; this one runs after it.";
@@ -224,9 +228,13 @@ async fn run_checks(
                 continue;
             }
             None => match checks::run(ctx, check).await {
-                Ok(v) => v,
+                Ok(v) => {
+                    end_sharing(ctx, check, t);
+                    v
+                }
                 // What this check could not read is its own error: the others still run.
                 Err(e) if e.is_local() => {
+                    ctx.forget_inspections();
                     emit(
                         &mut out,
                         each,
@@ -313,6 +321,14 @@ async fn run_checks(
         );
     }
     Ok(out)
+}
+
+/// After a check: its inspections stay shared with the next check only when it only read and
+/// did not wait (a look takes milliseconds; 100 ms is a wait).
+fn end_sharing(ctx: &Ctx<'_>, check: &Check, started: Instant) {
+    if !check.kind.kind().reads_only() || started.elapsed() > Duration::from_millis(100) {
+        ctx.forget_inspections();
+    }
 }
 
 /// Text as a terminal should show it: colour and cursor escapes that builds and programs print

@@ -431,5 +431,96 @@ async fn podman_logs_of_an_exited_container_are_read_until_they_settle() {
     let logs = checker::docker::logs::logs_of_exited(&engine, "abc123", 2000).await;
     assert!(logs.contains("Permission denied"), "{logs}");
     assert!(logs.ends_with("cannot write to /app/data"), "{logs}");
-    assert!(reads.load(Ordering::SeqCst) >= 3, "read until two reads agree");
+    assert!(
+        reads.load(Ordering::SeqCst) >= 3,
+        "read until two reads agree"
+    );
+}
+
+/// Checks that only look share one inspection of a container (three checks of one container:
+/// one request), and a check that does more (here an HTTP request to the app) ends the sharing:
+/// the check after it inspects again and sees the container as it is now. Injected with a fake
+/// daemon that counts inspections and reports the container exited from the second one on.
+#[tokio::test]
+async fn inspections_are_shared_only_between_checks_that_read() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let inspections = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = inspections.clone();
+    let fake = fault::FakeApi::start(move |r| {
+        (r.method == "GET" && r.path == "/containers/dojo-shared/json").then(|| {
+            let running = seen.fetch_add(1, Ordering::SeqCst) == 0;
+            fault::Response::json(serde_json::json!({
+                "Id": "abc123", "Name": "/dojo-shared",
+                "State": {"Status": if running { "running" } else { "exited" },
+                          "Running": running, "ExitCode": 0},
+                "Config": {"Image": "busybox:1.36.1", "Env": ["MODE=shared"]},
+                "HostConfig": {},
+                "NetworkSettings": {"Ports": {}}
+            }))
+        })
+    });
+    let env = LookupEnv {
+        docker_host: Some(fake.host()),
+        ..Default::default()
+    };
+    let engine = Engine::connect_with(&env).await.unwrap();
+    let looks = [
+        check("exists", "container", "container = \"dojo-shared\""),
+        check(
+            "running",
+            "container",
+            "container = \"dojo-shared\"\nrunning = true",
+        ),
+        check(
+            "env",
+            "container",
+            "container = \"dojo-shared\"\nenv = { MODE = \"shared\" }",
+        ),
+        check(
+            "answers",
+            "http",
+            "container = \"dojo-shared\"\nport = 8080\nwithin_s = 1",
+        ),
+        check(
+            "still-running",
+            "container",
+            "container = \"dojo-shared\"\nrunning = true",
+        ),
+    ]
+    .concat();
+    let text = exercise_toml("90-rel-shared-inspect", "live", &looks);
+    let exercise = checker::spec::parse_exercise("exercise.toml", &text).unwrap();
+    let fx = Fixture::new();
+    let report = run_exercise(
+        &engine,
+        &exercise,
+        &RunOptions {
+            dir: fx.path().to_path_buf(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for id in ["exists", "running", "env"] {
+        let r = report.checks.iter().find(|c| c.id == id).unwrap();
+        assert!(r.passed, "{}", common::show(r));
+    }
+    let answers = report.checks.iter().find(|c| c.id == "answers").unwrap();
+    assert!(!answers.passed, "{}", common::show(answers));
+    let after = report
+        .checks
+        .iter()
+        .find(|c| c.id == "still-running")
+        .unwrap();
+    assert!(
+        !after.passed && after.actual.contains("exited"),
+        "the check after the HTTP request sees the container as it is now:\n{}",
+        common::show(after)
+    );
+    assert_eq!(
+        inspections.load(Ordering::SeqCst),
+        2,
+        "one inspection for the first four checks, one after the HTTP request: {:?}",
+        fake.calls()
+    );
 }

@@ -50,6 +50,9 @@ impl AnswerCheck {
 }
 
 impl Kind for AnswerCheck {
+    fn reads_only(&self) -> bool {
+        true
+    }
     /// What is wrong with the spec itself (for the exercise's validation), if anything.
     fn problem(&self) -> Option<String> {
         if self.question.trim().is_empty() {

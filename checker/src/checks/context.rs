@@ -24,7 +24,11 @@ pub struct ContextCheck {
     pub max_mb: Option<f64>,
 }
 
-impl Kind for ContextCheck {}
+impl Kind for ContextCheck {
+    fn reads_only(&self) -> bool {
+        true
+    }
+}
 
 /// The `context` check: what `docker build` would send, after `.dockerignore`.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &ContextCheck) -> Result<Verdict, EnvError> {

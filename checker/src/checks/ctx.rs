@@ -42,6 +42,10 @@ pub struct Ctx<'a> {
     /// Live container names (and `network NAME`s) an earlier check of this run found missing:
     /// later checks on them are not run (one "there is no container" is enough to read).
     pub absent: std::collections::HashSet<String>,
+    /// Container inspections made by checks that only read, shared with the next checks until
+    /// the engine ends the sharing ([`Ctx::forget_inspections`]). Keyed by the target (an id or
+    /// a live name); `None` is "no such container".
+    pub shared: std::sync::Mutex<HashMap<String, Option<ContainerInspectResponse>>>,
 }
 
 /// One check's verdict before timing and book links are added.
@@ -116,6 +120,35 @@ impl Ctx<'_> {
     /// Inspect a container by run handle or live name; `None` when there is none.
     pub async fn inspect(&self, name: &str) -> Result<Option<ContainerInspectResponse>, EnvError> {
         let target = self.container_id(name).unwrap_or_else(|| name.to_string());
-        crate::docker::inspect::container(self.engine, &target).await
+        let found = crate::docker::inspect::container(self.engine, &target).await?;
+        self.lock_shared().insert(target, found.clone());
+        Ok(found)
+    }
+
+    /// As [`Ctx::inspect`], but the container as an earlier check of this run saw it, when only
+    /// checks that read ran since (one inspection for several checks of one container). For a
+    /// check's first look; a check that waits for a change inspects again with
+    /// [`Ctx::inspect`].
+    pub async fn inspect_shared(
+        &self,
+        name: &str,
+    ) -> Result<Option<ContainerInspectResponse>, EnvError> {
+        let target = self.container_id(name).unwrap_or_else(|| name.to_string());
+        if let Some(seen) = self.lock_shared().get(&target) {
+            return Ok(seen.clone());
+        }
+        self.inspect(name).await
+    }
+
+    /// No inspection made so far is shared with later checks (the engine calls this after a
+    /// check that changed something, or waited).
+    pub fn forget_inspections(&self) {
+        self.lock_shared().clear();
+    }
+
+    fn lock_shared(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, Option<ContainerInspectResponse>>> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

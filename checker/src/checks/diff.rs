@@ -20,6 +20,9 @@ pub struct DiffCheck {
 }
 
 impl Kind for DiffCheck {
+    fn reads_only(&self) -> bool {
+        true
+    }
     fn needs(&self) -> Needs<'_> {
         Needs {
             container: Some(&self.container),
@@ -41,7 +44,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &DiffCheck) -> Result<Verdict, EnvEr
     let expected = format!("{name}'s writable layer {}", parts.join(" and "));
     // Podman answers a diff of a missing container with 500 "layer not known", not 404: look
     // the container up first, so a missing one is the learner's failure on every runtime.
-    let Some(info) = ctx.inspect(name).await? else {
+    let Some(info) = ctx.inspect_shared(name).await? else {
         return Ok(Verdict::no_container(name));
     };
     let target = info

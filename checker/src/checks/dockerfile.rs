@@ -18,7 +18,11 @@ pub struct DockerfileCheck {
     pub rule: DockerfileRule,
 }
 
-impl Kind for DockerfileCheck {}
+impl Kind for DockerfileCheck {
+    fn reads_only(&self) -> bool {
+        true
+    }
+}
 
 fn rule_text(r: DockerfileRule) -> &'static str {
     use DockerfileRule::*;

@@ -22,6 +22,9 @@ pub struct FileCheck {
 }
 
 impl Kind for FileCheck {
+    fn reads_only(&self) -> bool {
+        true
+    }
     fn problem(&self) -> Option<String> {
         (!self.path.starts_with('/')).then(|| "path must be absolute".into())
     }

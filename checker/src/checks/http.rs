@@ -150,7 +150,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &HttpCheck) -> Result<Verdict, EnvEr
 async fn ask(ctx: &Ctx<'_>, spec: &HttpCheck) -> Result<Asked, EnvError> {
     let (host_port, publisher, cport) = match (&spec.container, spec.host_port) {
         (Some(c), _) => {
-            let Some(info) = ctx.inspect(c).await? else {
+            let Some(info) = ctx.inspect_shared(c).await? else {
                 return Ok(Asked::NoContainer(c.clone()));
             };
             let key = format!("{}/tcp", spec.port.unwrap_or(80));

@@ -50,6 +50,9 @@ pub struct ImageCheck {
 }
 
 impl Kind for ImageCheck {
+    fn reads_only(&self) -> bool {
+        true
+    }
     fn needs(&self) -> Needs<'_> {
         Needs {
             image: Some(&self.image),

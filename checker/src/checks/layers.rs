@@ -27,6 +27,9 @@ pub struct LayersCheck {
 }
 
 impl Kind for LayersCheck {
+    fn reads_only(&self) -> bool {
+        true
+    }
     fn problem(&self) -> Option<String> {
         (self.absent_paths.is_empty()
             && self.absent_text.is_empty()

@@ -27,6 +27,9 @@ pub struct NetworkCheck {
 }
 
 impl Kind for NetworkCheck {
+    fn reads_only(&self) -> bool {
+        true
+    }
     fn needs(&self) -> Needs<'_> {
         Needs {
             network: Some(&self.network),
@@ -112,7 +115,7 @@ async fn reach(ctx: &Ctx<'_>, spec: &NetworkCheck) -> Result<Reached, EnvError> 
         ..Reached::default()
     };
     for m in spec.members.iter().filter(|m| !listed.contains(m)) {
-        let info = ctx.inspect(m).await?;
+        let info = ctx.inspect_shared(m).await?;
         reached_so_far.unlisted.push((m.clone(), info));
     }
     if !reached_so_far.unlisted.is_empty() {

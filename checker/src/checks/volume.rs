@@ -25,7 +25,11 @@ pub struct VolumeCheck {
     pub exists: Option<bool>,
 }
 
-impl Kind for VolumeCheck {}
+impl Kind for VolumeCheck {
+    fn reads_only(&self) -> bool {
+        true
+    }
+}
 
 /// What the check found: no volume, or the volume and the file's content (`None`: no such file).
 #[derive(Debug, Clone, PartialEq, Eq)]

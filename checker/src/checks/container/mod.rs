@@ -66,6 +66,9 @@ pub struct ContainerCheck {
 }
 
 impl Kind for ContainerCheck {
+    fn reads_only(&self) -> bool {
+        true
+    }
     fn problem(&self) -> Option<String> {
         let by_name = self.container.is_some();
         let by_compose = self.project.is_some() && self.service.is_some();
@@ -155,9 +158,9 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
     let name = &shown;
     let expected = format!("{name} configured as the task asks");
     let found = match (&spec.container, &spec.project, &spec.service) {
-        (Some(c), _, _) => ctx.inspect(c).await?,
+        (Some(c), _, _) => ctx.inspect_shared(c).await?,
         (None, Some(p), Some(s)) => match find_compose(ctx, p, s).await? {
-            Some(id) => ctx.inspect(&id).await?,
+            Some(id) => ctx.inspect_shared(&id).await?,
             None => None,
         },
         _ => None,
