@@ -203,6 +203,10 @@ pub fn is_transient_podman_state(e: &bollard::errors::Error) -> bool {
         // when an image is removed while it lists them ("failed to read config content" or
         // "failed to calculate size of image …": a blob of it is already gone).
         || (text.contains("content digest") && text.contains("not found"))
+        // Podman's image list, likewise, when an image is removed while it lists them (seen in
+        // a self-test at three jobs: "retrieving label for image …: reading data blob size …:
+        // size is not known").
+        || (text.contains("reading data blob size") && text.contains("size is not known"))
 }
 
 /// How long to read through Podman's transient states before giving up.
@@ -370,7 +374,7 @@ mod tests {
         );
     }
 
-    /// Engine 26's containerd image store, listing images while one is removed.
+    /// Engine 26's containerd image store and Podman, listing images while one is removed.
     #[test]
     fn an_image_list_that_raced_a_removal_is_read_again() {
         let raced = bollard::errors::Error::DockerResponseServerError {
@@ -390,6 +394,15 @@ mod tests {
                 .into(),
         };
         assert!(is_transient_podman_state(&sized));
+        let podman = bollard::errors::Error::DockerResponseServerError {
+            status_code: 500,
+            message: "retrieving label for image \"0d9a1cd89079\": you may need to remove the \
+                      image to resolve the error: fallback error checking whether image is a \
+                      manifest list: reading data blob size \"sha256:0d9a1cd89079\" for \
+                      \"0d9a1cd89079\": size is not known"
+                .into(),
+        };
+        assert!(is_transient_podman_state(&podman));
         let gone = bollard::errors::Error::DockerResponseServerError {
             status_code: 404,
             message: "No such image: dojo-app:latest".into(),
