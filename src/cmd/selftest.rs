@@ -282,7 +282,7 @@ async fn prove_cases(
         let t = Instant::now();
         let mut outcome = run_case(&engine.fork_session(), e, &case, measures, kept).await;
         let mut retried = "";
-        if engine.runtime == Runtime::Podman && layer_race(&outcome) {
+        if engine.runtime == Runtime::Podman && (layer_race(&outcome) || refused(&outcome)) {
             outcome = run_case(&engine.fork_session(), e, &case, measures, kept).await;
             retried = "; run again after Podman's storage race";
         }
@@ -316,10 +316,25 @@ async fn prove_cases(
                 p.interrupted = Some(x);
                 return Ok(p);
             }
-            Err(CaseError::Fail(f)) => return Err(f),
+            Err(CaseError::Fail(f) | CaseError::Refused(f)) => return Err(f),
         }
     }
     Ok(p)
+}
+
+/// A case that ended because the daemon refused a request (a case's error ends the whole
+/// self-test). On Podman, side by side cases race in its image store: an image list that meets
+/// an image another case is removing ("reading data blob size … size is not known"), a tag that
+/// still names an image another removal took ("image not known"). The checker reads the forms
+/// it knows again; a case that meets another one is run once more before the self-test stops.
+fn refused(outcome: &Result<CaseOutcome, CaseError>) -> bool {
+    matches!(outcome, Err(CaseError::Refused(_)))
+}
+
+/// The daemon refused a request: one of the checks' own, or one of the cleanup's (which the
+/// engine reports after the checks ran).
+fn is_refusal(x: &checker::EnvError) -> bool {
+    matches!(x, checker::EnvError::Daemon { .. }) || x.to_string().contains("Docker refused '")
 }
 
 /// A case that failed only because Podman's builder lost a layer it was looking at while another
@@ -350,6 +365,8 @@ fn layer_race(outcome: &Result<CaseOutcome, CaseError>) -> bool {
 enum CaseError {
     Interrupted(Exit),
     Fail(Fail),
+    /// The daemon refused one of the case's requests (its checks, or its cleanup).
+    Refused(Fail),
 }
 
 /// A case that behaved as expected: proven, or not provable on this runtime.
@@ -478,7 +495,13 @@ async fn case_body(
                 one_line(&x.to_string())
             ))));
         }
-        Ok(Err(x)) => return Err(CaseError::Fail(Fail::env(x))),
+        Ok(Err(x)) => {
+            return Err(if is_refusal(&x) {
+                CaseError::Refused(Fail::env(x))
+            } else {
+                CaseError::Fail(Fail::env(x))
+            });
+        }
         Err(x) => return Err(CaseError::Interrupted(x)),
     };
     Ok(judge(case, report, measures))
@@ -672,5 +695,32 @@ mod tests {
              an error"
         )));
         assert!(!layer_race(&Ok(Ok(Proven::Yes("3 checks".into())))));
+    }
+
+    #[test]
+    fn only_a_refused_request_is_run_again() {
+        let listed = checker::EnvError::Daemon {
+            what: "list images".into(),
+            detail: "reading data blob size: size is not known".into(),
+        };
+        assert!(is_refusal(&listed));
+        let cleanup = checker::EnvError::Other(
+            "the checks ran, but cleanup failed: image dockdojo-check/03-cache-order:4864eefc-app: \
+             Docker refused 'remove image': failed to find image sha256:2061: image not known"
+                .into(),
+        );
+        assert!(is_refusal(&cleanup));
+        let slow = checker::EnvError::Deadline {
+            what: "list images".into(),
+            deadline: std::time::Duration::from_secs(15),
+        };
+        assert!(!is_refusal(&slow));
+        let refused_case: Result<CaseOutcome, CaseError> =
+            Err(CaseError::Refused(Fail::env(anyhow::anyhow!("refused"))));
+        assert!(refused(&refused_case));
+        let other: Result<CaseOutcome, CaseError> =
+            Err(CaseError::Fail(Fail::env(anyhow::anyhow!("disk full"))));
+        assert!(!refused(&other));
+        assert!(!refused(&Ok(Ok(Proven::Yes("3 checks".into())))));
     }
 }

@@ -386,9 +386,7 @@ async fn remove_image_settled(engine: &Engine, target: &str) -> Result<(), EnvEr
         .await
         {
             Ok(_) => return Ok(()),
-            Err(EnvError::Daemon { detail, .. }) if detail.contains("No such image") => {
-                return Ok(())
-            }
+            Err(EnvError::Daemon { detail, .. }) if is_gone(&detail) => return Ok(()),
             Err(EnvError::Daemon { detail, .. })
                 if is_in_use(&detail) && tokio::time::Instant::now() < until =>
             {
@@ -403,6 +401,13 @@ async fn remove_image_settled(engine: &Engine, target: &str) -> Result<(), EnvEr
 const IN_USE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Docker's and Podman's answers for an image a container still uses.
+/// The image is gone already. Docker says "No such image"; Podman, when the tag still named an
+/// image that another removal took a moment before, "failed to find image …: image not known"
+/// (seen in a self-test at three jobs, removing a rebuild's tag).
+fn is_gone(detail: &str) -> bool {
+    detail.contains("No such image") || detail.contains("image not known")
+}
+
 fn is_in_use(detail: &str) -> bool {
     detail.contains("is in use by a container") || detail.contains("is being used by")
 }

@@ -42,3 +42,19 @@ fn check_tags_in_any_spelling() {
     assert!(!is_check_tag("myapp:1"));
     assert!(!is_check_tag("quay.io/dockdojo-check/x:1"));
 }
+
+#[test]
+fn an_image_already_gone_counts_as_removed() {
+    assert!(is_gone(
+        "No such image: dockdojo-check/03-cache-order:4864eefc-app"
+    ));
+    assert!(is_gone(
+        "failed to find image sha256:20615394c17a: docker.io/library/sha256:20615394c17a: \
+         image not known"
+    ));
+    assert!(!is_gone(
+        "conflict: unable to remove repository reference (must force) - container 1a2b is using \
+         its referenced image"
+    ));
+    assert!(!is_in_use("image not known"));
+}
