@@ -21,6 +21,22 @@ use checker::error::EnvError;
 use checker::{run_exercise, RunOptions};
 use common::{assert_session_clean, check, exercise_toml, grade, try_grade, Fixture, Live, BASE};
 
+/// Grade an exercise.toml's text on `engine` (a real daemon with a cut timeout, or a fake
+/// one), in `dir`.
+async fn grade_with(engine: &Engine, text: &str, dir: &std::path::Path) -> checker::Report {
+    let exercise = checker::spec::parse_exercise("exercise.toml", text).unwrap();
+    run_exercise(
+        engine,
+        &exercise,
+        &RunOptions {
+            dir: dir.to_path_buf(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
 /// Case 17: an unknown instruction → a parse error with its line, graded "build failed", no crash.
 #[tokio::test]
 async fn case_17_unknown_instruction_is_a_parse_error_with_its_line() {
@@ -94,19 +110,9 @@ async fn case_21_a_build_slower_than_the_client_timeout_succeeds() {
         "build",
         &check("build", "build", "deadline_s = 60"),
     );
-    let exercise = checker::spec::parse_exercise("exercise.toml", &text).unwrap();
     let mut engine = Engine::connect().await.unwrap();
     engine.docker = engine.docker.with_timeout(Duration::from_secs(2));
-    let report = run_exercise(
-        &engine,
-        &exercise,
-        &RunOptions {
-            dir: fx.path().to_path_buf(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let report = grade_with(&engine, &text, fx.path()).await;
     assert_session_clean(&engine.session);
     let r = &report.checks[0];
     assert!(r.passed, "{}", common::show(r));
@@ -225,18 +231,8 @@ async fn case_25_a_runtime_without_healthchecks_is_unsupported_not_failed() {
             "container = \"dojo-health\"\nhealth = \"healthy\"\nwithin_s = 2",
         ),
     );
-    let exercise = checker::spec::parse_exercise("exercise.toml", &text).unwrap();
     let fx = Fixture::new();
-    let report = run_exercise(
-        &engine,
-        &exercise,
-        &RunOptions {
-            dir: fx.path().to_path_buf(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let report = grade_with(&engine, &text, fx.path()).await;
     let r = &report.checks[0];
     assert!(r.unsupported && !r.passed, "{}", common::show(r));
     assert!(
@@ -489,18 +485,8 @@ async fn inspections_are_shared_only_between_checks_that_read() {
     ]
     .concat();
     let text = exercise_toml("90-rel-shared-inspect", "live", &looks);
-    let exercise = checker::spec::parse_exercise("exercise.toml", &text).unwrap();
     let fx = Fixture::new();
-    let report = run_exercise(
-        &engine,
-        &exercise,
-        &RunOptions {
-            dir: fx.path().to_path_buf(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let report = grade_with(&engine, &text, fx.path()).await;
     for id in ["exists", "running", "env"] {
         let r = report.checks.iter().find(|c| c.id == id).unwrap();
         assert!(r.passed, "{}", common::show(r));
