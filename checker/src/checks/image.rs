@@ -2,14 +2,14 @@
 //! ports, labels, healthcheck).
 
 use crate::checks::{Kind, Needs};
-use bollard::query_parameters::ListImagesOptions;
+use bollard::query_parameters::ListImagesOptionsBuilder;
 
 use crate::checks::{Ctx, Verdict};
 use crate::docker::{call, deadline};
 use crate::dockerfile::is_root_user;
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,20 +77,39 @@ fn form_of(v: &[String]) -> CommandForm {
 /// it in `inspect` too; Engine 26's containerd image store reports there the size of the image's
 /// content (its compressed layers: a 30 MB layer of zeros counts for a few KB), and the unpacked
 /// size only in the image list. `inspected` is inspect's size, kept when the list has nothing
-/// larger for `id`.
-async fn unpacked_size(ctx: &Ctx<'_>, id: &str, inspected: i64) -> Result<i64, EnvError> {
-    let list = call(
-        "list images",
-        deadline::QUICK,
-        crate::docker::through_transient_states(|| {
-            ctx.engine.docker.list_images(None::<ListImagesOptions>)
-        }),
-    )
-    .await?;
-    Ok(list
-        .iter()
-        .find(|i| i.id == id)
-        .map_or(inspected, |i| i.size.max(inspected)))
+/// larger for `id`. The list asks only for the image's first tag (every image a run builds has
+/// one): listing every image costs the daemon a size per image, and on Podman a whole list races
+/// removals elsewhere. An untagged image, or one whose tag moved meanwhile, is looked up in the
+/// whole list.
+async fn unpacked_size(
+    ctx: &Ctx<'_>,
+    id: &str,
+    tag: Option<&str>,
+    inspected: i64,
+) -> Result<i64, EnvError> {
+    let list = |tag: Option<&str>| {
+        let opts = tag.map(|t| {
+            ListImagesOptionsBuilder::new()
+                .filters(&HashMap::from([("reference", vec![t])]))
+                .build()
+        });
+        call(
+            "list images",
+            deadline::QUICK,
+            crate::docker::through_transient_states(move || {
+                ctx.engine.docker.list_images(opts.clone())
+            }),
+        )
+    };
+    let size_in = |l: &[bollard::models::ImageSummary]| {
+        l.iter().find(|i| i.id == id).map(|i| i.size.max(inspected))
+    };
+    if tag.is_some() {
+        if let Some(size) = size_in(&list(tag).await?) {
+            return Ok(size);
+        }
+    }
+    Ok(size_in(&list(None).await?).unwrap_or(inspected))
 }
 
 /// What the `image` check reads of an image: its size (unpacked, as `docker images` shows it),
@@ -130,7 +149,14 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvE
     .await?;
     let mut facts = ImageFacts::from_inspect(&info);
     if spec.max_size_mb.is_some() || spec.min_size_mb.is_some() {
-        facts.size = unpacked_size(ctx, info.id.as_deref().unwrap_or_default(), facts.size).await?;
+        let tag = info.repo_tags.as_ref().and_then(|t| t.first());
+        facts.size = unpacked_size(
+            ctx,
+            info.id.as_deref().unwrap_or_default(),
+            tag.map(String::as_str),
+            facts.size,
+        )
+        .await?;
     }
     if spec.healthcheck.is_some()
         && facts.config.healthcheck.is_none()
