@@ -60,8 +60,14 @@ impl Kind for HttpCheck {
 pub enum Asked {
     /// The spec names a container that does not exist.
     NoContainer(String),
-    /// The container publishes no host port for `key` (`8080/tcp`).
-    NotPublished { container: String, key: String },
+    /// The container publishes no host port for `key` (`8080/tcp`). `stopped`: how it stands
+    /// when it is not running (`exited with code 1`): Docker reports no published port for a
+    /// container that is not running, whatever it was run with.
+    NotPublished {
+        container: String,
+        key: String,
+        stopped: Option<String>,
+    },
     /// The port was asked.
     Probed(Probed),
 }
@@ -98,6 +104,22 @@ pub enum Inside {
         cport: Option<u16>,
         sockets: crate::docker::exec::Output,
     },
+}
+
+/// How a container that is not running stands (`exited with code 1`); `None` while it runs (or
+/// when its state is not reported).
+fn not_running(info: &ContainerInspectResponse) -> Option<String> {
+    use bollard::models::ContainerStateStatusEnum as S;
+    let state = info.state.as_ref()?;
+    if state.running != Some(false) {
+        return None;
+    }
+    Some(match (state.status, state.exit_code) {
+        (Some(S::EXITED), Some(code)) => format!("exited with code {code}"),
+        (Some(S::CREATED), _) => "created, never started".to_string(),
+        (Some(status), _) if status != S::EMPTY => status.to_string(),
+        _ => "stopped".to_string(),
+    })
 }
 
 /// The host port a container publishes for `key` (`8080/tcp`), as its inspection reports it.
@@ -160,6 +182,7 @@ async fn ask(ctx: &Ctx<'_>, spec: &HttpCheck) -> Result<Asked, EnvError> {
                     return Ok(Asked::NotPublished {
                         container: c.clone(),
                         key,
+                        stopped: not_running(&info),
                     })
                 }
             }
@@ -204,11 +227,22 @@ pub fn judge(spec: &HttpCheck, asked: &Asked) -> Verdict {
         Asked::NoContainer(c) => {
             return Verdict::fail("an HTTP answer", format!("there is no container named {c}"))
         }
-        Asked::NotPublished { container, key } => {
+        Asked::NotPublished {
+            container,
+            key,
+            stopped,
+        } => {
+            let actual = match stopped {
+                Some(how) => format!(
+                    "{container} is not running ({how}), and a container that is not running \
+                     publishes no port"
+                ),
+                None => format!("{container} publishes no host port for {key}"),
+            };
             return Verdict::fail(
                 format!("container port {key} published on the host"),
-                format!("{container} publishes no host port for {key}"),
-            )
+                actual,
+            );
         }
         Asked::Probed(p) => p,
     };

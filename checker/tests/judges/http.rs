@@ -258,6 +258,7 @@ fn a_missing_or_unpublished_container_fails_before_asking() {
         &Asked::NotPublished {
             container: "dojo-web".into(),
             key: "8080/tcp".into(),
+            stopped: None,
         },
     );
     assert!(!v.passed);
@@ -267,5 +268,20 @@ fn a_missing_or_unpublished_container_fails_before_asking() {
             "container port 8080/tcp published on the host",
             "dojo-web publishes no host port for 8080/tcp"
         )
+    );
+    // A container run with `-p` that exited shows no published port: the message says why.
+    let v = judge(
+        &want,
+        &Asked::NotPublished {
+            container: "dojo-web".into(),
+            key: "8080/tcp".into(),
+            stopped: Some("exited with code 1".into()),
+        },
+    );
+    assert!(!v.passed);
+    assert_eq!(
+        v.actual,
+        "dojo-web is not running (exited with code 1), and a container that is not running \
+         publishes no port"
     );
 }
