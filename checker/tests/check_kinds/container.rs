@@ -169,6 +169,33 @@ async fn container_image_is_compared_by_what_it_runs() {
     g.failed("other-image", &["created from busybox:1.37.0"]);
 }
 
+/// `non_root` asks the running process its uid: uid 1000 passes whatever its name, root fails,
+/// and a container that is not running fails saying so (it has no process to ask).
+#[tokio::test]
+async fn container_non_root_asks_the_running_process() {
+    let mut live = Live::new();
+    let user = live.run("user", &["--user", "1000:1000", BASE, "sleep", "1000"]);
+    let root = live.run("root", &[BASE, "sleep", "1000"]);
+    let ended = live.run_to_exit("ended", &["--user", "1000", BASE, "sh", "-c", "exit 1"]);
+    let on = |name: &str| format!("container = \"{name}\"\nnon_root = true");
+    let checks = [
+        check("user", "container", &on(&user)),
+        check("root", "container", &on(&root)),
+        check("ended", "container", &on(&ended)),
+    ]
+    .concat();
+    let fx = Fixture::new();
+    let g = grade("90-container-user", "live", &checks, fx.path()).await;
+    g.passed("user");
+    g.failed("root", &["it runs as root (uid 0)"]);
+    g.failed(
+        "ended",
+        &[&format!(
+            "{ended} is not running, so it has no process to ask"
+        )],
+    );
+}
+
 /// The health wait ends with the status it waits for (either way) or with the container's death.
 /// Never healthy and no HEALTHCHECK at all: `checker/tests/reliability.rs`, case 25.
 #[tokio::test]

@@ -275,6 +275,15 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
         }
     }
     if spec.non_root == Some(true) {
+        if !running {
+            return Ok(Verdict::fail(
+                format!("{name} runs as a non-root user"),
+                format!(
+                    "{name} is not running, so it has no process to ask for its uid \
+                     (`docker ps -a` shows how it ended)"
+                ),
+            ));
+        }
         let cmd = ["id".to_string(), "-u".to_string()];
         let out =
             crate::docker::exec::exec_in(ctx.engine, &id, &cmd, std::time::Duration::from_secs(10))
@@ -290,7 +299,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
             _ => {
                 return Ok(Verdict::fail(
                     want,
-                    "could not run `id -u` inside it (is it running?)",
+                    "could not run `id -u` inside it",
                 ))
             }
         }
