@@ -65,12 +65,48 @@ fn mb(bytes: i64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)
 }
 
-fn form_of(v: &[String]) -> CommandForm {
-    if v.len() == 3 && (v[0] == "/bin/sh" || v[0] == "sh") && v[1] == "-c" {
-        CommandForm::Shell
-    } else {
-        CommandForm::Exec
+/// How an image's command runs: as its program (exec form), or through a shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runs {
+    /// A list that names the program (`CMD ["/app/hello.sh"]`).
+    Program,
+    /// Shell form: the builder wrapped the line in the image's shell (`/bin/sh -c` or what a
+    /// `SHELL` instruction set, which the image records).
+    ShellForm,
+    /// A list that starts a shell on a command string itself (`CMD ["sh", "-c", "…"]`): written
+    /// as a list, but the shell is PID 1 all the same.
+    ListedShell,
+}
+
+impl Runs {
+    fn form(self) -> CommandForm {
+        match self {
+            Runs::Program => CommandForm::Exec,
+            Runs::ShellForm | Runs::ListedShell => CommandForm::Shell,
+        }
     }
+}
+
+/// How `v` runs, for an image whose `SHELL` is `shell` (`None`: the default `/bin/sh -c`).
+/// A builder that does not record `SHELL` (an OCI-format image from Podman) still shows a shell
+/// with a `-c` option before one command string: that counts as a shell too.
+fn form_of(v: &[String], shell: Option<&[String]>) -> Runs {
+    let default = ["/bin/sh".to_string(), "-c".to_string()];
+    let prefix = shell.filter(|s| !s.is_empty()).unwrap_or(&default);
+    if v.len() == prefix.len() + 1 && v.starts_with(prefix) {
+        return Runs::ShellForm;
+    }
+    let is_shell = |p: &str| {
+        matches!(
+            p.rsplit('/').next().unwrap_or(p),
+            "sh" | "ash" | "bash" | "dash" | "zsh" | "ksh"
+        )
+    };
+    let is_c = |o: &str| o.starts_with('-') && !o.starts_with("--") && o.contains('c');
+    if v.len() >= 3 && is_shell(&v[0]) && is_c(&v[v.len() - 2]) {
+        return Runs::ListedShell;
+    }
+    Runs::Program
 }
 
 /// The image's size unpacked, as `docker images` shows it. The graph-driver image store reports
@@ -228,7 +264,11 @@ pub fn judge(facts: &ImageFacts, spec: &ImageCheck) -> Verdict {
     }
     let ep = cfg.entrypoint.clone().unwrap_or_default();
     let cmd = cfg.cmd.clone().unwrap_or_default();
-    if let Some(v) = spec.cmd_form.and_then(|want| command_form(&ep, &cmd, want)) {
+    let shell = cfg.shell.as_deref();
+    if let Some(v) = spec
+        .cmd_form
+        .and_then(|want| command_form(&ep, &cmd, shell, want))
+    {
         return v;
     }
     if let Some(want) = &spec.cmd {
@@ -309,26 +349,32 @@ pub fn judge(facts: &ImageFacts, spec: &ImageCheck) -> Verdict {
 
 /// The form of the command the image runs (its ENTRYPOINT when set, else its CMD), when it is
 /// not the one the task asks for.
-fn command_form(ep: &[String], cmd: &[String], want: CommandForm) -> Option<Verdict> {
+fn command_form(
+    ep: &[String],
+    cmd: &[String],
+    shell: Option<&[String]>,
+    want: CommandForm,
+) -> Option<Verdict> {
     let (what, v) = if ep.is_empty() {
         ("CMD", cmd)
     } else {
         ("ENTRYPOINT", ep)
     };
-    let got = form_of(v);
+    let got = form_of(v, shell);
     let show = |f: CommandForm| match f {
         CommandForm::Exec => "exec form",
         CommandForm::Shell => "shell form",
     };
-    (got != want).then(|| {
-        Verdict::fail(
-            format!("{what} in {}", show(want)),
-            format!(
-                "{what} in {}: {}",
-                show(got),
-                serde_json::to_string(v).unwrap_or_default()
+    let listed = serde_json::to_string(v).unwrap_or_default();
+    (got.form() != want).then(|| {
+        let actual = match got {
+            Runs::ListedShell => format!(
+                "{what} is a list, but it starts a shell on a command string, so the shell is \
+                 PID 1, not your program: {listed}"
             ),
-        )
+            _ => format!("{what} in {}: {listed}", show(got.form())),
+        };
+        Verdict::fail(format!("{what} in {}", show(want)), actual)
     })
 }
 

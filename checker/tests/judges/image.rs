@@ -140,3 +140,48 @@ fn an_empty_label_says_so() {
     assert!(!v.passed);
     assert_eq!(v.actual, "org.opencontainers.image.version=(empty)");
 }
+
+/// Shell form is what the builder wrapped in the image's shell: `/bin/sh -c`, or the shell a
+/// `SHELL` instruction set (which the image records). A list that starts a shell on a command
+/// string is no exec form either; a list that runs a script with its interpreter is.
+#[test]
+fn the_command_form_knows_the_images_shell() {
+    let form_of = |cmd: &[&str], shell: Option<&[&str]>| {
+        let mut facts = ImageFacts::default();
+        facts.config.cmd = Some(cmd.iter().map(|s| s.to_string()).collect());
+        facts.config.shell = shell.map(|s| s.iter().map(|s| s.to_string()).collect());
+        let spec = ImageCheck {
+            cmd_form: Some(CommandForm::Exec),
+            ..ImageCheck::default()
+        };
+        judge(&facts, &spec)
+    };
+    let pipefail = ["/bin/sh", "-o", "pipefail", "-c"];
+    let v = form_of(
+        &["/bin/sh", "-o", "pipefail", "-c", "/app/hello.sh"],
+        Some(&pipefail),
+    );
+    assert!(!v.passed);
+    assert!(v.actual.starts_with("CMD in shell form: "), "{}", v.actual);
+    let v = form_of(
+        &["/bin/sh", "-ec", "/app/hello.sh"],
+        Some(&["/bin/sh", "-ec"]),
+    );
+    assert!(!v.passed);
+    assert!(v.actual.starts_with("CMD in shell form: "), "{}", v.actual);
+    // A builder that did not record SHELL: still a shell on a command string.
+    let v = form_of(&["/bin/sh", "-o", "pipefail", "-c", "/app/hello.sh"], None);
+    assert!(!v.passed);
+    let v = form_of(&["sh", "-c", "/app/hello.sh"], None);
+    assert!(!v.passed);
+    assert!(
+        v.actual
+            .contains("starts a shell on a command string, so the shell is PID 1"),
+        "{}",
+        v.actual
+    );
+    assert!(form_of(&["/app/hello.sh"], None).passed);
+    assert!(form_of(&["/bin/sh", "/app/hello.sh"], None).passed);
+    assert!(form_of(&["/app/hello.sh"], Some(&pipefail)).passed);
+    assert!(form_of(&["httpd", "-f", "-p", "8080"], None).passed);
+}
