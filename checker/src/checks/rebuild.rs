@@ -102,8 +102,51 @@ pub enum Rebuilt {
     NoFirstBuild,
     /// The context with the changed file could not be packed.
     Unpacked(String),
-    /// The daemon rebuilt it (or failed to).
-    Done { builder: Builder, built: Built },
+    /// The daemon rebuilt it (or failed to). `here_docs`: the Dockerfile's here-document RUNs
+    /// (see [`HereDocRun`]).
+    Done {
+        builder: Builder,
+        built: Built,
+        here_docs: Vec<HereDocRun>,
+    },
+}
+
+/// A RUN whose script is a here-document. BuildKit names such a step by its first line and the
+/// script's first line (`RUN <<EOT (set -e...)`): the script's later lines, where its command
+/// may be, are not in the name. A step whose name shows `first` is this RUN, and its text is
+/// looked for in `script` too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HereDocRun {
+    pub first: String,
+    pub script: String,
+}
+
+/// The here-document RUNs of a Dockerfile (none when it does not parse).
+pub fn here_doc_runs(dockerfile: &str) -> Vec<HereDocRun> {
+    let Ok(df) = parse_dockerfile::parse(dockerfile) else {
+        return Vec::new();
+    };
+    df.instructions
+        .iter()
+        .filter_map(|ins| match ins {
+            parse_dockerfile::Instruction::Run(r) if !r.here_docs.is_empty() => {
+                let script = r
+                    .here_docs
+                    .iter()
+                    .map(|h| h.value.as_ref())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let first = script
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| !l.is_empty())
+                    .unwrap_or_default()
+                    .to_string();
+                Some(HereDocRun { first, script })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The `rebuild` check: change one file as a code edit would, rebuild, then [`judge`] which
@@ -149,16 +192,27 @@ async fn rebuild(ctx: &Ctx<'_>, spec: &RebuildCheck) -> Result<Rebuilt, EnvError
         dir: &ctx.dir,
     };
     let (builder, built) = run_build(&site, &first.spec.recipe(), &tag, packed).await?;
-    Ok(Rebuilt::Done { builder, built })
+    let here_docs = std::fs::read_to_string(root.join(&first.spec.dockerfile))
+        .map(|t| here_doc_runs(&t))
+        .unwrap_or_default();
+    Ok(Rebuilt::Done {
+        builder,
+        built,
+        here_docs,
+    })
 }
 
 /// The verdict on a rebuild (no I/O): every `cached` step from the cache, every `rebuilt` step
 /// run again, then the output.
 pub fn judge(spec: &RebuildCheck, rebuilt: &Rebuilt) -> Verdict {
-    let (builder, built) = match rebuilt {
+    let (builder, built, here_docs) = match rebuilt {
         Rebuilt::NoFirstBuild => return Verdict::fail("a first build", "no image was built"),
         Rebuilt::Unpacked(why) => return Verdict::fail("a rebuild", why.clone()),
-        Rebuilt::Done { builder, built } => (builder, built),
+        Rebuilt::Done {
+            builder,
+            built,
+            here_docs,
+        } => (builder, built, here_docs),
     };
     let expected = expectation(spec);
     let (steps, log) = match built {
@@ -195,7 +249,7 @@ pub fn judge(spec: &RebuildCheck, rebuilt: &Rebuilt) -> Verdict {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    if let Some(v) = judge_steps(spec, &steps, &expected, &describe) {
+    if let Some(v) = judge_steps(spec, &steps, here_docs, &expected, &describe) {
         return v;
     }
     if let Some(actual) = output_mismatch(log, &spec.output_contains, &spec.output_excludes) {
@@ -208,16 +262,35 @@ pub fn judge(spec: &RebuildCheck, rebuilt: &Rebuilt) -> Verdict {
 }
 
 /// The first `cached` step that ran again or `rebuilt` step that came from the cache (or that
-/// is not there at all), as a failure; `None` when every step is as the spec wants.
+/// is not there at all), as a failure; `None` when every step is as the spec wants. Every step
+/// that matches a `cached` entry must come from the cache: an install kept early and left in
+/// place late still runs on every code change.
 fn judge_steps(
     spec: &RebuildCheck,
     steps: &[&Step],
+    here_docs: &[HereDocRun],
     expected: &str,
     describe: &str,
 ) -> Option<Verdict> {
-    let find = |needle: &str| steps.iter().find(|s| step_matches(&s.instruction, needle));
+    let is = |s: &Step, needle: &str| {
+        step_matches(&s.instruction, needle)
+            || (s.instruction.to_uppercase().starts_with("RUN ")
+                && s.instruction.contains("<<")
+                && here_docs.iter().any(|h| {
+                    !h.first.is_empty()
+                        && s.instruction.contains(&h.first)
+                        && step_matches(&format!("RUN {}", h.script), needle)
+                }))
+    };
+    let find = |needle: &str| steps.iter().find(|s| is(s, needle));
     for n in &spec.cached {
-        match find(n) {
+        let found = steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| is(s, n))
+            .find(|(_, s)| !s.cached)
+            .or_else(|| steps.iter().enumerate().find(|(_, s)| is(s, n)));
+        match found.map(|(i, s)| (i, *s)) {
             None => {
                 return Some(
                     Verdict::fail(
@@ -227,10 +300,9 @@ fn judge_steps(
                     .advise("Keep the step the task names; the check looks for it by its text."),
                 )
             }
-            Some(s) if !s.cached => {
-                let changed_before = steps
+            Some((i, s)) if !s.cached => {
+                let changed_before = steps[..i]
                     .iter()
-                    .take_while(|x| !step_matches(&x.instruction, n))
                     .find(|x| !x.cached)
                     .map(|x| x.instruction.clone());
                 let why = match changed_before {

@@ -38,6 +38,7 @@ fn rebuilt(engine: &str, builder: Builder, case: &str, dockerfile: &str) -> Rebu
     Rebuilt::Done {
         builder,
         built: build(engine, builder, case, dockerfile),
+        here_docs: vec![],
     }
 }
 
@@ -228,6 +229,7 @@ fn a_rebuild_that_fails_or_hangs_or_cannot_start_is_a_failure() {
                 limit: Duration::from_secs(300),
                 running: None,
             },
+            here_docs: vec![],
         },
     );
     assert!(!v.passed);
@@ -274,8 +276,96 @@ fn the_ownership_label_step_is_left_out() {
                 steps,
                 fresh,
             },
+            here_docs: vec![],
         },
     );
     assert!(v.passed, "{}", v.actual);
     assert!(!v.actual.contains("io.dockdojo"), "{}", v.actual);
+}
+
+fn step(instruction: &str, cached: bool) -> checker::docker::build::Step {
+    checker::docker::build::Step {
+        instruction: instruction.into(),
+        cached,
+        result: None,
+    }
+}
+
+fn done(steps: Vec<checker::docker::build::Step>, dockerfile: &str) -> Rebuilt {
+    Rebuilt::Done {
+        builder: Builder::BuildKit,
+        built: Built::Ok {
+            id: "sha256:1".into(),
+            log: String::new(),
+            steps,
+            fresh: vec![],
+        },
+        here_docs: checker::checks::rebuild::here_doc_runs(dockerfile),
+    }
+}
+
+/// The install moved before the code, but also left in place after it: the late one still runs
+/// on every code change, so the install does not come from the cache.
+#[test]
+fn every_step_a_cached_entry_names_must_come_from_the_cache() {
+    let spec = RebuildCheck {
+        cached: vec!["install-deps".into()],
+        rebuilt: vec![],
+        output_excludes: vec![],
+        ..spec()
+    };
+    let steps = vec![
+        step("COPY deps.txt install-deps.sh /app/", true),
+        step("RUN /app/install-deps.sh", true),
+        step("COPY . /app", false),
+        step("RUN /app/install-deps.sh", false),
+    ];
+    let v = judge(&spec, &done(steps, ""));
+    assert!(!v.passed);
+    assert!(
+        v.actual.starts_with(
+            "`RUN /app/install-deps.sh` was rebuilt after a code-only change: `COPY . /app` \
+             comes earlier and changed"
+        ),
+        "{}",
+        v.actual
+    );
+}
+
+/// BuildKit names a here-document RUN by its first lines only (`RUN <<EOT (set -e...)`): the
+/// step the spec names is found in the script the Dockerfile gives it.
+#[test]
+fn a_step_is_found_in_its_here_document() {
+    let dockerfile = "FROM busybox:1.36.1
+COPY deps.txt install-deps.sh ./
+RUN --mount=type=secret,id=index_token <<EOT
+set -e
+./install-deps.sh /run/secrets/index_token /out/vendor
+EOT
+COPY src/ ./src/
+";
+    let spec = RebuildCheck {
+        cached: vec!["RUN install-deps".into()],
+        rebuilt: vec![],
+        output_excludes: vec![],
+        ..spec()
+    };
+    let steps = |cached| {
+        vec![
+            step("COPY deps.txt install-deps.sh ./", true),
+            step(
+                "RUN --mount=type=secret,id=index_token <<EOT (set -e...)",
+                cached,
+            ),
+            step("COPY src/ ./src/", false),
+        ]
+    };
+    let v = judge(&spec, &done(steps(true), dockerfile));
+    assert!(v.passed, "{}", v.actual);
+    let v = judge(&spec, &done(steps(false), dockerfile));
+    assert!(!v.passed);
+    assert!(v.actual.contains("was rebuilt"), "{}", v.actual);
+    // Without the Dockerfile's script, the name alone does not hold the step.
+    let v = judge(&spec, &done(steps(true), ""));
+    assert!(v.actual.starts_with("no step contains"), "{}", v.actual);
 }
