@@ -385,7 +385,7 @@ fn case_19_sparse_files_are_sent_as_regular_files() {
         }
     }
     assert!(seen, "disk.img was not packed");
-    let (total, top) = checker::docker::context_tar::measure(t.path()).unwrap();
+    let (total, top) = checker::docker::context_tar::measure(t.path(), "Dockerfile").unwrap();
     assert!(total >= 4 << 20);
     assert_eq!(top[0].0, "disk.img");
 }

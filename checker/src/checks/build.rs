@@ -188,7 +188,7 @@ async fn attempt(ctx: &Ctx<'_>, spec: &BuildCheck, tag: &str) -> Result<Attempt,
     if let Some(u) = read_dockerfile(spec, &root, &df_path) {
         return Ok(Attempt::Dockerfile(u));
     }
-    let (total, top) = match context::measure(&root) {
+    let (total, top) = match context::measure(&root, &spec.dockerfile) {
         Ok(m) => m,
         Err(p) => return Ok(Attempt::ContextUnreadable(p.0)),
     };

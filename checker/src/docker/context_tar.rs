@@ -1,6 +1,8 @@
 //! The build context: the files under the exercise folder, minus what `.dockerignore` excludes,
 //! as a tar for the daemon. Like the Docker CLI, the Dockerfile and `.dockerignore` are always
-//! sent. Symlinks that leave the context are refused.
+//! sent. Symlinks that leave the context are refused. As with BuildKit, an ignore file named
+//! after the Dockerfile (`Dockerfile.dockerignore`, beside it) is used instead of the context's
+//! `.dockerignore` when there is one.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -35,8 +37,8 @@ pub const REFUSE_BYTES: u64 = 1024 * 1024 * 1024;
 /// The size of what [`pack`] would send and its biggest files, from file metadata only (a sparse
 /// 2 GB file costs nothing to measure). Runs before packing, so a huge context is reported
 /// before any of it is read.
-pub fn measure(root: &Path) -> Result<(u64, Vec<(String, u64)>), ContextProblem> {
-    let ig = matcher(root)?;
+pub fn measure(root: &Path, dockerfile: &str) -> Result<(u64, Vec<(String, u64)>), ContextProblem> {
+    let ig = matcher(root, dockerfile)?;
     let mut files = Vec::new();
     walk(root, root, &ig, &mut files)?;
     let mut total = 0u64;
@@ -55,11 +57,24 @@ pub fn measure(root: &Path) -> Result<(u64, Vec<(String, u64)>), ContextProblem>
     Ok((total, sizes))
 }
 
+/// The ignore file `docker build` reads for `dockerfile` (relative to `root`): the one named
+/// after the Dockerfile when it exists, else the context's `.dockerignore`. Relative to `root`.
+pub fn ignore_file(root: &Path, dockerfile: &str) -> PathBuf {
+    let own = PathBuf::from(format!("{dockerfile}.dockerignore"));
+    if root.join(&own).is_file() {
+        own
+    } else {
+        PathBuf::from(".dockerignore")
+    }
+}
+
 /// Docker's `.dockerignore` patterns are anchored at the context root; gitignore's are not, so
 /// each pattern is anchored before it is handed to the gitignore matcher.
-fn matcher(root: &Path) -> Result<Gitignore, ContextProblem> {
+fn matcher(root: &Path, dockerfile: &str) -> Result<Gitignore, ContextProblem> {
     let mut b = GitignoreBuilder::new(root);
-    if let Ok(text) = std::fs::read_to_string(root.join(".dockerignore")) {
+    let file = ignore_file(root, dockerfile);
+    let name = file.display().to_string();
+    if let Ok(text) = std::fs::read_to_string(root.join(&file)) {
         for line in text.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -76,11 +91,11 @@ fn matcher(root: &Path) -> Result<Gitignore, ContextProblem> {
                 format!("/{pat}")
             };
             b.add_line(None, &format!("{neg}{anchored}"))
-                .map_err(|e| ContextProblem(format!(".dockerignore: {e}")))?;
+                .map_err(|e| ContextProblem(format!("{name}: {e}")))?;
         }
     }
     b.build()
-        .map_err(|e| ContextProblem(format!(".dockerignore: {e}")))
+        .map_err(|e| ContextProblem(format!("{name}: {e}")))
 }
 
 /// A tar header for a context entry written the way the docker CLI writes it: permission bits
@@ -104,7 +119,7 @@ pub fn pack(
     dockerfile: &str,
     override_file: Option<(&Path, &[u8])>,
 ) -> Result<Packed, ContextProblem> {
-    let ig = matcher(root)?;
+    let ig = matcher(root, dockerfile)?;
     let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
     walk(root, root, &ig, &mut files)?;
     let mut builder = tar::Builder::new(Vec::new());
@@ -114,7 +129,7 @@ pub fn pack(
     builder.sparse(false);
     let mut bytes = 0u64;
     let mut sizes = Vec::new();
-    let always = [PathBuf::from(dockerfile), PathBuf::from(".dockerignore")];
+    let always = [PathBuf::from(dockerfile), ignore_file(root, dockerfile)];
     for extra in &always {
         let full = root.join(extra);
         if full.is_file() && !files.iter().any(|(_, rel)| rel == extra) {
@@ -302,6 +317,32 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    /// As BuildKit does: `Dockerfile.dockerignore` beside the Dockerfile replaces the context's
+    /// `.dockerignore`; without it, `.dockerignore` rules.
+    #[test]
+    fn an_ignore_file_named_after_the_dockerfile_comes_first() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        std::fs::write(r.join("Dockerfile"), "FROM x:1\n").unwrap();
+        std::fs::create_dir_all(r.join("secrets")).unwrap();
+        std::fs::write(r.join("secrets/token.txt"), "s3cret").unwrap();
+        std::fs::write(r.join("notes.md"), "x").unwrap();
+        std::fs::write(r.join(".dockerignore"), "notes.md\n").unwrap();
+        let n = names(&pack(r, "Dockerfile", None).unwrap());
+        assert!(n.contains(&"secrets/token.txt".to_string()), "{n:?}");
+        assert!(!n.contains(&"notes.md".to_string()), "{n:?}");
+        std::fs::write(r.join("Dockerfile.dockerignore"), "secrets\n").unwrap();
+        let n = names(&pack(r, "Dockerfile", None).unwrap());
+        assert!(!n.contains(&"secrets/token.txt".to_string()), "{n:?}");
+        assert!(n.contains(&"notes.md".to_string()), "{n:?}");
+        assert!(n.contains(&"Dockerfile.dockerignore".to_string()), "{n:?}");
+        // Another Dockerfile's own ignore file is not this one's.
+        let n = names(&pack(r, "other.Dockerfile", None).unwrap());
+        assert!(n.contains(&"secrets/token.txt".to_string()), "{n:?}");
+        // Dockerfile, notes.md and both ignore files: not the token.
+        assert_eq!(measure(r, "Dockerfile").unwrap().0, 9 + 1 + 9 + 8);
     }
 
     #[test]
