@@ -22,6 +22,10 @@ pub struct ContextCheck {
     pub present: Vec<String>,
     /// Largest acceptable context, in MB.
     pub max_mb: Option<f64>,
+    /// Files (relative to the context) and a text each must contain: a copy the task has the
+    /// learner edit in the folder (`{ "app.conf" = "mode=maintenance" }`).
+    #[serde(default)]
+    pub contains: std::collections::BTreeMap<String, String>,
 }
 
 impl Kind for ContextCheck {
@@ -44,6 +48,9 @@ fn verdict(ctx: &Ctx<'_>, spec: &ContextCheck) -> Verdict {
         }
         if !spec.present.is_empty() {
             e.push_str(&format!(" with {}", spec.present.join(", ")));
+        }
+        for (p, want) in &spec.contains {
+            e.push_str(&format!(", {p} containing `{want}`"));
         }
         if let Some(m) = spec.max_mb {
             e.push_str(&format!(" of at most {m} MB"));
@@ -69,6 +76,16 @@ fn verdict(ctx: &Ctx<'_>, spec: &ContextCheck) -> Verdict {
             .filter(|p| std::fs::symlink_metadata(root.join(p)).is_err())
             .cloned()
             .collect(),
+        texts: spec
+            .contains
+            .keys()
+            .map(|p| {
+                let text = std::fs::read(root.join(p))
+                    .ok()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned());
+                (p.clone(), text)
+            })
+            .collect(),
     };
     judge(&sent, spec, expected)
 }
@@ -80,6 +97,8 @@ pub struct Sent {
     pub biggest: Vec<(String, u64)>,
     /// The `present` paths that are not in the folder at all (so no `.dockerignore` is to blame).
     pub missing: Vec<String>,
+    /// The text of each `contains` file (`None`: it could not be read).
+    pub texts: std::collections::BTreeMap<String, Option<String>>,
 }
 
 /// The verdict on a packed context (no I/O).
@@ -106,6 +125,24 @@ pub fn judge(sent: &Sent, spec: &ContextCheck, expected: String) -> Verdict {
             format!("{p} is not sent, so the build cannot use it"),
         )
         .advise("A .dockerignore pattern excludes it; narrow the pattern or add a `!` exception.");
+    }
+    for (p, want) in &spec.contains {
+        match sent.texts.get(p).cloned().flatten() {
+            None => {
+                return Verdict::fail(expected, format!("there is no {p} in the exercise folder"))
+            }
+            Some(text) if !text.contains(want.as_str()) => {
+                return Verdict::fail(
+                    expected,
+                    format!(
+                        "{p} in the exercise folder does not contain `{want}`; it holds:\n{}",
+                        crate::docker::logs::tail(&text, 8)
+                    ),
+                )
+                .advise("The copy in the exercise folder is the one that lasts: make the change in it, then copy it where it is used.")
+            }
+            Some(_) => {}
+        }
     }
     let mb = sent.bytes as f64 / 1_000_000.0;
     if let Some(m) = spec.max_mb {
@@ -141,12 +178,14 @@ mod tests {
             absent: vec!["node_modules".into()],
             present: vec!["./src/".into()],
             max_mb: Some(1.0),
+            contains: Default::default(),
         };
         let sent = |names: &[&str], bytes| Sent {
             names: names.iter().map(|s| s.to_string()).collect(),
             bytes,
             biggest: vec![("big.bin".into(), bytes)],
             missing: vec![],
+            texts: Default::default(),
         };
         assert!(judge(&sent(&["Dockerfile", "src/app.js"], 10), &spec, "e".into()).passed);
         let v = judge(&sent(&["src/a", "node_modules/x/y"], 10), &spec, "e".into());
@@ -179,5 +218,42 @@ mod tests {
             "{}",
             v.actual
         );
+    }
+
+    /// A copy the learner edits in the folder: there, and holding the change.
+    #[test]
+    fn a_file_holds_the_text_the_task_asks_for() {
+        let spec = ContextCheck {
+            context: ".".into(),
+            dockerfile: "Dockerfile".into(),
+            absent: vec![],
+            present: vec!["app.conf".into()],
+            max_mb: None,
+            contains: [("app.conf".to_string(), "mode=maintenance".to_string())].into(),
+        };
+        let with = |text: Option<&str>| Sent {
+            names: vec!["app.conf".into()],
+            bytes: 10,
+            biggest: vec![],
+            missing: vec![],
+            texts: [("app.conf".to_string(), text.map(str::to_string))].into(),
+        };
+        let v = judge(
+            &with(Some("instance=7\nmode=maintenance\n")),
+            &spec,
+            "e".into(),
+        );
+        assert!(v.passed, "{}", v.actual);
+        let v = judge(&with(Some("instance=7\nmode=normal\n")), &spec, "e".into());
+        assert!(!v.passed);
+        assert!(
+            v.actual.starts_with(
+                "app.conf in the exercise folder does not contain `mode=maintenance`; it holds:"
+            ) && v.actual.contains("mode=normal"),
+            "{}",
+            v.actual
+        );
+        let v = judge(&with(None), &spec, "e".into());
+        assert_eq!(v.actual, "there is no app.conf in the exercise folder");
     }
 }
