@@ -1,0 +1,16 @@
+#!/bin/sh
+# worker.sh: works through jobs until it is asked to stop.
+# On SIGTERM it finishes the job in hand, reports, and exits with code 0.
+stop=no
+trap 'echo "worker: stopped cleanly"; exit 0' TERM INT
+echo "worker: started as PID $$"
+n=0
+while [ "$stop" = no ]; do
+    n=$((n + 1))
+    echo "worker: job $n"
+    sleep 1 &
+    wait $!
+done
+echo "worker: SIGTERM received, finishing job $n"
+echo "worker: stopped cleanly"
+exit 0
