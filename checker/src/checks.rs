@@ -198,7 +198,9 @@ check_kinds! {
 /// The first `KEY=value` in `want` that `env` (Docker's `KEY=value` list) does not have:
 /// (key, wanted value, what is there instead).
 /// Two settings mean the same: equal text, or two HTTP(S) URLs naming the same scheme, host, port
-/// and path (`http://api:8080` is `http://api:8080/`; `HTTP://API:80/` is `http://api/`).
+/// and path (`http://api:8080` is `http://api:8080/`; `HTTP://API:80/` is `http://api/`). A
+/// container's name qualified by its network (`api.app-net`, which Docker's DNS answers too) is
+/// the same host as the bare name.
 pub fn same_value(got: &str, want: &str) -> bool {
     if got == want {
         return true;
@@ -210,8 +212,18 @@ pub fn same_value(got: &str, want: &str) -> bool {
     };
     match (web(got), web(want)) {
         (Some(g), Some(w)) => {
+            let same_host = match (g.host_str(), w.host_str()) {
+                (Some(gh), Some(wh)) => {
+                    gh == wh
+                        || (!wh.contains('.')
+                            && gh.strip_prefix(wh).is_some_and(|rest| {
+                                rest.len() > 1 && rest.starts_with('.') && !rest.ends_with('.')
+                            }))
+                }
+                (gh, wh) => gh == wh,
+            };
             g.scheme() == w.scheme()
-                && g.host_str() == w.host_str()
+                && same_host
                 && g.port_or_known_default() == w.port_or_known_default()
                 && g.path() == w.path()
                 && g.query() == w.query()
@@ -255,6 +267,13 @@ mod value_tests {
         assert!(!same_value("https://dojo-peer-api:8080/", want));
         assert!(same_value("http://api/", "http://api:80/"));
         assert!(!same_value("dojo-peer-api:8080", want));
+        assert!(same_value("http://dojo-peer-api.dojo-peer-net:8080/", want));
+        assert!(!same_value("http://dojo-peer-api-2:8080/", want));
+        assert!(!same_value("http://dojo-peer-apix.net:8080/", want));
+        assert!(!same_value(
+            "http://api.net:8080/",
+            "http://api.other:8080/"
+        ));
         assert!(same_value("plain", "plain"));
         assert!(!same_value("plain ", "plain"));
     }
