@@ -123,6 +123,16 @@ pub fn judge(stopped: &Stopped, spec: &StopCheck, expected: String) -> Verdict {
             "It handled SIGTERM, but shutting down took {took:.1} s: finish the cleanup faster, or stop waiting for work that can be dropped."
         ));
     }
+    // Killed well before the timeout: the stop signal itself was SIGKILL (`STOPSIGNAL`), or the
+    // process was killed some other way; Docker did not wait.
+    let timeout = spec.timeout_s.unwrap_or(10) as f64;
+    if code == 137 && took < timeout / 2.0 {
+        return Verdict::fail(expected, actual).advise(
+            "It was killed (137) at once, not after the timeout: the signal `docker stop` sent \
+             was SIGKILL itself (a `STOPSIGNAL SIGKILL` in the image?), which nobody can catch. \
+             Keep the default SIGTERM and let the app handle it.",
+        );
+    }
     if code == 137 {
         return Verdict::fail(expected, actual).advise(
             "The process did not handle SIGTERM, so Docker waited out the timeout and sent SIGKILL (137). \
@@ -176,7 +186,15 @@ mod tests {
         let slow = v(5.0, 0);
         assert!(!slow.passed && slow.advice.unwrap().contains("shutting down took 5.0 s"));
         let killed = v(10.2, 137);
-        assert!(!killed.passed && killed.advice.unwrap().contains("SIGKILL"));
+        assert!(!killed.passed && killed.advice.unwrap().contains("waited out the timeout"));
+        // Killed at once: Docker did not wait, the stop signal was SIGKILL.
+        let at_once = v(0.0, 137);
+        assert!(!at_once.passed);
+        let advice = at_once.advice.unwrap();
+        assert!(
+            advice.contains("killed (137) at once") && !advice.contains("waited out"),
+            "{advice}"
+        );
         assert!(!v(0.2, 1).passed);
     }
 }
