@@ -142,3 +142,37 @@ fn a_cpu_quota_is_a_cpu_limit_and_the_exit_code_is_read() {
         assert!(actual.contains("exit code 3"), "{engine}: {actual}");
     }
 }
+
+/// A limit written in decimal bytes (`--memory 64000000` for 64m) fails with what Docker's unit
+/// is; another wrong limit gets no such advice.
+#[test]
+fn a_memory_limit_in_decimal_bytes_is_explained() {
+    let spec = ContainerCheck {
+        memory_mb: Some(64),
+        ..ContainerCheck::default()
+    };
+    let mut info = inspect("docker-20.10", "a");
+    let verdict = |info: &bollard::models::ContainerInspectResponse| {
+        let facts = ContainerFacts {
+            info,
+            oom_killed: false,
+            dir: Path::new("/tmp/judge-fixture-site"),
+            podman: false,
+            server_version: "fixture",
+        };
+        judge_config("c", &facts, &spec).expect("a wrong limit fails")
+    };
+    info.host_config.as_mut().unwrap().memory = Some(64_000_000);
+    let v = verdict(&info);
+    assert_eq!(v.actual, "61 MB (64000000 bytes)");
+    assert!(
+        v.advice
+            .as_deref()
+            .unwrap_or_default()
+            .contains("64m is 67108864 bytes"),
+        "{:?}",
+        v.advice
+    );
+    info.host_config.as_mut().unwrap().memory = Some(128 * 1024 * 1024);
+    assert_eq!(verdict(&info).advice, None);
+}

@@ -206,14 +206,23 @@ fn memory(f: &Fields<'_>) -> Option<Verdict> {
     if let Some(want) = spec.memory_mb {
         let got = host.memory.unwrap_or(0);
         if got != want as i64 * 1024 * 1024 {
-            return Some(Verdict::fail(
+            let v = Verdict::fail(
                 format!("a memory limit of {want} MB (--memory {want}m)"),
                 if got == 0 {
                     "no memory limit".into()
                 } else {
-                    format!("{} MB", got / 1024 / 1024)
+                    format!("{} MB ({got} bytes)", got / 1024 / 1024)
                 },
-            ));
+            );
+            // A limit given in decimal bytes (64000000 for 64m): Docker's units are binary.
+            if got == want as i64 * 1_000_000 {
+                return Some(v.advise(format!(
+                    "Docker's `m` is a mebibyte, 1,048,576 bytes: {want}m is {} bytes. Write the \
+                     limit with its unit (`--memory {want}m`).",
+                    want as i64 * 1024 * 1024
+                )));
+            }
+            return Some(v);
         }
     }
     None
