@@ -113,12 +113,32 @@ pub enum Rebuilt {
 
 /// A RUN whose script is a here-document. BuildKit names such a step by its first line and the
 /// script's first line (`RUN <<EOT (set -e...)`): the script's later lines, where its command
-/// may be, are not in the name. A step whose name shows `first` is this RUN, and its text is
-/// looked for in `script` too.
+/// may be, are not in the name. A step whose name starts with `head` and shows `first` is this
+/// RUN, and its text is looked for in `script` too.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HereDocRun {
+    /// The instruction's own line, up to the end of the line that opens the here-document
+    /// (`RUN --mount=type=secret,id=t <<EOT`), its blanks collapsed.
+    pub head: String,
     pub first: String,
     pub script: String,
+}
+
+impl HereDocRun {
+    /// Is the step BuildKit named `name` this RUN?
+    fn is_step(&self, name: &str) -> bool {
+        !self.first.is_empty()
+            && collapse(name).starts_with(&self.head)
+            && name.contains(&self.first)
+    }
+}
+
+/// Blanks (and line continuations) collapsed to one space.
+fn collapse(text: &str) -> String {
+    text.replace("\\\n", " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The here-document RUNs of a Dockerfile (none when it does not parse).
@@ -130,6 +150,10 @@ pub fn here_doc_runs(dockerfile: &str) -> Vec<HereDocRun> {
         .iter()
         .filter_map(|ins| match ins {
             parse_dockerfile::Instruction::Run(r) if !r.here_docs.is_empty() => {
+                let from = &dockerfile[r.run.span.start.min(dockerfile.len())..];
+                let opens = from.find("<<").unwrap_or(0);
+                let end = from[opens..].find('\n').map_or(from.len(), |e| opens + e);
+                let head = collapse(&from[..end]);
                 let script = r
                     .here_docs
                     .iter()
@@ -142,7 +166,11 @@ pub fn here_doc_runs(dockerfile: &str) -> Vec<HereDocRun> {
                     .find(|l| !l.is_empty())
                     .unwrap_or_default()
                     .to_string();
-                Some(HereDocRun { first, script })
+                Some(HereDocRun {
+                    head,
+                    first,
+                    script,
+                })
             }
             _ => None,
         })
@@ -277,9 +305,7 @@ fn judge_steps(
             || (s.instruction.to_uppercase().starts_with("RUN ")
                 && s.instruction.contains("<<")
                 && here_docs.iter().any(|h| {
-                    !h.first.is_empty()
-                        && s.instruction.contains(&h.first)
-                        && step_matches(&format!("RUN {}", h.script), needle)
+                    h.is_step(&s.instruction) && step_matches(&format!("RUN {}", h.script), needle)
                 }))
     };
     let find = |needle: &str| steps.iter().find(|s| is(s, needle));

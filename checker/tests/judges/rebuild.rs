@@ -369,3 +369,38 @@ COPY src/ ./src/
     let v = judge(&spec, &done(steps(true), ""));
     assert!(v.actual.starts_with("no step contains"), "{}", v.actual);
 }
+
+/// Two here-document RUNs whose scripts start alike: each step is its own RUN (by the line
+/// that opens it), so the compile that runs again is not taken for the cached install.
+#[test]
+fn here_document_runs_that_start_alike_are_told_apart() {
+    let dockerfile = "FROM busybox:1.36.1
+COPY deps.txt install-deps.sh ./
+RUN --mount=type=secret,id=index_token <<EOT
+set -e
+./install-deps.sh /run/secrets/index_token /out/vendor
+EOT
+COPY src/ ./src/
+RUN <<EOT
+set -e
+gcc -O2 -static -o /out/tally src/tally.c
+EOT
+";
+    let spec = RebuildCheck {
+        cached: vec!["RUN install-deps".into()],
+        rebuilt: vec!["RUN gcc".into()],
+        output_excludes: vec![],
+        ..spec()
+    };
+    let steps = vec![
+        step("COPY deps.txt install-deps.sh ./", true),
+        step(
+            "RUN --mount=type=secret,id=index_token <<EOT (set -e...)",
+            true,
+        ),
+        step("COPY src/ ./src/", false),
+        step("RUN <<EOT (set -e...)", false),
+    ];
+    let v = judge(&spec, &done(steps, dockerfile));
+    assert!(v.passed, "{}", v.actual);
+}
