@@ -176,3 +176,21 @@ fn a_memory_limit_in_decimal_bytes_is_explained() {
     info.host_config.as_mut().unwrap().memory = Some(128 * 1024 * 1024);
     assert_eq!(verdict(&info).advice, None);
 }
+
+/// A rollback that pushed the old release under the new tag: the registry serves one image for
+/// both, and the new release is gone from it.
+#[test]
+fn a_release_pushed_again_under_another_tag_is_no_release_of_its_own() {
+    use checker::checks::container::judge_distinct;
+    let (one, two) = ("127.0.0.1:18095/app:1.0", "127.0.0.1:18095/app:2.0");
+    let v = judge_distinct(one, two, "sha256:aaaa", "sha256:aaaa").expect("the same image fails");
+    assert!(!v.passed);
+    assert_eq!(
+        v.actual,
+        "the registry serves the same image for 127.0.0.1:18095/app:2.0 as for \
+         127.0.0.1:18095/app:1.0 (sha256:aaaa): 127.0.0.1:18095/app:2.0 was made from \
+         127.0.0.1:18095/app:1.0 and pushed again"
+    );
+    assert!(judge_distinct(one, two, "sha256:aaaa", "sha256:bbbb").is_none());
+    assert!(judge_distinct(one, two, "", "").is_none());
+}

@@ -95,6 +95,46 @@ pub(super) async fn registry_mismatch(
     ))
 }
 
+/// Does the registry serve the very image of `want` under `other` too? A failure when it does
+/// (`other` was made from `want` and pushed again); `None` when they differ, or when the
+/// registry serves nothing under `other` (a check of its own says so).
+pub(super) async fn registry_same(
+    ctx: &Ctx<'_>,
+    want: &str,
+    other: &str,
+) -> Result<Option<Verdict>, EnvError> {
+    let served = served_digest(ctx, want).await.map_err(|why| {
+        EnvError::Other(format!(
+            "could not ask the registry which image it serves for {want}: {why}"
+        ))
+    })?;
+    let Ok(served_other) = served_digest(ctx, other).await else {
+        return Ok(None);
+    };
+    Ok(judge_distinct(want, other, &served, &served_other))
+}
+
+/// The verdict on two references' digests in one registry (no I/O): `None` when they differ.
+pub fn judge_distinct(
+    want: &str,
+    other: &str,
+    served: &str,
+    served_other: &str,
+) -> Option<Verdict> {
+    let short = |d: &str| d.chars().take(19).collect::<String>();
+    (!served.is_empty() && served == served_other).then(|| {
+        Verdict::fail(
+            format!("the registry still holds {other} as a release of its own"),
+            format!(
+                "the registry serves the same image for {other} as for {want} ({}): {other} \
+                 was made from {want} and pushed again",
+                short(served)
+            ),
+        )
+        .advise("A tag is a label a push can move: pushing the old release under the new tag replaced the new release in the registry. Build and push the new release again under its own tag; a rollback changes what the server runs, never what a tag names.")
+    })
+}
+
 /// The digest a registry serves for `reference`. A registry on the daemon's loopback (the
 /// course's) is asked directly when the daemon is on this machine, accepting every manifest and
 /// index type, as a pull would; any other (and every registry of a daemon on another machine,

@@ -60,6 +60,10 @@ pub struct ContainerCheck {
     /// The container runs the very image a registry serves under this reference (compared by
     /// digest, so a look-alike built or tagged locally does not count, and a run by digest does).
     pub registry_image: Option<String>,
+    /// With `registry_image`: another reference in which the registry must serve a different
+    /// image (the release rolled back from, `…:2.0`, must still be its own image, not
+    /// `registry_image` pushed again under its tag).
+    pub registry_distinct: Option<String>,
     /// `true`: the container runs its image's own command (the Dockerfile's ENTRYPOINT and CMD),
     /// not one given on `docker run` (for tasks that ask to fix the image, not the run).
     pub image_command: Option<bool>,
@@ -148,8 +152,8 @@ mod image;
 mod judge;
 
 use health::{health, oom_event_since_start};
-pub use image::{command_override, loopback_reference, runs_served, same_image_id};
-use image::{image_of, registry_mismatch, runs_image_named};
+pub use image::{command_override, judge_distinct, loopback_reference, runs_served, same_image_id};
+use image::{image_of, registry_mismatch, registry_same, runs_image_named};
 pub use judge::{cpu_cap, has_line, judge_config, judge_state, ContainerFacts};
 
 /// The `container` check.
@@ -223,6 +227,11 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
     if let Some(want) = &spec.registry_image {
         if let Some(v) = registry_mismatch(ctx, name, want, &info).await? {
             return Ok(v);
+        }
+        if let Some(other) = &spec.registry_distinct {
+            if let Some(v) = registry_same(ctx, want, other).await? {
+                return Ok(v);
+            }
         }
     }
     if spec.image_command == Some(true) {
