@@ -332,11 +332,8 @@ fn every_step_a_cached_entry_names_must_come_from_the_cache() {
     );
 }
 
-/// BuildKit names a here-document RUN by its first lines only (`RUN <<EOT (set -e...)`): the
-/// step the spec names is found in the script the Dockerfile gives it.
-#[test]
-fn a_step_is_found_in_its_here_document() {
-    let dockerfile = "FROM busybox:1.36.1
+/// A Dockerfile whose install is a here-document RUN (the compile step, if any, follows).
+const HEREDOC_INSTALL: &str = "FROM busybox:1.36.1
 COPY deps.txt install-deps.sh ./
 RUN --mount=type=secret,id=index_token <<EOT
 set -e
@@ -344,12 +341,24 @@ set -e
 EOT
 COPY src/ ./src/
 ";
-    let spec = RebuildCheck {
+
+/// The capstone's cache check: the install from the cache (and the steps named in `rebuilt`
+/// run again).
+fn install_cached(rebuilt: &[&str]) -> RebuildCheck {
+    RebuildCheck {
         cached: vec!["RUN install-deps".into()],
-        rebuilt: vec![],
+        rebuilt: rebuilt.iter().map(|s| s.to_string()).collect(),
         output_excludes: vec![],
         ..spec()
-    };
+    }
+}
+
+/// BuildKit names a here-document RUN by its first lines only (`RUN <<EOT (set -e...)`): the
+/// step the spec names is found in the script the Dockerfile gives it.
+#[test]
+fn a_step_is_found_in_its_here_document() {
+    let dockerfile = HEREDOC_INSTALL;
+    let spec = install_cached(&[]);
     let steps = |cached| {
         vec![
             step("COPY deps.txt install-deps.sh ./", true),
@@ -374,24 +383,14 @@ COPY src/ ./src/
 /// that opens it), so the compile that runs again is not taken for the cached install.
 #[test]
 fn here_document_runs_that_start_alike_are_told_apart() {
-    let dockerfile = "FROM busybox:1.36.1
-COPY deps.txt install-deps.sh ./
-RUN --mount=type=secret,id=index_token <<EOT
-set -e
-./install-deps.sh /run/secrets/index_token /out/vendor
-EOT
-COPY src/ ./src/
-RUN <<EOT
+    let dockerfile = format!(
+        "{HEREDOC_INSTALL}RUN <<EOT
 set -e
 gcc -O2 -static -o /out/tally src/tally.c
 EOT
-";
-    let spec = RebuildCheck {
-        cached: vec!["RUN install-deps".into()],
-        rebuilt: vec!["RUN gcc".into()],
-        output_excludes: vec![],
-        ..spec()
-    };
+"
+    );
+    let spec = install_cached(&["RUN gcc"]);
     let steps = vec![
         step("COPY deps.txt install-deps.sh ./", true),
         step(
@@ -401,6 +400,6 @@ EOT
         step("COPY src/ ./src/", false),
         step("RUN <<EOT (set -e...)", false),
     ];
-    let v = judge(&spec, &done(steps, dockerfile));
+    let v = judge(&spec, &done(steps, &dockerfile));
     assert!(v.passed, "{}", v.actual);
 }

@@ -50,20 +50,27 @@ pub fn same_image_id(a: &str, b: &str) -> bool {
     !bare(a).is_empty() && bare(a) == bare(b)
 }
 
-/// Does the container run the image the registry serves for `want`? `None` when it does.
+/// The digest the registry serves for `want`, or the error that it could not be asked (a check
+/// that cannot read the registry reports an error, never a verdict).
+pub(super) async fn registry_served(ctx: &Ctx<'_>, want: &str) -> Result<String, EnvError> {
+    served_digest(ctx, want).await.map_err(|why| {
+        EnvError::Other(format!(
+            "could not ask the registry which image it serves for {want}: {why}"
+        ))
+    })
+}
+
+/// Does the container run the image the registry serves for `want` (that is `served`)? `None`
+/// when it does.
 pub(super) async fn registry_mismatch(
     ctx: &Ctx<'_>,
     name: &str,
     want: &str,
+    served: &str,
     info: &ContainerInspectResponse,
 ) -> Result<Option<Verdict>, EnvError> {
-    let served = served_digest(ctx, want).await.map_err(|why| {
-        EnvError::Other(format!(
-            "could not ask the registry which image it serves for {want}: {why}"
-        ))
-    })?;
     let digests = image_of(ctx, info).await?.repo_digests.unwrap_or_default();
-    if runs_served(&digests, want, &served) {
+    if runs_served(&digests, want, served) {
         return Ok(None);
     }
     let ran = info
@@ -78,7 +85,7 @@ pub(super) async fn registry_mismatch(
     } else {
         format!(
             "it runs {ran}, which is not the image the registry serves for {want} (that is {}; this one is known as {})",
-            short(&served),
+            short(served),
             digests
                 .iter()
                 .map(|d| d.rsplit('@').next().map(short).unwrap_or_default())
@@ -88,30 +95,24 @@ pub(super) async fn registry_mismatch(
     };
     Ok(Some(
         Verdict::fail(
-            format!("{name} runs {want} exactly as the registry serves it ({})", short(&served)),
+            format!("{name} runs {want} exactly as the registry serves it ({})", short(served)),
             actual,
         )
         .advise("A rollback runs the release the registry still holds, byte for byte: run it by its name (or digest) from the registry, without rebuilding or retagging anything."),
     ))
 }
 
-/// Does the registry serve the very image of `want` under `other` too? A failure when it does
-/// (`other` was made from `want` and pushed again); `None` when they differ, or when the
-/// registry serves nothing under `other` (a check of its own says so).
+/// Does the registry serve the very image of `want` (that is `served`) under `other` too? A
+/// failure when it does (`other` was made from `want` and pushed again); `None` when they
+/// differ, or when the registry serves nothing under `other` (a check of its own says so).
 pub(super) async fn registry_same(
     ctx: &Ctx<'_>,
     want: &str,
+    served: &str,
     other: &str,
-) -> Result<Option<Verdict>, EnvError> {
-    let served = served_digest(ctx, want).await.map_err(|why| {
-        EnvError::Other(format!(
-            "could not ask the registry which image it serves for {want}: {why}"
-        ))
-    })?;
-    let Ok(served_other) = served_digest(ctx, other).await else {
-        return Ok(None);
-    };
-    Ok(judge_distinct(want, other, &served, &served_other))
+) -> Option<Verdict> {
+    let served_other = served_digest(ctx, other).await.ok()?;
+    judge_distinct(want, other, served, &served_other)
 }
 
 /// The verdict on two references' digests in one registry (no I/O): `None` when they differ.

@@ -153,7 +153,7 @@ mod judge;
 
 use health::{health, oom_event_since_start};
 pub use image::{command_override, judge_distinct, loopback_reference, runs_served, same_image_id};
-use image::{image_of, registry_mismatch, registry_same, runs_image_named};
+use image::{image_of, registry_mismatch, registry_same, registry_served, runs_image_named};
 pub use judge::{cpu_cap, has_line, judge_config, judge_state, ContainerFacts};
 
 /// The `container` check.
@@ -225,11 +225,12 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
         }
     }
     if let Some(want) = &spec.registry_image {
-        if let Some(v) = registry_mismatch(ctx, name, want, &info).await? {
+        let served = registry_served(ctx, want).await?;
+        if let Some(v) = registry_mismatch(ctx, name, want, &served, &info).await? {
             return Ok(v);
         }
         if let Some(other) = &spec.registry_distinct {
-            if let Some(v) = registry_same(ctx, want, other).await? {
+            if let Some(v) = registry_same(ctx, want, &served, other).await {
                 return Ok(v);
             }
         }
