@@ -367,7 +367,14 @@ fn explain(ep: &Endpoint, e: String) -> String {
     .map_or(e.clone(), |i| e[i..].to_string());
     let Some(tls) = &ep.tls else { return e };
     let lower = e.to_lowercase();
-    if lower.contains("certificaterequired")
+    let addr = ep.tcp_addr().unwrap_or_else(|| ep.host.clone());
+    // Asked for a certificate there was none of, and then the connection failed: that is why,
+    // whether or not the daemon's alert reached the request before the connection closed.
+    let refused_without_one = tls.client.is_none()
+        && !lower.contains("tls handshake with ")
+        && super::dial::asked_for_a_client_certificate(&addr);
+    if refused_without_one
+        || lower.contains("certificaterequired")
         || lower.contains("certificate required")
         || lower.contains("badcertificate")
         || lower.contains("bad certificate")
@@ -382,10 +389,12 @@ fn explain(ep: &Endpoint, e: String) -> String {
                 cert.display()
             ),
         };
-        let said = e
-            .find("received fatal alert")
-            .map_or(e.as_str(), |i| &e[i..]);
-        let addr = ep.tcp_addr().unwrap_or_else(|| ep.host.clone());
+        let said = match e.find("received fatal alert") {
+            Some(i) => &e[i..],
+            // Closed before the request read the daemon's alert.
+            None if refused_without_one => "it closed the connection",
+            None => e.as_str(),
+        };
         return format!("the daemon at {addr} ended the TLS connection ({said}): {why}");
     }
     e

@@ -88,7 +88,7 @@ async fn named_pipe(h: &str) -> io::Result<Conn> {
 
 /// The rustls client configuration for `tls`: its CA (or the system's roots), its client
 /// certificate, and no check of the daemon's certificate when `verify` is off.
-fn tls_config(tls: &Tls) -> io::Result<rustls::ClientConfig> {
+fn tls_config(tls: &Tls, addr: &str) -> io::Result<rustls::ClientConfig> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let invalid = |path: &std::path::Path, e: &dyn std::fmt::Display| {
@@ -117,7 +117,7 @@ fn tls_config(tls: &Tls) -> io::Result<rustls::ClientConfig> {
     // The process's provider: the one bollard's own TLS uses (ring).
     let builder = rustls::ClientConfig::builder().with_root_certificates(roots);
     let mut config = match &tls.client {
-        None => builder.with_no_client_auth(),
+        None => builder.with_client_cert_resolver(Arc::new(NoClientCert(addr.to_string()))),
         Some((cert, key)) => {
             let chain = CertificateDer::pem_file_iter(cert)
                 .map_err(|e| invalid(cert, &e))?
@@ -138,13 +138,53 @@ fn tls_config(tls: &Tls) -> io::Result<rustls::ClientConfig> {
     Ok(config)
 }
 
+/// The addresses whose daemon asked during the handshake for a client certificate this run had
+/// none to give. A daemon that requires one (`--tlsverify`) ends the connection right after a
+/// TLS 1.3 handshake; whether the first request then reads its alert or only finds the
+/// connection closed is a race, so the request's own error cannot say why and this does.
+static ASKED_FOR_A_CLIENT_CERT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Whether the daemon at `addr` asked for a client certificate that there was none of.
+pub(crate) fn asked_for_a_client_certificate(addr: &str) -> bool {
+    ASKED_FOR_A_CLIENT_CERT
+        .lock()
+        .is_ok_and(|asked| asked.iter().any(|a| a == addr))
+}
+
+pub(crate) fn note_asked_for_a_client_certificate(addr: &str) {
+    if let Ok(mut asked) = ASKED_FOR_A_CLIENT_CERT.lock() {
+        if !asked.iter().any(|a| a == addr) {
+            asked.push(addr.to_string());
+        }
+    }
+}
+
+/// No client certificate, and a note of the daemon that asked for one anyway.
+#[derive(Debug)]
+struct NoClientCert(String);
+
+impl rustls::client::ResolvesClientCert for NoClientCert {
+    fn resolve(
+        &self,
+        _: &[&[u8]],
+        _: &[rustls::SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        note_asked_for_a_client_certificate(&self.0);
+        None
+    }
+
+    fn has_certs(&self) -> bool {
+        false
+    }
+}
+
 /// The TLS handshake over `tcp`, with the failure said plainly.
 async fn handshake(
     tls: &Tls,
     addr: &str,
     tcp: tokio::net::TcpStream,
 ) -> io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-    let config = tls_config(tls)?;
+    let config = tls_config(tls, addr)?;
     let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let name = rustls_pki_types::ServerName::try_from(host.to_string())

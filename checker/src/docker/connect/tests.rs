@@ -339,3 +339,37 @@ fn unknown_schemes_are_named() {
     assert!(err.contains("fd://3"), "{err}");
     assert!(err.contains("ssh://"), "{err}");
 }
+
+#[test]
+fn a_connection_closed_after_asking_for_a_client_certificate_says_so() {
+    // A daemon that requires a client certificate ends the connection after the handshake; the
+    // first request may see only "connection was not ready", without the daemon's alert.
+    let addr = "192.0.2.7:2376";
+    let ep = Endpoint {
+        host: format!("tcp://{addr}"),
+        source: "DOCKER_HOST".into(),
+        tls: Some(Tls {
+            dir: "/certs".into(),
+            ca: Some("/certs/ca.pem".into()),
+            client: None,
+            verify: true,
+        }),
+    };
+    let closed = "Error in the hyper legacy client: client error (Canceled): operation was canceled: connection was not ready";
+    let before = explain(&ep, closed.to_string());
+    assert_eq!(before, closed, "a daemon that did not ask is not blamed");
+    super::super::dial::note_asked_for_a_client_certificate(addr);
+    let after = explain(&ep, closed.to_string());
+    assert!(
+        after.contains(&format!(
+            "the daemon at {addr} ended the TLS connection (it closed the connection)"
+        )) && after.contains(
+            "asks for a client certificate and there is none (no cert.pem and key.pem in /certs)"
+        ),
+        "{after}"
+    );
+    // A failed handshake keeps its own words.
+    let handshake =
+        format!("TLS handshake with {addr} failed: invalid peer certificate: UnknownIssuer");
+    assert_eq!(explain(&ep, handshake.clone()), handshake);
+}
