@@ -308,7 +308,6 @@ fn judge_steps(
                     h.is_step(&s.instruction) && step_matches(&format!("RUN {}", h.script), needle)
                 }))
     };
-    let find = |needle: &str| steps.iter().find(|s| is(s, needle));
     for n in &spec.cached {
         let found = steps
             .iter()
@@ -345,8 +344,12 @@ fn judge_steps(
             Some(_) => {}
         }
     }
+    // A step the change must rebuild: one matching step rebuilt is enough (others, such as a
+    // `RUN mkdir` of the tool's cache folder before the input is copied, rightly stay cached);
+    // when none was, the last of them is named: the one that reads the changed input.
     for n in &spec.rebuilt {
-        match find(n) {
+        let rebuilt = steps.iter().find(|s| is(s, n) && !s.cached);
+        match rebuilt.or_else(|| steps.iter().rev().find(|s| is(s, n))) {
             Some(s) if s.cached => {
                 return Some(Verdict::fail(
                     expected,

@@ -332,6 +332,40 @@ fn every_step_a_cached_entry_names_must_come_from_the_cache() {
     );
 }
 
+/// A step an entry of `rebuilt` names may appear before the input it reads (the tool's cache
+/// folder made first): it rightly stays cached, and the install after the input is what must
+/// run again. When every such step came from the cache, the last one is named.
+#[test]
+fn one_rebuilt_step_of_those_a_rebuilt_entry_names_is_enough() {
+    let spec = RebuildCheck {
+        touch: "deps.txt".into(),
+        cached: vec![],
+        rebuilt: vec!["RUN minipkg".into()],
+        output_excludes: vec![],
+        ..spec()
+    };
+    let mut steps = vec![
+        step("RUN mkdir -p /root/.cache/minipkg", true),
+        step("COPY deps.txt minipkg /app/", false),
+        step("RUN /app/minipkg install /app/deps.txt", false),
+    ];
+    let v = judge(&spec, &done(steps.clone(), ""));
+    assert!(v.passed, "{}", v.actual);
+
+    for s in &mut steps {
+        s.cached = true;
+    }
+    let v = judge(&spec, &done(steps, ""));
+    assert!(!v.passed);
+    assert!(
+        v.actual.starts_with(
+            "`RUN /app/minipkg install /app/deps.txt` came from the cache although deps.txt changed"
+        ),
+        "{}",
+        v.actual
+    );
+}
+
 /// A Dockerfile whose install is a here-document RUN (the compile step, if any, follows).
 const HEREDOC_INSTALL: &str = "FROM busybox:1.36.1
 COPY deps.txt install-deps.sh ./
