@@ -18,6 +18,8 @@ pub(super) async fn health(
     // inspection: it replays from the container's start).
     let mut cues = None;
     let mut opened = false;
+    // When a healthy status that one probe gave is given up on waiting for a second.
+    let mut confirm_by = None;
     loop {
         let info = ctx.inspect(id).await?.unwrap_or_default();
         let st = info.state.clone().unwrap_or_default();
@@ -57,8 +59,60 @@ pub(super) async fn health(
                 ),
             ));
         }
-        if status == want {
+        if status == want && want != "healthy" {
             return Ok(Verdict::pass(expected, format!("{name} is {status}")));
+        }
+        // Healthy must last: a probe that works once and then fails (busybox `wget` without
+        // `-O`, saving the page and then refusing to overwrite it) turns healthy on its first
+        // run and unhealthy a few seconds later. The next probe must succeed too.
+        if status == want && st.running == Some(true) {
+            let log = h.as_ref().and_then(|h| h.log.as_deref()).unwrap_or(&[]);
+            let interval = info
+                .config
+                .as_ref()
+                .and_then(|c| c.healthcheck.as_ref())
+                .and_then(|c| c.interval)
+                .filter(|ns| *ns > 0)
+                .map_or(30.0, |ns| ns as f64 / 1e9);
+            let confirm_by = *confirm_by.get_or_insert_with(|| {
+                tokio::time::Instant::now()
+                    + std::time::Duration::from_secs_f64((interval + 2.0).min(10.0))
+            });
+            match kept_healthy(log) {
+                Kept::Yes => {
+                    return Ok(Verdict::pass(
+                        expected,
+                        format!("{name} is healthy, and its last two probes succeeded"),
+                    ))
+                }
+                Kept::No(r) => {
+                    return Ok(Verdict::fail(
+                        expected,
+                        format!(
+                            "{name} turned healthy, but then a probe failed (exit {}: {})",
+                            r.exit_code.unwrap_or(-1),
+                            r.output.as_deref().unwrap_or_default().trim()
+                        ),
+                    )
+                    .advise(
+                        "A probe must keep succeeding while the app serves, not only the first time. \
+                         One that leaves something behind fails from its second run: busybox `wget` \
+                         without `-O /dev/null` (or `--spider`) saves the page as a file, then \
+                         refuses to overwrite it. Watch a few probes: \
+                         `docker inspect --format '{{json .State.Health}}' CONTAINER`.",
+                    ))
+                }
+                Kept::Once if tokio::time::Instant::now() >= confirm_by => {
+                    return Ok(Verdict::pass(
+                        expected,
+                        format!("{name} is healthy (no second probe ran within {interval} s to confirm it)"),
+                    ))
+                }
+                Kept::Once => {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    continue;
+                }
+            }
         }
         let probed = h
             .as_ref()
@@ -143,6 +197,26 @@ pub(super) async fn health(
             }
             None => tokio::time::sleep(left.min(std::time::Duration::from_millis(100))).await,
         }
+    }
+}
+
+/// What the probes of a container reported healthy say.
+#[derive(Debug, PartialEq)]
+enum Kept {
+    /// The last two probes succeeded.
+    Yes,
+    /// Only the last one did (so far).
+    Once,
+    /// The last one failed: healthy only until the retries run out.
+    No(bollard::models::HealthcheckResult),
+}
+
+fn kept_healthy(log: &[bollard::models::HealthcheckResult]) -> Kept {
+    let ok = |r: &bollard::models::HealthcheckResult| r.exit_code == Some(0);
+    match log {
+        [.., last] if !ok(last) => Kept::No(last.clone()),
+        [.., before, _] if ok(before) => Kept::Yes,
+        _ => Kept::Once,
     }
 }
 
@@ -232,5 +306,32 @@ mod time_tests {
             Some(951_825_600)
         );
         assert_eq!(super::unix_seconds("garbage"), None);
+    }
+}
+
+#[cfg(test)]
+mod kept_tests {
+    use super::{kept_healthy, Kept};
+    use bollard::models::HealthcheckResult;
+
+    fn probe(exit: i64, output: &str) -> HealthcheckResult {
+        HealthcheckResult {
+            exit_code: Some(exit),
+            output: Some(output.into()),
+            ..Default::default()
+        }
+    }
+
+    /// busybox `wget -q URL` saves index.html: the first probe succeeds, the next ones fail.
+    #[test]
+    fn healthy_counts_once_the_next_probe_succeeds_too() {
+        assert_eq!(kept_healthy(&[probe(0, "")]), Kept::Once);
+        assert_eq!(kept_healthy(&[probe(1, "404"), probe(0, "")]), Kept::Once);
+        assert_eq!(kept_healthy(&[probe(0, ""), probe(0, "")]), Kept::Yes);
+        let exists = probe(1, "wget: can't open 'index.html': File exists");
+        assert_eq!(
+            kept_healthy(&[probe(0, ""), exists.clone()]),
+            Kept::No(exists)
+        );
     }
 }
