@@ -88,7 +88,10 @@ pub(super) async fn registry_mismatch(
             short(served),
             digests
                 .iter()
-                .map(|d| d.rsplit('@').next().map(short).unwrap_or_default())
+                .map(|d| match d.split_once('@') {
+                    Some((repo, digest)) => format!("{repo}@{}", short(digest)),
+                    None => d.clone(),
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         )
@@ -186,14 +189,26 @@ pub fn loopback_reference(reference: &str) -> Option<(u16, String, String)> {
 }
 
 /// Do an image's repo digests (`repo@sha256:…`) include what the registry serves for `want`?
+/// `localhost:5000/app` and `127.0.0.1:5000/app` are one registry: pulled as either, an image
+/// is what that registry serves.
 pub fn runs_served(repo_digests: &[String], want: &str, served: &str) -> bool {
-    let want_repo = crate::docker::repository(want);
+    let want_repo = same_loopback(crate::docker::repository(want));
     !served.is_empty()
         && repo_digests.iter().any(|rd| {
             rd.split_once('@').is_some_and(|(repo, digest)| {
-                digest == served && crate::docker::repository(repo) == want_repo
+                digest == served && same_loopback(crate::docker::repository(repo)) == want_repo
             })
         })
+}
+
+/// A repository with the loopback registry's host spelled one way (`127.0.0.1`).
+fn same_loopback(repo: &str) -> String {
+    for host in ["localhost:", "[::1]:"] {
+        if let Some(rest) = repo.strip_prefix(host) {
+            return format!("127.0.0.1:{rest}");
+        }
+    }
+    repo.to_string()
 }
 
 /// How a container's command differs from its image's, if it does: `(entrypoint, cmd)` of each.

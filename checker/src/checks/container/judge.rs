@@ -472,6 +472,19 @@ mod cpu_tests {
             want,
             d1
         ));
+        // Pulled from the same registry by its other loopback name.
+        let as_localhost = vec![format!("localhost:18095/dojo-ship-app@{d1}")];
+        assert!(runs_served(&as_localhost, want, d1));
+        assert!(runs_served(
+            &pulled,
+            "localhost:18095/dojo-ship-app:1.0",
+            d1
+        ));
+        assert!(!runs_served(
+            &[format!("localhost:18096/dojo-ship-app@{d1}")],
+            want,
+            d1
+        ));
         // A digest reference names the same repository.
         assert!(runs_served(
             &pulled,
