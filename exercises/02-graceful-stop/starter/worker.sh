@@ -12,5 +12,6 @@ while [ "$stop" = no ]; do
     wait $!
 done
 echo "worker: SIGTERM received, finishing job $n"
+sleep 0.3   # wrapping up the job in hand
 echo "worker: stopped cleanly"
 exit 0
