@@ -75,6 +75,8 @@ fn matcher(root: &Path, dockerfile: &str) -> Result<Gitignore, ContextProblem> {
     let file = ignore_file(root, dockerfile);
     let name = file.display().to_string();
     if let Ok(text) = std::fs::read_to_string(root.join(&file)) {
+        // Docker drops a UTF-8 byte order mark (Windows editors write one) before the first line.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         for line in text.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -343,6 +345,20 @@ mod tests {
         assert!(n.contains(&"secrets/token.txt".to_string()), "{n:?}");
         // Dockerfile, notes.md and both ignore files: not the token.
         assert_eq!(measure(r, "Dockerfile").unwrap().0, 9 + 1 + 9 + 8);
+    }
+
+    /// PowerShell 5.1's `Set-Content -Encoding UTF8` and older Notepad start the file with a
+    /// byte order mark; Docker reads the first pattern without it.
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_pattern() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        std::fs::write(r.join("Dockerfile"), "\u{feff}FROM x:1\n").unwrap();
+        std::fs::write(r.join(".env"), "TOKEN=1").unwrap();
+        std::fs::write(r.join(".dockerignore"), "\u{feff}.env\nlogs\n").unwrap();
+        let n = names(&pack(r, "Dockerfile", None).unwrap());
+        assert!(!n.contains(&".env".to_string()), "{n:?}");
+        assert!(crate::dockerfile::parse("\u{feff}FROM x:1\n").is_ok());
     }
 
     #[test]

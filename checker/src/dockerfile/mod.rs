@@ -21,6 +21,8 @@ fn line_at(text: &str, offset: usize) -> usize {
 
 /// Parse, mapping the parser's error to a line and a sentence.
 pub fn parse(text: &str) -> Result<parse_dockerfile::Dockerfile<'_>, Refusal> {
+    // A byte order mark before the first line (Windows editors) is not part of it, for Docker.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     parse_dockerfile::parse(text).map_err(|e| Refusal {
         line: e.line().max(1),
         reason: format!("the Dockerfile does not parse: {e}"),
