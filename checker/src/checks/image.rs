@@ -355,12 +355,22 @@ fn command_form(
     shell: Option<&[String]>,
     want: CommandForm,
 ) -> Option<Verdict> {
-    let (what, v) = if ep.is_empty() {
-        ("CMD", cmd)
+    // What the container runs: the ENTRYPOINT with the CMD as its arguments. A shell-form
+    // ENTRYPOINT ignores the CMD; `ENTRYPOINT ["/bin/sh", "-c"]` takes its command string from it.
+    let both: Vec<String> = ep.iter().chain(cmd).cloned().collect();
+    let (what, v, got) = if ep.is_empty() {
+        ("CMD", cmd, form_of(cmd, shell))
     } else {
-        ("ENTRYPOINT", ep)
+        match form_of(ep, shell) {
+            // Both written as lists: a shell they start together is a listed one.
+            Runs::Program if !cmd.is_empty() && form_of(&both, shell) != Runs::Program => (
+                "ENTRYPOINT with its CMD",
+                both.as_slice(),
+                Runs::ListedShell,
+            ),
+            got => ("ENTRYPOINT", ep, got),
+        }
     };
-    let got = form_of(v, shell);
     let show = |f: CommandForm| match f {
         CommandForm::Exec => "exec form",
         CommandForm::Shell => "shell form",
@@ -369,8 +379,8 @@ fn command_form(
     (got.form() != want).then(|| {
         let actual = match got {
             Runs::ListedShell => format!(
-                "{what} is a list, but it starts a shell on a command string, so the shell is \
-                 PID 1, not your program: {listed}"
+                "{what} is a list, but it starts a shell on a command string, so PID 1 starts as \
+                 that shell, not as your program: {listed}"
             ),
             _ => format!("{what} in {}: {listed}", show(got.form())),
         };

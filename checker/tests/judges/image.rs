@@ -176,7 +176,7 @@ fn the_command_form_knows_the_images_shell() {
     assert!(!v.passed);
     assert!(
         v.actual
-            .contains("starts a shell on a command string, so the shell is PID 1"),
+            .contains("starts a shell on a command string, so PID 1 starts as that shell"),
         "{}",
         v.actual
     );
@@ -184,4 +184,38 @@ fn the_command_form_knows_the_images_shell() {
     assert!(form_of(&["/bin/sh", "/app/hello.sh"], None).passed);
     assert!(form_of(&["/app/hello.sh"], Some(&pipefail)).passed);
     assert!(form_of(&["httpd", "-f", "-p", "8080"], None).passed);
+}
+
+/// The container runs the ENTRYPOINT with the CMD as its arguments: `ENTRYPOINT ["/bin/sh",
+/// "-c"]` with `CMD ["/app/hello.sh"]` is `CMD ["sh", "-c", "/app/hello.sh"]` in two halves.
+#[test]
+fn the_command_form_reads_the_entrypoint_with_its_cmd() {
+    let form_of = |ep: &[&str], cmd: &[&str]| {
+        let mut facts = ImageFacts::default();
+        facts.config.entrypoint = Some(ep.iter().map(|s| s.to_string()).collect());
+        facts.config.cmd = Some(cmd.iter().map(|s| s.to_string()).collect());
+        let spec = ImageCheck {
+            cmd_form: Some(CommandForm::Exec),
+            ..ImageCheck::default()
+        };
+        judge(&facts, &spec)
+    };
+    let v = form_of(&["/bin/sh", "-c"], &["/app/hello.sh"]);
+    assert!(!v.passed);
+    assert!(
+        v.actual.starts_with(
+            "ENTRYPOINT with its CMD is a list, but it starts a shell on a command string"
+        ),
+        "{}",
+        v.actual
+    );
+    assert!(form_of(&["/app/start.sh"], &["--verbose"]).passed);
+    assert!(form_of(&["/app/hello.sh"], &[]).passed);
+    // A shell-form ENTRYPOINT ignores the CMD: the ENTRYPOINT is named.
+    let v = form_of(&["/bin/sh", "-c", "/app/hello.sh"], &["x"]);
+    assert!(
+        v.actual.starts_with("ENTRYPOINT in shell form"),
+        "{}",
+        v.actual
+    );
 }
