@@ -217,6 +217,13 @@ async fn ask(ctx: &Ctx<'_>, spec: &HttpCheck) -> Result<Asked, EnvError> {
         }
     } else if let Some(c) = &probed.publisher {
         probed.inside = look_inside(ctx, c, cport).await?;
+    } else if matches!(probed.last, Probe::Refused) {
+        // Nothing publishes the port now: a container that asked for it but is not running
+        // (it exited, or was never started) is why, and its log says more.
+        if let Some(c) = stopped_binder(ctx, host_port).await? {
+            probed.inside = look_inside(ctx, &c, cport).await?;
+            probed.publisher = Some(c);
+        }
     }
     Ok(Asked::Probed(probed))
 }
@@ -278,6 +285,10 @@ pub fn judge(spec: &HttpCheck, asked: &Asked) -> Verdict {
         // Podman's port forwarder refuses when nothing listens inside the container, where
         // Docker's accepts and then closes: a publisher means the port is published.
         Probe::Refused => match &p.publisher {
+            Some(c) if matches!(p.inside, Some(Inside::Stopped { .. })) => format!(
+                "connection refused on {host}:{host_port}: {c} asks for that port (`-p`), but \
+                 it is not running, and a container that is not running publishes no port"
+            ),
             Some(c) => format!(
                 "connection refused on {host}:{host_port}: {c} publishes it, but nothing in \
                  the container accepts the connection"
@@ -368,6 +379,50 @@ async fn find_publisher(ctx: &Ctx<'_>, host_port: u16) -> Result<Option<String>,
             None
         }
     }))
+}
+
+/// A container that is not running but asks to publish `host_port` (`-p host_port:…`), looked
+/// for among the stopped ones (a few inspections: their list entries show no ports).
+async fn stopped_binder(ctx: &Ctx<'_>, host_port: u16) -> Result<Option<String>, EnvError> {
+    let filters: std::collections::HashMap<&str, Vec<&str>> =
+        std::collections::HashMap::from([("status", vec!["created", "exited", "dead"])]);
+    let opts = bollard::query_parameters::ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let list = crate::docker::call(
+        "list containers",
+        crate::docker::deadline::QUICK,
+        crate::docker::through_transient_states(|| {
+            ctx.engine.docker.list_containers(Some(opts.clone()))
+        }),
+    )
+    .await?;
+    let want = host_port.to_string();
+    for c in list.into_iter().take(20) {
+        let Some(name) = c
+            .names
+            .and_then(|n| n.first().map(|s| s.trim_start_matches('/').to_string()))
+        else {
+            continue;
+        };
+        let Some(info) = ctx.inspect(&name).await? else {
+            continue;
+        };
+        let binds = info
+            .host_config
+            .and_then(|h| h.port_bindings)
+            .unwrap_or_default();
+        let asks = binds
+            .values()
+            .flatten()
+            .flatten()
+            .any(|b| b.host_port.as_deref() == Some(want.as_str()));
+        if asks {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
 }
 
 /// The container behind a port that gave no right answer: stopped (with its log), or running

@@ -241,6 +241,20 @@ async fn container_health_waits_for_the_probes_verdict() {
             "1000",
         ],
     );
+    // A probe that works once: it leaves a file behind and fails when the file is there (as
+    // busybox `wget URL` does with the page it saves). Healthy for a moment only.
+    let once = live.run(
+        "once",
+        &[
+            "--health-cmd",
+            "test ! -e /tmp/probed && touch /tmp/probed",
+            "--health-interval",
+            "1s",
+            BASE,
+            "sleep",
+            "1000",
+        ],
+    );
     // Probes that name a program the image does not have, in exec and in shell form: they can
     // never pass, and the wait says so without waiting out its 60 s.
     let no_curl = live.run(
@@ -277,6 +291,11 @@ async fn container_health_waits_for_the_probes_verdict() {
             "container",
             &on(&sick, "health = \"unhealthy\"\nwithin_s = 10"),
         ),
+        check(
+            "once",
+            "container",
+            &on(&once, "health = \"healthy\"\nwithin_s = 10"),
+        ),
     ]
     .concat();
     let fx = Fixture::new();
@@ -295,6 +314,15 @@ async fn container_health_waits_for_the_probes_verdict() {
             "exit 127",
         ],
     );
-    assert!(g.passed("fine").actual.contains("is healthy"));
+    assert!(g
+        .passed("fine")
+        .actual
+        .contains("is healthy, and its last two probes succeeded"));
+    g.failed(
+        "once",
+        &[&format!(
+            "{once} turned healthy, but then a probe failed (exit 1"
+        )],
+    );
     assert!(g.passed("sick").actual.contains("is unhealthy"));
 }

@@ -109,7 +109,26 @@ async fn http_on_a_fixed_host_port() {
     let web = live.run("web", &["-p", &publish, BASE, "sh", "-c", serve]);
     wait_until_exec(&web, "test -f /tmp/www/index.html");
     let idle = free_port();
+    // A container that asked for a port (`-p`) and exited: it publishes nothing, and says why.
+    let gone_port = free_port();
+    let gone_publish = format!("127.0.0.1:{gone_port}:8080");
+    let gone = live.run_to_exit(
+        "gone",
+        &[
+            "-p",
+            &gone_publish,
+            BASE,
+            "sh",
+            "-c",
+            "echo no folder to serve >&2; exit 1",
+        ],
+    );
     let checks = [
+        check(
+            "stopped",
+            "http",
+            &format!("host_port = {gone_port}\nwithin_s = 1"),
+        ),
         check(
             "answers",
             "http",
@@ -125,6 +144,16 @@ async fn http_on_a_fixed_host_port() {
     let fx = Fixture::new();
     let g = grade("90-http-live", "live", &checks, fx.path()).await;
     g.passed("answers");
+    g.failed(
+        "stopped",
+        &[
+            &format!(
+                "connection refused on 127.0.0.1:{gone_port}: {gone} asks for that port (`-p`), \
+                 but it is not running"
+            ),
+            "no folder to serve",
+        ],
+    );
     g.failed(
         "refused",
         &[
