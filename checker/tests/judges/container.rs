@@ -194,3 +194,60 @@ fn a_release_pushed_again_under_another_tag_is_no_release_of_its_own() {
     assert!(judge_distinct(one, two, "sha256:aaaa", "sha256:bbbb").is_none());
     assert!(judge_distinct(one, two, "", "").is_none());
 }
+
+/// A created container that never started: `docker create` alone is told to start it; a start
+/// that failed gives the runtime's own error.
+#[test]
+fn a_container_that_never_started_says_why() {
+    use bollard::models::{ContainerState, ContainerStateStatusEnum};
+    let created = |error: &str, code: i64| bollard::models::ContainerInspectResponse {
+        state: Some(ContainerState {
+            status: Some(ContainerStateStatusEnum::CREATED),
+            running: Some(false),
+            exit_code: Some(code),
+            error: Some(error.into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let verdict = |info: &bollard::models::ContainerInspectResponse, spec: &ContainerCheck| {
+        let facts = ContainerFacts {
+            info,
+            oom_killed: false,
+            dir: Path::new("/tmp"),
+            podman: false,
+            server_version: "fixture",
+        };
+        judge_state("dojo-first-hello", &facts, spec)
+            .or_else(|| judge_config("dojo-first-hello", &facts, spec))
+            .map(|v| v.actual)
+            .expect("a created container fails")
+    };
+    let exited_0 = ContainerCheck {
+        exit_code: Some(0),
+        ..ContainerCheck::default()
+    };
+    let only_created = verdict(&created("", 0), &exited_0);
+    assert!(
+        only_created.contains("created but never started")
+            && only_created.contains("`docker start -a dojo-first-hello`"),
+        "{only_created}"
+    );
+    let failed = verdict(
+        &created("exec: \"ech\": executable file not found in $PATH", 0),
+        &exited_0,
+    );
+    assert!(
+        failed.contains("its command could not be run: exec: \"ech\": executable file not found"),
+        "{failed}"
+    );
+    let running = ContainerCheck {
+        running: Some(true),
+        ..ContainerCheck::default()
+    };
+    let only_created = verdict(&created("", 0), &running);
+    assert!(
+        only_created.starts_with("dojo-first-hello was created but never started"),
+        "{only_created}"
+    );
+}

@@ -57,7 +57,7 @@ pub fn judge_state(
                 {
                     // Never started: either only created, or its start failed on a runtime that
                     // records no exit code for that (Podman; Docker records 127/126).
-                    format!("{name} is created: it never started (its command could not be run, or it was only created)")
+                    format!("{name} {}", never_started_why(name, &st))
                 } else {
                     format!(
                         "{name} is {} (exit code {})",
@@ -273,6 +273,18 @@ fn cpus(f: &Fields<'_>) -> Option<Verdict> {
     None
 }
 
+/// Why a created container never started: its start failed (the runtime's error says why), or
+/// nothing started it (`docker create` alone).
+fn never_started_why(name: &str, st: &bollard::models::ContainerState) -> String {
+    match st.error.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => format!("never started (status: created): its command could not be run: {e}"),
+        None => format!(
+            "was created but never started (status: created): `docker start -a {name}` starts \
+             it, and `docker run` creates and starts in one step"
+        ),
+    }
+}
+
 /// The exit code of a container that ran and stopped.
 fn exit_code(f: &Fields<'_>) -> Option<Verdict> {
     let Fields {
@@ -290,7 +302,7 @@ fn exit_code(f: &Fields<'_>) -> Option<Verdict> {
                 if running {
                     "still running".into()
                 } else if never_started && got == 0 {
-                    "it never started (status: created): its command could not be run".into()
+                    format!("it {}", never_started_why(f.name, st))
                 } else if never_started {
                     format!(
                         "it never started (status: created; exit code {})",
