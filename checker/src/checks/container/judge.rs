@@ -57,7 +57,7 @@ pub fn judge_state(
                 {
                     // Never started: either only created, or its start failed on a runtime that
                     // records no exit code for that (Podman; Docker records 127/126).
-                    format!("{name} {}", never_started_why(name, &st))
+                    format!("{name} {}", never_started_why(name, &st, facts.podman))
                 } else {
                     format!(
                         "{name} is {} (exit code {})",
@@ -275,9 +275,14 @@ fn cpus(f: &Fields<'_>) -> Option<Verdict> {
 
 /// Why a created container never started: its start failed (the runtime's error says why), or
 /// nothing started it (`docker create` alone).
-fn never_started_why(name: &str, st: &bollard::models::ContainerState) -> String {
+fn never_started_why(name: &str, st: &bollard::models::ContainerState, podman: bool) -> String {
     match st.error.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
         Some(e) => format!("never started (status: created): its command could not be run: {e}"),
+        // Podman records no error (and no exit code) for a start that failed.
+        None if podman => format!(
+            "never started (status: created): its command could not be run, or nothing started \
+             it (`docker start -a {name}`)"
+        ),
         None => format!(
             "was created but never started (status: created): `docker start -a {name}` starts \
              it, and `docker run` creates and starts in one step"
@@ -302,7 +307,7 @@ fn exit_code(f: &Fields<'_>) -> Option<Verdict> {
                 if running {
                     "still running".into()
                 } else if never_started && got == 0 {
-                    format!("it {}", never_started_why(f.name, st))
+                    format!("it {}", never_started_why(f.name, st, f.facts.podman))
                 } else if never_started {
                     format!(
                         "it never started (status: created; exit code {})",
