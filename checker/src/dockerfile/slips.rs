@@ -19,7 +19,12 @@ pub fn slips(text: &str, context: &std::path::Path) -> Vec<String> {
                     .split_whitespace()
                     .filter(|w| !w.starts_with("--"))
                     .collect();
-                if args.len() == 2 && !rest.starts_with('[') {
+                // `--from`: the source is in a stage or an image, not the context, and may
+                // well be a folder this check cannot see.
+                let from_elsewhere = rest
+                    .split_whitespace()
+                    .any(|w| w.to_ascii_lowercase().starts_with("--from"));
+                if args.len() == 2 && !rest.starts_with('[') && !from_elsewhere {
                     let (src, dest) = (args[0], args[1]);
                     let folder_later = lines[i + 1..]
                         .iter()
@@ -170,6 +175,12 @@ mod tests {
         )
         .is_empty());
         assert!(slips("FROM b\nCOPY . /app\nCMD [\"/app/hello.sh\"]\n", d.path()).is_empty());
+        // From a stage: its /app is a folder the context knows nothing of.
+        assert!(slips(
+            "FROM b AS files\nCOPY hello.sh /app/\nFROM b\nCOPY --from=files /app /app\nCMD [\"/app/hello.sh\"]\n",
+            d.path()
+        )
+        .is_empty());
         assert!(slips(
             "FROM b\nCOPY hello.sh /app/hello.sh\nCMD [\"/app/hello.sh\"]\n",
             d.path()
