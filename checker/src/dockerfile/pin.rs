@@ -9,7 +9,18 @@ pub fn pin_problem(image: &str) -> Option<&'static str> {
         return None;
     }
     let last = image.rsplit('/').next().unwrap_or(image);
+    // A sha256 digest's 64 hex digits (a commit id tag has 40 or fewer).
+    let hex = |t: &str| t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit());
+    if last.contains('@') {
+        return Some(
+            "has a digest without `sha256:`: a digest is written `@sha256:` and its 64 hex digits",
+        );
+    }
     match last.split_once(':') {
+        Some((_, tag)) if hex(tag) || tag.starts_with("sha256") => Some(
+            "puts a digest where a tag goes: after `:` it is read as a tag, which no release has. \
+             A digest follows `@sha256:` (`name@sha256:…`, or `name:tag@sha256:…`)",
+        ),
         None => Some("has no tag, so it means `latest`, which moves"),
         Some((_, "latest")) => Some("uses `latest`, which moves"),
         Some((_, "")) => Some("has an empty tag: does it use an ARG with no value here?"),

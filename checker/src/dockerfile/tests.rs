@@ -19,6 +19,15 @@ fn pinning() {
     assert!(pin_problem("node:14").is_some());
     assert!(pin_problem("gcc:12.2.0-bookworm").is_none());
     assert!(pin_problem("x@sha256:abc").is_none());
+    let digest = "0feceeb6f8ba6ed3bb0c3fa9327c6e2dc6a3e2b8d7b4e5c7d1e7c1f6b2a3c4d5";
+    for wrong in [
+        format!("127.0.0.1:18100/dojo-base:{digest}"),
+        format!("dojo-base:sha256-{digest}"),
+        format!("dojo-base@{digest}"),
+    ] {
+        let why = pin_problem(&wrong).unwrap_or_default();
+        assert!(why.contains("`@sha256:`"), "{wrong}: {why}");
+    }
 }
 
 #[test]
