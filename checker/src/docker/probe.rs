@@ -255,7 +255,15 @@ pub fn explain_start_error(msg: &str) -> String {
         .next()
         .unwrap_or(msg);
     let lower = msg.to_lowercase();
-    let short = if lower.contains("not a directory") {
+    // `exec: "/bin/sh": stat /bin/sh: no such file or directory`: a shell-form command (or
+    // RUN) in an image with no shell, such as `scratch`.
+    let no_shell = ["\"/bin/sh\"", "stat /bin/sh", "/bin/sh: no such file"]
+        .iter()
+        .any(|p| lower.contains(p));
+    let short = if no_shell && !lower.contains("not a directory") {
+        "the image has no /bin/sh, and a command in shell form (`CMD /app/x`) runs through it. \
+         Write the command in exec form, `CMD [\"/app/x\"]`, which starts the program itself"
+    } else if lower.contains("not a directory") {
         "a part of the command's path that should be a folder is a file in the image (a COPY whose \
          destination has no trailing `/` copies to a file of that name, not into a folder)"
     } else if lower.contains("executable file not found")
@@ -315,5 +323,27 @@ pub fn explain_exit(code: i64, oom: bool) -> String {
         (1, _) => "1: the program reported an error (read its log)".into(),
         (0, _) => "0: it finished successfully".into(),
         (c, _) => format!("{c}"),
+    }
+}
+
+#[cfg(test)]
+mod start_error_tests {
+    /// A shell-form CMD in a `scratch` image: the runtime cannot find /bin/sh, not the program.
+    #[test]
+    fn a_missing_shell_is_told_apart_from_a_missing_program() {
+        let no_shell =
+            "failed to create shim task: OCI runtime create failed: runc create failed: \
+                        unable to start container process: exec: \"/bin/sh\": stat /bin/sh: no \
+                        such file or directory: unknown";
+        let e = super::explain_start_error(no_shell);
+        assert!(e.starts_with("the image has no /bin/sh"), "{e}");
+        assert!(e.contains("exec form"), "{e}");
+        let no_program = "OCI runtime create failed: runc create failed: unable to start container \
+                          process: exec: \"/hello\": stat /hello: no such file or directory: unknown";
+        let e = super::explain_start_error(no_program);
+        assert!(
+            e.starts_with("the command to run (CMD/ENTRYPOINT) does not exist"),
+            "{e}"
+        );
     }
 }
