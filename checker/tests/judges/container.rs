@@ -251,3 +251,37 @@ fn a_container_that_never_started_says_why() {
         "{only_created}"
     );
 }
+
+/// `--cpuset-cpus` pins a container to CPUs without limiting how much of them it uses.
+#[test]
+fn a_cpu_set_is_no_cpu_limit_and_says_so() {
+    let info = bollard::models::ContainerInspectResponse {
+        state: Some(bollard::models::ContainerState {
+            running: Some(true),
+            ..Default::default()
+        }),
+        host_config: Some(bollard::models::HostConfig {
+            cpuset_cpus: Some("0".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let facts = ContainerFacts {
+        info: &info,
+        oom_killed: false,
+        dir: Path::new("/tmp"),
+        podman: false,
+        server_version: "fixture",
+    };
+    let spec = ContainerCheck {
+        cpus: Some(0.5),
+        ..ContainerCheck::default()
+    };
+    let v = judge_config("dojo-limits", &facts, &spec).expect("no limit fails");
+    assert!(
+        v.actual
+            .starts_with("no CPU limit: --cpuset-cpus 0 picks the CPUs it may run on"),
+        "{}",
+        v.actual
+    );
+}

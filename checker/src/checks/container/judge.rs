@@ -262,10 +262,14 @@ fn cpus(f: &Fields<'_>) -> Option<Verdict> {
         if (got - want).abs() > 0.001 {
             return Some(Verdict::fail(
                 format!("a CPU limit of {want} (--cpus {want})"),
-                if got == 0.0 {
-                    "no CPU limit".into()
-                } else {
-                    format!("{got} CPUs")
+                match host.cpuset_cpus.as_deref().filter(|c| !c.is_empty()) {
+                    // `--cpuset-cpus` says which CPUs it may use, not how much of them.
+                    Some(set) if got == 0.0 => format!(
+                        "no CPU limit: --cpuset-cpus {set} picks the CPUs it may run on, but \
+                         lets it use all of each; --cpus caps how much CPU time it gets"
+                    ),
+                    _ if got == 0.0 => "no CPU limit".into(),
+                    _ => format!("{got} CPUs"),
                 },
             ));
         }
