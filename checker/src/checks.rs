@@ -250,7 +250,21 @@ pub fn env_mismatch<'a>(
         });
         match found {
             Some(f) if same_value(f, v) => None,
-            Some(f) => Some((k.as_str(), v.as_str(), format!("{k}={f}"))),
+            Some(f) => {
+                let quoted = ['"', '\''].iter().any(|q| {
+                    f.len() >= 2
+                        && f.starts_with(*q)
+                        && f.ends_with(*q)
+                        && same_value(&f[1..f.len() - 1], v)
+                });
+                let why = if quoted {
+                    " (the quotes are part of the value: an --env-file line, or a quoted value \
+                     inside -e \"…\", is taken as written, quotes and all)"
+                } else {
+                    ""
+                };
+                Some((k.as_str(), v.as_str(), format!("{k}={f}{why}")))
+            }
             None => Some((k.as_str(), v.as_str(), format!("{k} is not set"))),
         }
     })
@@ -259,6 +273,22 @@ pub fn env_mismatch<'a>(
 #[cfg(test)]
 mod value_tests {
     use super::same_value;
+
+    #[test]
+    fn quotes_kept_from_an_env_file_are_named() {
+        let want: std::collections::BTreeMap<String, String> =
+            [("GREETING".to_string(), "Welcome to the dojo".to_string())].into();
+        let env = vec!["GREETING=\"Welcome to the dojo\"".to_string()];
+        let (_, _, actual) = super::env_mismatch(&env, &want).expect("quotes differ");
+        assert!(
+            actual
+                .starts_with("GREETING=\"Welcome to the dojo\" (the quotes are part of the value"),
+            "{actual}"
+        );
+        let env = vec!["GREETING=Welcome".to_string()];
+        let (_, _, actual) = super::env_mismatch(&env, &want).expect("differs");
+        assert_eq!(actual, "GREETING=Welcome");
+    }
 
     #[test]
     fn urls_compare_as_urls() {
