@@ -136,7 +136,7 @@ pub fn judge(answer: Option<&str>, spec: &AnswerCheck, id: &str) -> Verdict {
         .map(|g| g.iter().find(|f| contains(&said, &words(f))))
         .collect();
     let matched = found.iter().filter(|f| f.is_some()).count();
-    if let Some(other) = spec.reject.iter().find(|r| contains(&said, &words(r))) {
+    if let Some(other) = spec.reject.iter().find(|r| affirms(&said, &words(r))) {
         if let Some(Some(right)) = found.iter().find(|f| f.is_some()) {
             return Verdict::fail(
                 expected,
@@ -182,6 +182,23 @@ pub fn words(text: &str) -> Vec<String> {
         .map(|w| w.trim_matches('_').to_string())
         .filter(|w| !w.is_empty())
         .collect()
+}
+
+/// Words that, just before a form, say it is not the answer: "137, not 143", "a SIGTERM would
+/// have been 143 instead", "exit code 1 (not 127)".
+const NEGATIONS: &[&str] = &[
+    "not", "no", "never", "nor", "instead", "rather", "unlike", "than", "would", "isn", "wasn", "t",
+];
+
+/// Whether `form` appears in `said` other than right after a negation (within three words).
+fn affirms(said: &[String], form: &[String]) -> bool {
+    !form.is_empty()
+        && said.windows(form.len()).enumerate().any(|(i, w)| {
+            w == form
+                && !said[i.saturating_sub(3)..i]
+                    .iter()
+                    .any(|x| NEGATIONS.contains(&x.as_str()))
+        })
 }
 
 /// Whether `form` (its words) appears in a row in `said`.
@@ -287,6 +304,18 @@ mod tests {
             v.actual
         );
         assert!(verdict("137, not 1430", &s).passed);
+        // A rejected form the answer itself sets aside is no second answer.
+        for contrasted in [
+            "137, not 143",
+            "exit code 137, killed by the OOM killer; a SIGTERM would have been 143 instead",
+            "It's 137 rather than 143.",
+            "137 (it isn't 143)",
+        ] {
+            assert!(verdict(contrasted, &s).passed, "{contrasted}");
+        }
+        // The accepted form set aside does not help the rejected one.
+        let v = verdict("143, not 137", &s);
+        assert!(v.actual.contains("names two answers"), "{}", v.actual);
     }
 
     #[test]
