@@ -472,7 +472,7 @@ fn lost(n: &Note<'_>, status: u16, body: &str, after: bool) -> Fail {
                 "the note {} is gone: GET {} answers {status} without it:\n{shown}",
                 n.marker, n.read
             ),
-            "What a container keeps in its own writable layer goes with the container: `down` removes containers, and `up` makes new ones from the image. Only what lives in a volume is still there.",
+            "What a container keeps in its own writable layer, or in an anonymous volume (a `volumes:` entry with only a path in the container), goes with the container: `down` removes containers, and `up` makes new ones from the image, with new anonymous volumes. Only a named volume (`NAME:/path`, declared under the top-level `volumes:`) or a bind mount is still there.",
         )
     } else {
         Fail {
