@@ -109,6 +109,16 @@ fn explain_failure(error: &str) -> String {
                 no secrets. Make the step work without the secret file."
             .into();
     }
+    // `RUN --mount=type=secret,id=x,env=VAR`: Dockerfile frontends from 1.10 on know `env=`;
+    // the one built into this daemon (the one dockdojo builds with: it fetches no `# syntax=`
+    // frontend) does not.
+    if lower.contains("unexpected key 'env'") {
+        return "This Docker's own Dockerfile frontend, which dockdojo builds with (it fetches no \
+                `# syntax=` frontend), does not know `env=` on a secret mount. Read the secret \
+                from its file instead: `RUN --mount=type=secret,id=ID sh -c 'VAR=$(cat \
+                /run/secrets/ID) ./script'`, or give it a path with `target=`."
+            .into();
+    }
     if lower.contains("pull access denied")
         || lower.contains("no such host")
         || lower.contains("manifest unknown")
@@ -395,5 +405,14 @@ mod tests {
             );
         }
         assert!(explain_failure("exit code: 1").starts_with("Read the build log"));
+    }
+
+    /// Engine 26's own frontend on `RUN --mount=type=secret,id=deploy_token,env=DEPLOY_TOKEN`.
+    #[test]
+    fn a_secret_mount_into_a_variable_is_explained() {
+        let e = explain_failure(
+            "dockerfile parse error on line 4: unexpected key 'env' in 'env=DEPLOY_TOKEN'",
+        );
+        assert!(e.contains("does not know `env=` on a secret mount"), "{e}");
     }
 }
