@@ -255,6 +255,21 @@ async fn container_health_waits_for_the_probes_verdict() {
             "1000",
         ],
     );
+    // Failing probes in a long start period: "starting" until it ends, and the wait says why.
+    let patient = live.run(
+        "patient",
+        &[
+            "--health-cmd",
+            "exit 1",
+            "--health-interval",
+            "1s",
+            "--health-start-period",
+            "30s",
+            BASE,
+            "sleep",
+            "1000",
+        ],
+    );
     // Probes that name a program the image does not have, in exec and in shell form: they can
     // never pass, and the wait says so without waiting out its 60 s.
     let no_curl = live.run(
@@ -296,6 +311,11 @@ async fn container_health_waits_for_the_probes_verdict() {
             "container",
             &on(&once, "health = \"healthy\"\nwithin_s = 10"),
         ),
+        check(
+            "patient",
+            "container",
+            &on(&patient, "health = \"unhealthy\"\nwithin_s = 3"),
+        ),
     ]
     .concat();
     let fx = Fixture::new();
@@ -318,6 +338,7 @@ async fn container_health_waits_for_the_probes_verdict() {
         .passed("fine")
         .actual
         .contains("is healthy, and its last two probes succeeded"));
+    g.failed("patient", &["has a start period of 30 s"]);
     g.failed(
         "once",
         &[&format!(

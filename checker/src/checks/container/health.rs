@@ -182,6 +182,25 @@ pub(super) async fn health(
             } else {
                 format!("{name} is {now}{last}")
             };
+            // Failed probes in the start period do not count: "starting" lasts at least that.
+            let start_period = info
+                .config
+                .as_ref()
+                .and_then(|c| c.healthcheck.as_ref())
+                .and_then(|c| c.start_period)
+                .filter(|ns| *ns > 0)
+                .map(|ns| ns as f64 / 1e9);
+            if let (Some(secs), "unhealthy", true) = (
+                start_period,
+                want,
+                status.is_empty() || status == "starting",
+            ) {
+                return Ok(Verdict::fail(expected, actual).advise(format!(
+                    "Its HEALTHCHECK has a start period of {secs} s: failed probes in it do not \
+                     count, so it cannot turn unhealthy before the start period ends. Shorten \
+                     --start-period (or leave it out) to be told within {within} s."
+                )));
+            }
             return Ok(Verdict::fail(expected, actual));
         }
         // Inspect again on the next cue, or after a quiet second at most (the deadline, or a
