@@ -342,13 +342,17 @@ fn is_refusal(x: &checker::EnvError) -> bool {
 /// layer info: layer not known", buildah#5674, fixed in later releases than Podman 4.3 ships), or
 /// ran a build step on a layer that went from under it ("building at STEP \"RUN …\": while
 /// running runtime: exit status 1"; the service logs "image not known … may be corrupted" at
-/// that moment, and the same case passes alone). Cases run side by side, so one removes images
+/// that moment, and the same case passes alone), or started a build whose base image went from
+/// under it ("creating build container: initializing source docker://…", 10-moved-tag in CI,
+/// the base pinned by digest). Cases run side by side, so one removes images
 /// while another builds; a learner's single run does not. Such a case is run once more: one that
 /// is really wrong fails again.
 fn layer_race(outcome: &Result<CaseOutcome, CaseError>) -> bool {
     let race = |s: &str| {
         s.contains("layer not known")
             || (s.contains("building at STEP \"RUN ") && s.contains("while running runtime"))
+            // The base image went from under the build: it goes to the registry for it.
+            || s.contains("creating build container: initializing source docker://")
     };
     match outcome {
         Ok(Err((why, report))) => {
@@ -688,6 +692,11 @@ mod tests {
             "the first failing check is 'builds', not 'cache': the build failed with the \
              classic builder: building at STEP \"RUN /app/install-deps.sh\": while running \
              runtime: exit status 1"
+        )));
+        assert!(layer_race(&failed(
+            "the first failing check is 'builds', not 'runs': the build failed with the classic \
+             builder: creating build container: initializing source \
+             docker://127.0.0.1:18100/dojo-base@sha256:1111"
         )));
         assert!(!layer_race(&failed("check 'pushed' failed: no tag 2.0")));
         assert!(!layer_race(&failed(
