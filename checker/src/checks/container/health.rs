@@ -27,10 +27,8 @@ pub(super) async fn health(
             opened = true;
             cues = Some(health_cues(ctx, id, st.started_at.as_deref()));
         }
-        let has_check = info
-            .config
-            .as_ref()
-            .and_then(|c| c.healthcheck.as_ref())
+        let hc = info.config.as_ref().and_then(|c| c.healthcheck.as_ref());
+        let has_check = hc
             .and_then(|h| h.test.as_ref())
             .is_some_and(|t| !t.is_empty() && t[0] != "NONE");
         let h = st.health.clone();
@@ -67,10 +65,7 @@ pub(super) async fn health(
         // run and unhealthy a few seconds later. The next probe must succeed too.
         if status == want && st.running == Some(true) {
             let log = h.as_ref().and_then(|h| h.log.as_deref()).unwrap_or(&[]);
-            let interval = info
-                .config
-                .as_ref()
-                .and_then(|c| c.healthcheck.as_ref())
+            let interval = hc
                 .and_then(|c| c.interval)
                 .filter(|ns| *ns > 0)
                 .map_or(30.0, |ns| ns as f64 / 1e9);
@@ -183,10 +178,7 @@ pub(super) async fn health(
                 format!("{name} is {now}{last}")
             };
             // Failed probes in the start period do not count: "starting" lasts at least that.
-            let start_period = info
-                .config
-                .as_ref()
-                .and_then(|c| c.healthcheck.as_ref())
+            let start_period = hc
                 .and_then(|c| c.start_period)
                 .filter(|ns| *ns > 0)
                 .map(|ns| ns as f64 / 1e9);
