@@ -285,6 +285,9 @@ async fn prove_cases(
         if engine.runtime == Runtime::Podman && (layer_race(&outcome) || refused(&outcome)) {
             outcome = run_case(&engine.fork_session(), e, &case, measures, kept).await;
             retried = "; run again after Podman's storage race";
+        } else if engine.runtime == Runtime::Docker && classic_cache_race(&outcome) {
+            outcome = run_case(&engine.fork_session(), e, &case, measures, kept).await;
+            retried = "; run again after the classic builder's cache race";
         }
         let secs = t.elapsed().as_secs_f64();
         match outcome {
@@ -354,6 +357,25 @@ fn layer_race(outcome: &Result<CaseOutcome, CaseError>) -> bool {
             // The base image went from under the build: it goes to the registry for it.
             || s.contains("creating build container: initializing source docker://")
     };
+    match outcome {
+        Ok(Err((why, report))) => {
+            race(why)
+                || report
+                    .iter()
+                    .flat_map(|r| &r.checks)
+                    .any(|c| race(&c.actual))
+        }
+        _ => false,
+    }
+}
+
+/// A case that failed only because Docker's classic builder, looking for a cached step, read
+/// the base image's children while another case removed one of them: it gives up with
+/// `unable to find image "sha256:…"` (the image it had just listed). Every child of a shared
+/// base such as busybox is looked at, whichever exercise built it, so cases side by side meet
+/// it (10-moved-tag's setup in CI); a learner's single run does not. Run once more.
+fn classic_cache_race(outcome: &Result<CaseOutcome, CaseError>) -> bool {
+    let race = |s: &str| s.contains("unable to find image \"sha256:");
     match outcome {
         Ok(Err((why, report))) => {
             race(why)
@@ -704,6 +726,25 @@ mod tests {
              an error"
         )));
         assert!(!layer_race(&Ok(Ok(Proven::Yes("3 checks".into())))));
+    }
+
+    #[test]
+    fn only_the_classic_builders_vanished_child_is_run_again() {
+        let failed = |why: &str| -> Result<CaseOutcome, CaseError> { Ok(Err((why.into(), None))) };
+        assert!(classic_cache_race(&failed(
+            "setup.sh failed: exit 1: Step 1/2 : FROM busybox:1.36.1 |  ---> dc92a37934a9 | \
+             Step 2/2 : COPY libssl-version /etc/libssl-version | unable to find image \
+             \"sha256:d7cd6ecd0a8ac3fedca4a441705851d2ba82def8b06b4c0dc3c578e648ff1ff5\""
+        )));
+        // A learner's missing base is a wrong answer, not a race.
+        assert!(!classic_cache_race(&failed(
+            "check 'builds' failed: pull access denied for dojo-nothere, repository does not \
+             exist"
+        )));
+        assert!(!classic_cache_race(&failed(
+            "check 'runs' failed: Unable to find image 'dojo-app:1.0' locally"
+        )));
+        assert!(!classic_cache_race(&Ok(Ok(Proven::Yes("3 checks".into())))));
     }
 
     #[test]
