@@ -301,6 +301,13 @@ async fn container_health_waits_for_the_probes_verdict() {
             "container",
             &on(&fine, "health = \"healthy\"\nwithin_s = 10"),
         ),
+        // Unhealthy wanted from a container whose probes keep passing: said after two passes,
+        // not after the 60 s.
+        check(
+            "never-sick",
+            "container",
+            &on(&fine, "health = \"unhealthy\"\nwithin_s = 60"),
+        ),
         check(
             "sick",
             "container",
@@ -346,4 +353,10 @@ async fn container_health_waits_for_the_probes_verdict() {
         )],
     );
     assert!(g.passed("sick").actual.contains("is unhealthy"));
+    g.failed(
+        "never-sick",
+        &[&format!(
+            "{fine} is healthy; its last two probes succeeded, the last exited 0"
+        )],
+    );
 }

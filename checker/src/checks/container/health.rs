@@ -60,6 +60,24 @@ pub(super) async fn health(
         if status == want && want != "healthy" {
             return Ok(Verdict::pass(expected, format!("{name} is {status}")));
         }
+        // Unhealthy wanted, and the probe passed twice in a row on a container that should fail
+        // it: it does not see what it should. Turning unhealthy from here would take `retries`
+        // failures in a row that the two successes say will not come; waiting out `within` only
+        // delays the same verdict.
+        if want == "unhealthy" && status == "healthy" && st.running == Some(true) {
+            let log = h.as_ref().and_then(|h| h.log.as_deref()).unwrap_or(&[]);
+            if kept_healthy(log) == Kept::Yes {
+                let last = log.last().cloned().unwrap_or_default();
+                return Ok(Verdict::fail(
+                    expected,
+                    format!(
+                        "{name} is healthy; its last two probes succeeded, the last exited {} with: {}",
+                        last.exit_code.unwrap_or(-1),
+                        last.output.unwrap_or_default().trim()
+                    ),
+                ));
+            }
+        }
         // Healthy must last: a probe that works once and then fails (busybox `wget` without
         // `-O`, saving the page and then refusing to overwrite it) turns healthy on its first
         // run and unhealthy a few seconds later. The next probe must succeed too.
