@@ -200,8 +200,16 @@ fn cli_env(engine: &Engine, cmd: &mut tokio::process::Command) {
 }
 
 /// The first Compose program of `candidates` that answers `version`; `None` when none does.
+/// A program found once is remembered for the rest of the process (`docker-compose version`
+/// alone costs half a second of CPU, once per `recreate` check before); a missing one is looked
+/// for again each time, so one installed while the app runs is found.
 pub async fn find_cli(engine: &Engine, candidates: [Cli; 2]) -> Option<Cli> {
+    static FOUND: std::sync::Mutex<Vec<Cli>> = std::sync::Mutex::new(Vec::new());
+    let known = |cli: &Cli| FOUND.lock().is_ok_and(|f| f.contains(cli));
     for cli in candidates {
+        if known(&cli) {
+            return Some(cli);
+        }
         let mut cmd = tokio::process::Command::new(cli.0[0]);
         cmd.args(&cli.0[1..])
             .arg("version")
@@ -215,6 +223,9 @@ pub async fn find_cli(engine: &Engine, candidates: [Cli; 2]) -> Option<Cli> {
             Ok(Ok(s)) if s.success()
         );
         if ok {
+            if let Ok(mut f) = FOUND.lock() {
+                f.push(cli.clone());
+            }
             return Some(cli);
         }
     }
