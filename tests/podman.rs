@@ -194,6 +194,9 @@ fn podman_healthchecks_are_unsupported_never_failed() {
             "{c}"
         );
     }
+    // The first wait found that no probe runs; the second is told at once, not after its 10 s.
+    let second = by_id("catches-broken")["actual"].as_str().unwrap_or("");
+    assert!(second.contains("an earlier container"), "{second}");
     // The terminal report marks them apart from failures.
     let (o, _) = on_podman(&root.join(id), &["check"]);
     let out = text(&o);
