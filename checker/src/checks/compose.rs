@@ -4,7 +4,7 @@
 use crate::checks::Kind;
 use std::collections::HashMap;
 
-use bollard::query_parameters::{ListContainersOptionsBuilder, ListVolumesOptionsBuilder};
+use bollard::query_parameters::ListVolumesOptionsBuilder;
 
 use bollard::models::{ContainerInspectResponse, ContainerSummary, Volume};
 
@@ -73,19 +73,9 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ComposeCheck) -> Result<Verdict, En
 
 async fn list(ctx: &Ctx<'_>, spec: &ComposeCheck) -> Result<Project, EnvError> {
     let p = &spec.project;
-    let filters = HashMap::from([("label".to_string(), vec![format!("{PROJECT}={p}")])]);
-    let opts = ListContainersOptionsBuilder::new()
-        .all(true)
-        .filters(&filters)
-        .build();
-    let containers = call(
-        "list containers",
-        deadline::QUICK,
-        crate::docker::through_transient_states(|| {
-            ctx.engine.docker.list_containers(Some(opts.clone()))
-        }),
-    )
-    .await?;
+    let label = vec![format!("{PROJECT}={p}")];
+    let containers =
+        crate::docker::inspect::containers(ctx.engine, true, &[("label", label.clone())]).await?;
     let mut stopped = Vec::new();
     if spec.up != Some(false) {
         let wanted = |c: &&ContainerSummary| spec.running.contains(&service(c));
@@ -99,6 +89,7 @@ async fn list(ctx: &Ctx<'_>, spec: &ComposeCheck) -> Result<Project, EnvError> {
     let volumes = if spec.volumes.is_empty() || spec.up == Some(false) {
         Vec::new()
     } else {
+        let filters = HashMap::from([("label".to_string(), label)]);
         let vopts = ListVolumesOptionsBuilder::new().filters(&filters).build();
         call(
             "list volumes",

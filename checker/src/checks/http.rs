@@ -357,16 +357,7 @@ fn one_line(s: &str) -> String {
 
 /// The live container publishing `host_port`, if any.
 async fn find_publisher(ctx: &Ctx<'_>, host_port: u16) -> Result<Option<String>, EnvError> {
-    let list = crate::docker::call(
-        "list containers",
-        crate::docker::deadline::QUICK,
-        crate::docker::through_transient_states(|| {
-            ctx.engine
-                .docker
-                .list_containers(None::<bollard::query_parameters::ListContainersOptions>)
-        }),
-    )
-    .await?;
+    let list = crate::docker::inspect::containers(ctx.engine, false, &[]).await?;
     Ok(list.into_iter().find_map(|c| {
         let publishes = c
             .ports
@@ -384,20 +375,8 @@ async fn find_publisher(ctx: &Ctx<'_>, host_port: u16) -> Result<Option<String>,
 /// A container that is not running but asks to publish `host_port` (`-p host_port:…`), looked
 /// for among the stopped ones (a few inspections: their list entries show no ports).
 async fn stopped_binder(ctx: &Ctx<'_>, host_port: u16) -> Result<Option<String>, EnvError> {
-    let filters: std::collections::HashMap<&str, Vec<&str>> =
-        std::collections::HashMap::from([("status", vec!["created", "exited", "dead"])]);
-    let opts = bollard::query_parameters::ListContainersOptionsBuilder::new()
-        .all(true)
-        .filters(&filters)
-        .build();
-    let list = crate::docker::call(
-        "list containers",
-        crate::docker::deadline::QUICK,
-        crate::docker::through_transient_states(|| {
-            ctx.engine.docker.list_containers(Some(opts.clone()))
-        }),
-    )
-    .await?;
+    let stopped = ["created", "exited", "dead"].map(String::from).to_vec();
+    let list = crate::docker::inspect::containers(ctx.engine, true, &[("status", stopped)]).await?;
     let want = host_port.to_string();
     for c in list.into_iter().take(20) {
         let Some(name) = c

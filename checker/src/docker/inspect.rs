@@ -26,3 +26,26 @@ pub async fn container(
             .map_err(|e| crate::docker::classify("inspect container", &e)),
     }
 }
+
+/// List containers (`all`: stopped ones too), filtered as the API filters them (`label`,
+/// `status`…; none for every running container), through the daemon's transient states.
+pub async fn containers(
+    engine: &Engine,
+    all: bool,
+    filters: &[(&str, Vec<String>)],
+) -> Result<Vec<bollard::models::ContainerSummary>, EnvError> {
+    let filters: std::collections::HashMap<&str, Vec<String>> = filters.iter().cloned().collect();
+    let mut opts = bollard::query_parameters::ListContainersOptionsBuilder::new().all(all);
+    if !filters.is_empty() {
+        opts = opts.filters(&filters);
+    }
+    let opts = opts.build();
+    crate::docker::call(
+        "list containers",
+        deadline::QUICK,
+        crate::docker::through_transient_states(|| {
+            engine.docker.list_containers(Some(opts.clone()))
+        }),
+    )
+    .await
+}

@@ -154,16 +154,7 @@ pub fn clashing_port(msg: &str) -> Option<u16> {
 /// Who holds host port `port`: a container of another dockdojo run, one of the learner's own, or
 /// a program that is not a container. One sentence saying what to do about it.
 pub async fn port_conflict(engine: &Engine, port: u16) -> Result<String, EnvError> {
-    let list = call(
-        "list containers",
-        deadline::QUICK,
-        crate::docker::through_transient_states(|| {
-            engine
-                .docker
-                .list_containers(None::<bollard::query_parameters::ListContainersOptions>)
-        }),
-    )
-    .await?;
+    let list = crate::docker::inspect::containers(engine, false, &[]).await?;
     let holder = list.into_iter().find(|c| {
         c.ports
             .as_ref()

@@ -116,25 +116,11 @@ pub async fn find_compose(
     project: &str,
     service: &str,
 ) -> Result<Option<String>, EnvError> {
-    let filters = std::collections::HashMap::from([(
-        "label".to_string(),
-        vec![
-            format!("com.docker.compose.project={project}"),
-            format!("com.docker.compose.service={service}"),
-        ],
-    )]);
-    let opts = bollard::query_parameters::ListContainersOptionsBuilder::new()
-        .all(true)
-        .filters(&filters)
-        .build();
-    let list = crate::docker::call(
-        "list containers",
-        deadline::QUICK,
-        crate::docker::through_transient_states(|| {
-            ctx.engine.docker.list_containers(Some(opts.clone()))
-        }),
-    )
-    .await?;
+    let labels = vec![
+        format!("com.docker.compose.project={project}"),
+        format!("com.docker.compose.service={service}"),
+    ];
+    let list = crate::docker::inspect::containers(ctx.engine, true, &[("label", labels)]).await?;
     Ok(list.into_iter().find_map(|c| {
         let l = c.labels.unwrap_or_default();
         let ok = l.get("com.docker.compose.project").map(String::as_str) == Some(project)
