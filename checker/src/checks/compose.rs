@@ -26,12 +26,35 @@ pub struct ComposeCheck {
     pub volumes: Vec<String>,
     /// `false`: the project must have no containers at all (it was brought down).
     pub up: Option<bool>,
+    /// Volumes (as named in the compose file) that must be mounted where a service keeps its
+    /// data: volume → `service:/path`. Data that outlives `down` and `up` could also sit in a
+    /// bind-mounted folder; this asks for the named volume.
+    #[serde(default)]
+    pub mounted: std::collections::BTreeMap<String, String>,
 }
 
 impl Kind for ComposeCheck {
     /// A Compose project built and brought up.
     fn weight(&self) -> u32 {
         40
+    }
+    fn problem(&self) -> Option<String> {
+        for (v, at) in &self.mounted {
+            match at.split_once(':') {
+                Some((s, path)) if !s.is_empty() && path.starts_with('/') => {}
+                _ => {
+                    return Some(format!(
+                        "`mounted` of {v} must be `service:/path`, not {at:?}"
+                    ))
+                }
+            }
+            if !self.volumes.contains(v) {
+                return Some(format!(
+                    "`mounted` names {v}, which `volumes` does not list"
+                ));
+            }
+        }
+        None
     }
 }
 
@@ -49,6 +72,9 @@ pub struct Project {
     pub stopped: Vec<(String, Option<ContainerInspectResponse>, String)>,
     /// The volumes listed with the project's label, when the spec names volumes.
     pub volumes: Vec<Volume>,
+    /// For each service that `mounted` names, its running container's mounts (from its
+    /// inspection: a list's mounts differ between engines).
+    pub mounts: Vec<(String, Vec<bollard::models::MountPoint>)>,
 }
 
 fn label<'a>(labels: Option<&'a HashMap<String, String>>, key: &str) -> Option<&'a str> {
@@ -73,9 +99,10 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ComposeCheck) -> Result<Verdict, En
 
 async fn list(ctx: &Ctx<'_>, spec: &ComposeCheck) -> Result<Project, EnvError> {
     let p = &spec.project;
-    let label = vec![format!("{PROJECT}={p}")];
+    let by_label = vec![format!("{PROJECT}={p}")];
     let containers =
-        crate::docker::inspect::containers(ctx.engine, true, &[("label", label.clone())]).await?;
+        crate::docker::inspect::containers(ctx.engine, true, &[("label", by_label.clone())])
+            .await?;
     let mut stopped = Vec::new();
     if spec.up != Some(false) {
         let wanted = |c: &&ContainerSummary| spec.running.contains(&service(c));
@@ -89,7 +116,7 @@ async fn list(ctx: &Ctx<'_>, spec: &ComposeCheck) -> Result<Project, EnvError> {
     let volumes = if spec.volumes.is_empty() || spec.up == Some(false) {
         Vec::new()
     } else {
-        let filters = HashMap::from([("label".to_string(), label)]);
+        let filters = HashMap::from([("label".to_string(), by_label)]);
         let vopts = ListVolumesOptionsBuilder::new().filters(&filters).build();
         call(
             "list volumes",
@@ -100,10 +127,28 @@ async fn list(ctx: &Ctx<'_>, spec: &ComposeCheck) -> Result<Project, EnvError> {
         .volumes
         .unwrap_or_default()
     };
+    let mut mounts = Vec::new();
+    for at in spec.mounted.values() {
+        let Some((s, _)) = at.split_once(':') else {
+            continue;
+        };
+        if mounts.iter().any(|(m, _)| m == s) {
+            continue;
+        }
+        let c = containers
+            .iter()
+            .filter(|c| label(c.labels.as_ref(), PROJECT) == Some(p.as_str()))
+            .find(|c| service(c) == s && is_running(c));
+        if let Some(id) = c.and_then(|c| c.id.clone()) {
+            let info = ctx.inspect(&id).await?.unwrap_or_default();
+            mounts.push((s.to_string(), info.mounts.unwrap_or_default()));
+        }
+    }
     Ok(Project {
         containers,
         stopped,
         volumes,
+        mounts,
     })
 }
 
@@ -169,8 +214,64 @@ pub fn judge(spec: &ComposeCheck, project: &Project) -> Verdict {
                     }
                 ),
             )
-            .advise("Declare it under the top-level `volumes:` key and mount it in the service.");
+            .advise(
+                "Compose makes a volume only when a service mounts it: declare it under the \
+                 top-level `volumes:` key, and mount it in the service that keeps the data \
+                 (`volumes: [\"NAME:/path\"]` under the service).",
+            );
         }
+    }
+    for (v, at) in &spec.mounted {
+        let Some((s, path)) = at.split_once(':') else {
+            continue;
+        };
+        let name = project
+            .volumes
+            .iter()
+            .filter(|x| label(Some(&x.labels), PROJECT) == Some(p.as_str()))
+            .find(|x| label(Some(&x.labels), VOLUME) == Some(v.as_str()))
+            .map(|x| x.name.clone())
+            .unwrap_or_default();
+        let mounts = project
+            .mounts
+            .iter()
+            .find(|(m, _)| m == s)
+            .map(|(_, m)| m.as_slice())
+            .unwrap_or_default();
+        let here = mounts
+            .iter()
+            .find(|m| m.destination.as_deref().map(|d| d.trim_end_matches('/')) == Some(path));
+        let is_volume = |m: &bollard::models::MountPoint| m.typ.as_deref() == Some("volume");
+        let actual = match here {
+            Some(m) if is_volume(m) && m.name.as_deref() == Some(name.as_str()) => continue,
+            Some(m) if is_volume(m) => format!(
+                "{s}'s {path} is the volume {}, not the project's volume {v} ({name})",
+                m.name.as_deref().unwrap_or("?")
+            ),
+            Some(m) => format!(
+                "{s}'s {path} is a {} mount of {}, not the volume {v}",
+                m.typ.as_deref().unwrap_or("?"),
+                m.source.as_deref().unwrap_or("?")
+            ),
+            None => format!(
+                "nothing is mounted at {path} in {s}, so what it keeps there goes with its container"
+            ),
+        };
+        let elsewhere = mounts
+            .iter()
+            .find(|m| is_volume(m) && m.name.as_deref() == Some(name.as_str()))
+            .and_then(|m| m.destination.clone());
+        let actual = match elsewhere {
+            Some(d) => format!("{actual}; the volume {v} is mounted at {d}"),
+            None => actual,
+        };
+        return Verdict::fail(format!("{expected}, {v} mounted at {s}:{path}"), actual).advise(
+            format!(
+                "The task keeps {s}'s {path} in the named volume {v}: under the service, \
+                 `volumes: [\"{v}:{path}\"]`. A bind-mounted folder also outlives the \
+                 container, but it is a folder of this machine, not a volume Docker manages."
+            ),
+        );
     }
     Verdict::pass(expected, format!("running: {}", running.join(", ")))
 }

@@ -20,12 +20,19 @@ fn project(engine: &str) -> (String, Project) {
         // As `logs_tail` reads it: the last 4 lines.
         tail(&text(engine, "compose-worker.log"), 4),
     )];
+    // As the check inspects them: the running `web`'s mounts (the list shows the same ones).
+    let mounts = containers
+        .iter()
+        .filter(|c| c.labels.as_ref().expect("labels")["com.docker.compose.service"] == "web")
+        .map(|c| ("web".to_string(), c.mounts.clone().unwrap_or_default()))
+        .collect();
     (
         name,
         Project {
             containers,
             stopped,
             volumes,
+            mounts,
         },
     )
 }
@@ -36,6 +43,46 @@ fn spec(project: &str, running: &[&str], volumes: &[&str], up: Option<bool>) -> 
         running: running.iter().map(|s| s.to_string()).collect(),
         volumes: volumes.iter().map(|s| s.to_string()).collect(),
         up,
+        mounted: Default::default(),
+    }
+}
+
+fn mounted(p: &str, at: &str) -> ComposeCheck {
+    let mut s = spec(p, &["web"], &["data"], None);
+    s.mounted.insert("data".into(), at.into());
+    s
+}
+
+/// The named volume where the service keeps its data: not another path, not a bind-mounted
+/// folder that also outlives `down`.
+#[test]
+fn a_volume_must_be_mounted_where_the_service_keeps_its_data() {
+    for engine in ENGINES {
+        let (p, mut project) = project(engine);
+        let v = judge(&mounted(&p, "web:/data"), &project);
+        assert!(v.passed, "{engine}: {}", v.actual);
+
+        let v = judge(&mounted(&p, "web:/srv"), &project);
+        assert!(!v.passed, "{engine}");
+        assert_eq!(
+            v.actual,
+            "nothing is mounted at /srv in web, so what it keeps there goes with its container; \
+             the volume data is mounted at /data",
+            "{engine}"
+        );
+        let advice = v.advice.unwrap_or_default();
+        assert!(advice.contains("volumes: [\"data:/srv\"]"), "{advice}");
+
+        let m = &mut project.mounts[0].1[0];
+        m.typ = Some("bind".into());
+        m.name = None;
+        m.source = Some("/home/learner/notes".into());
+        let v = judge(&mounted(&p, "web:/data"), &project);
+        assert!(!v.passed, "{engine}");
+        assert_eq!(
+            v.actual, "web's /data is a bind mount of /home/learner/notes, not the volume data",
+            "{engine}"
+        );
     }
 }
 
