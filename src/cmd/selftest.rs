@@ -285,9 +285,9 @@ async fn prove_cases(
         if engine.runtime == Runtime::Podman && (layer_race(&outcome) || refused(&outcome)) {
             outcome = run_case(&engine.fork_session(), e, &case, measures, kept).await;
             retried = "; run again after Podman's storage race";
-        } else if engine.runtime == Runtime::Docker && classic_cache_race(&outcome) {
+        } else if engine.runtime == Runtime::Docker && docker_image_race(&outcome) {
             outcome = run_case(&engine.fork_session(), e, &case, measures, kept).await;
-            retried = "; run again after the classic builder's cache race";
+            retried = "; run again after the engine's image store race";
         }
         let secs = t.elapsed().as_secs_f64();
         match outcome {
@@ -369,13 +369,24 @@ fn layer_race(outcome: &Result<CaseOutcome, CaseError>) -> bool {
     }
 }
 
-/// A case that failed only because Docker's classic builder, looking for a cached step, read
-/// the base image's children while another case removed one of them: it gives up with
-/// `unable to find image "sha256:…"` (the image it had just listed). Every child of a shared
-/// base such as busybox is looked at, whichever exercise built it, so cases side by side meet
-/// it (10-moved-tag's setup in CI); a learner's single run does not. Run once more.
-fn classic_cache_race(outcome: &Result<CaseOutcome, CaseError>) -> bool {
-    let race = |s: &str| s.contains("unable to find image \"sha256:");
+/// A case that failed only because another case removed images while its build ran, in one of
+/// the two forms Docker shows:
+/// - the classic builder, looking for a cached step, read the base image's children while
+///   another case removed one of them: it gives up with `unable to find image "sha256:…"` (the
+///   image it had just listed). Every child of a shared base such as busybox is looked at,
+///   whichever exercise built it (10-moved-tag's setup on Engine 20.10 in CI);
+/// - BuildKit on the containerd image store unpacks the image it exported onto snapshots that
+///   other images share: `exporting to image` then fails with "failed to prepare extraction
+///   snapshot" when another case's removal takes a parent away (03-cache-order's solution on
+///   Engine 26 in CI).
+///
+/// Cases run side by side, so one removes images while another builds; a learner's single run
+/// does not. Such a case is run once more: one that is really wrong fails again.
+fn docker_image_race(outcome: &Result<CaseOutcome, CaseError>) -> bool {
+    let race = |s: &str| {
+        s.contains("unable to find image \"sha256:")
+            || s.contains("failed to prepare extraction snapshot")
+    };
     match outcome {
         Ok(Err((why, report))) => {
             race(why)
@@ -729,22 +740,27 @@ mod tests {
     }
 
     #[test]
-    fn only_the_classic_builders_vanished_child_is_run_again() {
+    fn only_the_engines_image_store_races_are_run_again() {
         let failed = |why: &str| -> Result<CaseOutcome, CaseError> { Ok(Err((why.into(), None))) };
-        assert!(classic_cache_race(&failed(
+        assert!(docker_image_race(&failed(
             "setup.sh failed: exit 1: Step 1/2 : FROM busybox:1.36.1 |  ---> dc92a37934a9 | \
              Step 2/2 : COPY libssl-version /etc/libssl-version | unable to find image \
              \"sha256:d7cd6ecd0a8ac3fedca4a441705851d2ba82def8b06b4c0dc3c578e648ff1ff5\""
         )));
+        assert!(docker_image_race(&failed(
+            "check 'builds' failed: the build failed with BuildKit: `exporting to image` \
+             failed: failed to prepare extraction snapshot \"extract-1-sha256:aa\": parent \
+             snapshot sha256:bb does not exist: not found"
+        )));
         // A learner's missing base is a wrong answer, not a race.
-        assert!(!classic_cache_race(&failed(
+        assert!(!docker_image_race(&failed(
             "check 'builds' failed: pull access denied for dojo-nothere, repository does not \
              exist"
         )));
-        assert!(!classic_cache_race(&failed(
+        assert!(!docker_image_race(&failed(
             "check 'runs' failed: Unable to find image 'dojo-app:1.0' locally"
         )));
-        assert!(!classic_cache_race(&Ok(Ok(Proven::Yes("3 checks".into())))));
+        assert!(!docker_image_race(&Ok(Ok(Proven::Yes("3 checks".into())))));
     }
 
     #[test]
