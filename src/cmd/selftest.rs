@@ -357,13 +357,19 @@ fn layer_race(outcome: &Result<CaseOutcome, CaseError>) -> bool {
             // The base image went from under the build: it goes to the registry for it.
             || s.contains("creating build container: initializing source docker://")
     };
+    failed_saying(outcome, race)
+}
+
+/// A case that failed, where its reason or one of its checks' findings says what `said` looks
+/// for.
+fn failed_saying(outcome: &Result<CaseOutcome, CaseError>, said: impl Fn(&str) -> bool) -> bool {
     match outcome {
         Ok(Err((why, report))) => {
-            race(why)
+            said(why)
                 || report
                     .iter()
                     .flat_map(|r| &r.checks)
-                    .any(|c| race(&c.actual))
+                    .any(|c| said(&c.actual))
         }
         _ => false,
     }
@@ -387,16 +393,7 @@ fn docker_image_race(outcome: &Result<CaseOutcome, CaseError>) -> bool {
         s.contains("unable to find image \"sha256:")
             || s.contains("failed to prepare extraction snapshot")
     };
-    match outcome {
-        Ok(Err((why, report))) => {
-            race(why)
-                || report
-                    .iter()
-                    .flat_map(|r| &r.checks)
-                    .any(|c| race(&c.actual))
-        }
-        _ => false,
-    }
+    failed_saying(outcome, race)
 }
 
 enum CaseError {
