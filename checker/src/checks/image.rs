@@ -2,14 +2,13 @@
 //! ports, labels, healthcheck).
 
 use crate::checks::{Kind, Needs};
-use bollard::query_parameters::ListImagesOptionsBuilder;
 
 use crate::checks::{Ctx, Verdict};
 use crate::docker::{call, deadline};
 use crate::dockerfile::is_root_user;
 use crate::error::EnvError;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -109,46 +108,31 @@ fn form_of(v: &[String], shell: Option<&[String]>) -> Runs {
     Runs::Program
 }
 
-/// The image's size unpacked, as `docker images` shows it. The graph-driver image store reports
-/// it in `inspect` too; Engine 26's containerd image store reports there the size of the image's
-/// content (its compressed layers: a 30 MB layer of zeros counts for a few KB), and the unpacked
-/// size only in the image list. `inspected` is inspect's size, kept when the list has nothing
-/// larger for `id`. The list asks only for the image's first tag (every image a run builds has
-/// one): listing every image costs the daemon a size per image, and on Podman a whole list races
-/// removals elsewhere. An untagged image, or one whose tag moved meanwhile, is looked up in the
-/// whole list.
-async fn unpacked_size(
-    ctx: &Ctx<'_>,
-    id: &str,
-    tag: Option<&str>,
-    inspected: i64,
-) -> Result<i64, EnvError> {
-    let list = |tag: Option<&str>| {
-        let opts = tag.map(|t| {
-            ListImagesOptionsBuilder::new()
-                .filters(&HashMap::from([("reference", vec![t])]))
-                .build()
-        });
-        call(
-            "list images",
-            deadline::QUICK,
-            crate::docker::through_transient_states(move || {
-                ctx.engine.docker.list_images(opts.clone())
-            }),
-        )
-    };
-    let size_in = |l: &[bollard::models::ImageSummary]| {
-        l.iter().find(|i| i.id == id).map(|i| i.size.max(inspected))
-    };
-    if tag.is_some() {
-        if let Some(size) = size_in(&list(tag).await?) {
-            return Ok(size);
-        }
-    }
-    Ok(size_in(&list(None).await?).unwrap_or(inspected))
+/// The image's size unpacked: the sum of its layers' sizes as `docker history` shows them, the
+/// same measure on every engine. The graph-driver store (and Podman) report that total in
+/// `inspect` too; Engine 26's containerd image store reports there the size of the image's
+/// content (its compressed layers: a 30 MB layer of zeros counts for a few KB), and in the image
+/// list (`docker images`) the content and the unpacked layers added together, which counts a
+/// busybox base twice (a 2.8 MB image showed 5.6 MB and failed a 5 MB limit it met). The history
+/// gives each layer's unpacked size in all three. `inspected` is kept when the history has no
+/// sizes at all (an image whose layers are not unpacked).
+async fn unpacked_size(ctx: &Ctx<'_>, id: &str, inspected: i64) -> Result<i64, EnvError> {
+    let history = call(
+        "read the image's history",
+        deadline::QUICK,
+        ctx.engine.docker.image_history(id),
+    )
+    .await?;
+    Ok(layers_total(&history).unwrap_or(inspected))
 }
 
-/// What the `image` check reads of an image: its size (unpacked, as `docker images` shows it),
+/// The sum of the history's layer sizes; `None` when no layer has a size.
+fn layers_total(history: &[bollard::models::ImageHistoryResponseItem]) -> Option<i64> {
+    let total: i64 = history.iter().map(|h| h.size.max(0)).sum();
+    (total > 0).then_some(total)
+}
+
+/// What the `image` check reads of an image: its size (unpacked, the sum of its layers),
 /// its layer count and its config.
 #[derive(Debug, Clone, Default)]
 pub struct ImageFacts {
@@ -159,7 +143,8 @@ pub struct ImageFacts {
 
 impl ImageFacts {
     /// The facts `docker image inspect` gives by itself (its size is the unpacked one on the
-    /// graph-driver store, the content's on the containerd store: see [`unpacked_size`]).
+    /// graph-driver store and Podman, the content's on the containerd store: see
+    /// [`unpacked_size`]).
     pub fn from_inspect(info: &bollard::models::ImageInspect) -> Self {
         Self {
             size: info.size.unwrap_or(0),
@@ -185,14 +170,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ImageCheck) -> Result<Verdict, EnvE
     .await?;
     let mut facts = ImageFacts::from_inspect(&info);
     if spec.max_size_mb.is_some() || spec.min_size_mb.is_some() {
-        let tag = info.repo_tags.as_ref().and_then(|t| t.first());
-        facts.size = unpacked_size(
-            ctx,
-            info.id.as_deref().unwrap_or_default(),
-            tag.map(String::as_str),
-            facts.size,
-        )
-        .await?;
+        facts.size = unpacked_size(ctx, info.id.as_deref().unwrap_or(&image), facts.size).await?;
     }
     if spec.healthcheck.is_some()
         && facts.config.healthcheck.is_none()
@@ -219,14 +197,23 @@ pub fn judge(facts: &ImageFacts, spec: &ImageCheck) -> Verdict {
     if let Some(max) = spec.max_size_mb {
         if size as f64 > max * 1_000_000.0 {
             return Verdict::fail(
-                format!("an image of at most {max} MB"),
+                format!(
+                    "an image of at most {max} MB unpacked (the sum of its layers' sizes in \
+                     `docker history`)"
+                ),
                 format!("{} ({layers} {layer_word})", mb(size)),
             );
         }
     }
     if let Some(min) = spec.min_size_mb {
         if (size as f64) < min * 1_000_000.0 {
-            return Verdict::fail(format!("an image of at least {min} MB"), mb(size));
+            return Verdict::fail(
+                format!(
+                    "an image of at least {min} MB unpacked (the sum of its layers' sizes in \
+                     `docker history`)"
+                ),
+                mb(size),
+            );
         }
     }
     if let Some(max) = spec.max_layers {
@@ -405,4 +392,28 @@ async fn podman_healthcheck(
     .await;
     let _ = ctx.engine.remove_container(&created.id).await;
     Ok(info?.config.and_then(|c| c.healthcheck))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::layers_total;
+
+    fn layer(size: i64) -> bollard::models::ImageHistoryResponseItem {
+        bollard::models::ImageHistoryResponseItem {
+            size,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_unpacked_size_is_the_sum_of_the_history_layers() {
+        // Engine 26's containerd store, an image FROM busybox with a 0.7 MB file: the history
+        // lists the unpacked layers (2.77 MB); inspect said 2.84 MB (the content) and the
+        // image list 5.61 MB (content and layers together).
+        let history = [layer(8_192), layer(704_512), layer(2_060_288), layer(0)];
+        assert_eq!(layers_total(&history), Some(2_772_992));
+        // No sizes at all: inspect's size is kept.
+        assert_eq!(layers_total(&[layer(0), layer(-1)]), None);
+        assert_eq!(layers_total(&[]), None);
+    }
 }
