@@ -54,6 +54,8 @@ pub struct Seen {
     pub exit_code: i64,
     /// The restart policy's name; `no` when none is set.
     pub policy: String,
+    /// `on-failure:N`'s N: how many restarts the policy allows (0: no cap).
+    pub max_retries: i64,
 }
 
 impl Seen {
@@ -73,6 +75,30 @@ impl Seen {
                 .map(|n| n.to_string())
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| "no".into()),
+            max_retries: info
+                .host_config
+                .as_ref()
+                .and_then(|h| h.restart_policy.as_ref())
+                .and_then(|r| r.maximum_retry_count)
+                .unwrap_or(0),
+        }
+    }
+
+    /// Has an `on-failure:N` policy used all N restarts? Docker then leaves the container down
+    /// after its next failure, until a `docker start` or `docker restart` sets the count back
+    /// to 0.
+    pub fn cap_used(&self) -> bool {
+        self.policy == "on-failure"
+            && self.max_retries > 0
+            && self.restart_count >= self.max_retries
+    }
+
+    /// The policy as `docker run --restart` takes it (`on-failure:5`).
+    fn policy_flag(&self) -> String {
+        if self.policy == "on-failure" && self.max_retries > 0 {
+            format!("on-failure:{}", self.max_retries)
+        } else {
+            self.policy.clone()
         }
     }
 
@@ -91,6 +117,10 @@ pub enum Restarted {
     KeptRestarting,
     /// Removed while it was being restarted, before anything was triggered.
     Removed,
+    /// Running, but its `on-failure:N` policy had already restarted it N times (each check
+    /// crashes it once): Docker would leave it down after one more failure, so nothing was
+    /// triggered. Those restarts are Docker's answer to earlier failures.
+    CapUsed(Seen),
     /// Up (or stopped) for real before the trigger; then every inspection after the trigger,
     /// until it was back or `within_s` ran out. `after` is empty when it was not running (nothing
     /// was triggered). A container gone after the trigger reads as a stopped one.
@@ -130,6 +160,9 @@ async fn watch(ctx: &Ctx<'_>, spec: &RestartCheck) -> Result<Restarted, EnvError
     if !before.running {
         return Ok(Restarted::Settled { before, after });
     }
+    if before.cap_used() {
+        return Ok(Restarted::CapUsed(before));
+    }
     // The trigger may kill the exec along with the process: its result does not matter.
     let _ = exec_in(ctx.engine, &target, &spec.trigger, Duration::from_secs(10)).await?;
     let until = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
@@ -168,6 +201,18 @@ pub fn judge(spec: &RestartCheck, restarted: &Restarted) -> Verdict {
                 format!("{name} was removed while it was being restarted"),
             )
         }
+        Restarted::CapUsed(seen) => {
+            return Verdict::pass(
+                expected,
+                format!(
+                    "restarted {} times already, all its `{}` policy allows, so it was not \
+                     crashed again: after one more failure Docker would leave it down, until \
+                     `docker restart {name}` sets the count back to 0",
+                    seen.restart_count,
+                    seen.policy_flag()
+                ),
+            )
+        }
         Restarted::Settled { before, after } => (before, after),
     };
     if !before.running {
@@ -184,14 +229,22 @@ pub fn judge(spec: &RestartCheck, restarted: &Restarted) -> Verdict {
     let actual = if last.running && !saw_exit {
         format!("{name} kept running: the trigger did not make it fail")
     } else {
+        let policy = if last.policy.is_empty() {
+            "no".to_string()
+        } else {
+            last.policy_flag()
+        };
+        let cap = if last.cap_used() {
+            format!(
+                " (it had been restarted {} times, all that policy allows)",
+                last.restart_count
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "{name} stopped (exit code {}) and stayed down; its restart policy is `{}`",
-            last.exit_code,
-            if last.policy.is_empty() {
-                "no"
-            } else {
-                &last.policy
-            }
+            "{name} stopped (exit code {}) and stayed down; its restart policy is `{policy}`{cap}",
+            last.exit_code
         )
     };
     Verdict::fail(expected, actual)

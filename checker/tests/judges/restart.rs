@@ -124,3 +124,40 @@ fn a_container_missing_stopped_or_crash_looping_beforehand_fails() {
         "dojo-api was removed while it was being restarted"
     );
 }
+
+#[test]
+fn an_on_failure_cap_already_used_is_not_crashed_again_and_passes() {
+    for engine in ENGINES {
+        // `on-failure:3`, restarted three times by earlier crashes (each check crashes it once).
+        let mut used = seen(engine, "after");
+        assert_eq!(used.max_retries, 3, "{engine}: {used:?}");
+        assert!(!used.cap_used(), "{engine}: one restart of three");
+        used.restart_count = 3;
+        assert!(used.cap_used(), "{engine}");
+        let v = judge(&spec(), &Restarted::CapUsed(used.clone()));
+        assert!(v.passed, "{engine}: {}", v.actual);
+        assert_eq!(
+            v.actual,
+            "restarted 3 times already, all its `on-failure:3` policy allows, so it was not \
+             crashed again: after one more failure Docker would leave it down, until `docker \
+             restart dojo-api` sets the count back to 0"
+        );
+        // Had it been crashed anyway, it would have stayed down: the message says why.
+        let mut down = used;
+        down.running = false;
+        down.exit_code = 1;
+        let v = judge(
+            &spec(),
+            &Restarted::Settled {
+                before: seen(engine, "after"),
+                after: vec![down],
+            },
+        );
+        assert!(!v.passed, "{engine}");
+        assert_eq!(
+            v.actual,
+            "dojo-api stopped (exit code 1) and stayed down; its restart policy is \
+             `on-failure:3` (it had been restarted 3 times, all that policy allows)"
+        );
+    }
+}
