@@ -285,3 +285,29 @@ fn a_cpu_set_is_no_cpu_limit_and_says_so() {
         v.actual
     );
 }
+
+#[test]
+fn a_container_run_by_a_tag_built_again_since_runs_the_earlier_image() {
+    use checker::checks::container::{judge_image_match, ImageMatch};
+    let (old, new) = ("sha256:390fe1aa", "sha256:3750626b");
+    // Run by the tag, which still names its image (Podman leaves out the algorithm).
+    assert_eq!(judge_image_match(true, old, Some(old)), ImageMatch::Same);
+    assert_eq!(
+        judge_image_match(true, old, Some("390fe1aa")),
+        ImageMatch::Same
+    );
+    // Run by another name (an ID, a digest, Podman's localhost/…) of the same image.
+    assert_eq!(judge_image_match(false, old, Some(old)), ImageMatch::Same);
+    // The tag was built again after the container was made.
+    assert_eq!(
+        judge_image_match(true, old, Some(new)),
+        ImageMatch::Rebuilt {
+            now: new.to_string()
+        }
+    );
+    // Another image altogether.
+    assert_eq!(judge_image_match(false, old, Some(new)), ImageMatch::Other);
+    assert_eq!(judge_image_match(false, old, None), ImageMatch::Other);
+    // Run by the tag, which names nothing now (removed since): what it named is all there is.
+    assert_eq!(judge_image_match(true, old, None), ImageMatch::Same);
+}

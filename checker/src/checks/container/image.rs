@@ -17,30 +17,68 @@ pub(super) async fn image_of(
     .await
 }
 
+/// The ID of the image `want` names on this daemon now; `None` when it names none.
+async fn id_named(ctx: &Ctx<'_>, want: &str) -> Result<Option<String>, EnvError> {
+    match tokio::time::timeout(deadline::QUICK, ctx.engine.docker.inspect_image(want)).await {
+        Err(_) => Err(EnvError::Deadline {
+            what: "inspect image".into(),
+            deadline: deadline::QUICK,
+        }),
+        Ok(Err(e)) if is_not_found(&e) => Ok(None),
+        Ok(r) => Ok(r
+            .map_err(|e| crate::docker::classify("inspect image", &e))?
+            .id),
+    }
+}
+
+/// How a container's image compares with the one `want` names now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageMatch {
+    /// It runs the image `want` names (by ID), or it was run by that name and the name names
+    /// nothing now.
+    Same,
+    /// It was run by that very name, but the name now names another image: rebuilt or retagged
+    /// since the container was made. `now` is that image's ID.
+    Rebuilt { now: String },
+    /// Neither by name nor by ID.
+    Other,
+}
+
 /// Does the container run the very image `want` names on this daemon (by image ID), whatever name
 /// it was run by? The name a container records is not the name a learner typed: Podman records
 /// the name it resolved (`localhost/busybox:1.36.1` for a local image), and a container run by ID
-/// or digest records that.
-pub(super) async fn runs_image_named(
+/// or digest records that. A container run by the name whose tag was rebuilt since runs what the
+/// tag named then, not what it names now.
+pub(super) async fn image_match(
     ctx: &Ctx<'_>,
     info: &ContainerInspectResponse,
     want: &str,
-) -> Result<bool, EnvError> {
-    let named =
-        match tokio::time::timeout(deadline::QUICK, ctx.engine.docker.inspect_image(want)).await {
-            Err(_) => {
-                return Err(EnvError::Deadline {
-                    what: "inspect image".into(),
-                    deadline: deadline::QUICK,
-                })
-            }
-            Ok(Err(e)) if is_not_found(&e) => return Ok(false),
-            Ok(r) => r.map_err(|e| crate::docker::classify("inspect image", &e))?,
-        };
-    Ok(same_image_id(
-        info.image.as_deref().unwrap_or_default(),
-        named.id.as_deref().unwrap_or_default(),
+) -> Result<ImageMatch, EnvError> {
+    let recorded = info
+        .config
+        .as_ref()
+        .and_then(|c| c.image.clone())
+        .unwrap_or_default();
+    let by_name = crate::docker::same_reference(&recorded, want);
+    let runs = info.image.as_deref().unwrap_or_default();
+    Ok(judge_image_match(
+        by_name,
+        runs,
+        id_named(ctx, want).await?.as_deref(),
     ))
+}
+
+/// [`image_match`] on what was read (no I/O): whether the container's recorded name is `want`,
+/// the ID of the image it runs, and the ID `want` names now.
+pub fn judge_image_match(by_name: bool, runs: &str, named_now: Option<&str>) -> ImageMatch {
+    match named_now {
+        Some(now) if same_image_id(runs, now) => ImageMatch::Same,
+        Some(now) if by_name => ImageMatch::Rebuilt {
+            now: now.to_string(),
+        },
+        None if by_name => ImageMatch::Same,
+        _ => ImageMatch::Other,
+    }
 }
 
 /// Two image IDs name the same image (with or without the `sha256:` prefix Podman sometimes

@@ -139,7 +139,8 @@ mod judge;
 
 use health::{health, oom_event_since_start};
 pub use image::{command_override, judge_distinct, loopback_reference, runs_served, same_image_id};
-use image::{image_of, registry_mismatch, registry_same, registry_served, runs_image_named};
+use image::{image_match, image_of, registry_mismatch, registry_same, registry_served};
+pub use image::{judge_image_match, ImageMatch};
 pub use judge::{cpu_cap, has_line, judge_config, judge_state, ContainerFacts};
 
 /// The `container` check.
@@ -202,12 +203,30 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
     }
     if let Some(want) = &spec.image {
         let got = cfg.image.clone().unwrap_or_default();
-        if !crate::docker::same_reference(&got, want) && !runs_image_named(ctx, &info, want).await?
-        {
-            return Ok(Verdict::fail(
-                format!("{name} created from {want}"),
-                format!("created from {}", crate::docker::display_reference(&got)),
-            ));
+        match image_match(ctx, &info, want).await? {
+            ImageMatch::Same => {}
+            ImageMatch::Other => {
+                return Ok(Verdict::fail(
+                    format!("{name} created from {want}"),
+                    format!("created from {}", crate::docker::display_reference(&got)),
+                ))
+            }
+            ImageMatch::Rebuilt { now } => {
+                let short = |id: &str| {
+                    let bare = id.trim_start_matches("sha256:");
+                    bare.chars().take(12).collect::<String>()
+                };
+                return Ok(Verdict::fail(
+                    format!("{name} created from {want} as it is now"),
+                    format!(
+                        "created from {want} before it was built again: it still runs the \
+                         earlier image ({}), and {want} now names {}",
+                        short(info.image.as_deref().unwrap_or_default()),
+                        short(&now)
+                    ),
+                )
+                .advise("A container keeps the image it was created from: building the tag again changes nothing for containers already made from it. Remove the container and run it again to use the new build."));
+            }
         }
     }
     if let Some(want) = &spec.registry_image {
