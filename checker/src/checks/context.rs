@@ -26,17 +26,116 @@ pub struct ContextCheck {
     /// learner edit in the folder (`{ "app.conf" = "mode=maintenance" }`).
     #[serde(default)]
     pub contains: std::collections::BTreeMap<String, String>,
+    /// Files (relative to the context) that must be the very file a container uses
+    /// (`{ "app.conf" = "dojo-copy:/etc/app/app.conf" }`): a copy kept in the folder is the one
+    /// deployed, not a second version written anew or changed on one side only. Line endings
+    /// and trailing blank space at the end do not count.
+    #[serde(default)]
+    pub same_as: std::collections::BTreeMap<String, String>,
 }
 
 impl Kind for ContextCheck {
     fn reads_only(&self) -> bool {
         true
     }
+    fn problem(&self) -> Option<String> {
+        self.same_as.values().find_map(|t| {
+            container_path(t)
+                .is_none()
+                .then(|| format!("`same_as` target `{t}` is not CONTAINER:/absolute/path"))
+        })
+    }
+}
+
+/// `dojo-copy:/etc/app/app.conf` → ("dojo-copy", "/etc/app/app.conf").
+fn container_path(target: &str) -> Option<(&str, &str)> {
+    let (c, p) = target.split_once(':')?;
+    (!c.is_empty() && p.starts_with('/')).then_some((c, p))
 }
 
 /// The `context` check: what `docker build` would send, after `.dockerignore`.
 pub async fn check(ctx: &mut Ctx<'_>, spec: &ContextCheck) -> Result<Verdict, EnvError> {
-    Ok(verdict(ctx, spec))
+    let v = verdict(ctx, spec);
+    if !v.passed {
+        return Ok(v);
+    }
+    let root = ctx.dir.join(&spec.context);
+    for (p, target) in &spec.same_as {
+        let Some((container, path)) = container_path(target) else {
+            continue;
+        };
+        let id = ctx
+            .container_id(container)
+            .unwrap_or_else(|| container.to_string());
+        let theirs = if ctx.inspect(&id).await?.is_none() {
+            Copy::NoContainer
+        } else {
+            Copy::Text(crate::docker::files::read_file(ctx.engine, &id, path).await?)
+        };
+        let ours = std::fs::read(root.join(p))
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        if let Some(fail) = judge_same(p, ours.as_deref(), container, path, &theirs) {
+            return Ok(Verdict::fail(v.expected.clone(), fail.0).advise(fail.1));
+        }
+    }
+    Ok(v)
+}
+
+/// What the container holds at a `same_as` path.
+pub enum Copy {
+    /// The file's text, or `None` when it has no such file.
+    Text(Option<String>),
+    /// There is no such container.
+    NoContainer,
+}
+
+/// Is the folder's `p` (`ours`) the container's file (`theirs`)? `None` when it is; else what
+/// differs, and advice (no I/O).
+pub fn judge_same(
+    p: &str,
+    ours: Option<&str>,
+    container: &str,
+    path: &str,
+    theirs: &Copy,
+) -> Option<(String, &'static str)> {
+    const ONE_FILE: &str = "Keep one file: copy the container's file out, change it in the folder, and copy it back in (`docker cp` works both ways). A file written anew, or changed on one side only, is a second version the next container will not get.";
+    let Some(ours) = ours else {
+        return Some((format!("there is no {p} in the exercise folder"), ONE_FILE));
+    };
+    let theirs = match theirs {
+        Copy::NoContainer => {
+            return Some((format!("there is no container named {container}"), ONE_FILE))
+        }
+        Copy::Text(None) => {
+            return Some((format!("{container} has no file {path}"), ONE_FILE));
+        }
+        Copy::Text(Some(t)) => t,
+    };
+    let lines = |t: &str| -> Vec<String> {
+        let t = t.replace("\r\n", "\n");
+        let t = t.trim_end();
+        t.lines().map(|l| l.trim_end().to_string()).collect()
+    };
+    let (a, b) = (lines(ours), lines(theirs));
+    if a == b {
+        return None;
+    }
+    let n = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let show = |l: Option<&String>| match l {
+        Some(l) => format!("`{l}`"),
+        None => "nothing (the file ends)".to_string(),
+    };
+    Some((
+        format!(
+            "{p} in the exercise folder is not the file {container} uses ({path}): line {} is {} \
+             in the folder, {} in the container",
+            n + 1,
+            show(a.get(n)),
+            show(b.get(n))
+        ),
+        ONE_FILE,
+    ))
 }
 
 fn verdict(ctx: &Ctx<'_>, spec: &ContextCheck) -> Verdict {
@@ -51,6 +150,9 @@ fn verdict(ctx: &Ctx<'_>, spec: &ContextCheck) -> Verdict {
         }
         for (p, want) in &spec.contains {
             e.push_str(&format!(", {p} containing `{want}`"));
+        }
+        for (p, target) in &spec.same_as {
+            e.push_str(&format!(", {p} the same file as {target}"));
         }
         if let Some(m) = spec.max_mb {
             e.push_str(&format!(" of at most {m} MB"));
@@ -179,6 +281,7 @@ mod tests {
             present: vec!["./src/".into()],
             max_mb: Some(1.0),
             contains: Default::default(),
+            same_as: Default::default(),
         };
         let sent = |names: &[&str], bytes| Sent {
             names: names.iter().map(|s| s.to_string()).collect(),
@@ -230,6 +333,7 @@ mod tests {
             present: vec!["app.conf".into()],
             max_mb: None,
             contains: [("app.conf".to_string(), "mode=maintenance".to_string())].into(),
+            same_as: Default::default(),
         };
         let with = |text: Option<&str>| Sent {
             names: vec!["app.conf".into()],
@@ -255,5 +359,65 @@ mod tests {
         );
         let v = judge(&with(None), &spec, "e".into());
         assert_eq!(v.actual, "there is no app.conf in the exercise folder");
+    }
+}
+
+#[cfg(test)]
+mod same_tests {
+    use super::*;
+
+    const THEIRS: &str = "# settings\ninstance=3f9a\nmode=maintenance\n";
+
+    fn same(ours: Option<&str>, theirs: &Copy) -> Option<(String, &'static str)> {
+        judge_same("app.conf", ours, "dojo-copy", "/etc/app/app.conf", theirs)
+    }
+
+    #[test]
+    fn the_folders_copy_must_be_the_containers_file() {
+        let theirs = Copy::Text(Some(THEIRS.to_string()));
+        assert_eq!(same(Some(THEIRS), &theirs), None);
+        // Line endings and blank space at the end do not count.
+        assert_eq!(
+            same(
+                Some("# settings\r\ninstance=3f9a \r\nmode=maintenance\r\n\r\n"),
+                &theirs
+            ),
+            None
+        );
+        // Written anew from the task's text while the container's own file was edited in place.
+        let (why, _) = same(Some("mode=maintenance\n"), &theirs).unwrap();
+        assert_eq!(
+            why,
+            "app.conf in the exercise folder is not the file dojo-copy uses (/etc/app/app.conf): \
+             line 1 is `mode=maintenance` in the folder, `# settings` in the container"
+        );
+        let (why, _) = same(Some("# settings\ninstance=3f9a\n"), &theirs).unwrap();
+        assert!(
+            why.ends_with("line 3 is nothing (the file ends) in the folder, `mode=maintenance` in the container"),
+            "{why}"
+        );
+        assert_eq!(
+            same(None, &theirs).unwrap().0,
+            "there is no app.conf in the exercise folder"
+        );
+        assert_eq!(
+            same(Some(THEIRS), &Copy::Text(None)).unwrap().0,
+            "dojo-copy has no file /etc/app/app.conf"
+        );
+        assert_eq!(
+            same(Some(THEIRS), &Copy::NoContainer).unwrap().0,
+            "there is no container named dojo-copy"
+        );
+    }
+
+    #[test]
+    fn a_target_is_a_container_and_an_absolute_path() {
+        assert_eq!(
+            container_path("dojo-copy:/etc/app/app.conf"),
+            Some(("dojo-copy", "/etc/app/app.conf"))
+        );
+        assert_eq!(container_path("dojo-copy:etc/app.conf"), None);
+        assert_eq!(container_path(":/etc/app.conf"), None);
+        assert_eq!(container_path("/etc/app.conf"), None);
     }
 }
