@@ -21,6 +21,9 @@ pub struct VolumeCheck {
     pub contains: Option<String>,
     /// Text the file must not contain (e.g. stale data from an earlier run).
     pub excludes: Option<String>,
+    /// Text every line of the file must contain (blank lines aside): the file holds only what
+    /// one writer wrote (`"written by run-test.sh"`), not data left or edited by hand.
+    pub every_line_contains: Option<String>,
     /// `false`: the volume must not exist at all.
     pub exists: Option<bool>,
 }
@@ -132,6 +135,19 @@ pub fn judge(seen: &VolumeSeen, spec: &VolumeCheck) -> Verdict {
             .advise("Named volumes outlive containers: stale data stays until the volume is removed (`docker compose down -v`, `docker volume rm`).");
         }
     }
+    if let Some(w) = &spec.every_line_contains {
+        if let Some(line) = content
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.contains(w.as_str()))
+        {
+            return Verdict::fail(
+                format!("{expected}, every line of it \"{w}\""),
+                format!("{file} in {v} also holds a line that was not {w}: `{line}`"),
+            )
+            .advise("Named volumes outlive containers, and so does anything left or edited in them: start from an empty volume (`docker volume rm`, then run again) rather than changing old data by hand.");
+        }
+    }
     Verdict::pass(expected, format!("{file} found in volume {v}"))
 }
 
@@ -146,7 +162,32 @@ mod tests {
             contains: Some("hello".into()),
             excludes: Some("stale".into()),
             exists: None,
+            every_line_contains: None,
         }
+    }
+
+    #[test]
+    fn only_lines_one_writer_wrote() {
+        let spec = VolumeCheck {
+            every_line_contains: Some("written by run-test.sh".into()),
+            contains: Some("counter=1 written by run-test.sh".into()),
+            ..spec()
+        };
+        let present = |f: &str| VolumeSeen::Present {
+            file: Some(f.to_string()),
+        };
+        assert!(judge(&present("counter=1 written by run-test.sh\n\n"), &spec).passed);
+        // Yesterday's line edited by hand rather than the volume emptied.
+        let v = judge(
+            &present("counter=0\ncounter=1 written by run-test.sh\n"),
+            &spec,
+        );
+        assert!(!v.passed);
+        assert_eq!(
+            v.actual,
+            "notes.txt in dojo-data also holds a line that was not written by run-test.sh: \
+             `counter=0`"
+        );
     }
 
     #[test]
