@@ -8,6 +8,11 @@ n=0
 while [ "$stop" = no ]; do
     n=$((n + 1))
     echo "worker: job $n"
+    # Each job keeps its notes in the scratch folder start.sh prepares.
+    if ! echo "job $n" >/tmp/jobs/current 2>/dev/null; then
+        echo "worker: cannot write to /tmp/jobs (start.sh prepares it), giving up" >&2
+        exit 1
+    fi
     sleep 1 &
     wait $!
 done
