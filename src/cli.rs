@@ -110,8 +110,9 @@ pub enum Command {
         /// Also remove the course base images
         #[arg(long, conflicts_with = "id")]
         all: bool,
-        /// With ID: remove without asking
-        #[arg(long, short = 'y', requires = "id")]
+        /// With ID: remove without asking (without ID it never asks: it removes only what
+        /// dockdojo labelled as its own)
+        #[arg(long, short = 'y')]
         yes: bool,
     },
     /// Prove every exercise: starter fails, solution passes, each mutant fails on its check

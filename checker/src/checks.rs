@@ -261,13 +261,57 @@ pub fn env_mismatch<'a>(
                     " (the quotes are part of the value: an --env-file line, or a quoted value \
                      inside -e \"…\", is taken as written, quotes and all)"
                 } else {
-                    ""
+                    url_difference(f, v)
                 };
                 Some((k.as_str(), v.as_str(), format!("{k}={f}{why}")))
             }
             None => Some((k.as_str(), v.as_str(), format!("{k} is not set"))),
         }
     })
+}
+
+/// `scheme://host:port/rest` → (scheme, host, port, rest); `None` for anything else.
+fn url_parts(u: &str) -> Option<(&str, &str, &str, &str)> {
+    let (scheme, rest) = u.split_once("://")?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (host, port) = authority.rsplit_once(':').unwrap_or((authority, ""));
+    (!host.is_empty()).then_some((scheme, host, port, path))
+}
+
+/// What tells two URLs apart when only their host or only their port does (empty otherwise): a
+/// learner who used the peer's address, or the port published on the host, reads which part is
+/// off.
+fn url_difference(got: &str, want: &str) -> &'static str {
+    let (Some(g), Some(w)) = (url_parts(got), url_parts(want)) else {
+        return "";
+    };
+    let ip = |h: &str| h.parse::<std::net::IpAddr>().is_ok();
+    if (g.0, g.2, g.3) == (w.0, w.2, w.3) && g.1 != w.1 && ip(g.1) && !ip(w.1) {
+        " (an address where the task names a container: a container's address can change each \
+         time it is created, its name on a user-defined network always resolves to it)"
+    } else if (g.0, g.1, g.3) == (w.0, w.1, w.3) && g.2 != w.2 {
+        " (only the port differs)"
+    } else {
+        ""
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::url_difference;
+
+    #[test]
+    fn a_url_that_differs_in_its_host_or_port_only_says_which() {
+        let want = "http://dojo-peer-api:8080/";
+        assert!(url_difference("http://172.18.0.2:8080/", want).starts_with(" (an address"));
+        assert_eq!(
+            url_difference("http://dojo-peer-api:18080/", want),
+            " (only the port differs)"
+        );
+        assert_eq!(url_difference("http://localhost:18080/", want), "");
+        assert_eq!(url_difference("dojo-peer-api:8080", want), "");
+        assert_eq!(url_difference("http://api.example:8080/", want), "");
+    }
 }
 
 #[cfg(test)]

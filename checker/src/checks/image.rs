@@ -296,18 +296,28 @@ pub fn judge(facts: &ImageFacts, spec: &ImageCheck) -> Verdict {
     let labels = cfg.labels.clone().unwrap_or_default();
     for (k, v) in &spec.labels {
         if labels.get(k) != Some(v) {
-            return Verdict::fail(
+            let got = labels.get(k).map(String::as_str);
+            // Blank space or quotes around a value do not show: quote the value to show them.
+            let hidden = |g: &str| g.trim() != g || g.contains(['"', '\'']);
+            let fail = Verdict::fail(
                 format!("LABEL {k}={v}"),
                 format!(
                     "{k}={}",
-                    match labels.get(k).map(String::as_str) {
-                        None => "(unset)",
+                    match got {
+                        None => "(unset)".to_string(),
                         // An ARG the stage never declared expands to nothing.
-                        Some("") => "(empty)",
-                        Some(v) => v,
+                        Some("") => "(empty)".to_string(),
+                        Some(g) if hidden(g) => format!("{g:?} (quoted here to show all of it)"),
+                        Some(g) => g.to_string(),
                     }
                 ),
             );
+            let stray = got.is_some_and(|g| g.trim().trim_matches(['"', '\'']).trim() == v);
+            return if stray {
+                fail.advise("The value is right but for blank space or quote marks around it, which the image keeps as part of it: quote a value as a whole (`LABEL key=\"value\"`), with nothing after the closing quote.")
+            } else {
+                fail
+            };
         }
     }
     if let Some(want) = spec.healthcheck {

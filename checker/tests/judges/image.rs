@@ -219,3 +219,51 @@ fn the_command_form_reads_the_entrypoint_with_its_cmd() {
         v.actual
     );
 }
+
+/// A value with blank space or quote marks around it is shown quoted, and the advice names them
+/// (a trailing space did not show in the message, and the check's hint spoke of stages).
+#[test]
+fn a_label_with_space_or_quotes_around_it_is_shown_quoted() {
+    let spec = ImageCheck {
+        labels: [(
+            "org.opencontainers.image.title".to_string(),
+            "dojo-hello".to_string(),
+        )]
+        .into_iter()
+        .collect(),
+        ..ImageCheck::default()
+    };
+    for (value, shown) in [
+        ("dojo-hello ", "\"dojo-hello \""),
+        ("'dojo-hello'", "\"'dojo-hello'\""),
+        ("\"dojo-hello\"", "\"\\\"dojo-hello\\\"\""),
+    ] {
+        let mut f = facts("docker-26");
+        f.config
+            .labels
+            .get_or_insert_with(Default::default)
+            .insert("org.opencontainers.image.title".into(), value.into());
+        let v = judge(&f, &spec);
+        assert!(!v.passed, "{value:?}");
+        assert_eq!(
+            v.actual,
+            format!("org.opencontainers.image.title={shown} (quoted here to show all of it)")
+        );
+        assert!(
+            v.advice
+                .as_deref()
+                .is_some_and(|a| a.contains("blank space or quote marks")),
+            "{:?}",
+            v.advice
+        );
+    }
+    // Another value altogether: as it is, no advice of its own.
+    let mut f = facts("docker-26");
+    f.config
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert("org.opencontainers.image.title".into(), "hello".into());
+    let v = judge(&f, &spec);
+    assert_eq!(v.actual, "org.opencontainers.image.title=hello");
+    assert!(v.advice.is_none());
+}
