@@ -192,3 +192,85 @@ fn readmes_clean_up_with_dockdojo_clean() {
         );
     }
 }
+
+/// The diagnosis checks, on answers learners gave: right ones in other words pass, and wrong ones
+/// that happen to hold the accepted words fail (a "1" that is a number of seconds, an OOM the
+/// answer itself denies).
+#[test]
+fn diagnoses_in_learners_words_are_judged_by_what_they_say() {
+    use checker::checks::answer::judge;
+    use checker::checks::CheckKind;
+    let cases: &[(&str, &str, bool)] = &[
+        (
+            "08-oom",
+            "Exit code 137: it was OOMKilled, over its memory limit.",
+            true,
+        ),
+        (
+            "08-oom",
+            "137 - the kernel killed it for memory; a docker stop would give 143",
+            true,
+        ),
+        (
+            "08-oom",
+            "Exit code 137, not OOM but a manual docker kill",
+            false,
+        ),
+        (
+            "08-oom",
+            "Exit code 137: docker stop timed out and sent SIGKILL; memory use was fine",
+            false,
+        ),
+        (
+            "12-crash-debug",
+            "It exited with code 1 because DATA_DIR was not set.",
+            true,
+        ),
+        (
+            "12-crash-debug",
+            "Exit status one: the DATA_DIR environment variable was not set",
+            true,
+        ),
+        (
+            "12-crash-debug",
+            "It exited with code 0 after 1 second because DATA_DIR was not set",
+            false,
+        ),
+        (
+            "12-crash-debug",
+            "Exit code 2: DATA_DIR is missing, 1 env var",
+            false,
+        ),
+        (
+            "13-secret-layers",
+            "The COPY of deploy-token.txt: its layer keeps the token after rm",
+            true,
+        ),
+        (
+            "13-secret-layers",
+            "Line 5, which puts the token file into the image; its layer keeps it even after rm",
+            true,
+        ),
+    ];
+    for (id, answer, right) in cases {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("exercises")
+            .join(id)
+            .join("exercise.toml");
+        let ex = parse_exercise(
+            &file.display().to_string(),
+            &std::fs::read_to_string(&file).unwrap(),
+        )
+        .unwrap();
+        let spec = ex
+            .checks
+            .iter()
+            .find_map(|c| match &c.kind {
+                CheckKind::Answer(a) => Some(a.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{id} has an answer check"));
+        let v = judge(Some(answer), &spec, id);
+        assert_eq!(v.passed, *right, "{id}: {answer:?} → {}", v.actual);
+    }
+}
