@@ -38,7 +38,7 @@ pub enum EnvError {
     NoBuildKit { what: String, why: String },
     #[error(
         "this Dockerfile uses {what}, which the Dockerfile frontend built into Docker Engine \
-         {version} does not know (Engine 23 and later do; dockdojo builds offline, so it does not \
+         {version} does not know (a newer engine's does; dockdojo builds offline, so it does not \
          fetch a newer one). Grade it on a newer Docker, or write the step without it."
     )]
     FrontendTooOld { what: String, version: String },

@@ -47,6 +47,20 @@ pub fn without_syntax_directive(text: &str) -> Option<String> {
 /// not a wrong Dockerfile.
 pub fn unknown_to_frontend(dockerfile: &str, error: &str) -> Option<String> {
     let lower = error.to_lowercase();
+    // A mount option newer than the frontend (`env=` of a secret mount, Dockerfile 1.10):
+    // "unexpected key 'env' in 'env=TOKEN'".
+    if let Some(key) = lower
+        .split_once("unexpected key '")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(key, _)| key)
+    {
+        if crate::dockerfile::buildkit_features(dockerfile)
+            .iter()
+            .any(|f| f == "--mount")
+        {
+            return Some(format!("`{key}=` in a `--mount`"));
+        }
+    }
     if !lower.contains("dockerfile parse error") {
         return None;
     }
@@ -529,6 +543,13 @@ mod tests {
         assert!(unknown_to_frontend("FROM a:1\nRUN exit 1\n", e).is_none());
         let run_failed = "executor failed running [/bin/sh -c exit 3]: exit code: 3";
         assert!(unknown_to_frontend(heredoc, run_failed).is_none());
+        // Engine 26's frontend and a secret mount's `env=` (Dockerfile 1.10).
+        let env = "FROM a:1\nRUN --mount=type=secret,id=t,env=TOK echo hi\n";
+        let e = "failed to solve: unexpected key 'env' in 'env=TOK'";
+        assert_eq!(
+            unknown_to_frontend(env, e).as_deref(),
+            Some("`env=` in a `--mount`")
+        );
     }
 
     #[test]
