@@ -193,6 +193,18 @@ pub fn judge(spec: &NetworkCheck, r: &Reached) -> Verdict {
         }
         if let Some(p) = spec.http_port {
             if !o.stdout.contains("DOJO-FETCHED") {
+                // busybox wget: "server returned error: HTTP/1.1 404 Not Found".
+                if let Some(status) = o
+                    .stderr
+                    .split_once("server returned error: ")
+                    .map(|(_, s)| s.lines().next().unwrap_or_default().trim().to_string())
+                {
+                    return Verdict::fail(
+                        expected,
+                        format!("from {from}, {to} resolves and answers at http://{to}:{p}/, but with an error: {status}"),
+                    )
+                    .advise("The connection works: the server runs and listens on that port. What it answers is the app's own matter: what it serves, and from which folder.");
+                }
                 return Verdict::fail(
                     expected,
                     format!("from {from}, {to} resolves, but nothing answers at http://{to}:{p}/ {}", crate::docker::logs::tail(&o.stderr, 2)),
