@@ -38,10 +38,15 @@ pub enum EnvError {
     NoBuildKit { what: String, why: String },
     #[error(
         "this Dockerfile uses {what}, which the Dockerfile frontend built into Docker Engine \
-         {version} does not know (a newer engine's does; dockdojo builds offline, so it does not \
-         fetch a newer one). Grade it on a newer Docker, or write the step without it."
+         {version} does not know ({newer}; dockdojo builds offline, so it does not fetch a newer \
+         one). Grade it on a newer Docker, or write the step without it."
     )]
-    FrontendTooOld { what: String, version: String },
+    FrontendTooOld {
+        what: String,
+        version: String,
+        /// Which frontends know it ("Engine 23 and later do").
+        newer: String,
+    },
     #[error("{0}")]
     Other(String),
 }

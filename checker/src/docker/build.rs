@@ -180,10 +180,11 @@ pub async fn run_build(
             };
             let built = run_once(site, recipe, &request, tar).await?;
             if let Built::Failed { error, .. } = &built {
-                if let Some(what) = buildkit::unknown_to_frontend(&text, error) {
+                if let Some((what, newer)) = buildkit::unknown_to_frontend(&text, error) {
                     return Err(EnvError::FrontendTooOld {
                         what,
                         version: site.engine.server_version.clone(),
+                        newer: newer.to_string(),
                     });
                 }
             }

@@ -45,7 +45,8 @@ pub fn without_syntax_directive(text: &str) -> Option<String> {
 /// The BuildKit feature a failed build used that the daemon's built-in Dockerfile frontend does
 /// not know (Engine 20.10's predates here-documents and `COPY --link`): an environment limit,
 /// not a wrong Dockerfile.
-pub fn unknown_to_frontend(dockerfile: &str, error: &str) -> Option<String> {
+/// With the feature, which frontends know it.
+pub fn unknown_to_frontend(dockerfile: &str, error: &str) -> Option<(String, &'static str)> {
     let lower = error.to_lowercase();
     // A mount option newer than the frontend (`env=` of a secret mount, Dockerfile 1.10):
     // "unexpected key 'env' in 'env=TOKEN'".
@@ -58,7 +59,10 @@ pub fn unknown_to_frontend(dockerfile: &str, error: &str) -> Option<String> {
             .iter()
             .any(|f| f == "--mount")
         {
-            return Some(format!("`{key}=` in a `--mount`"));
+            return Some((
+                format!("`{key}=` in a `--mount`"),
+                "Dockerfile frontends newer than this engine's know more mount options",
+            ));
         }
     }
     if !lower.contains("dockerfile parse error") {
@@ -70,6 +74,7 @@ pub fn unknown_to_frontend(dockerfile: &str, error: &str) -> Option<String> {
             Some(flag) => lower.contains(&format!("unknown flag: {flag}")),
             None => lower.contains("unknown instruction"),
         })
+        .map(|what| (what, "Engine 23 and later do"))
 }
 
 /// The key of a parser directive line (`# key=value`).
@@ -532,14 +537,20 @@ mod tests {
         let heredoc = "FROM a:1\nRUN <<EOF\necho hi\nEOF\n";
         let e = "failed to solve with frontend dockerfile.v0: failed to create LLB definition: dockerfile parse error line 3: unknown instruction: ECHO";
         assert_eq!(
-            unknown_to_frontend(heredoc, e).as_deref(),
+            unknown_to_frontend(heredoc, e).map(|w| w.0).as_deref(),
             Some("here-documents (<<EOF)")
         );
         let link = "FROM a:1\nCOPY --link a /a\n";
         let e = "failed to solve with frontend dockerfile.v0: failed to create LLB definition: dockerfile parse error line 2: Unknown flag: link";
-        assert_eq!(unknown_to_frontend(link, e).as_deref(), Some("--link"));
+        assert_eq!(
+            unknown_to_frontend(link, e),
+            Some(("--link".to_string(), "Engine 23 and later do"))
+        );
         let both = "FROM a:1\nRUN --mount=type=cache,target=/c true\nCOPY --link a /a\n";
-        assert_eq!(unknown_to_frontend(both, e).as_deref(), Some("--link"));
+        assert_eq!(
+            unknown_to_frontend(both, e).map(|w| w.0).as_deref(),
+            Some("--link")
+        );
         assert!(unknown_to_frontend("FROM a:1\nRUN exit 1\n", e).is_none());
         let run_failed = "executor failed running [/bin/sh -c exit 3]: exit code: 3";
         assert!(unknown_to_frontend(heredoc, run_failed).is_none());
@@ -547,7 +558,7 @@ mod tests {
         let env = "FROM a:1\nRUN --mount=type=secret,id=t,env=TOK echo hi\n";
         let e = "failed to solve: unexpected key 'env' in 'env=TOK'";
         assert_eq!(
-            unknown_to_frontend(env, e).as_deref(),
+            unknown_to_frontend(env, e).map(|w| w.0).as_deref(),
             Some("`env=` in a `--mount`")
         );
     }
