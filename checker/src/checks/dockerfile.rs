@@ -16,6 +16,9 @@ pub struct DockerfileCheck {
     #[serde(default = "crate::checks::defaults::default_dockerfile")]
     pub dockerfile: String,
     pub rule: DockerfileRule,
+    /// A file of the exercise folder holding the one digest (`sha256:…`) every `FROM` that
+    /// pulls an image must name after `@` (a scenario's pinned base, saved by its setup).
+    pub from_digest_in: Option<String>,
 }
 
 impl Kind for DockerfileCheck {
@@ -66,8 +69,22 @@ fn verdict(ctx: &Ctx<'_>, spec: &DockerfileCheck) -> Verdict {
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Verdict::fail("a Dockerfile", format!("no file at {}", path.display()));
     };
-    match dockerfile::check_rule_with(&text, spec.rule, &build_args_for(ctx, &spec.dockerfile)) {
-        Ok(seen) => Verdict::pass(rule_text(spec.rule), seen),
-        Err((expected, actual)) => Verdict::fail(expected, actual),
+    let args = build_args_for(ctx, &spec.dockerfile);
+    let seen = match dockerfile::check_rule_with(&text, spec.rule, &args) {
+        Ok(seen) => seen,
+        Err((expected, actual)) => return Verdict::fail(expected, actual),
+    };
+    if let Some(file) = &spec.from_digest_in {
+        let Ok(digest) = std::fs::read_to_string(ctx.dir.join(file)) else {
+            return Verdict::fail(
+                format!("every FROM naming the digest in {file}"),
+                format!("there is no {file} in the exercise folder"),
+            );
+        };
+        return match dockerfile::from_digest_is(&text, &args, digest.trim()) {
+            Ok(seen) => Verdict::pass(format!("every FROM naming the digest in {file}"), seen),
+            Err((expected, actual)) => Verdict::fail(format!("{expected} (in {file})"), actual),
+        };
     }
+    Verdict::pass(rule_text(spec.rule), seen)
 }

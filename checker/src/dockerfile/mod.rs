@@ -145,5 +145,5 @@ mod tests;
 mod words;
 
 pub use pin::{is_root_user, pin_problem};
-pub use rules::{check_rule, check_rule_with, DockerfileRule, RuleResult};
+pub use rules::{check_rule, check_rule_with, from_digest_is, DockerfileRule, RuleResult};
 pub use slips::slips;

@@ -253,6 +253,63 @@ pub(super) fn declare_args(
     }
 }
 
+/// Every `FROM` that pulls an image names it by the digest `digest` (`sha256:…`): the one image
+/// a task pins (yesterday's base, whose tag moved since), not another digest and not a tag.
+pub fn from_digest_is(
+    text: &str,
+    build_args: &BTreeMap<String, String>,
+    digest: &str,
+) -> RuleResult {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let df = parse(text).map_err(|r| {
+        (
+            "a Dockerfile that parses".to_string(),
+            format!("line {}: {}", r.line, r.reason),
+        )
+    })?;
+    let short = |d: &str| d.chars().take(19).collect::<String>();
+    let expected = format!(
+        "every FROM naming the base by the digest {}…",
+        short(digest)
+    );
+    let mut seen = Vec::new();
+    for s in read_stages(text, &df, build_args) {
+        if s.parent.is_some() || s.from.value.eq_ignore_ascii_case("scratch") {
+            continue;
+        }
+        let named = s.from.value.split_once('@').map(|(_, d)| d);
+        match named {
+            Some(d) if d == digest => seen.push(s.from.value.clone()),
+            Some(d) => {
+                return Err((
+                    expected,
+                    format!(
+                        "line {}: {} names another image ({}…), not the one the app was tested \
+                         with",
+                        s.from.line,
+                        s.from.show("FROM"),
+                        short(d)
+                    ),
+                ))
+            }
+            None => {
+                return Err((
+                    expected,
+                    format!(
+                        "line {}: {} names a tag, which anyone who can push may move again",
+                        s.from.line,
+                        s.from.show("FROM")
+                    ),
+                ))
+            }
+        }
+    }
+    if seen.is_empty() {
+        return Err((expected, "no FROM pulls an image".into()));
+    }
+    Ok(format!("pinned: {}", seen.join(", ")))
+}
+
 pub(super) fn from_pinned(stages: &[StageView]) -> RuleResult {
     let mut seen = Vec::new();
     for s in stages {

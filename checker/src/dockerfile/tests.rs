@@ -404,3 +404,30 @@ fn buildkit_flags_are_spotted() {
         "the classic builder reads a syntax line as a comment"
     );
 }
+
+/// 10-moved-tag: the base pinned by the digest the setup saved, not another digest (today's, with
+/// the app's version check faked) and not a full-version tag pushed again by hand.
+#[test]
+fn from_must_name_the_saved_digest() {
+    use super::from_digest_is;
+    let d = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    let other = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+    let args = Default::default();
+    let ok = format!("FROM 127.0.0.1:18100/dojo-base:3.12-slim@{d}\nRUN true\n");
+    assert!(from_digest_is(&ok, &args, d).is_ok());
+    let only = format!("ARG BASE=127.0.0.1:18100/dojo-base@{d}\nFROM ${{BASE}} AS b\nFROM b\n");
+    assert!(
+        from_digest_is(&only, &args, d).is_ok(),
+        "an ARG and a stage"
+    );
+    let (expected, actual) =
+        from_digest_is(&format!("FROM r/dojo-base@{other}\n"), &args, d).unwrap_err();
+    assert!(expected.contains("sha256:111111111111"), "{expected}");
+    assert!(
+        actual.contains("names another image (sha256:222222222222"),
+        "{actual}"
+    );
+    let (_, actual) = from_digest_is("FROM r/dojo-base:3.12.3-slim\n", &args, d).unwrap_err();
+    assert!(actual.contains("names a tag"), "{actual}");
+    assert!(from_digest_is("FROM scratch\n", &args, d).is_err());
+}
