@@ -91,6 +91,22 @@ pub(super) async fn health(
                 tokio::time::Instant::now()
                     + std::time::Duration::from_secs_f64((interval + 2.0).min(10.0))
             });
+            // Passing probes whose command is not in the container: `curl … || exit 0` succeeds
+            // without asking the app anything.
+            if let Some(r) = log.last().filter(|r| {
+                r.exit_code == Some(0)
+                    && passed_without_its_command(r.output.as_deref().unwrap_or(""))
+            }) {
+                return Ok(Verdict::fail(
+                    expected,
+                    format!(
+                        "{name} is healthy, but its probe tests nothing: it succeeds although its \
+                         command is not in the container ({})",
+                        r.output.as_deref().unwrap_or_default().trim()
+                    ),
+                )
+                .advise("A probe that ends in `|| exit 0` or `|| true` succeeds whatever happened. Use a program the image has (busybox has `wget`), and let the probe fail when the app does not answer: `|| exit 1`."));
+            }
             match kept_healthy(log) {
                 Kept::Yes => {
                     return Ok(Verdict::pass(
@@ -294,6 +310,18 @@ fn probe_command_missing(exit: Option<i64>, output: &str) -> bool {
     }
 }
 
+/// Does a probe that exited 0 say its command was not found ("/bin/sh: curl: not found",
+/// "curl: command not found")? Then its failure was ignored (`|| exit 0`).
+fn passed_without_its_command(output: &str) -> bool {
+    output.lines().any(|l| {
+        let l = l.trim();
+        l.ends_with("command not found")
+            || l.contains("executable file not found")
+            || ((l.starts_with("sh:") || l.starts_with("/bin/sh:") || l.starts_with("bash:"))
+                && l.ends_with(": not found"))
+    })
+}
+
 /// Container `id`'s health-status changes and its death, as the daemon's events, replayed from
 /// `started_at` (the daemon's own clock, as inspect reports it), so a change made while the
 /// stream connects is not missed. Each is only a cue to inspect again: the inspection is the
@@ -371,7 +399,25 @@ mod time_tests {
 
 #[cfg(test)]
 mod kept_tests {
-    use super::{kept_healthy, Kept};
+    use super::{kept_healthy, passed_without_its_command, Kept};
+
+    #[test]
+    fn a_passing_probe_whose_command_is_missing_is_told() {
+        for said in [
+            "/bin/sh: curl: not found\n",
+            "sh: curl: not found",
+            "bash: curl: command not found",
+        ] {
+            assert!(passed_without_its_command(said), "{said}");
+        }
+        for fine in [
+            "",
+            "Connecting to localhost:8080 (127.0.0.1:8080)\n",
+            "wget: server returned error: HTTP/1.1 404 Not Found",
+        ] {
+            assert!(!passed_without_its_command(fine), "{fine}");
+        }
+    }
     use bollard::models::HealthcheckResult;
 
     fn probe(exit: i64, output: &str) -> HealthcheckResult {
