@@ -35,6 +35,21 @@ pub fn check_rule_with(
     rule: DockerfileRule,
     build_args: &BTreeMap<String, String>,
 ) -> RuleResult {
+    let stages = stages_of(text, build_args)?;
+    match rule {
+        DockerfileRule::FromPinned => from_pinned(&stages),
+        DockerfileRule::MultiStage => multi_stage(&stages),
+        DockerfileRule::NonRootUser => non_root_user(&stages),
+        DockerfileRule::ExecForm => exec_form(&stages),
+    }
+}
+
+/// The Dockerfile's stages as a build given these `--build-arg` values reads them; a text that
+/// does not parse is the rule's failure.
+fn stages_of(
+    text: &str,
+    build_args: &BTreeMap<String, String>,
+) -> Result<Vec<StageView>, (String, String)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let df = parse(text).map_err(|r| {
         (
@@ -42,13 +57,7 @@ pub fn check_rule_with(
             format!("line {}: {}", r.line, r.reason),
         )
     })?;
-    let stages = read_stages(text, &df, build_args);
-    match rule {
-        DockerfileRule::FromPinned => from_pinned(&stages),
-        DockerfileRule::MultiStage => multi_stage(&stages),
-        DockerfileRule::NonRootUser => non_root_user(&stages),
-        DockerfileRule::ExecForm => exec_form(&stages),
-    }
+    Ok(read_stages(text, &df, build_args))
 }
 
 /// A word of the Dockerfile as written and as the builder reads it (variables expanded, quotes
@@ -260,20 +269,14 @@ pub fn from_digest_is(
     build_args: &BTreeMap<String, String>,
     digest: &str,
 ) -> RuleResult {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let df = parse(text).map_err(|r| {
-        (
-            "a Dockerfile that parses".to_string(),
-            format!("line {}: {}", r.line, r.reason),
-        )
-    })?;
+    let stages = stages_of(text, build_args)?;
     let short = |d: &str| d.chars().take(19).collect::<String>();
     let expected = format!(
         "every FROM naming the base by the digest {}…",
         short(digest)
     );
     let mut seen = Vec::new();
-    for s in read_stages(text, &df, build_args) {
+    for s in stages {
         if s.parent.is_some() || s.from.value.eq_ignore_ascii_case("scratch") {
             continue;
         }
