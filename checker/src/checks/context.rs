@@ -68,9 +68,9 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ContextCheck) -> Result<Verdict, En
             .container_id(container)
             .unwrap_or_else(|| container.to_string());
         let theirs = if ctx.inspect(&id).await?.is_none() {
-            Copy::NoContainer
+            ContainerFile::NoContainer
         } else {
-            Copy::Text(crate::docker::files::read_file(ctx.engine, &id, path).await?)
+            ContainerFile::Text(crate::docker::files::read_file(ctx.engine, &id, path).await?)
         };
         let ours = std::fs::read(root.join(p))
             .ok()
@@ -83,7 +83,7 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ContextCheck) -> Result<Verdict, En
 }
 
 /// What the container holds at a `same_as` path.
-pub enum Copy {
+pub enum ContainerFile {
     /// The file's text, or `None` when it has no such file.
     Text(Option<String>),
     /// There is no such container.
@@ -97,20 +97,20 @@ pub fn judge_same(
     ours: Option<&str>,
     container: &str,
     path: &str,
-    theirs: &Copy,
+    theirs: &ContainerFile,
 ) -> Option<(String, &'static str)> {
     const ONE_FILE: &str = "Keep one file: copy the container's file out, change it in the folder, and copy it back in (`docker cp` works both ways). A file written anew, or changed on one side only, is a second version the next container will not get.";
     let Some(ours) = ours else {
         return Some((format!("there is no {p} in the exercise folder"), ONE_FILE));
     };
     let theirs = match theirs {
-        Copy::NoContainer => {
+        ContainerFile::NoContainer => {
             return Some((format!("there is no container named {container}"), ONE_FILE))
         }
-        Copy::Text(None) => {
+        ContainerFile::Text(None) => {
             return Some((format!("{container} has no file {path}"), ONE_FILE));
         }
-        Copy::Text(Some(t)) => t,
+        ContainerFile::Text(Some(t)) => t,
     };
     let lines = |t: &str| -> Vec<String> {
         let t = t.replace("\r\n", "\n");
@@ -368,13 +368,13 @@ mod same_tests {
 
     const THEIRS: &str = "# settings\ninstance=3f9a\nmode=maintenance\n";
 
-    fn same(ours: Option<&str>, theirs: &Copy) -> Option<(String, &'static str)> {
+    fn same(ours: Option<&str>, theirs: &ContainerFile) -> Option<(String, &'static str)> {
         judge_same("app.conf", ours, "dojo-copy", "/etc/app/app.conf", theirs)
     }
 
     #[test]
     fn the_folders_copy_must_be_the_containers_file() {
-        let theirs = Copy::Text(Some(THEIRS.to_string()));
+        let theirs = ContainerFile::Text(Some(THEIRS.to_string()));
         assert_eq!(same(Some(THEIRS), &theirs), None);
         // Line endings and blank space at the end do not count.
         assert_eq!(
@@ -401,11 +401,11 @@ mod same_tests {
             "there is no app.conf in the exercise folder"
         );
         assert_eq!(
-            same(Some(THEIRS), &Copy::Text(None)).unwrap().0,
+            same(Some(THEIRS), &ContainerFile::Text(None)).unwrap().0,
             "dojo-copy has no file /etc/app/app.conf"
         );
         assert_eq!(
-            same(Some(THEIRS), &Copy::NoContainer).unwrap().0,
+            same(Some(THEIRS), &ContainerFile::NoContainer).unwrap().0,
             "there is no container named dojo-copy"
         );
     }
