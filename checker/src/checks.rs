@@ -199,6 +199,58 @@ check_kinds! {
     Situation(situation::SituationCheck) = "situation",
 }
 
+/// Why a container a check needs running is not: (actual, advice), told by its state. `info` is
+/// the container as inspected (`None`: there is no such container). A paused container cannot be
+/// started, an exited one says with which code, a created one was never started.
+pub fn not_running(
+    name: &str,
+    info: Option<&bollard::models::ContainerInspectResponse>,
+) -> (String, String) {
+    use bollard::models::ContainerStateStatusEnum as Status;
+    let Some(info) = info else {
+        return (
+            format!("there is no container named {name}"),
+            format!("`docker ps -a` lists every container, running or not: the task says how to create this one, and `--name {name}` on `docker run` names it."),
+        );
+    };
+    let st = info.state.clone().unwrap_or_default();
+    let logs = format!("`docker logs {name}` shows its last lines, and so why it ends.");
+    if st.paused == Some(true) || st.status == Some(Status::PAUSED) {
+        return (
+            format!("{name} is paused: its processes are frozen"),
+            format!("`docker unpause {name}` lets it run on (`docker start` does not apply to a paused container)."),
+        );
+    }
+    if st.restarting == Some(true) || st.status == Some(Status::RESTARTING) {
+        return (
+            format!("{name} keeps restarting: its process exits each time"),
+            format!("Its restart policy starts it again each time its main process ends; {logs}"),
+        );
+    }
+    if st.running == Some(true) {
+        return (
+            format!("{name} was not running when the check asked it"),
+            format!("`docker ps -a --filter name={name}` shows its state: run the check again once it stays up."),
+        );
+    }
+    if st.status == Some(Status::CREATED) {
+        return (
+            format!("{name} was created but never started"),
+            format!("`docker start {name}` starts it (`docker create` only prepares a container)."),
+        );
+    }
+    (
+        format!(
+            "{name} is not running: it exited with code {}",
+            crate::docker::probe::explain_exit(
+                st.exit_code.unwrap_or(0),
+                st.oom_killed.unwrap_or(false)
+            )
+        ),
+        format!("A container stops when its main process ends; `docker logs {name}` shows its last lines. A server that goes into the background (httpd without -f, a daemon mode) lets the main process end at once."),
+    )
+}
+
 /// The first `KEY=value` in `want` that `env` (Docker's `KEY=value` list) does not have:
 /// (key, wanted value, what is there instead).
 /// Two settings mean the same: equal text, or two HTTP(S) URLs naming the same scheme, host, port
@@ -354,5 +406,89 @@ mod value_tests {
         ));
         assert!(same_value("plain", "plain"));
         assert!(!same_value("plain ", "plain"));
+    }
+}
+
+#[cfg(test)]
+mod not_running_tests {
+    use super::not_running;
+    use bollard::models::{ContainerInspectResponse, ContainerState, ContainerStateStatusEnum};
+
+    fn with(state: ContainerState) -> ContainerInspectResponse {
+        ContainerInspectResponse {
+            state: Some(state),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_container_that_is_not_running_is_told_by_its_state() {
+        let (actual, advice) = not_running("web", None);
+        assert_eq!(actual, "there is no container named web");
+        assert!(
+            advice.contains("`docker ps -a`") && advice.contains("`--name web`"),
+            "{advice}"
+        );
+
+        let paused = with(ContainerState {
+            status: Some(ContainerStateStatusEnum::PAUSED),
+            running: Some(true),
+            paused: Some(true),
+            ..Default::default()
+        });
+        let (actual, advice) = not_running("web", Some(&paused));
+        assert_eq!(actual, "web is paused: its processes are frozen");
+        assert!(
+            advice.starts_with("`docker unpause web` lets it run on"),
+            "{advice}"
+        );
+
+        let created = with(ContainerState {
+            status: Some(ContainerStateStatusEnum::CREATED),
+            running: Some(false),
+            exit_code: Some(0),
+            ..Default::default()
+        });
+        let (actual, advice) = not_running("web", Some(&created));
+        assert_eq!(actual, "web was created but never started");
+        assert!(advice.contains("`docker start web`"), "{advice}");
+
+        let exited = with(ContainerState {
+            status: Some(ContainerStateStatusEnum::EXITED),
+            running: Some(false),
+            exit_code: Some(0),
+            ..Default::default()
+        });
+        let (actual, advice) = not_running("web", Some(&exited));
+        assert_eq!(
+            actual,
+            "web is not running: it exited with code 0: it finished successfully"
+        );
+        assert!(
+            advice.contains("`docker logs web`") && advice.contains("httpd without -f"),
+            "{advice}"
+        );
+
+        let killed = with(ContainerState {
+            status: Some(ContainerStateStatusEnum::EXITED),
+            exit_code: Some(137),
+            oom_killed: Some(true),
+            ..Default::default()
+        });
+        let (actual, _) = not_running("web", Some(&killed));
+        assert!(
+            actual.starts_with("web is not running: it exited with code 137: OOM-killed"),
+            "{actual}"
+        );
+
+        let restarting = with(ContainerState {
+            status: Some(ContainerStateStatusEnum::RESTARTING),
+            restarting: Some(true),
+            exit_code: Some(1),
+            ..Default::default()
+        });
+        let (actual, advice) = not_running("web", Some(&restarting));
+        assert_eq!(actual, "web keeps restarting: its process exits each time");
+        assert!(advice.contains("`docker logs web`"), "{advice}");
     }
 }

@@ -76,13 +76,16 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ExecCheck) -> Result<Verdict, EnvEr
         match exec_in(ctx.engine, &target, &spec.command, limit).await? {
             Some(o) => o,
             None => {
-                return Ok(
-                    Verdict::fail(expected, format!("no running container named {c}")).advise(
-                        format!(
-                            "Start it first; `docker ps -a --filter name={c}` shows its state."
-                        ),
-                    ),
-                )
+                // Why it is not running decides the advice: a paused container cannot be
+                // started, an exited one ended for a reason its code and logs tell.
+                let info = ctx.inspect_shared(c).await?;
+                // A run handle is named by its container's own name, which the commands take.
+                let name = info
+                    .as_ref()
+                    .and_then(|i| i.name.as_deref())
+                    .map_or(c.as_str(), |n| n.trim_start_matches('/'));
+                let (actual, advice) = crate::checks::not_running(name, info.as_ref());
+                return Ok(Verdict::fail(expected, actual).advise(advice));
             }
         }
     } else {

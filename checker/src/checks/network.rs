@@ -50,6 +50,10 @@ pub struct Reached {
     /// that fell short (`None`: `from` was not running). None are made while a member is
     /// unlisted.
     pub probes: Vec<Option<Output>>,
+    /// The container behind the last probe that fell short, as inspected (`None`: there is no
+    /// such container): its `from` when that was not running, else its `to` when the name did
+    /// not resolve. Its state tells a stopped container from a DNS matter.
+    pub inspected: Vec<(String, Option<ContainerInspectResponse>)>,
 }
 
 /// The containers a network lists as attached, by name.
@@ -131,6 +135,15 @@ async fn reach(ctx: &Ctx<'_>, spec: &NetworkCheck) -> Result<Reached, EnvError> 
         )
         .await?;
         let done = !reached(&out, spec.http_port);
+        let why = match &out {
+            None => Some(from),
+            Some(o) if !o.stdout.contains("DOJO-RESOLVED") => Some(to),
+            Some(_) => None,
+        };
+        if let Some(name) = why {
+            let info = ctx.inspect_shared(name).await?;
+            reached_so_far.inspected.push((name.clone(), info));
+        }
         reached_so_far.probes.push(out);
         if done {
             break;
@@ -181,9 +194,27 @@ pub fn judge(spec: &NetworkCheck, r: &Reached) -> Verdict {
             return Verdict::fail(expected, format!("nothing was asked from {from}"));
         };
         let Some(o) = probe else {
-            return Verdict::fail(expected, format!("{from} is not running"));
+            return match seen(r, from) {
+                Some(info) => {
+                    let (actual, advice) = crate::checks::not_running(from, info);
+                    Verdict::fail(expected, actual).advise(advice)
+                }
+                None => Verdict::fail(expected, format!("{from} is not running")),
+            };
         };
         if !o.stdout.contains("DOJO-RESOLVED") {
+            // `to` stopped (or never made) has no name on any network: that, not DNS, is why.
+            if let Some(info) = seen(r, to).filter(|i| !i.is_some_and(is_up)) {
+                let (actual, mut advice) = crate::checks::not_running(to, info);
+                if info.is_none() {
+                    advice.push_str(&format!(" A name can also be an alias on the network: `--network-alias {to}` on `docker run` gives one."));
+                }
+                return Verdict::fail(
+                    expected,
+                    format!("from {from}, the name {to} does not resolve: {actual}"),
+                )
+                .advise(advice);
+            }
             return Verdict::fail(expected, format!("from {from}, the name {to} does not resolve"))
                 .advise(if n == "bridge" {
                     format!("Docker's DNS (127.0.0.11) answers names only on user-defined networks; the default bridge has none. Create one (`docker network create NAME`) and run {from} and {to} with `--network NAME`.")
@@ -216,6 +247,22 @@ pub fn judge(spec: &NetworkCheck, r: &Reached) -> Verdict {
     Verdict::pass(expected, format!("attached: {}", listed.join(", ")))
 }
 
+/// How a probe's container was found, when it was inspected: `Some(None)` is "no such
+/// container".
+fn seen<'r>(r: &'r Reached, name: &str) -> Option<Option<&'r ContainerInspectResponse>> {
+    r.inspected
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, i)| i.as_ref())
+}
+
+/// Is the container running, neither paused nor between restarts?
+fn is_up(info: &ContainerInspectResponse) -> bool {
+    info.state.as_ref().is_some_and(|s| {
+        s.running == Some(true) && s.paused != Some(true) && s.restarting != Some(true)
+    })
+}
+
 /// A member the network does not list: missing, stopped (Docker lists only running
 /// containers), or running elsewhere.
 fn judge_unlisted(spec: &NetworkCheck, m: &str, r: &Reached, listed: &[String]) -> Verdict {
@@ -226,14 +273,20 @@ fn judge_unlisted(spec: &NetworkCheck, m: &str, r: &Reached, listed: &[String]) 
         .find(|(name, _)| name == m)
         .map(|(_, i)| i);
     let actual = match seen {
-        Some(None) => format!("there is no container named {m}"),
+        Some(None) => {
+            let (actual, advice) = crate::checks::not_running(m, None);
+            return Verdict::fail(expectation(spec), actual).advise(advice);
+        }
         Some(Some(info)) if info.state.as_ref().and_then(|s| s.running) != Some(true) => {
             let on = info
                 .host_config
                 .as_ref()
                 .and_then(|h| h.network_mode.clone())
                 .unwrap_or_default();
-            format!("{m} is not running (its network: {on})")
+            // Docker lists only running containers: it may well be on the network, stopped.
+            let (actual, advice) = crate::checks::not_running(m, Some(info));
+            return Verdict::fail(expectation(spec), format!("{actual} (its network: {on})"))
+                .advise(format!("{advice} Only a running container is attached: `docker network inspect {n}` lists who is attached."));
         }
         _ => format!(
             "{m} is not attached to {n} (attached: {})",
@@ -247,4 +300,158 @@ fn judge_unlisted(spec: &NetworkCheck, m: &str, r: &Reached, listed: &[String]) 
     Verdict::fail(expectation(spec), actual).advise(format!(
         "{m} is not attached to {n}: a container joins a network when it is started on it, or when it is connected to it later (`docker network inspect {n}` lists who is attached)."
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{ContainerState, ContainerStateStatusEnum, EndpointResource, HostConfig};
+
+    /// `dojo-net` with `dojo-client` attached (`dojo-web` is not: Docker lists only running
+    /// containers).
+    fn net() -> NetworkInspect {
+        NetworkInspect {
+            name: Some("dojo-net".into()),
+            containers: Some(
+                [(
+                    "c1".to_string(),
+                    EndpointResource {
+                        name: Some("dojo-client".into()),
+                        ..Default::default()
+                    },
+                )]
+                .into(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    fn spec(members: &[&str]) -> NetworkCheck {
+        NetworkCheck {
+            network: "dojo-net".into(),
+            members: members.iter().map(|m| m.to_string()).collect(),
+            resolves: vec![["dojo-client".into(), "dojo-web".into()]],
+            http_port: Some(80),
+        }
+    }
+
+    /// A container on `dojo-net` in `status`.
+    fn container(status: ContainerStateStatusEnum, code: i64) -> ContainerInspectResponse {
+        ContainerInspectResponse {
+            state: Some(ContainerState {
+                status: Some(status),
+                running: Some(status == ContainerStateStatusEnum::RUNNING),
+                exit_code: Some(code),
+                ..Default::default()
+            }),
+            host_config: Some(HostConfig {
+                network_mode: Some("dojo-net".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn unresolved(inspected: Vec<(String, Option<ContainerInspectResponse>)>) -> Reached {
+        Reached {
+            network: Some(net()),
+            unlisted: vec![],
+            probes: vec![Some(Output {
+                code: 1,
+                stdout: String::new(),
+                stderr: "wget: bad address 'dojo-web'".into(),
+            })],
+            inspected,
+        }
+    }
+
+    #[test]
+    fn a_stopped_member_is_told_why_it_stopped_not_that_it_is_elsewhere() {
+        let r = Reached {
+            network: Some(net()),
+            unlisted: vec![(
+                "dojo-web".into(),
+                Some(container(ContainerStateStatusEnum::EXITED, 0)),
+            )],
+            ..Reached::default()
+        };
+        let v = judge(&spec(&["dojo-client", "dojo-web"]), &r);
+        assert!(!v.passed);
+        assert_eq!(
+            v.actual,
+            "dojo-web is not running: it exited with code 0: it finished successfully (its network: dojo-net)"
+        );
+        let advice = v.advice.unwrap();
+        assert!(
+            advice.starts_with(
+                "A container stops when its main process ends; `docker logs dojo-web`"
+            ) && !advice.contains("is not attached to"),
+            "{advice}"
+        );
+        let r = Reached {
+            network: Some(net()),
+            unlisted: vec![("dojo-web".into(), None)],
+            ..Reached::default()
+        };
+        let v = judge(&spec(&["dojo-web"]), &r);
+        assert_eq!(v.actual, "there is no container named dojo-web");
+        assert!(v.advice.unwrap().contains("`--name dojo-web`"));
+    }
+
+    #[test]
+    fn a_name_that_does_not_resolve_because_its_container_ended_says_so() {
+        let exited = container(ContainerStateStatusEnum::EXITED, 0);
+        let v = judge(
+            &spec(&[]),
+            &unresolved(vec![("dojo-web".into(), Some(exited))]),
+        );
+        assert!(!v.passed);
+        assert_eq!(
+            v.actual,
+            "from dojo-client, the name dojo-web does not resolve: dojo-web is not running: it exited with code 0: it finished successfully"
+        );
+        let advice = v.advice.unwrap();
+        assert!(
+            advice.contains("httpd without -f") && !advice.contains("default bridge"),
+            "{advice}"
+        );
+        let v = judge(&spec(&[]), &unresolved(vec![("dojo-web".into(), None)]));
+        assert_eq!(
+            v.actual,
+            "from dojo-client, the name dojo-web does not resolve: there is no container named dojo-web"
+        );
+        assert!(v.advice.unwrap().contains("`--network-alias dojo-web`"));
+        // Running (elsewhere), or not inspected: the DNS advice stands.
+        let running = container(ContainerStateStatusEnum::RUNNING, 0);
+        for r in [
+            unresolved(vec![("dojo-web".into(), Some(running))]),
+            unresolved(vec![]),
+        ] {
+            let v = judge(&spec(&[]), &r);
+            assert_eq!(
+                v.actual,
+                "from dojo-client, the name dojo-web does not resolve"
+            );
+            assert!(v.advice.unwrap().contains("`--network dojo-net`"));
+        }
+    }
+
+    #[test]
+    fn a_prober_that_is_not_running_is_told_by_its_state() {
+        let mut paused = container(ContainerStateStatusEnum::PAUSED, 0);
+        if let Some(s) = paused.state.as_mut() {
+            s.running = Some(true);
+            s.paused = Some(true);
+        }
+        let r = Reached {
+            network: Some(net()),
+            probes: vec![None],
+            inspected: vec![("dojo-client".into(), Some(paused))],
+            ..Reached::default()
+        };
+        let v = judge(&spec(&[]), &r);
+        assert!(!v.passed);
+        assert_eq!(v.actual, "dojo-client is paused: its processes are frozen");
+        assert!(v.advice.unwrap().contains("`docker unpause dojo-client`"));
+    }
 }

@@ -102,13 +102,66 @@ pub fn judge(spec: &ReloadCheck, reloaded: &Reloaded) -> Verdict {
     if let (Probe::Answer { status, .. }, true) = (last, serves(last, token)) {
         return Verdict::pass(expected, format!("{status}, the change was served"));
     }
+    let p = spec.host_port;
     let actual = match last {
-        Probe::Answer { status, .. } => format!(
-            "{status}, but still the old content: the container serves a copy, not your folder"
-        ),
-        Probe::Refused => format!("nothing answers on {host}:{}", spec.host_port),
-        Probe::NoAnswer(w) => format!("no HTTP answer on {host}:{} ({w})", spec.host_port),
+        Probe::Answer { status, .. } => {
+            return Verdict::fail(
+                expected,
+                format!("{status}, but still the old content: the container serves a copy, not your folder"),
+            )
+            .advise("Mount the folder instead of copying it: `-v \"$PWD/site:/path/in/container\"` (a bind mount); changes then show at once.")
+        }
+        Probe::Refused => format!("nothing answers on {host}:{p}"),
+        Probe::NoAnswer(w) => format!("no HTTP answer on {host}:{p} ({w})"),
     };
-    Verdict::fail(expected, actual)
-        .advise("Mount the folder instead of copying it: `-v \"$PWD/site:/path/in/container\"` (a bind mount); changes then show at once.")
+    // Nothing answered: the mount may be right, the port is what is off.
+    Verdict::fail(expected, actual).advise(format!(
+        "First the site must answer on host port {p}: publish it to the port the server listens on inside the container (`-p {p}:<container port>`); `docker ps` shows what is published."
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ReloadCheck {
+        toml::from_str("host_port = 18997\nfile = \"site/index.html\"").expect("spec")
+    }
+
+    fn asked(last: Probe) -> Reloaded {
+        Reloaded::Asked {
+            host: "127.0.0.1".into(),
+            token: "dockdojo-reload-1a2b3c4d".into(),
+            last,
+        }
+    }
+
+    #[test]
+    fn the_old_content_is_told_to_mount_the_folder() {
+        let old = Probe::Answer {
+            status: 200,
+            body: "<h1>old</h1>".into(),
+        };
+        let v = judge(&spec(), &asked(old));
+        assert!(!v.passed);
+        let advice = v.advice.unwrap();
+        assert!(
+            advice.starts_with("Mount the folder instead of copying it"),
+            "{advice}"
+        );
+    }
+
+    #[test]
+    fn no_answer_is_told_to_publish_the_port_not_to_mount() {
+        for last in [Probe::Refused, Probe::NoAnswer("connection reset".into())] {
+            let v = judge(&spec(), &asked(last));
+            assert!(!v.passed);
+            let advice = v.advice.unwrap();
+            assert_eq!(
+                advice,
+                "First the site must answer on host port 18997: publish it to the port the server listens on inside the container (`-p 18997:<container port>`); `docker ps` shows what is published."
+            );
+            assert!(!advice.contains("Mount the folder"));
+        }
+    }
 }

@@ -126,7 +126,7 @@ async fn exec_exit_codes_and_output() {
     g.failed(
         "no-container",
         &[
-            &format!("no running container named {missing}"),
+            &format!("there is no container named {missing}"),
             "docker ps -a",
         ],
     );
@@ -159,7 +159,10 @@ async fn exec_in_a_live_container_by_name() {
     g.passed("live");
     g.failed(
         "stopped",
-        &[&format!("no running container named {stopped}")],
+        &[
+            &format!("{stopped} is not running: it exited with code 0"),
+            &format!("docker logs {stopped}"),
+        ],
     );
 }
 
