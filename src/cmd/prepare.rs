@@ -113,11 +113,8 @@ async fn try_app_image(engine: &Engine, app: &str) -> Result<(), Fail> {
     let spec = ContainerSpec {
         image: app.to_string(),
         cmd: Some(vec!["--version".to_string()]),
-        env: vec![],
-        ports: vec![],
-        memory_mb: None,
-        volumes: vec![],
         network: Some("none".to_string()),
+        ..Default::default()
     };
     let out = run_once(engine, "app-image", spec, Duration::from_secs(60))
         .await

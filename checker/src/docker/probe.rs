@@ -21,6 +21,8 @@ pub const PROBE_IMAGE: &str = "busybox:1.36.1";
 pub struct ContainerSpec {
     pub image: String,
     pub cmd: Option<Vec<String>>,
+    /// Replaces the image's ENTRYPOINT (`Some(vec![])` clears it).
+    pub entrypoint: Option<Vec<String>>,
     pub env: Vec<String>,
     /// Container ports to publish on a random 127.0.0.1 port.
     pub ports: Vec<u16>,
@@ -77,6 +79,7 @@ pub async fn start(
     let body = ContainerCreateBody {
         image: Some(spec.image.clone()),
         cmd: spec.cmd.clone(),
+        entrypoint: spec.entrypoint.clone(),
         env: (!spec.env.is_empty()).then(|| spec.env.clone()),
         labels: Some(engine.labels(exercise)),
         exposed_ports: (!spec.ports.is_empty())

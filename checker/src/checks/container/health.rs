@@ -9,6 +9,7 @@ pub(super) async fn health(
     name: &str,
     want: &str,
     within: f64,
+    probe_tested: bool,
 ) -> Result<Verdict, EnvError> {
     use futures_util::StreamExt;
     let expected = format!("{name} reports {want} within {within} s");
@@ -108,6 +109,16 @@ pub(super) async fn health(
                 .advise("A probe that ends in `|| exit 0` or `|| true` succeeds whatever happened. Use a program the image has (busybox has `wget`), and let the probe fail when the app does not answer: `|| exit 1`."));
             }
             match kept_healthy(log) {
+                Kept::Yes if probe_tested => {
+                    let test = hc.and_then(|c| c.test.clone()).unwrap_or_default();
+                    let env = info
+                        .config
+                        .as_ref()
+                        .and_then(|c| c.env.clone())
+                        .unwrap_or_default();
+                    let image = info.image.clone().unwrap_or_default();
+                    return probe_alone(ctx, name, &image, &test, env, expected).await;
+                }
                 Kept::Yes => {
                     return Ok(Verdict::pass(
                         expected,
@@ -208,6 +219,7 @@ pub(super) async fn health(
         }
         if st.running != Some(true) || tokio::time::Instant::now() >= until {
             let last = h
+                .clone()
                 .and_then(|h| h.log)
                 .and_then(|l| l.last().cloned())
                 .map(|r| {
@@ -242,6 +254,26 @@ pub(super) async fn health(
                     "Its HEALTHCHECK has a start period of {secs} s: failed probes in it do not \
                      count, so it cannot turn unhealthy before the start period ends. Shorten \
                      --start-period (or leave it out) to be told within {within} s."
+                )));
+            }
+            // Still starting with failed probes: the probe fails as it should, but too slowly
+            // (retries failures in a row, one per interval) to be told within the time asked.
+            let interval = hc
+                .and_then(|c| c.interval)
+                .filter(|ns| *ns > 0)
+                .map_or(30.0, |ns| ns as f64 / 1e9);
+            let retries = hc.and_then(|c| c.retries).filter(|r| *r > 0).unwrap_or(3);
+            let failing = h.as_ref().and_then(|h| h.failing_streak).unwrap_or(0) > 0;
+            if want == "unhealthy"
+                && failing
+                && status == "starting"
+                && interval * retries as f64 > within
+            {
+                return Ok(Verdict::fail(expected, actual).advise(format!(
+                    "Its probe fails, as it should here, but it turns unhealthy only after {retries} \
+                     failures in a row, one every {interval} s: {} s, more than the {within} s \
+                     asked. Probe more often (`--interval`) or give up sooner (`--retries`).",
+                    interval * retries as f64
                 )));
             }
             return Ok(Verdict::fail(expected, actual));
@@ -307,6 +339,90 @@ fn probe_command_missing(exit: Option<i64>, output: &str) -> bool {
         }
         Some(127) => output.contains("not found"),
         _ => false,
+    }
+}
+
+/// The probe's command as a container runs it: `CMD` runs its words, `CMD-SHELL` its text through
+/// `/bin/sh -c` (as Docker runs a probe). `None`: no probe.
+fn probe_command(test: &[String]) -> Option<Vec<String>> {
+    match test.split_first() {
+        Some((kind, rest)) if kind == "CMD" && !rest.is_empty() => Some(rest.to_vec()),
+        Some((kind, [text])) if kind == "CMD-SHELL" => {
+            Some(vec!["/bin/sh".into(), "-c".into(), text.clone()])
+        }
+        _ => None,
+    }
+}
+
+/// A healthy container's probe, run once more where the app is not running: in a fresh
+/// container of the same image, its entrypoint replaced by the probe, without a network. It
+/// must fail there; if it succeeds, it says healthy whatever the app does.
+async fn probe_alone(
+    ctx: &Ctx<'_>,
+    name: &str,
+    image: &str,
+    test: &[String],
+    env: Vec<String>,
+    expected: String,
+) -> Result<Verdict, EnvError> {
+    let Some(cmd) = probe_command(test) else {
+        return Ok(Verdict::fail(
+            expected,
+            format!("{name}'s probe has no command ({test:?})"),
+        ));
+    };
+    let (entrypoint, args) = cmd.split_at(1);
+    let spec = crate::docker::probe::ContainerSpec {
+        image: image.to_string(),
+        entrypoint: Some(entrypoint.to_vec()),
+        cmd: Some(args.to_vec()),
+        env,
+        network: Some("none".into()),
+        ..Default::default()
+    };
+    let limit = std::time::Duration::from_secs(10);
+    let out = match crate::docker::exec::run_once(ctx.engine, ctx.exercise, spec, limit).await? {
+        Ok(o) => o,
+        // It could not even start: it would fail as a probe too.
+        Err(_) => {
+            return Ok(Verdict::pass(
+                expected,
+                format!("{name} is healthy, its last two probes succeeded, and its probe fails without the app"),
+            ))
+        }
+    };
+    if out.code == 0 {
+        let said = crate::docker::logs::tail(&out.stdout, 2);
+        return Ok(Verdict::fail(
+            expected,
+            format!(
+                "{name} is healthy, but its probe tests nothing: it also succeeds in a container of \
+                 the same image where the app is not running (`{}` exited 0{})",
+                shown_probe(test),
+                if said.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!(", saying: {}", said.trim())
+                }
+            ),
+        )
+        .advise("A probe must fail when the app does not answer. Ask the app itself, on the port it listens on inside the container (not the one published on the host), with a program the image has (busybox `wget -q -O /dev/null http://127.0.0.1:PORT/health`), and let its failure show: nothing like `|| exit 0`, `|| true` or `; echo …` after it."));
+    }
+    Ok(Verdict::pass(
+        expected,
+        format!(
+            "{name} is healthy, its last two probes succeeded, and its probe fails without the app (exit {})",
+            out.code
+        ),
+    ))
+}
+
+/// A probe's test as written in a Dockerfile or compose file.
+fn shown_probe(test: &[String]) -> String {
+    match test.split_first() {
+        Some((kind, [text])) if kind == "CMD-SHELL" => text.clone(),
+        Some((_, rest)) => rest.join(" "),
+        None => String::new(),
     }
 }
 
@@ -399,7 +515,50 @@ mod time_tests {
 
 #[cfg(test)]
 mod kept_tests {
-    use super::{kept_healthy, passed_without_its_command, Kept};
+    use super::{kept_healthy, passed_without_its_command, probe_command, shown_probe, Kept};
+
+    fn words(w: &[&str]) -> Vec<String> {
+        w.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_probe_runs_alone_as_docker_runs_it() {
+        let exec = words(&[
+            "CMD",
+            "wget",
+            "-q",
+            "-O",
+            "/dev/null",
+            "http://127.0.0.1:8080/",
+        ]);
+        assert_eq!(
+            probe_command(&exec).unwrap(),
+            words(&["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"])
+        );
+        assert_eq!(
+            shown_probe(&exec),
+            "wget -q -O /dev/null http://127.0.0.1:8080/"
+        );
+        let shell = words(&[
+            "CMD-SHELL",
+            "wget -q -O /dev/null http://127.0.0.1:18140/ || exit 0",
+        ]);
+        assert_eq!(
+            probe_command(&shell).unwrap(),
+            words(&[
+                "/bin/sh",
+                "-c",
+                "wget -q -O /dev/null http://127.0.0.1:18140/ || exit 0"
+            ])
+        );
+        assert_eq!(
+            shown_probe(&shell),
+            "wget -q -O /dev/null http://127.0.0.1:18140/ || exit 0"
+        );
+        assert_eq!(probe_command(&words(&["NONE"])), None);
+        assert_eq!(probe_command(&words(&["CMD"])), None);
+        assert_eq!(probe_command(&[]), None);
+    }
 
     #[test]
     fn a_passing_probe_whose_command_is_missing_is_told() {

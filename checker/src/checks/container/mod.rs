@@ -55,6 +55,11 @@ pub struct ContainerCheck {
     pub health: Option<String>,
     /// Seconds to wait for `health` (default 30).
     pub within_s: Option<f64>,
+    /// With `health = "healthy"`: the probe must also fail where the app is not running, run
+    /// once in a fresh container of the same image with its own command left out and no network
+    /// (a probe that passes there tests nothing: `|| exit 0`, the wrong port, `true`).
+    #[serde(default)]
+    pub probe_tested: bool,
     /// The user the container runs as must not be root (checked with `id -u` inside).
     pub non_root: Option<bool>,
     /// The container runs the very image a registry serves under this reference (compared by
@@ -320,7 +325,15 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &ContainerCheck) -> Result<Verdict, 
         }
     }
     if let Some(want) = &spec.health {
-        return health(ctx, &id, name, want, spec.within_s.unwrap_or(30.0)).await;
+        return health(
+            ctx,
+            &id,
+            name,
+            want,
+            spec.within_s.unwrap_or(30.0),
+            spec.probe_tested,
+        )
+        .await;
     }
     Ok(Verdict::pass(
         expected,
