@@ -26,6 +26,11 @@ pub struct VolumeCheck {
     pub every_line_contains: Option<String>,
     /// `false`: the volume must not exist at all.
     pub exists: Option<bool>,
+    /// Every container that mounted the volume writable and was already there when `file` was
+    /// last written is removed: the data outlives its writer. A container created afterwards (a
+    /// reader started to look) may remain; a writer renamed, or never named, may not.
+    #[serde(default)]
+    pub writers_removed: bool,
 }
 
 impl Kind for VolumeCheck {
@@ -39,6 +44,17 @@ impl Kind for VolumeCheck {
 pub enum VolumeSeen {
     Missing,
     Present { file: Option<String> },
+}
+
+/// A container that still mounts the volume, as the `writers_removed` judge needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// Its name, without the leading `/`.
+    pub name: String,
+    /// When it was created, in nanoseconds since the epoch (the daemon's clock).
+    pub created_ns: i128,
+    /// It mounts the volume writable.
+    pub writable: bool,
 }
 
 /// Where the probe container mounts the volume.
@@ -83,10 +99,114 @@ pub async fn check(ctx: &mut Ctx<'_>, spec: &VolumeCheck) -> Result<Verdict, Env
         }
         Err(e) => return Err(e),
     };
-    let read = read_file(ctx.engine, &created.id, &format!("{AT}/{file}")).await;
+    let path = format!("{AT}/{file}");
+    let read = read_file(ctx.engine, &created.id, &path).await;
+    let written = if spec.writers_removed && matches!(read, Ok(Some(_))) {
+        Some(written_at(ctx, &created.id, &path).await)
+    } else {
+        None
+    };
     let _ = ctx.engine.remove_container(&created.id).await;
-    let file = read?;
-    Ok(judge(&VolumeSeen::Present { file }, spec))
+    let content = read?;
+    let verdict = judge(
+        &VolumeSeen::Present {
+            file: content.clone(),
+        },
+        spec,
+    );
+    match written {
+        Some(at) if verdict.passed => {
+            let holders = holders(ctx, v, &created.id).await?;
+            Ok(judge_writers(spec, at?, &holders).unwrap_or(verdict))
+        }
+        _ => Ok(verdict),
+    }
+}
+
+/// When the file was last written, in nanoseconds since the epoch (the daemon's clock, as the
+/// archive's path stat gives it).
+async fn written_at(ctx: &Ctx<'_>, id: &str, path: &str) -> Result<i128, EnvError> {
+    let opts = bollard::query_parameters::ContainerArchiveInfoOptionsBuilder::default()
+        .path(path)
+        .build();
+    let stat = crate::docker::call(
+        "stat a file in a volume",
+        deadline::QUICK,
+        ctx.engine.docker.get_container_archive_info(id, Some(opts)),
+    )
+    .await?;
+    let mtime = stat.modification_time.unwrap_or_default();
+    nanos(&mtime).ok_or_else(|| {
+        EnvError::Other(format!(
+            "the daemon gave {path} a modification time that cannot be read: {mtime:?}"
+        ))
+    })
+}
+
+/// An RFC 3339 time as nanoseconds since the epoch.
+fn nanos(t: &str) -> Option<i128> {
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|d| d.unix_timestamp_nanos())
+}
+
+/// The containers (running or not, dockdojo's own aside) that mount volume `v`.
+async fn holders(ctx: &Ctx<'_>, v: &str, probe: &str) -> Result<Vec<Holder>, EnvError> {
+    let all = crate::docker::inspect::containers(ctx.engine, true, &[]).await?;
+    let mut found = Vec::new();
+    for c in all {
+        let mounts_it = c
+            .mounts
+            .as_ref()
+            .is_some_and(|ms| ms.iter().any(|m| m.name.as_deref() == Some(v)));
+        let id = c.id.clone().unwrap_or_default();
+        if !mounts_it || id == probe || crate::labels::is_managed(c.labels.as_ref()) {
+            continue;
+        }
+        let Some(info) = ctx.inspect(&id).await? else {
+            continue;
+        };
+        let writable = info.mounts.as_ref().is_some_and(|ms| {
+            ms.iter()
+                .any(|m| m.name.as_deref() == Some(v) && m.rw != Some(false))
+        });
+        let Some(created_ns) = info.created.map(|t| t.unix_timestamp_nanos()) else {
+            continue;
+        };
+        found.push(Holder {
+            name: info
+                .name
+                .clone()
+                .unwrap_or(id)
+                .trim_start_matches('/')
+                .to_string(),
+            created_ns,
+            writable,
+        });
+    }
+    Ok(found)
+}
+
+/// With `writers_removed`: a container that mounts the volume writable and was there when the
+/// file was last written (`written_ns`) still exists. `None`: none does.
+pub fn judge_writers(spec: &VolumeCheck, written_ns: i128, holders: &[Holder]) -> Option<Verdict> {
+    let v = &spec.volume;
+    let file = spec.file.trim_start_matches('/');
+    let writer = holders
+        .iter()
+        .find(|h| h.writable && h.created_ns <= written_ns)?;
+    let name = &writer.name;
+    Some(
+        Verdict::fail(
+            format!("every container that was there when {file} was written into {v} is removed"),
+            format!(
+                "{name} still exists and mounts {v}: it was created before {file} was last written"
+            ),
+        )
+        .advise(format!(
+            "The task ends with the container that wrote the data removed: the point is that the data outlives it. A renamed or unnamed container is still that container: `docker rm {name}` removes it (`docker ps -a` lists them all)."
+        )),
+    )
 }
 
 /// Whether the volume exists as the task asks, holds the file, and what the file contains.
@@ -163,7 +283,54 @@ mod tests {
             excludes: Some("stale".into()),
             exists: None,
             every_line_contains: None,
+            writers_removed: false,
         }
+    }
+
+    fn holder(name: &str, created_ns: i128, writable: bool) -> Holder {
+        Holder {
+            name: name.into(),
+            created_ns,
+            writable,
+        }
+    }
+
+    #[test]
+    fn a_writer_still_there_fails_and_a_later_reader_does_not() {
+        let spec = VolumeCheck {
+            writers_removed: true,
+            ..spec()
+        };
+        let written = nanos("2026-12-07T14:00:00.500000000Z").unwrap();
+        let before = nanos("2026-12-07T14:00:00.200000000Z").unwrap();
+        let after = nanos("2026-12-07T14:00:00.900000000Z").unwrap();
+        assert!(judge_writers(&spec, written, &[]).is_none());
+        // A reader started after the write, left behind: the data outlived its writer.
+        assert!(judge_writers(&spec, written, &[holder("reader", after, true)]).is_none());
+        // A read-only mount cannot have written it.
+        assert!(judge_writers(&spec, written, &[holder("peek", before, false)]).is_none());
+        // The writer, renamed or never named, is still there.
+        let v = judge_writers(
+            &spec,
+            written,
+            &[
+                holder("reader", after, true),
+                holder("old-notes", before, true),
+            ],
+        )
+        .expect("a writer still there fails");
+        assert!(!v.passed);
+        assert_eq!(
+            v.actual,
+            "old-notes still exists and mounts dojo-data: it was created before notes.txt was last written"
+        );
+        assert!(v.advice.unwrap().contains("`docker rm old-notes`"));
+    }
+
+    #[test]
+    fn daemon_times_read_to_the_nanosecond() {
+        assert_eq!(nanos("1970-01-01T00:00:01.000000002Z"), Some(1_000_000_002));
+        assert_eq!(nanos("yesterday"), None);
     }
 
     #[test]
