@@ -128,6 +128,9 @@ pub enum Restarted {
         before: Seen,
         after: Vec<Seen>,
     },
+    /// The trigger could not run in the container (it exited non-zero, saying why) and the
+    /// container kept running: the policy was never put to the test.
+    TriggerFailed(crate::docker::exec::Output),
 }
 
 /// The `restart` check: wait until the container is up for real, run the trigger in it, watch
@@ -164,13 +167,24 @@ async fn watch(ctx: &Ctx<'_>, spec: &RestartCheck) -> Result<Restarted, EnvError
         return Ok(Restarted::CapUsed(before));
     }
     // The trigger may kill the exec along with the process: its result does not matter.
-    let _ = exec_in(ctx.engine, &target, &spec.trigger, Duration::from_secs(10)).await?;
-    let until = tokio::time::Instant::now() + Duration::from_secs_f64(spec.within_s);
+    let triggered = exec_in(ctx.engine, &target, &spec.trigger, Duration::from_secs(10)).await?;
+    let started = tokio::time::Instant::now();
+    let until = started + Duration::from_secs_f64(spec.within_s);
+    // A trigger that failed and left the container up for a second did nothing: a trigger that
+    // worked takes the process down with it at once (its exec may then end non-zero too).
+    let failed = triggered.filter(|o| o.code != 0);
     loop {
         let now = Seen::from_inspect(&ctx.inspect(&target).await?.unwrap_or_default());
         let back = now.back_since(&before);
         after.push(now);
-        if back || tokio::time::Instant::now() >= until {
+        let never_down = after.iter().all(|s| s.running && !s.back_since(&before));
+        let waited = tokio::time::Instant::now();
+        if let Some(o) = failed.as_ref() {
+            if never_down && (waited >= until || waited - started >= Duration::from_secs(1)) {
+                return Ok(Restarted::TriggerFailed(o.clone()));
+            }
+        }
+        if back || waited >= until {
             return Ok(Restarted::Settled { before, after });
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -212,6 +226,18 @@ pub fn judge(spec: &RestartCheck, restarted: &Restarted) -> Verdict {
                     seen.policy_flag()
                 ),
             )
+        }
+        Restarted::TriggerFailed(o) => {
+            return Verdict::fail(
+                expected,
+                format!(
+                    "{name} kept running: the check's trigger `{}` could not run in it (exit {}: {})",
+                    spec.trigger.join(" "),
+                    o.code,
+                    crate::docker::logs::tail(&format!("{}{}", o.stdout, o.stderr), 2).trim()
+                ),
+            )
+            .advise("The check makes the app fail by running that command inside the container, so the policy was never put to the test. A read-only filesystem (`--read-only`) or a user who may not write there stops it: run the container as the task says, or give that path a writable place (`--tmpfs /tmp`).");
         }
         Restarted::Settled { before, after } => (before, after),
     };

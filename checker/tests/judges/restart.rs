@@ -161,3 +161,21 @@ fn an_on_failure_cap_already_used_is_not_crashed_again_and_passes() {
         );
     }
 }
+
+/// A trigger that cannot run in the container (a read-only filesystem) tests no policy: the
+/// verdict says so, not that the app "kept running" on its own.
+#[test]
+fn a_trigger_that_could_not_run_is_told() {
+    let out = checker::docker::exec::Output {
+        code: 1,
+        stdout: String::new(),
+        stderr: "touch: /tmp/crash: Read-only file system\n".into(),
+    };
+    let v = judge(&spec(), &Restarted::TriggerFailed(out));
+    assert!(!v.passed);
+    assert_eq!(
+        v.actual,
+        "dojo-api kept running: the check's trigger `touch /tmp/crash` could not run in it (exit 1: touch: /tmp/crash: Read-only file system)"
+    );
+    assert!(v.advice.unwrap().contains("--read-only"));
+}
