@@ -203,6 +203,34 @@ pub fn judge(spec: &ComposeCheck, project: &Project) -> Verdict {
             .filter_map(|v| label(Some(&v.labels), VOLUME))
             .collect();
         if let Some(v) = spec.volumes.iter().find(|v| !names.contains(&v.as_str())) {
+            // Named volumes its services mount that Compose did not make for the project: an
+            // `external: true` one, or one made by hand.
+            let mut outside: Vec<String> = containers
+                .iter()
+                .flat_map(|c| c.mounts.iter().flatten())
+                .filter(|m| m.typ.as_deref() == Some("volume"))
+                .filter_map(|m| m.name.clone())
+                .filter(|n| {
+                    !project.volumes.iter().any(|pv| {
+                        pv.name == *n && label(Some(&pv.labels), PROJECT) == Some(p.as_str())
+                    }) && !(n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+                })
+                .collect();
+            outside.sort();
+            outside.dedup();
+            if !outside.is_empty() {
+                return Verdict::fail(
+                    expected,
+                    format!(
+                        "project {p} has no volume {v} of its own; its services mount {}, made \
+                         outside the project",
+                        outside.join(", ")
+                    ),
+                )
+                .advise(format!(
+                    "A volume declared `external: true` (or made with `docker volume create`) is not the project's: Compose neither makes it nor removes it with `down -v`. Declare `{v}:` under the top-level `volumes:` key without `external` or `name`, and Compose makes it for the project."
+                ));
+            }
             return Verdict::fail(
                 expected,
                 format!(
