@@ -86,7 +86,8 @@ fn matcher(root: &Path, dockerfile: &str) -> Result<Gitignore, ContextProblem> {
                 Some(p) => ("!", p.trim()),
                 None => ("", line),
             };
-            let pat = pat.trim_start_matches("./").trim_start_matches('/');
+            let cleaned = clean(pat);
+            let pat = cleaned.trim_start_matches('/');
             let anchored = if pat.starts_with("**") {
                 pat.to_string()
             } else {
@@ -98,6 +99,33 @@ fn matcher(root: &Path, dockerfile: &str) -> Result<Gitignore, ContextProblem> {
     }
     b.build()
         .map_err(|e| ContextProblem(format!("{name}: {e}")))
+}
+
+/// A pattern as Docker reads it (Go's `filepath.Clean`): `./` and empty parts dropped, `..`
+/// resolved, no trailing `/`. So `.env/` and `logs/../logs` name `.env` and `logs`, files or
+/// folders alike, where gitignore would read a trailing `/` as "folders only".
+fn clean(pat: &str) -> String {
+    let rooted = pat.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in pat.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match parts.last() {
+                Some(&last) if last != ".." => {
+                    parts.pop();
+                }
+                _ if rooted => {}
+                _ => parts.push(".."),
+            },
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
 }
 
 /// A tar header for a context entry written the way the docker CLI writes it: permission bits
@@ -359,6 +387,34 @@ mod tests {
         let n = names(&pack(r, "Dockerfile", None).unwrap());
         assert!(!n.contains(&".env".to_string()), "{n:?}");
         assert!(crate::dockerfile::parse("\u{feff}FROM x:1\n").is_ok());
+    }
+
+    #[test]
+    fn patterns_are_cleaned_as_docker_cleans_them() {
+        for (pat, want) in [
+            (".env/", ".env"),
+            ("./.env", ".env"),
+            ("logs/../logs", "logs"),
+            ("a//b/./c/", "a/b/c"),
+            ("/secrets/", "/secrets"),
+            ("../x", "../x"),
+            ("**/*.log", "**/*.log"),
+            ("./", "."),
+        ] {
+            assert_eq!(clean(pat), want, "{pat}");
+        }
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        std::fs::write(r.join("Dockerfile"), "FROM x:1\n").unwrap();
+        std::fs::write(r.join(".dockerignore"), ".env/\nlogs/../logs\n").unwrap();
+        std::fs::write(r.join(".env"), "SECRET=1").unwrap();
+        std::fs::create_dir_all(r.join("logs")).unwrap();
+        std::fs::write(r.join("logs/a.log"), "x").unwrap();
+        let n = names(&pack(r, "Dockerfile", None).unwrap());
+        assert!(
+            !n.iter().any(|x| x == ".env" || x.starts_with("logs")),
+            "{n:?}"
+        );
     }
 
     #[test]
