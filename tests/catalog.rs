@@ -251,6 +251,53 @@ fn diagnoses_in_learners_words_are_judged_by_what_they_say() {
             "Line 5, which puts the token file into the image; its layer keeps it even after rm",
             true,
         ),
+        (
+            "13-secret-layers",
+            "The step that adds secrets/deploy-token.txt to the image: its layer keeps the file even after rm",
+            true,
+        ),
+        // Numbers pasted from Docker's own output that are no exit codes.
+        (
+            "12-crash-debug",
+            "Exited (1) 2 minutes ago: the app says DATA_DIR is not set",
+            true,
+        ),
+        (
+            "12-crash-debug",
+            "docker inspect: ExitCode 1, OOMKilled false, Pid 0. Logs: DATA_DIR is not set",
+            true,
+        ),
+        (
+            "12-crash-debug",
+            "It crashed with exit code 1 after 2 seconds; DATA_DIR missing (see layer 2 of docker history)",
+            true,
+        ),
+        // Other causes that name memory or 137 all the same.
+        (
+            "08-oom",
+            "Exit code 137: the program crashed with a segmentation fault, an invalid memory access",
+            false,
+        ),
+        (
+            "08-oom",
+            "137: SIGKILL because docker stop hit its 10 second grace period; memory was fine",
+            false,
+        ),
+        (
+            "08-oom",
+            "exit code 1, memory leak (137 MB used)",
+            false,
+        ),
+        (
+            "08-oom",
+            "Exit code 137: the kernel killed it with SIGKILL for going over its 16m limit",
+            true,
+        ),
+        (
+            "08-oom",
+            "It ended with 137 after 2 seconds: the OOM killer, over its 16m memory limit",
+            true,
+        ),
     ];
     for (id, answer, right) in cases {
         let file = Path::new(env!("CARGO_MANIFEST_DIR"))

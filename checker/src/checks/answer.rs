@@ -198,7 +198,85 @@ fn affirms(said: &[String], form: &[String]) -> bool {
                 && !said[i.saturating_sub(3)..i]
                     .iter()
                     .any(|x| NEGATIONS.contains(&x.as_str()))
+                && !counts_something_else(said, i, form)
         })
+}
+
+/// Words just before a number that make it something other than an exit code: "Pid 0",
+/// "layer 2", "line 3", "port 8080".
+const COUNTED_AFTER: &[&str] = &[
+    "pid",
+    "layer",
+    "layers",
+    "step",
+    "steps",
+    "line",
+    "lines",
+    "port",
+    "uid",
+    "gid",
+    "count",
+    "restartcount",
+    "attempt",
+    "try",
+    "version",
+    "stage",
+];
+
+/// Words just after a number that make it a time, a size or a count: "2 minutes ago",
+/// "after 2 seconds", "137 MB", "3 packages".
+const COUNTED_BEFORE: &[&str] = &[
+    "s",
+    "sec",
+    "secs",
+    "second",
+    "seconds",
+    "ms",
+    "min",
+    "mins",
+    "minute",
+    "minutes",
+    "h",
+    "hour",
+    "hours",
+    "day",
+    "days",
+    "ago",
+    "b",
+    "kb",
+    "mb",
+    "gb",
+    "k",
+    "m",
+    "g",
+    "kib",
+    "mib",
+    "gib",
+    "bytes",
+    "byte",
+    "times",
+    "time",
+    "layers",
+    "layer",
+    "lines",
+    "steps",
+    "requests",
+    "packages",
+    "files",
+    "containers",
+];
+
+/// Is the number `form` at `i` in `said` a time, a size, a count or a name's number ("Exited (1)
+/// 2 minutes ago", "Pid 0", "layer 2"), rather than a rival exit code? Only single numbers are.
+fn counts_something_else(said: &[String], i: usize, form: &[String]) -> bool {
+    let [n] = form else { return false };
+    if !n.chars().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let before = i.checked_sub(1).map(|j| said[j].as_str());
+    let after = said.get(i + 1).map(String::as_str);
+    before.is_some_and(|w| COUNTED_AFTER.contains(&w))
+        || after.is_some_and(|w| COUNTED_BEFORE.contains(&w))
 }
 
 /// Whether `form` (its words) appears in a row in `said`.
@@ -219,6 +297,36 @@ fn quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_that_count_something_else_are_no_rival_exit_codes() {
+        let s = spec(
+            &[],
+            &[&["1"], &["DATA_DIR"]],
+            &["0", "2", "125", "126", "127", "137", "143"],
+        );
+        for right in [
+            "Exited (1) 2 minutes ago: the app says DATA_DIR is not set",
+            "docker inspect: ExitCode 1, OOMKilled false, Pid 0. Logs: DATA_DIR is not set",
+            "exit code 1; DATA_DIR env var not set (from layer 2 of docker history)",
+            "It crashed with exit code 1 after 2 seconds; DATA_DIR missing",
+        ] {
+            let v = judge(Some(right), &s, "12-crash-debug");
+            assert!(v.passed, "{right}: {}", v.actual);
+        }
+        for two in [
+            "exit code 1 or maybe 2, DATA_DIR",
+            "it exited with 137 and 1, DATA_DIR",
+        ] {
+            let v = judge(Some(two), &s, "12-crash-debug");
+            assert!(!v.passed, "{two}");
+            assert!(
+                v.actual.contains("names two answers"),
+                "{two}: {}",
+                v.actual
+            );
+        }
+    }
 
     fn spec(accept: &[&str], all: &[&[&str]], reject: &[&str]) -> AnswerCheck {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
