@@ -343,6 +343,8 @@ fn url_difference(got: &str, want: &str) -> &'static str {
          time it is created, its name on a user-defined network always resolves to it)"
     } else if (g.0, g.1, g.3) == (w.0, w.1, w.3) && g.2 != w.2 {
         " (only the port differs)"
+    } else if (g.0, g.1, g.2) == (w.0, w.1, w.2) && g.3 != w.3 {
+        " (only the path differs: the address and port are right)"
     } else {
         ""
     }
@@ -363,6 +365,10 @@ mod url_tests {
         assert_eq!(url_difference("http://localhost:18080/", want), "");
         assert_eq!(url_difference("dojo-peer-api:8080", want), "");
         assert_eq!(url_difference("http://api.example:8080/", want), "");
+        assert_eq!(
+            url_difference("http://dojo-peer-api:8080/index.html", want),
+            " (only the path differs: the address and port are right)"
+        );
     }
 }
 
