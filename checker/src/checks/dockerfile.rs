@@ -70,21 +70,47 @@ fn verdict(ctx: &Ctx<'_>, spec: &DockerfileCheck) -> Verdict {
         return Verdict::fail("a Dockerfile", format!("no file at {}", path.display()));
     };
     let args = build_args_for(ctx, &spec.dockerfile);
-    let seen = match dockerfile::check_rule_with(&text, spec.rule, &args) {
+    let ruled = dockerfile::check_rule_with(&text, spec.rule, &args);
+    // With a digest to pin to, the digest's own verdict comes first: a partial tag is told that
+    // a tag will not do, not that a full version would.
+    let seen = match ruled {
         Ok(seen) => seen,
-        Err((expected, actual)) => return Verdict::fail(expected, actual),
+        Err((expected, actual)) if spec.from_digest_in.is_none() => {
+            return Verdict::fail(expected, actual)
+        }
+        Err(failed) => match digest_verdict(ctx, spec, &text, &args) {
+            Some(v) if !v.passed => return v,
+            _ => return Verdict::fail(failed.0, failed.1),
+        },
     };
-    if let Some(file) = &spec.from_digest_in {
-        let Ok(digest) = std::fs::read_to_string(ctx.dir.join(file)) else {
-            return Verdict::fail(
-                format!("every FROM naming the digest in {file}"),
-                format!("there is no {file} in the exercise folder"),
-            );
-        };
-        return match dockerfile::from_digest_is(&text, &args, digest.trim()) {
-            Ok(seen) => Verdict::pass(format!("every FROM naming the digest in {file}"), seen),
-            Err((expected, actual)) => Verdict::fail(format!("{expected} (in {file})"), actual),
-        };
+    if spec.from_digest_in.is_some() {
+        if let Some(v) = digest_verdict(ctx, spec, &text, &args) {
+            return v;
+        }
     }
     Verdict::pass(rule_text(spec.rule), seen)
+}
+
+/// The verdict of `from_digest_in` (`None`: the check has none).
+fn digest_verdict(
+    ctx: &Ctx<'_>,
+    spec: &DockerfileCheck,
+    text: &str,
+    args: &std::collections::BTreeMap<String, String>,
+) -> Option<Verdict> {
+    if let Some(file) = &spec.from_digest_in {
+        let Ok(digest) = std::fs::read_to_string(ctx.dir.join(file)) else {
+            return Some(Verdict::fail(
+                format!("every FROM naming the digest in {file}"),
+                format!("there is no {file} in the exercise folder"),
+            ));
+        };
+        return Some(
+            match dockerfile::from_digest_is(text, args, digest.trim()) {
+                Ok(seen) => Verdict::pass(format!("every FROM naming the digest in {file}"), seen),
+                Err((expected, actual)) => Verdict::fail(format!("{expected} (in {file})"), actual),
+            },
+        );
+    }
+    None
 }

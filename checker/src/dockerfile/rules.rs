@@ -288,10 +288,12 @@ pub fn from_digest_is(
                     expected,
                     format!(
                         "line {}: {} names another image ({}…), not the one the app was tested \
-                         with",
+                         with ({}…): copy the saved digest as it is (a digest of one platform's \
+                         manifest inside it is another one)",
                         s.from.line,
                         s.from.show("FROM"),
-                        short(d)
+                        short(d),
+                        short(digest)
                     ),
                 ))
             }
