@@ -141,7 +141,13 @@ pub fn judge_same(
 fn verdict(ctx: &Ctx<'_>, spec: &ContextCheck) -> Verdict {
     let root = ctx.dir.join(&spec.context);
     let expected = {
-        let mut e = String::from("a build context");
+        // Only what the folder holds asked (a file copied out of a container): no build in sight.
+        let folder_only = spec.absent.is_empty() && spec.max_mb.is_none();
+        let mut e = String::from(if folder_only {
+            "the exercise folder"
+        } else {
+            "a build context"
+        });
         if !spec.absent.is_empty() {
             e.push_str(&format!(" without {}", spec.absent.join(", ")));
         }
