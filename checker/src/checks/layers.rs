@@ -95,6 +95,16 @@ fn scan_layer(tar_stream: &mut dyn Read, spec: &LayersCheck) -> std::io::Result<
 /// The instructions that made each layer (from the image config's history, skipping entries
 /// marked `empty_layer`), and the config's text that ships with the image: ENV, LABEL, and ARG
 /// values recorded in its history.
+/// A step's command line, shortened for a message.
+fn short_step(step: &str) -> String {
+    let one = step.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() > 90 {
+        format!("{}…", one.chars().take(90).collect::<String>())
+    } else {
+        one
+    }
+}
+
 fn from_config(config: &serde_json::Value) -> (Vec<String>, String) {
     let instructions = config
         .get("history")
@@ -174,11 +184,27 @@ fn judge(
         .iter()
         .find(|t| config_text.contains(t.as_str()))
     {
-        return Ok(Verdict::fail(
-            expected,
-            format!("the image's configuration holds \"{t}\" (an ENV, a LABEL, or an ARG recorded in its build history)"),
-        )
-        .advise("Anyone with the image can read its config: `docker history --no-trunc` and `docker inspect` show ENV, LABEL and build-ARG values. Pass secrets at run time, never as build arguments or ENV."));
+        // The step that wrote it, where one did: a RUN with the value in its command line is as
+        // readable as an ENV.
+        let step = saved
+            .config()
+            .and_then(|c| c.get("history").and_then(|h| h.as_array()).cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| e.get("created_by").and_then(|c| c.as_str()))
+            .find(|c| c.contains(t.as_str()))
+            .map(clean_instruction);
+        let actual = match step {
+            Some(step) if step.trim_start().starts_with("RUN") => format!(
+                "the image's build history holds \"{t}\": the step `{}` has it in its command line",
+                short_step(&step)
+            ),
+            _ => format!(
+                "the image's configuration holds \"{t}\" (an ENV, a LABEL, or an ARG recorded in its build history)"
+            ),
+        };
+        return Ok(Verdict::fail(expected, actual)
+        .advise("Anyone with the image can read its config and history: `docker history --no-trunc` and `docker inspect` show every step's command line and the ENV, LABEL and build-ARG values. A secret the build needs goes in as a BuildKit secret mount (`RUN --mount=type=secret,…`), which leaves no trace; one the app needs only when it runs is given at `docker run`."));
     }
     let found = layers
         .iter()
