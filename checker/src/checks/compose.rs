@@ -211,9 +211,11 @@ pub fn judge(spec: &ComposeCheck, project: &Project) -> Verdict {
                 .filter(|m| m.typ.as_deref() == Some("volume"))
                 .filter_map(|m| m.name.clone())
                 .filter(|n| {
-                    !project.volumes.iter().any(|pv| {
+                    let anonymous = n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit());
+                    let its_own = project.volumes.iter().any(|pv| {
                         pv.name == *n && label(Some(&pv.labels), PROJECT) == Some(p.as_str())
-                    }) && !(n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+                    });
+                    !anonymous && !its_own
                 })
                 .collect();
             outside.sort();
